@@ -221,6 +221,21 @@ class Answer:
     confidence: float = 0.0
     answerer: str = "extractive"
 
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON shape of an answer (CLI ``--json``, ``POST /v1/ask``, the knowledge_search tool)."""
+        return {
+            "answer": self.text,
+            "citations": [
+                {"n": c.n, "doc_id": c.doc_id, "title": c.title, "section": c.section, "page": c.page,
+                 "source": c.source, "quote": c.quote}
+                for c in self.citations
+            ],
+            "abstained": self.abstained,
+            "confidence": round(self.confidence, 4),
+            "passages": [{"doc_id": h.chunk.doc_id, "title": h.chunk.title, "score": round(h.score, 4)}
+                         for h in self.passages],
+        }
+
 
 @dataclass(frozen=True)
 class RedactionSpan:

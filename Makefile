@@ -1,0 +1,54 @@
+# Two commands get a newcomer running: `make demo` and `make test`. Both create .venv when it is missing.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+CORPUS  := src/copilot/demo/corpus
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test test-all lint eval bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# torch first, pinned: it is the CPU wheel this machine holds; anything unpinned would pull a CUDA build.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/copilot serve --ingest $(CORPUS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+eval: $(STAMP)
+	$(BIN)/copilot eval retrieval --dataset demo --json
+	$(BIN)/copilot eval answers --dataset demo --json
+	$(BIN)/copilot eval retrieval --dataset policyqa --json
+	$(BIN)/copilot eval retrieval --dataset covidqa --json
+	$(BIN)/copilot eval redaction --dataset presidio-synth --json
+	$(BIN)/copilot eval redaction --dataset demo --json
+
+bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,bench]'
+	mkdir -p bench/results
+	$(BIN)/python bench/embed.py --json | tee bench/results/embed.json
+	$(BIN)/python bench/ingest.py --json | tee bench/results/ingest.json
+	$(BIN)/python bench/query.py --json | tee bench/results/query.json
+	$(BIN)/python bench/redact.py --json | tee bench/results/redact.json
+	$(BIN)/python bench/audit.py --json | tee bench/results/audit.json
+
+clean:
+	rm -rf .copilot .pytest_cache .mypy_cache .ruff_cache

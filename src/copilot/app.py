@@ -1,0 +1,212 @@
+"""Wiring: one place builds the object graph from :class:`~copilot.config.Settings`.
+
+Every part is built lazily on first use, so ``copilot status`` does not load a model and ``copilot ask`` does
+not load Presidio. Tests build the same graph with small parts by passing them in.
+
+Usage::
+
+    from copilot.app import build_copilot
+    with build_copilot(get_settings()) as cp:
+        cp.ingest(FolderSource("docs/"))
+        answer = cp.ask("What is the PM interval for infusion pumps?", AccessScope(groups=("nursing",)))
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from copilot.config import Settings
+from copilot.db import make_engine, migrate
+from copilot.ingest.manifest import Manifest
+from copilot.ingest.pipeline import IngestPipeline, IngestReport
+from copilot.protocols import Answerer, Embedder, Redactor, Source, SparseEncoder, VectorIndex
+from copilot.retrieval.answerer import ExtractiveAnswerer
+from copilot.retrieval.search import Retriever
+from copilot.types import AccessScope, Answer, Hit, SearchMode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Copilot:
+    """The knowledge pipeline and its stores. Parts left ``None`` are built from settings on first use."""
+
+    settings: Settings
+    embedder_: Embedder | None = None
+    sparse_: SparseEncoder | None = None
+    index_: VectorIndex | None = None
+    redactor_: Redactor | None = None
+    answerer_: Answerer | None = None
+    engine_: Engine | None = None
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _index_open: bool = False
+
+    # -- parts ----------------------------------------------------------------------------------------------
+
+    @cached_property
+    def engine(self) -> Engine:
+        if self.engine_ is not None:
+            return self.engine_
+        self.settings.ensure_data_dir()
+        engine = make_engine(self.settings.resolved_database_url)
+        migrate(engine)
+        return engine
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        return Manifest(self.engine)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        if self.embedder_ is not None:
+            return self.embedder_
+        from copilot.retrieval.embedder import build_embedder
+
+        return build_embedder(self.settings)
+
+    @cached_property
+    def sparse(self) -> SparseEncoder:
+        if self.sparse_ is not None:
+            return self.sparse_
+        from copilot.retrieval.sparse import Bm25SparseEncoder
+
+        return Bm25SparseEncoder()
+
+    @property
+    def index(self) -> VectorIndex:
+        with self._lock:
+            if self.index_ is None:
+                from copilot.retrieval.index_factory import build_index
+
+                self.index_ = build_index(self.settings, dimension=self.embedder.dimension)
+            if not self._index_open:
+                self.index_.open()
+                self._index_open = True
+            return self.index_
+
+    @cached_property
+    def redactor(self) -> Redactor:
+        if self.redactor_ is not None:
+            return self.redactor_
+        from copilot.ingest.redaction import build_redactor
+
+        red = build_redactor(self.settings)
+        red.warm_up()
+        return red
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        if self.answerer_ is not None:
+            return self.answerer_
+        return ExtractiveAnswerer(self.embedder, abstain_threshold=self.settings.abstain_threshold)
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.embedder, self.sparse, self.index, prefetch_limit=self.settings.prefetch_limit)
+
+    def pipeline(self) -> IngestPipeline:
+        from copilot.ingest.chunker import StructureChunker
+        from copilot.ingest.loaders import LoaderRegistry
+
+        tokenizer = self.embedder.tokenizer()
+        chunker = StructureChunker(tokenizer, max_tokens=self.settings.chunk_tokens,
+                                   overlap_tokens=self.settings.chunk_overlap_tokens)
+        return IngestPipeline(
+            loaders=LoaderRegistry.default(max_bytes=self.settings.max_file_bytes),
+            chunker=chunker, redactor=self.redactor, embedder=self.embedder, sparse=self.sparse,
+            index=self.index, manifest=self.manifest, embed_batch_size=self.settings.embedding_batch_size,
+        )
+
+    # -- operations -----------------------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()
+        _ = self.index
+
+    def ingest(self, source: Source) -> IngestReport:
+        with self._lock:
+            report = self.pipeline().run(source)
+            count = self.index.count()
+            if count >= self.settings.hnsw_threshold:
+                self.index.optimize()
+            return report
+
+    def search(self, query: str, scope: AccessScope, *, mode: SearchMode = SearchMode.HYBRID,
+               limit: int | None = None, filters: dict[str, str] | None = None) -> list[Hit]:
+        return self.retriever.search(query, scope, mode=mode, limit=limit or self.settings.retrieval_limit,
+                                     filters=filters)
+
+    def ask(self, question: str, scope: AccessScope, *, filters: dict[str, str] | None = None) -> Answer:
+        hits = self.search(question, scope, filters=filters)
+        return self.answerer.answer(question, hits)
+
+    def status(self) -> dict[str, Any]:
+        counts = self.manifest.counts()
+        failures = [
+            {"doc_id": e.doc_id, "title": e.title, "reason": e.error_code, "error": e.error}
+            for e in self.manifest.failures()
+        ]
+        return {"documents": {k: v for k, v in counts.items() if k != "chunks"},
+                "chunks": counts.get("chunks", 0), "failures": failures}
+
+    def close(self) -> None:
+        with self._lock:
+            if self.index_ is not None and self._index_open:
+                self.index_.close()
+                self._index_open = False
+
+    def __enter__(self) -> Copilot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def build_copilot(settings: Settings, **parts: Any) -> Copilot:
+    """Build the graph; pass ``embedder_=``, ``index_=``, ``redactor_=``... to substitute parts (tests)."""
+    return Copilot(settings=settings, **parts)
+
+
+# -- the running server's lease on the data dir ----------------------------------------------------------------
+
+SERVER_FILE = "server.json"
+
+
+def write_server_lease(settings: Settings, *, host: str, port: int, token: str) -> Path:
+    """Record that this process serves (and owns the index in) the data dir; the CLI reads it to go through us."""
+    path = settings.ensure_data_dir() / SERVER_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"pid": os.getpid(), "host": host, "port": port, "token": token}, fh)
+    return path
+
+
+def read_server_lease(settings: Settings) -> dict[str, Any] | None:
+    path = settings.data_dir / SERVER_FILE
+    try:
+        lease = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(int(lease["pid"]), 0)
+    except (OSError, KeyError, ValueError, TypeError):
+        return None  # stale lease: its process is gone
+    return dict(lease)
+
+
+def clear_server_lease(settings: Settings) -> None:
+    try:
+        lease = json.loads((settings.data_dir / SERVER_FILE).read_text())
+        if int(lease.get("pid", -1)) == os.getpid():
+            (settings.data_dir / SERVER_FILE).unlink()
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,264 @@
+"""The ``copilot`` command line. Commands parse arguments and delegate; they hold no logic of their own.
+
+The embedded index belongs to one process. When a server runs on this data dir (``<data dir>/server.json``),
+``ingest``, ``status`` and ``ask`` go through it; otherwise they open the index themselves.
+
+Examples::
+
+    copilot ingest src/copilot/demo/corpus
+    copilot status
+    copilot ask "What is the PM interval for infusion pumps?" --groups nursing,biomed --json
+    copilot serve --ingest src/copilot/demo/corpus
+    copilot eval retrieval --dataset demo --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from copilot.config import Settings, get_settings
+from copilot.errors import CopilotError
+
+DEMO_CORPUS = Path(__file__).parent / "demo" / "corpus"
+
+
+def _print(obj: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(obj, indent=2, ensure_ascii=False, default=str))
+    else:
+        _print_human(obj)
+
+
+def _print_human(obj: Any, indent: int = 0) -> None:
+    pad = "  " * indent
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, dict | list) and v:
+                print(f"{pad}{k}:")
+                _print_human(v, indent + 1)
+            else:
+                print(f"{pad}{k}: {v}")
+    elif isinstance(obj, list):
+        for item in obj:
+            if isinstance(item, dict):
+                print(f"{pad}- " + ", ".join(f"{k}={v}" for k, v in item.items()))
+            else:
+                print(f"{pad}- {item}")
+    else:
+        print(f"{pad}{obj}")
+
+
+class _ServerClient:
+    """Talks to the running server that owns the index (loopback, token from the lease file)."""
+
+    def __init__(self, lease: dict[str, Any]) -> None:
+        import httpx
+
+        self._http = httpx.Client(base_url=f"http://{lease['host']}:{lease['port']}",
+                                  headers={"Authorization": f"Bearer {lease['token']}"}, timeout=120)
+
+    def get(self, path: str) -> Any:
+        r = self._http.get(path)
+        r.raise_for_status()
+        return r.json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        r = self._http.post(path, json=body)
+        if r.status_code >= 400:
+            raise CopilotError(f"server refused {path}: {r.status_code} {r.text[:300]}", code="server")
+        return r.json()
+
+
+def _server(settings: Settings) -> _ServerClient | None:
+    from copilot.app import read_server_lease
+
+    lease = read_server_lease(settings)
+    return _ServerClient(lease) if lease else None
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.path).resolve()
+    if not path.is_dir():
+        raise CopilotError(f"{path} is not a folder", code="validation")
+    server = _server(settings)
+    if server is not None:
+        server.post("/v1/ingest", {"path": str(path)})
+        while (state := server.get("/v1/ingest"))["state"] in ("running", "started"):
+            time.sleep(0.5)
+        _print(state, args.json)
+        return 0 if state["state"] == "done" else 1
+    from copilot.app import build_copilot
+    from copilot.ingest.sources import FolderSource
+
+    with build_copilot(settings) as cp:
+        report = cp.ingest(FolderSource(path, max_bytes=settings.max_file_bytes))
+    _print(report.as_dict(), args.json)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    server = _server(settings)
+    if server is not None:
+        _print(server.get("/v1/status"), args.json)
+        return 0
+    from copilot.app import build_copilot
+
+    with build_copilot(settings) as cp:
+        _print(cp.status(), args.json)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from copilot.types import AccessScope
+
+    groups = [g.strip() for g in (args.groups or "").split(",") if g.strip()]
+    server = _server(settings)
+    if server is not None:
+        out = server.post("/v1/ask", {"question": args.question, "groups": groups})
+    else:
+        from copilot.app import build_copilot
+
+        scope = AccessScope.admin() if args.admin else AccessScope(groups=tuple(groups))
+        with build_copilot(settings) as cp:
+            out = cp.ask(args.question, scope).to_dict()
+    if args.json:
+        _print(out, True)
+    else:
+        print(out["answer"])
+        for c in out["citations"]:
+            page = f", p. {c['page']}" if c.get("page") else ""
+            print(f"  [{c['n']}] {c['title']} — {c['section']}{page} <{c['source']}>")
+        if out["abstained"] and out["passages"]:
+            print("Closest documents you can access:")
+            for title in dict.fromkeys(p["title"] for p in out["passages"][:5]):
+                print(f"  - {title}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import secrets
+
+    import uvicorn
+
+    from copilot.api.app import build_app
+    from copilot.app import build_copilot, clear_server_lease, read_server_lease, write_server_lease
+    from copilot.types import AccessScope
+
+    if (lease := read_server_lease(settings)) is not None:
+        raise CopilotError(f"a server (pid {lease['pid']}) already serves {settings.data_dir}", code="conflict")
+    cp = build_copilot(settings)
+    cp.warm_up()
+    token = secrets.token_urlsafe(32)
+    app = build_app(cp, tokens={token: AccessScope.admin()})
+    write_server_lease(settings, host=args.host, port=args.port, token=token)
+    print(f"Copilot serving on http://{args.host}:{args.port} (admin token in {settings.data_dir}/server.json)",
+          flush=True)
+    if args.ingest:
+        from copilot.ingest.sources import FolderSource
+
+        folder = Path(args.ingest).resolve()
+        app.state.jobs.start(lambda: FolderSource(folder, max_bytes=settings.max_file_bytes))
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    finally:
+        clear_server_lease(settings)
+        cp.close()
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from copilot.evals import runner
+
+    result = runner.run(args.kind, args, settings)
+    _print(result, True if args.json else False)
+    return 0
+
+
+def cmd_redact(args: argparse.Namespace, settings: Settings) -> int:
+    from copilot.ingest.redaction import build_redactor, redact_jsonl
+
+    redactor = build_redactor(settings)
+    redactor.warm_up()
+    src = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")  # noqa: SIM115
+    try:
+        redact_jsonl(src, sys.stdout, redactor)
+    finally:
+        if src is not sys.stdin:
+            src.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="copilot", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("ingest", help="ingest a folder of documents")
+    s.add_argument("path")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("status", help="document and chunk counts, failures with reasons")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("ask", help="ask a question; answers cite their sources")
+    s.add_argument("question")
+    s.add_argument("--groups", default="", help="comma-separated document groups of the asker")
+    s.add_argument("--admin", action="store_true", help="ask as an administrator (sees every document)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("serve", help="serve the API (owns the index; runs ingestion jobs)")
+    s.add_argument("--host", default=None)
+    s.add_argument("--port", type=int, default=None)
+    s.add_argument("--ingest", default=None, help="ingest this folder in the background after start-up")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("eval", help="evaluations: retrieval, answers, redaction")
+    s.add_argument("kind", choices=["retrieval", "answers", "redaction"])
+    s.add_argument("--dataset", default="demo")
+    s.add_argument("--file", default=None, help="a SQuAD-format file (retrieval)")
+    s.add_argument("--limit", type=int, default=None, help="at most this many questions")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("redact", help="redact JSON lines {\"text\": ...} from FILE (or - for stdin)")
+    s.add_argument("--jsonl", required=True)
+    s.set_defaults(func=cmd_redact)
+
+    try:
+        from copilot.governance.cli import add_approvals_commands, add_audit_commands
+    except ImportError:  # governance not installed in this build
+        pass
+    else:
+        add_approvals_commands(sub)
+        add_audit_commands(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    if getattr(args, "host", "unset") is None:
+        args.host = settings.host
+    if getattr(args, "port", "unset") is None:
+        args.port = settings.port
+    try:
+        return int(args.func(args, settings) or 0)
+    except CopilotError as exc:
+        print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

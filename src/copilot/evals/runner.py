@@ -1,0 +1,316 @@
+"""Evaluation runners behind ``copilot eval``: retrieval and answers (redaction lives in ``evals.redaction``).
+
+Retrieval is scored on the passage that holds the gold evidence: Recall@5, MRR@10 and nDCG@10 for dense-only,
+sparse-only and hybrid search, all three over the same index in one run. Datasets:
+
+* ``demo`` — the demo corpus through the real pipeline (redaction included) and ``evals/gold/demo_qa.jsonl``;
+  each question is asked with the groups of a user allowed to see its source;
+* ``policyqa`` — ../shared/datasets/qa_policyqa/dev.json, one passage per policy segment;
+* ``covidqa`` — ../shared/datasets/qa_covidqa, long articles chunked by our chunker; gold = chunks of the right
+  article that contain the answer text (found by string search: ~234 offsets in the file are off by one);
+* ``--file PATH`` — any SQuAD-format file, like policyqa.
+
+Public datasets are indexed without redaction (they hold no PHI and we measure retrieval, not redaction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from hashlib import sha256
+from pathlib import Path
+from typing import Any
+
+from copilot.config import Settings
+from copilot.types import AccessScope, DocumentRef, Hit, SearchMode, SearchRequest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+SHARED = Path(__file__).resolve().parents[4] / "shared" / "datasets"
+GOLD_DIR = REPO_ROOT / "evals" / "gold"
+DEMO_CORPUS = Path(__file__).resolve().parents[1] / "demo" / "corpus"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+@dataclass
+class EvalQuestion:
+    qid: str
+    question: str
+    gold_docs: set[str] = field(default_factory=set)  # doc ids that hold the answer
+    answer: str = ""  # answer text: when set, the hit's chunk must also contain it
+    groups: tuple[str, ...] = ()
+    answerable: bool = True
+    facts: tuple[str, ...] = ()
+
+
+class TextSource:
+    """An in-memory :class:`~copilot.protocols.Source` of plain-text documents (eval and test corpora)."""
+
+    def __init__(self, name: str, docs: Sequence[tuple[str, str, str]], acl: tuple[str, ...] = ("eval",)) -> None:
+        self.name = name
+        self._docs = {doc_id: (title, text) for doc_id, title, text in docs}
+        self._acl = acl
+
+    def list_documents(self) -> Iterator[DocumentRef]:
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        for doc_id, (title, text) in self._docs.items():
+            data = text.encode()
+            yield DocumentRef(doc_id=doc_id, title=title, uri=f"mem://{doc_id}", source_url=f"mem://{doc_id}",
+                              mime_type="text/plain", checksum=sha256(data).hexdigest(), size=len(data),
+                              modified=now, doc_type="eval", acl_groups=self._acl)
+
+    def read(self, ref: DocumentRef) -> bytes:
+        return self._docs[ref.doc_id][1].encode()
+
+
+# -- datasets ---------------------------------------------------------------------------------------------------
+
+def load_squad(path: Path, limit: int | None) -> tuple[list[tuple[str, str, str]], list[EvalQuestion]]:
+    data = json.loads(path.read_text())["data"]
+    docs: list[tuple[str, str, str]] = []
+    questions: list[EvalQuestion] = []
+    for a, article in enumerate(data):
+        for p, para in enumerate(article["paragraphs"]):
+            doc_id = f"sq-{a}-{p}"
+            docs.append((doc_id, str(article.get("title", doc_id)), para["context"]))
+            for qa in para["qas"]:
+                answers = qa.get("answers") or []
+                questions.append(EvalQuestion(qid=str(qa["id"]), question=qa["question"], gold_docs={doc_id},
+                                              answer=answers[0]["text"] if answers else ""))
+    return docs, questions[:limit] if limit else questions
+
+
+def load_covidqa(path: Path, limit: int | None) -> tuple[list[tuple[str, str, str]], list[EvalQuestion]]:
+    data = json.loads(path.read_text())["data"]
+    docs: list[tuple[str, str, str]] = []
+    questions: list[EvalQuestion] = []
+    for a, article in enumerate(data):
+        for para in article["paragraphs"]:
+            doc_id = f"covid-{a}"
+            docs.append((doc_id, str(article.get("title") or doc_id), para["context"]))
+            for qa in para["qas"]:
+                answers = qa.get("answers") or []
+                if answers and answers[0]["text"].strip():
+                    questions.append(EvalQuestion(qid=str(qa["id"]), question=qa["question"], gold_docs={doc_id},
+                                                  answer=answers[0]["text"]))
+    return docs, questions[:limit] if limit else questions
+
+
+def load_demo_gold(path: Path | None = None) -> list[dict[str, Any]]:
+    path = path or GOLD_DIR / "demo_qa.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+# -- metrics ----------------------------------------------------------------------------------------------------
+
+def relevance(hits: Sequence[Hit], q: EvalQuestion) -> list[bool]:
+    """Which hits hold the gold evidence: right document and, when known, a chunk containing the answer."""
+    answer = _norm(q.answer)[:200]
+    out = []
+    for h in hits:
+        ok = h.chunk.doc_id in q.gold_docs
+        if ok and answer and len(answer) >= 3:
+            # chunk boundaries may cut a long answer: accept a chunk that holds its first 60 characters
+            ok = answer[:60] in _norm(h.chunk.text)
+        out.append(ok)
+    return out
+
+
+def score_ranking(rel: Sequence[bool], n_relevant: int) -> dict[str, float]:
+    recall5 = 1.0 if any(rel[:5]) else 0.0
+    mrr = next((1.0 / (i + 1) for i, r in enumerate(rel[:10]) if r), 0.0)
+    dcg = sum(1.0 / math.log2(i + 2) for i, r in enumerate(rel[:10]) if r)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(max(n_relevant, 1), 10)))
+    return {"recall@5": recall5, "mrr@10": mrr, "ndcg@10": dcg / ideal if ideal else 0.0}
+
+
+def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
+    if not rows:
+        return {}
+    return {k: round(sum(r[k] for r in rows) / len(rows), 4) for k in rows[0]}
+
+
+# -- runners ----------------------------------------------------------------------------------------------------
+
+def _eval_settings(base: Settings, tmp: Path, *, redaction: str) -> Settings:
+    return base.model_copy(update={"data_dir": tmp, "database_url": None, "qdrant_url": None,
+                                   "redaction": redaction})
+
+
+def _count_relevant(chunks_by_doc: dict[str, list[str]], q: EvalQuestion) -> int:
+    """How many indexed chunks hold the evidence (for the nDCG ideal)."""
+    answer = _norm(q.answer)[:60]
+    n = 0
+    for doc_id in q.gold_docs:
+        chunks = chunks_by_doc.get(doc_id, [])
+        n += sum(1 for text in chunks if not answer or answer in _norm(text))
+    return n
+
+
+def retrieval_eval(cp: Any, questions: Sequence[EvalQuestion], *, k: int = 10) -> dict[str, Any]:
+    """Run every question in all three modes over one index and average the metrics."""
+    chunks_by_doc: dict[str, list[str]] = {}
+    for chunk in cp.index.iter_chunks():
+        chunks_by_doc.setdefault(chunk.doc_id, []).append(chunk.text)
+    per_mode: dict[str, list[dict[str, float]]] = {m.value: [] for m in SearchMode}
+    latency: list[float] = []
+    skipped = 0
+    for q in questions:
+        n_rel = _count_relevant(chunks_by_doc, q)
+        if n_rel == 0:
+            skipped += 1  # the evidence was cut across chunks or lost in parsing: not a retrieval question
+            continue
+        t0 = time.perf_counter()
+        dense = cp.embedder.embed_query(q.question).tolist()
+        sparse = cp.sparse.embed_query(q.question)
+        latency.append(time.perf_counter() - t0)
+        scope = AccessScope(groups=q.groups) if q.groups else AccessScope.admin()
+        for mode in SearchMode:
+            req = SearchRequest(scope=scope, dense=dense, sparse=sparse, mode=mode, limit=k,
+                                prefetch_limit=cp.settings.prefetch_limit)
+            hits = cp.index.search(req)
+            per_mode[mode.value].append(score_ranking(relevance(hits, q), n_rel))
+    return {"questions": len(questions) - skipped, "skipped_no_evidence": skipped,
+            "chunks": sum(len(v) for v in chunks_by_doc.values()),
+            **{mode: _mean(rows) for mode, rows in per_mode.items()}}
+
+
+def _demo_questions(cp: Any, gold: list[dict[str, Any]]) -> list[EvalQuestion]:
+    by_path = {}
+    for entry in cp.manifest.all().values():
+        by_path[entry.uri] = entry.doc_id
+    out = []
+    for g in gold:
+        docs: set[str] = set()
+        if g.get("doc"):
+            target = str((DEMO_CORPUS / g["doc"]).resolve())
+            docs = {d for uri, d in by_path.items() if uri == target or uri.endswith("/" + g["doc"])}
+        out.append(EvalQuestion(qid=g["id"], question=g["question"], gold_docs=docs,
+                                groups=tuple(g.get("groups") or ("all_staff",)),
+                                answerable=bool(g.get("answerable", True)),
+                                facts=tuple(g.get("answer_facts") or ())))
+    return out
+
+
+def _build(settings: Settings, tmp: Path, redaction: str) -> Any:
+    from copilot.app import build_copilot
+
+    return build_copilot(_eval_settings(settings, tmp, redaction=redaction))
+
+
+def run_retrieval(dataset: str, settings: Settings, *, file: str | None = None,
+                  limit: int | None = None) -> dict[str, Any]:
+    from copilot.ingest.sources import FolderSource
+
+    with tempfile.TemporaryDirectory(prefix="copilot-eval-") as tmp:
+        t0 = time.perf_counter()
+        if dataset == "demo" and not file:
+            cp = _build(settings, Path(tmp), settings.redaction)
+            with cp:
+                report = cp.ingest(FolderSource(DEMO_CORPUS))
+                qs = [q for q in _demo_questions(cp, load_demo_gold()) if q.answerable and q.gold_docs]
+                qs = qs[:limit] if limit else qs
+                ingest_s = time.perf_counter() - t0
+                result = retrieval_eval(cp, qs)
+        else:
+            if file:
+                docs, qs = load_squad(Path(file), limit)
+            elif dataset == "policyqa":
+                docs, qs = load_squad(SHARED / "qa_policyqa" / "dev.json", limit)
+            elif dataset == "covidqa":
+                docs, qs = load_covidqa(SHARED / "qa_covidqa" / "200423_covidQA.json", limit)
+            else:
+                raise ValueError(f"unknown dataset {dataset!r}")
+            cp = _build(settings, Path(tmp), "none")
+            with cp:
+                report = cp.ingest(TextSource(dataset, docs, acl=("eval",)))
+                ingest_s = time.perf_counter() - t0
+                result = retrieval_eval(cp, [EvalQuestion(**{**q.__dict__, "groups": ("eval",)}) for q in qs])
+    return {"eval": "retrieval", "dataset": file or dataset, "embedding_backend": settings.embedding_backend,
+            "documents": report.indexed, "ingest_seconds": round(ingest_s, 1), **result}
+
+
+def answer_metrics(answers: list[tuple[EvalQuestion, Any]], threshold: float | None = None) -> dict[str, Any]:
+    answerable = [(q, a) for q, a in answers if q.answerable]
+    unanswerable = [(q, a) for q, a in answers if not q.answerable]
+
+    def abstained(a: Any) -> bool:
+        return bool(a.abstained) if threshold is None else a.confidence < threshold or not a.citations
+
+    fact_scores, all_facts, cited_ok = [], [], []
+    for q, a in answerable:
+        if abstained(a):
+            fact_scores.append(0.0)
+            all_facts.append(0.0)
+            cited_ok.append(0.0)
+            continue
+        text = a.text.lower()
+        hits = [f.lower() in text for f in q.facts] or [True]
+        fact_scores.append(sum(hits) / len(hits))
+        all_facts.append(1.0 if all(hits) else 0.0)
+        cited_ok.append(1.0 if any(c.doc_id in q.gold_docs for c in a.citations) else 0.0)
+    false_abstain = sum(1 for _, a in answerable if abstained(a))
+    correct_abstain = sum(1 for _, a in unanswerable if abstained(a))
+    n = max(len(answerable), 1)
+    return {
+        "answerable": len(answerable), "unanswerable": len(unanswerable),
+        "fact_recall": round(sum(fact_scores) / n, 4), "all_facts_accuracy": round(sum(all_facts) / n, 4),
+        "citation_correct": round(sum(cited_ok) / n, 4),
+        "abstained_on_unanswerable": correct_abstain,
+        "abstention_rate_unanswerable": round(correct_abstain / max(len(unanswerable), 1), 4),
+        "false_abstention_rate": round(false_abstain / n, 4),
+    }
+
+
+def run_answers(dataset: str, settings: Settings, *, limit: int | None = None) -> dict[str, Any]:
+    if dataset != "demo":
+        raise ValueError("answers are evaluated on the demo gold set (evals/gold/demo_qa.jsonl)")
+    from copilot.ingest.sources import FolderSource
+
+    with tempfile.TemporaryDirectory(prefix="copilot-eval-") as tmp:
+        cp = _build(settings, Path(tmp), settings.redaction)
+        with cp:
+            cp.ingest(FolderSource(DEMO_CORPUS))
+            qs = _demo_questions(cp, load_demo_gold())
+            qs = qs[:limit] if limit else qs
+            answers = []
+            lat = []
+            for q in qs:
+                t0 = time.perf_counter()
+                answers.append((q, cp.ask(q.question, AccessScope(groups=q.groups))))
+                lat.append(time.perf_counter() - t0)
+    result = answer_metrics(answers)
+    # calibration: the same answers under other abstention thresholds (confidence is recorded per answer)
+    sweep = {f"{t:.2f}": answer_metrics(answers, t) for t in (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60)}
+    lat.sort()
+    return {"eval": "answers", "dataset": dataset, "threshold": settings.abstain_threshold, **result,
+            "latency_ms_p50": round(1000 * lat[len(lat) // 2], 1) if lat else None,
+            "threshold_sweep": {t: {k: m[k] for k in ("all_facts_accuracy", "abstention_rate_unanswerable",
+                                                       "false_abstention_rate")} for t, m in sweep.items()},
+            "failures": [{"id": q.qid, "answerable": q.answerable, "abstained": a.abstained,
+                          "confidence": round(a.confidence, 3), "answer": a.text[:160]}
+                         for q, a in answers
+                         if (q.answerable and (a.abstained or not all(f.lower() in a.text.lower()
+                                                                         for f in q.facts)))
+                         or (not q.answerable and not a.abstained)][:40]}
+
+
+def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    if kind == "retrieval":
+        return run_retrieval(args.dataset, settings, file=args.file, limit=args.limit)
+    if kind == "answers":
+        return run_answers(args.dataset, settings, limit=args.limit)
+    if kind == "redaction":
+        from copilot.evals import redaction
+
+        return redaction.run(dataset=args.dataset, settings=settings, limit=args.limit)  # type: ignore[call-arg]
+    raise ValueError(kind)

@@ -1,0 +1,149 @@
+"""The extractive answerer: no language model, deterministic, every sentence cited.
+
+It splits the top passages into sentences (list items and table rows count as sentences), scores each against
+the question by semantic similarity (the same embedding model, sentence prefixed by its section heading) and
+lexical coverage of the question's content words, takes the best sentence plus close runners-up, and numbers
+citations per passage. It abstains — "not found in the documents you can access" — when the best evidence is
+below a calibrated threshold (``abstain_threshold``, tuned by ``copilot eval answers``), and then lists the
+closest documents instead of pretending.
+
+Usage::
+
+    answerer = ExtractiveAnswerer(embedder, abstain_threshold=0.35)
+    answer = answerer.answer("How often are infusion pumps serviced?", hits)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from copilot.protocols import Embedder
+from copilot.types import Answer, Citation, Hit
+
+NOT_FOUND = "I could not find this in the documents you can access."
+
+_STOP = frozenset(
+    """a an the and or of to in on at for by with from is are was were be been being do does did what which who
+    whom whose when where why how can could should would may might must shall will our we us you your i me my it its
+    this that these those there their they them as if than then so such any all each per about into over under
+    not no yes have has had get got please tell know need there's what's much many often long""".split()
+)
+_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
+
+
+def _stem(tok: str) -> str:
+    for suf in ("ing", "ies", "ed", "es", "s"):
+        if len(tok) > len(suf) + 2 and tok.endswith(suf):
+            return tok[: -len(suf)] + ("y" if suf == "ies" else "")
+    return tok
+
+
+def content_terms(text: str) -> set[str]:
+    return {_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOP}
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences, list items and table rows of a passage, in order."""
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("|") or line.startswith(("- ", "* ", "• ")) or re.match(r"^\d+[.)]\s", line):
+            out.append(line)
+            continue
+        out.extend(s.strip() for s in _SENT_SPLIT.split(line) if len(s.strip()) > 2)
+    return out
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    hit_rank: int
+    position: int
+    text: str
+    cosine: float
+    lexical: float
+    score: float
+
+
+class ExtractiveAnswerer:
+    """See the module docstring. ``max_sentences`` bounds the answer; ``top_passages`` bounds the work."""
+
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, *, abstain_threshold: float = 0.35, top_passages: int = 5,
+                 max_sentences: int = 3, runner_up_margin: float = 0.06, max_candidates: int = 80) -> None:
+        self.embedder = embedder
+        self.abstain_threshold = abstain_threshold
+        self.top_passages = top_passages
+        self.max_sentences = max_sentences
+        self.runner_up_margin = runner_up_margin
+        self.max_candidates = max_candidates
+
+    def score_candidates(self, question: str, hits: Sequence[Hit]) -> list[_Candidate]:
+        q_terms = content_terms(question)
+        raw: list[tuple[int, int, str, str]] = []
+        for rank, hit in enumerate(hits[: self.top_passages]):
+            for pos, sent in enumerate(split_sentences(hit.chunk.text)):
+                raw.append((rank, pos, sent, hit.chunk.section))
+                if len(raw) >= self.max_candidates:
+                    break
+        if not raw:
+            return []
+        texts = [f"{section}: {sent}" if section else sent for _, _, sent, section in raw]
+        vecs = self.embedder.embed_documents([question, *texts])
+        q, s = vecs[0], vecs[1:]
+        cos = np.asarray(s @ q, dtype=np.float32)
+        out = []
+        for (rank, pos, sent, section), c in zip(raw, cos, strict=True):
+            terms = content_terms(sent) | content_terms(section)
+            lex = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
+            score = 0.65 * float(c) + 0.30 * lex + 0.05 / (1 + rank)
+            out.append(_Candidate(rank, pos, sent, float(c), lex, score))
+        return out
+
+    def confidence(self, best: _Candidate) -> float:
+        return 0.7 * best.cosine + 0.3 * best.lexical
+
+    def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
+        cands = self.score_candidates(question, hits)
+        if not cands:
+            return Answer(question=question, text=NOT_FOUND, citations=(), abstained=True, passages=tuple(hits),
+                          confidence=0.0, answerer=self.name)
+        ranked = sorted(cands, key=lambda c: c.score, reverse=True)
+        best = ranked[0]
+        conf = self.confidence(best)
+        if conf < self.abstain_threshold:
+            return Answer(question=question, text=NOT_FOUND, citations=(), abstained=True, passages=tuple(hits),
+                          confidence=conf, answerer=self.name)
+        chosen = [best]
+        for c in ranked[1:]:
+            if len(chosen) >= self.max_sentences or c.score < best.score - self.runner_up_margin:
+                break
+            if any(c.text == x.text for x in chosen):
+                continue
+            chosen.append(c)
+        # a list item or short line right after the best sentence usually continues it (e.g. "Checks:" + items)
+        nxt = next((c for c in cands if c.hit_rank == best.hit_rank and c.position == best.position + 1), None)
+        if (nxt is not None and len(chosen) < self.max_sentences and nxt not in chosen
+                and best.text.rstrip().endswith(":")):
+            chosen.append(nxt)
+        chosen.sort(key=lambda c: (c.hit_rank, c.position))
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        parts: list[str] = []
+        for c in chosen:
+            if c.hit_rank not in numbers:
+                numbers[c.hit_rank] = len(numbers) + 1
+                chunk = hits[c.hit_rank].chunk
+                citations.append(Citation(n=numbers[c.hit_rank], doc_id=chunk.doc_id, title=chunk.title,
+                                          section=chunk.section, page=chunk.page_start, source=chunk.source_url,
+                                          quote=c.text[:300]))
+            parts.append(f"{c.text.lstrip('-*• ').strip()} [{numbers[c.hit_rank]}]")
+        return Answer(question=question, text=" ".join(parts), citations=tuple(citations), abstained=False,
+                      passages=tuple(hits), confidence=conf, answerer=self.name)
