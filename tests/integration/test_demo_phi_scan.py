@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "src" / "copilot" / "demo" / "corpus"
 PHI = json.loads((ROOT / "evals" / "gold" / "demo_phi.json").read_text())
-PHI_VALUES = PHI["values"] if isinstance(PHI, dict) else PHI
+PHI_VALUES = PHI["entities"] if isinstance(PHI, dict) else PHI
 
 
 def _digits(s: str) -> str:

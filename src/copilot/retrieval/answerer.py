@@ -47,6 +47,16 @@ def content_terms(text: str) -> set[str]:
     return {_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOP}
 
 
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _informative(sentence: str) -> bool:
+    """At least three words, or fewer with a number in them ("Interval: 6 months")."""
+    words = sentence.split()
+    return len(words) >= 3 or any(ch.isdigit() for ch in sentence)
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences, list items and table rows of a passage, in order."""
     out: list[str] = []
@@ -89,7 +99,10 @@ class ExtractiveAnswerer:
         q_terms = content_terms(question)
         raw: list[tuple[int, int, str, str]] = []
         for rank, hit in enumerate(hits[: self.top_passages]):
+            headings = {_norm(h) for h in (hit.chunk.title, *hit.chunk.section.split(" > "))}
             for pos, sent in enumerate(split_sentences(hit.chunk.text)):
+                if _norm(sent) in headings or not _informative(sent):
+                    continue  # a heading repeated in the passage is context, not an answer
                 raw.append((rank, pos, sent, hit.chunk.section))
                 if len(raw) >= self.max_candidates:
                     break

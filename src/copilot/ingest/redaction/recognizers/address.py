@@ -1,0 +1,39 @@
+"""Street addresses, unit numbers and ZIP codes (geographic units smaller than a state)."""
+
+from __future__ import annotations
+
+from copilot.ingest.redaction.recognizers.base import RegexRecognizer, Rule
+
+_SUFFIX = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Place|Pl|Way|Terrace|Ter"
+    r"|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Alley|Plaza|Road|Route|Rte|Gardens|Crescent"
+    r"|Close|Row|Pike|Loop|Run|Path|Walk|Heights|Hill|Park)"
+)
+_NAME = r"(?:[A-Z][a-zA-Z'.-]*|\d{1,3}(?:st|nd|rd|th))"
+
+
+class StreetAddressRecognizer(RegexRecognizer):
+    ENTITY = "STREET_ADDRESS"
+    CONTEXT = ("address", "addr", "lives at", "resides", "residence", "home", "street", "apt", "mailing")
+    RULES = (
+        # 1234 North Oak Street, 12 W 3rd Ave
+        Rule(
+            "street",
+            rf"\b\d{{1,6}}[A-Z]?\s(?:[NSEW]\.?\s|North\s|South\s|East\s|West\s)?{_NAME}"
+            rf"(?:\s{_NAME}){{0,3}}\s{_SUFFIX}\b\.?",
+            0.85,
+            1.0,
+        ),
+        # 6750 Koskikatu 25 (European order) only with an address label
+        Rule(
+            "street_eu",
+            r"\b\d{1,6}\s[A-Z][a-z]{3,}(?:katu|strasse|straße|gasse|weg|vej|gatan|laan|straat|"
+            r"via|rue|calle|ulica)\b(?:\s\d{1,4})?",
+            0.7,
+            0.9,
+            ignore_case=True,
+        ),
+        Rule("unit", r"\b(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Room|Rm\.?)\s?#?\d{1,5}[A-Z]?\b", 0.3, 0.8),
+        Rule("po_box", r"\bP\.?\s?O\.?\s?Box\s\d{1,6}\b", 0.8, 1.0, ignore_case=True),
+        Rule("zip", r"(?<=\b[A-Z]{2}\s{1,2})\d{5}(?:-\d{4})?\b", 0.8, 1.0),
+    )

@@ -1,0 +1,92 @@
+"""The real redactor with spaCy loaded once per session: end-to-end cases and bad input."""
+
+from __future__ import annotations
+
+import resource
+import time
+
+import pytest
+
+from copilot.ingest.redaction import PresidioRedactor, RedactionConfig
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def redactor() -> PresidioRedactor:
+    red = PresidioRedactor(RedactionConfig(workers=1))
+    red.warm_up()
+    return red
+
+
+@pytest.mark.parametrize(
+    ("text", "gone", "kept"),
+    [
+        ("Pt J. SMITH, MRN 00123456, DOB 03/14/1948.", ["SMITH", "00123456", "03/14/1948"], ["MRN", "DOB"]),
+        ("Call Maria Lopez at (617) 555-0134, fax 617-555-0199.", ["Lopez", "555-0134", "555-0199"], ["fax"]),
+        ("SSN 512-44-8721 for the patient", ["512-44-8721"], ["SSN"]),
+        ("Email jane.doe@example.com please", ["jane.doe@example.com"], []),
+        (
+            "Pump BME-INF-0231, LOT 24C117, PO-2026-00418 from Baxter.",
+            [],
+            ["BME-INF-0231", "LOT 24C117", "PO-2026-00418", "Baxter"],
+        ),
+        (
+            "Check the pump every 6 months and annually replace the battery.",
+            [],
+            ["every 6 months", "annually"],
+        ),
+    ],
+)
+def test_redacts_phi_keeps_operations(
+    redactor: PresidioRedactor, text: str, gone: list[str], kept: list[str]
+) -> None:
+    out = redactor.redact(text).text
+    for value in gone:
+        assert value not in out, out
+    for value in kept:
+        assert value in out, out
+
+
+def test_email_not_split_into_url(redactor: PresidioRedactor) -> None:
+    res = redactor.redact("write to jane.doe@example.com")
+    assert [s.entity_type for s in res.spans] == ["EMAIL_ADDRESS"]
+
+
+def test_document_placeholders_consistent(redactor: PresidioRedactor) -> None:
+    results, report = redactor.redact_document(
+        ["John Smith called.", "Later John Smith and Mary Jones left."]
+    )
+    assert results[0].text == "<PERSON_1> called."
+    assert "<PERSON_1>" in results[1].text and "<PERSON_2>" in results[1].text
+    assert report.counts == {"PERSON": 3} and report.distinct == {"PERSON": 2}
+    assert "Smith" not in str(report.as_dict())
+
+
+def test_binary_garbage_and_non_english(redactor: PresidioRedactor) -> None:
+    garbage = bytes(range(256)).decode("latin-1") * 50
+    results = redactor.redact_batch([garbage, "Llame al 617-555-0134, por favor. 电话 617-555-0188", ""])
+    assert len(results) == 3
+    assert "555-0134" not in results[1].text and "555-0188" not in results[1].text
+    assert results[2].text == ""
+
+
+def test_long_text_windowed_offsets(redactor: PresidioRedactor) -> None:
+    filler = "The infusion pump was inspected and passed the electrical safety test. " * 400
+    text = filler + "Patient SSN 512-44-8721 noted. " + filler
+    res = redactor.redact(text)
+    assert "512-44-8721" not in res.text
+    assert any(text[s.start : s.end] == "512-44-8721" for s in res.spans)
+
+
+@pytest.mark.slow
+def test_10mb_text_bounded_memory(redactor: PresidioRedactor) -> None:
+    line = "Pt J. SMITH seen, MRN 00123456. Pump BME-INF-0231 checked every 6 months. "
+    text = line * (10_000_000 // len(line))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    res = redactor.redact(text)
+    assert "00123456" not in res.text
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 1500, grown_mb
+    assert time.perf_counter() - t0 < 1800

@@ -1,0 +1,131 @@
+"""Table tests for the healthcare recognizers (regex only, no spaCy)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from copilot.ingest.redaction import recognizers as hc
+from copilot.ingest.redaction.names import NameRecognizer
+from copilot.ingest.redaction.recognizers.base import RegexRecognizer
+
+pytestmark = pytest.mark.unit
+
+
+def _found(rec: RegexRecognizer | NameRecognizer, text: str, threshold: float = 0.4) -> list[str]:
+    rec.load()
+    return sorted({text[r.start : r.end] for r in rec.analyze(text, []) if r.score >= threshold})
+
+
+@pytest.mark.parametrize(
+    ("rec", "text", "expected"),
+    [
+        (hc.MrnRecognizer(), "MRN 00123456 seen", ["00123456"]),
+        (hc.MrnRecognizer(), "MRN-0012345", ["0012345"]),
+        (hc.MrnRecognizer(), "medical record #: 00987654", ["00987654"]),
+        (hc.MrnRecognizer(), "ordered 12345678 gauze", []),
+        (hc.MrnRecognizer(formats=(r"\bH\d{7}\b",)), "chart H1234567 today", ["H1234567"]),
+        (hc.PatientIdRecognizer(), "Encounter 77120934 closed", ["77120934"]),
+        (hc.PatientIdRecognizer(), "Acct: 5512098", ["5512098"]),
+        (hc.PatientIdRecognizer(), "we received 5512098 units", []),
+        (hc.PatientDateRecognizer(), "DOB 03/14/1948", ["03/14/1948"]),
+        (hc.PatientDateRecognizer(), "Date of birth: March 14, 1948", ["March 14, 1948"]),
+        (hc.AgeOver89Recognizer(), "94 yo male", ["94"]),
+        (hc.AgeOver89Recognizer(), "a 92-year-old woman", ["92"]),
+        (hc.AgeOver89Recognizer(), "age 101", ["101"]),
+        (hc.AgeOver89Recognizer(), "45 yo male", []),
+        (hc.NpiRecognizer(), "NPI 1234567893", ["1234567893"]),
+        (hc.NpiRecognizer(), "NPI 1234567890", []),  # bad check digit
+        (hc.DeaRecognizer(), "DEA AB1234563", ["AB1234563"]),
+        (hc.DeaRecognizer(), "DEA AB1234564", []),  # bad check digit
+        (hc.HealthPlanIdRecognizer(), "Member ID: XJH123456789", ["XJH123456789"]),
+        (hc.HealthPlanIdRecognizer(), "Claim # 2026-4471-0009", ["2026-4471-0009"]),
+        (hc.HealthPlanIdRecognizer(), "Part XJH123456789 in stock", []),
+        (hc.FaxRecognizer(), "Fax: 617-555-0199", ["617-555-0199"]),
+        (hc.FaxRecognizer(), "Phone: 617-555-0199", []),
+        (hc.UsPhoneRecognizer(), "call (617) 555-0134 now", ["(617) 555-0134"]),
+        (hc.StreetAddressRecognizer(), "lives at 1234 North Oak Street, Boston", ["1234 North Oak Street"]),
+        (hc.StreetAddressRecognizer(), "Boston, MA 02115", ["02115"]),
+        (
+            hc.WebUrlRecognizer(),
+            "see https://portal.example.org/u/jdoe",
+            ["https://portal.example.org/u/jdoe"],
+        ),
+        (hc.WebUrlRecognizer(), "mail jane@example.com", []),  # an e-mail domain is not a URL
+    ],
+)
+def test_recognizer_table(rec: RegexRecognizer, text: str, expected: list[str]) -> None:
+    assert _found(rec, text) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pt J. SMITH stable", ["J. SMITH"]),
+        ("SMITH, JOHN 94 yo", ["SMITH, JOHN"]),
+        ("Signed: K. Johnson RN", ["K. Johnson"]),
+        ("HUSBAND THOMAS WRIGHT AT BEDSIDE", ["THOMAS WRIGHT"]),
+        ("Patient Care Safety committee", []),
+        ("CHECK PUMP BATTERY LEVEL", []),
+    ],
+)
+def test_name_recognizer(text: str, expected: list[str]) -> None:
+    found = _found(NameRecognizer(), text)
+    for e in expected:
+        assert any(e in f for f in found), (e, found)
+    if not expected:
+        assert found == []
+
+
+@pytest.mark.parametrize(("value", "ok"), [("1234567893", True), ("1234567890", False), ("123456789", False)])
+def test_npi_check_digit(value: str, ok: bool) -> None:
+    assert hc.npi_ok(value) is ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [("AB1234563", True), ("AB1234564", False), ("AB123456", False)])
+def test_dea_check_digit(value: str, ok: bool) -> None:
+    assert hc.dea_ok(value) is ok
+
+
+PATHOLOGICAL = [
+    "1" * 50_000,
+    "1-" * 25_000,
+    "a." * 25_000 + "com",
+    ("A" * 40 + " ") * 1_000,
+    "http://" + "a" * 50_000,
+    "MRN " + " " * 50_000 + "1",
+    "J. " * 20_000,
+    ("Apt " + "1" * 10) * 3_000,
+]
+
+
+@pytest.mark.parametrize(
+    "rec",
+    [
+        hc.MrnRecognizer(),
+        hc.PatientIdRecognizer(),
+        hc.PatientDateRecognizer(),
+        hc.AgeOver89Recognizer(),
+        hc.NpiRecognizer(),
+        hc.DeaRecognizer(),
+        hc.HealthPlanIdRecognizer(),
+        hc.FaxRecognizer(),
+        hc.UsPhoneRecognizer(),
+        hc.StreetAddressRecognizer(),
+        hc.WebUrlRecognizer(),
+        NameRecognizer(),
+    ],
+    ids=lambda r: type(r).__name__,
+)
+def test_pathological_inputs_bounded(rec: RegexRecognizer) -> None:
+    rec.load()
+    for text in PATHOLOGICAL:
+        t0 = time.perf_counter()
+        rec.analyze(text, [])
+        assert time.perf_counter() - t0 < 3.0, text[:20]
+
+
+def test_non_english_text_still_runs_regexes() -> None:
+    rec = hc.UsPhoneRecognizer()
+    assert _found(rec, "Bitte rufen Sie 617-555-0134 an, danke schön — 患者は元気です") == ["617-555-0134"]
