@@ -1,0 +1,357 @@
+"""Model declarations the double serves, per Odoo major version.
+
+Fields are declared with Odoo's type, label and relation so ``fields_get`` answers what a real database would
+(ODOO.md §3, §5, §6). Version differences the readers must cope with are encoded here: ``groups_id`` (≤18) vs
+``group_ids``/``all_group_ids`` (19) on ``res.users``; ``documents.folder`` (≤17) vs folder documents with
+``access_internal``/``access_ids`` (18+).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+RELATIONAL = frozenset({"many2one", "one2many", "many2many"})
+NUMERIC = frozenset({"integer", "float", "monetary"})
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field. ``related`` is a dotted path through relations; ``compute`` is a non-stored function."""
+
+    type: str
+    string: str = ""
+    relation: str | None = None
+    relation_field: str | None = None  # inverse many2one of a one2many
+    selection: tuple[tuple[str, str], ...] = ()
+    required: bool = False
+    related: str | None = None
+    compute: Callable[[Any, dict[str, Any]], Any] | None = None
+    ondelete: str = "set null"
+    default: Any = None
+    private: bool = False  # never exposed over RPC (passwords)
+
+    @property
+    def stored(self) -> bool:
+        return self.compute is None and self.related is None and self.type != "one2many"
+
+
+@dataclass
+class ModelSpec:
+    name: str
+    description: str
+    fields: dict[str, Field]
+    rec_name: str = "name"
+    parent_name: str = "parent_id"
+    order: str = "id"
+    model_methods: frozenset[str] = field(default_factory=frozenset)
+
+
+def _f(type_: str, string: str = "", **kw: Any) -> Field:
+    return Field(type_, string, **kw)
+
+
+def _m2o(rel: str, string: str = "", **kw: Any) -> Field:
+    return Field("many2one", string, relation=rel, **kw)
+
+
+def _sel(string: str, *keys: str, **kw: Any) -> Field:
+    return Field("selection", string, selection=tuple((k, k.replace("_", " ").title()) for k in keys), **kw)
+
+
+def build_models(major: int) -> dict[str, ModelSpec]:
+    """The model registry of one database of Odoo ``major`` with Documents, Knowledge and Maintenance."""
+    users_groups = "group_ids" if major >= 19 else "groups_id"
+    groups_users = "user_ids" if major >= 19 else "users"
+    specs: list[ModelSpec] = [
+        ModelSpec(
+            "ir.model", "Models", {"model": _f("char", "Model", required=True), "name": _f("char", "Name")}
+        ),
+        ModelSpec(
+            "ir.model.data",
+            "Model Data",
+            {
+                "module": _f("char", "Module"),
+                "name": _f("char", "External Identifier", required=True),
+                "model": _f("char", "Model Name"),
+                "res_id": _f("integer", "Record ID"),
+                "complete_name": _f(
+                    "char", "Complete ID", compute=lambda db, r: f"{r['module']}.{r['name']}"
+                ),
+            },
+            rec_name="complete_name",
+        ),
+        ModelSpec(
+            "res.groups",
+            "Access Groups",
+            {
+                "name": _f("char", "Name", required=True),
+                "full_name": _f("char", "Group Name", compute=lambda db, r: r.get("name")),
+                "implied_ids": Field("many2many", "Inherits", relation="res.groups"),
+                groups_users: Field("many2many", "Users", relation="res.users"),
+            },
+        ),
+        ModelSpec(
+            "res.partner",
+            "Contact",
+            {
+                "name": _f("char", "Name"),
+                "email": _f("char", "Email"),
+                "is_company": _f("boolean", "Is a Company"),
+                "parent_id": _m2o("res.partner", "Related Company"),
+                "active": _f("boolean", "Active", default=True),
+            },
+        ),
+        ModelSpec(
+            "res.users",
+            "User",
+            {
+                "name": _f("char", "Name", related="partner_id.name"),
+                "login": _f("char", "Login", required=True),
+                "password": _f("char", "Password", private=True),
+                "partner_id": _m2o("res.partner", "Related Partner", required=True),
+                users_groups: Field("many2many", "Groups", relation="res.groups"),
+                "lang": _f("char", "Language", default="en_US"),
+                "tz": _f("char", "Timezone", default="UTC"),
+                "active": _f("boolean", "Active", default=True),
+            }
+            | (
+                {
+                    "all_group_ids": Field(
+                        "many2many",
+                        "Groups and implied groups",
+                        relation="res.groups",
+                        compute=lambda db, r: sorted(db.user_group_ids(r["id"])),
+                    )
+                }
+                if major >= 19
+                else {}
+            ),
+            rec_name="name",
+            model_methods=frozenset({"context_get"}),
+        ),
+        ModelSpec(
+            "res.users.apikeys",
+            "Users API Keys",
+            {
+                "name": _f("char", "Description"),
+                "user_id": _m2o("res.users", "User", ondelete="cascade"),
+                "key": _f("char", "Key", private=True),
+                "scope": _f("char", "Scope"),
+            },
+        ),
+        ModelSpec(
+            "ir.model.access",
+            "Model Access",
+            {
+                "name": _f("char", "Name"),
+                "model_id": _m2o("ir.model", "Model", required=True),
+                "group_id": _m2o("res.groups", "Group"),
+                "perm_read": _f("boolean", "Read Access"),
+                "perm_write": _f("boolean", "Write Access"),
+                "perm_create": _f("boolean", "Create Access"),
+                "perm_unlink": _f("boolean", "Delete Access"),
+            },
+        ),
+        ModelSpec(
+            "ir.rule",
+            "Record Rule",
+            {
+                "name": _f("char", "Name"),
+                "model_id": _m2o("ir.model", "Model", required=True),
+                "groups": Field("many2many", "Groups", relation="res.groups"),
+                "domain_force": _f("text", "Domain"),
+                "perm_read": _f("boolean", "Apply for Read", default=True),
+                "perm_write": _f("boolean", "Apply for Write", default=True),
+                "perm_create": _f("boolean", "Apply for Create", default=True),
+                "perm_unlink": _f("boolean", "Apply for Delete", default=True),
+                "global": _f("boolean", "Global", compute=lambda db, r: not r.get("groups")),
+            },
+        ),
+        ModelSpec(
+            "ir.attachment",
+            "Attachment",
+            {
+                "name": _f("char", "Name", required=True),
+                "description": _f("text", "Description"),
+                "res_model": _f("char", "Resource Model"),
+                "res_id": _f("integer", "Resource ID"),
+                "type": _sel("Type", "binary", "url", default="binary"),
+                "mimetype": _f("char", "Mime Type"),
+                "file_size": _f("integer", "File Size"),
+                "checksum": _f("char", "Checksum/SHA1"),
+                "datas": _f("binary", "File Content (base64)"),
+                "public": _f("boolean", "Is public document"),
+            },
+        ),
+        ModelSpec(
+            "maintenance.equipment.category",
+            "Maintenance Equipment Category",
+            {"name": _f("char", "Category Name", required=True)},
+        ),
+        ModelSpec(
+            "maintenance.team",
+            "Maintenance Teams",
+            {"name": _f("char", "Team Name", required=True), "active": _f("boolean", "Active", default=True)},
+        ),
+        ModelSpec(
+            "maintenance.stage",
+            "Maintenance Stage",
+            {
+                "name": _f("char", "Name", required=True),
+                "sequence": _f("integer", "Sequence"),
+                "fold": _f("boolean", "Folded in Maintenance Pipe"),
+                "done": _f("boolean", "Request Done"),
+            },
+        ),
+        ModelSpec(
+            "maintenance.equipment",
+            "Maintenance Equipment",
+            {
+                "name": _f("char", "Equipment Name", required=True),
+                "active": _f("boolean", "Active", default=True),
+                "category_id": _m2o("maintenance.equipment.category", "Equipment Category"),
+                "serial_no": _f("char", "Serial Number"),
+                "model": _f("char", "Model"),
+                "location": _f("char", "Location"),
+                "cost": _f("float", "Cost"),
+                "effective_date": _f("date", "Effective Date"),
+                "maintenance_team_id": _m2o("maintenance.team", "Maintenance Team"),
+                "maintenance_ids": Field(
+                    "one2many",
+                    "Maintenance Requests",
+                    relation="maintenance.request",
+                    relation_field="equipment_id",
+                ),
+            },
+        ),
+        ModelSpec(
+            "maintenance.request",
+            "Maintenance Request",
+            {
+                "name": _f("char", "Subjects", required=True),
+                "description": _f("html", "Description"),
+                "request_date": _f("date", "Request Date"),
+                "schedule_date": _f("datetime", "Scheduled Date"),
+                "close_date": _f("date", "Close Date"),
+                "equipment_id": _m2o("maintenance.equipment", "Equipment", ondelete="cascade"),
+                "category_id": _m2o(
+                    "maintenance.equipment.category", "Category", related="equipment_id.category_id"
+                ),
+                "maintenance_team_id": _m2o("maintenance.team", "Team"),
+                "stage_id": _m2o("maintenance.stage", "Stage"),
+                "maintenance_type": _sel(
+                    "Maintenance Type", "corrective", "preventive", default="corrective"
+                ),
+                "priority": Field(
+                    "selection",
+                    "Priority",
+                    selection=(("0", "Very Low"), ("1", "Low"), ("2", "Normal"), ("3", "High")),
+                ),
+                "kanban_state": _sel("Kanban State", "normal", "blocked", "done", default="normal"),
+                "duration": _f("float", "Duration"),
+                "archive": _f("boolean", "Archive"),
+            },
+        ),
+        ModelSpec(
+            "knowledge.article",
+            "Knowledge Article",
+            {
+                "name": _f("char", "Title"),
+                "body": _f("html", "Body"),
+                "icon": _f("char", "Emoji"),
+                "parent_id": _m2o("knowledge.article", "Parent Article", ondelete="cascade"),
+                "internal_permission": _sel("Internal Permission", "write", "read", "none"),
+                "article_member_ids": Field(
+                    "one2many",
+                    "Members Information",
+                    relation="knowledge.article.member",
+                    relation_field="article_id",
+                ),
+                "active": _f("boolean", "Active", default=True),
+            },
+        ),
+        ModelSpec(
+            "knowledge.article.member",
+            "Article Member",
+            {
+                "article_id": _m2o("knowledge.article", "Article", required=True, ondelete="cascade"),
+                "partner_id": _m2o("res.partner", "Partner", required=True),
+                "permission": _sel("Permission", "write", "read", "none", default="read"),
+            },
+            rec_name="permission",
+        ),
+    ]
+    doc_fields: dict[str, Field] = {
+        "name": _f("char", "Name"),
+        "active": _f("boolean", "Active", default=True),
+        "attachment_id": _m2o("ir.attachment", "Attachment"),
+        "mimetype": _f("char", "Type", related="attachment_id.mimetype"),
+        "file_size": _f("integer", "File Size", related="attachment_id.file_size"),
+        "checksum": _f("char", "Checksum/SHA1", related="attachment_id.checksum"),
+        "owner_id": _m2o("res.users", "Owner"),
+        "partner_id": _m2o("res.partner", "Contact"),
+        "description": _f("text", "Attachment Description"),
+        "tag_ids": Field("many2many", "Tags", relation="documents.tag"),
+    }
+    specs.append(ModelSpec("documents.tag", "Tag", {"name": _f("char", "Tag Name", required=True)}))
+    if major >= 18:
+        doc_fields |= {
+            "type": _sel("Type", "binary", "url", "folder", default="binary"),
+            "folder_id": _m2o("documents.document", "Folder", ondelete="cascade"),
+            "children_ids": Field(
+                "one2many", "Children", relation="documents.document", relation_field="folder_id"
+            ),
+            "access_internal": _sel("Internal Access", "view", "edit", "none", default="none"),
+            "access_via_link": _sel("Link Access", "view", "edit", "none", default="none"),
+            "is_access_via_link_hidden": _f("boolean", "Link Access Hidden"),
+            "access_ids": Field(
+                "one2many", "Access", relation="documents.access", relation_field="document_id"
+            ),
+        }
+        specs.append(ModelSpec("documents.document", "Document", doc_fields, parent_name="folder_id"))
+        specs.append(
+            ModelSpec(
+                "documents.access",
+                "Document / Partner",
+                {
+                    "document_id": _m2o("documents.document", "Document", required=True, ondelete="cascade"),
+                    "partner_id": _m2o("res.partner", "Partner", required=True),
+                    "role": _sel("Role", "view", "edit"),
+                    "expiration_date": _f("datetime", "Expiration"),
+                },
+                rec_name="role",
+            )
+        )
+    else:
+        doc_fields |= {
+            "type": _sel("Type", "empty", "binary", "url", default="binary"),
+            "folder_id": _m2o("documents.folder", "Workspace", required=True, ondelete="cascade"),
+        }
+        specs.append(ModelSpec("documents.document", "Document", doc_fields))
+        specs.append(
+            ModelSpec(
+                "documents.folder",
+                "Documents Workspace",
+                {
+                    "name": _f("char", "Name", required=True),
+                    "description": _f("html", "Description"),
+                    "parent_folder_id": _m2o("documents.folder", "Parent Workspace", ondelete="cascade"),
+                    "children_folder_ids": Field(
+                        "one2many",
+                        "Sub workspaces",
+                        relation="documents.folder",
+                        relation_field="parent_folder_id",
+                    ),
+                    "document_ids": Field(
+                        "one2many", "Documents", relation="documents.document", relation_field="folder_id"
+                    ),
+                    "group_ids": Field("many2many", "Write Groups", relation="res.groups"),
+                    "read_group_ids": Field("many2many", "Read Groups", relation="res.groups"),
+                    "user_specific": _f("boolean", "Own Documents Only"),
+                },
+                parent_name="parent_folder_id",
+            )
+        )
+    return {s.name: s for s in specs}

@@ -1,0 +1,525 @@
+"""The double's HTTP face: Odoo's JSON-RPC and JSON-2 endpoints on a loopback port.
+
+Routes, envelopes and status codes follow ODOO.md §1–2 (O16–O19 ``odoo/http.py``, O19
+``addons/rpc/controllers/json2.py``). Served as 17 it has no ``/json/2``; served as 19 it has both. The server
+counts requests and bytes (the sync benchmark reports them) and can inject faults (5xx, garbage) so the
+client's retry and error paths are tested against real sockets.
+
+Usage::
+
+    with OdooDouble(version="19.0") as odoo:
+        odoorpc.ODOO("127.0.0.1", port=odoo.port).login(odoo.db.name, "admin", "admin")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import socket
+import threading
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from copilot.odoo.double.errors import (
+    AccessDenied,
+    AccessError,
+    ArgumentError,
+    HttpNotFound,
+    HttpUnauthorized,
+    OdooServerError,
+    UserError,
+)
+from copilot.odoo.double.store import Database, Env
+
+
+class ServerAttributeError(OdooServerError):
+    name = "builtins.AttributeError"
+    status = 404
+
+
+# ---------------------------------------------------------------------- ORM method table
+def _search(
+    env: Env,
+    model: str,
+    domain: Any = None,
+    offset: int = 0,
+    limit: int | None = None,
+    order: str | None = None,
+) -> Any:
+    return env.search(model, domain, offset, limit, order)
+
+
+def _search_count(env: Env, model: str, domain: Any = None, limit: int | None = None) -> Any:
+    return env.search_count(model, domain, limit)
+
+
+def _search_read(
+    env: Env,
+    model: str,
+    domain: Any = None,
+    fields: Any = None,
+    offset: int = 0,
+    limit: int | None = None,
+    order: str | None = None,
+    load: str | None = "_classic_read",
+) -> Any:
+    return env.search_read(model, domain, fields, offset, limit, order, load)
+
+
+def _read(env: Env, model: str, ids: Any, fields: Any = None, load: str | None = "_classic_read") -> Any:
+    return env.read(model, ids, fields, load)
+
+
+def _fields_get(env: Env, model: str, allfields: Any = None, attributes: Any = None) -> Any:
+    return env.fields_get(model, allfields, attributes)
+
+
+def _name_search_args(
+    env: Env, model: str, name: str = "", args: Any = None, operator: str = "ilike", limit: int = 100
+) -> Any:
+    return env.name_search(model, name, args, operator, limit)
+
+
+def _name_search_domain(
+    env: Env, model: str, name: str = "", domain: Any = None, operator: str = "ilike", limit: int = 100
+) -> Any:
+    return env.name_search(model, name, domain, operator, limit)
+
+
+def _read_group(
+    env: Env,
+    model: str,
+    domain: Any,
+    fields: Any,
+    groupby: Any,
+    offset: int = 0,
+    limit: int | None = None,
+    orderby: Any = False,
+    lazy: bool = True,
+) -> Any:
+    return env.read_group(model, domain, fields, groupby, offset, limit, orderby, lazy)
+
+
+def _create(env: Env, model: str, vals_list: Any) -> Any:
+    return env.create(model, vals_list)
+
+
+def _write(env: Env, model: str, ids: Any, vals: Any) -> Any:
+    return env.write(model, ids, vals)
+
+
+def _unlink(env: Env, model: str, ids: Any) -> Any:
+    return env.unlink(model, ids)
+
+
+def _context_get(env: Env, model: str) -> Any:
+    if model != "res.users":
+        raise ServerAttributeError(f"The method 'context_get' does not exist on the model '{model}'")
+    return env.context_get()
+
+
+def _check_access_rights(env: Env, model: str, operation: str, raise_exception: bool = True) -> Any:
+    return env.check_access(model, operation, raise_exception)
+
+
+def _has_access(env: Env, model: str, ids: Any, operation: str) -> Any:
+    if not env.check_access(model, operation, raise_exception=False):
+        return False
+    ids = list(ids or [])
+    return not ids or set(ids) <= set(env._search_ids(model, [("id", "in", ids)], active_test=False))
+
+
+def _default_get(env: Env, model: str, fields_list: Any) -> Any:
+    spec = env.spec(model)
+    return {
+        n: spec.fields[n].default
+        for n in fields_list
+        if n in spec.fields and spec.fields[n].default is not None
+    }
+
+
+def _check_object_reference(env: Env, model: str, module: str, xml_id: str) -> Any:
+    for rec in env.db.table("ir.model.data").values():
+        if rec["module"] == module and rec["name"] == xml_id:
+            return [rec["model"], rec["res_id"]]
+    raise ValueError(f"External ID not found in the system: {module}.{xml_id}")
+
+
+@dataclass(frozen=True)
+class Method:
+    fn: Callable[..., Any]
+    on_records: bool = False  # args[0] (JSON-RPC) / "ids" (JSON-2) are the record ids
+
+
+def method_table(major: int) -> dict[str, Method]:
+    table = {
+        "search": Method(_search),
+        "search_count": Method(_search_count),
+        "search_read": Method(_search_read),
+        "read": Method(_read, True),
+        "fields_get": Method(_fields_get),
+        "name_search": Method(_name_search_domain if major >= 19 else _name_search_args),
+        "read_group": Method(_read_group),
+        "create": Method(_create),
+        "write": Method(_write, True),
+        "unlink": Method(_unlink, True),
+        "context_get": Method(_context_get),
+        "default_get": Method(_default_get),
+        "check_object_reference": Method(_check_object_reference),
+    }
+    if major >= 18:
+        table["has_access"] = Method(_has_access, True)
+    if major <= 18:
+        table["check_access_rights"] = Method(_check_access_rights)
+    return table
+
+
+# ---------------------------------------------------------------------- counters and faults
+@dataclass
+class Stats:
+    requests: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def reset(self) -> None:
+        self.requests = self.bytes_in = self.bytes_out = 0
+        self.calls.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+            "calls": dict(self.calls),
+        }
+
+
+class OdooDouble:
+    """A loopback Odoo; ``version`` picks the wire behaviour: "17.0" or "19.0" (16 and 18 work too)."""
+
+    def __init__(
+        self, db: Database | None = None, *, version: str = "17.0", host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.db = db or Database(version=version)
+        self.version = self.db.version
+        self.major = self.db.major
+        self.host = host
+        self.port = port
+        self.stats = Stats()
+        self.faults: list[int | str] = []
+        self.methods = method_table(self.major)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._conns: set[socket.socket] = set()
+
+    # lifecycle
+    def start(self) -> OdooDouble:
+        handler = type("Handler", (_Handler,), {"double": self})
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer((self.host, self.port), handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening and drop open keep-alive connections, as a crashed or restarted Odoo would."""
+        with self._lock:
+            conns, self._conns = list(self._conns), set()
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> OdooDouble:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def inject(self, *faults: int | str) -> None:
+        """Answer the next requests with these faults: an HTTP status (e.g. 503) or ``"garbage"``."""
+        with self._lock:
+            self.faults.extend(faults)
+
+    def _next_fault(self) -> int | str | None:
+        with self._lock:
+            return self.faults.pop(0) if self.faults else None
+
+    # protocol
+    def version_info(self) -> dict[str, Any]:
+        parts = self.version.split(".")
+        return {
+            "server_version": self.version,
+            "server_version_info": [int(parts[0]), int(parts[1]), 0, "final", 0, ""],
+            "server_serie": self.version,
+            "protocol_version": 1,
+        }
+
+    def call(
+        self, env: Env, model: str, method: str, args: list[Any], kwargs: dict[str, Any], ids: Any = None
+    ) -> Any:
+        if method.startswith("_"):
+            raise AccessError(f"Private methods (such as '{method}') cannot be called remotely.")
+        env.spec(model)
+        m = self.methods.get(method)
+        if m is None:
+            raise ServerAttributeError(f"The method '{method}' does not exist on the model '{model}'")
+        if m.on_records:
+            args = [ids if ids is not None else (args[0] if args else []), *args[1:]]
+        self.stats.calls[f"{model}.{method}"] += 1
+        try:
+            bound = inspect.signature(m.fn).bind(env, model, *args, **kwargs)
+        except TypeError as exc:
+            raise ArgumentError(f"{method}() {exc}") from exc
+        with self.db.lock:
+            try:
+                return m.fn(*bound.args, **bound.kwargs)
+            except (TypeError, ValueError, KeyError) as exc:
+                if isinstance(exc, OdooServerError):
+                    raise
+                err = ArgumentError(str(exc)) if isinstance(exc, TypeError) else UserError(str(exc))
+                if isinstance(exc, ValueError):
+                    err.name = "builtins.ValueError"
+                raise err from exc
+
+    def jsonrpc(self, body: Any) -> dict[str, Any]:
+        req_id = body.get("id") if isinstance(body, dict) else None
+        try:
+            params = body.get("params") if isinstance(body, dict) else None
+            if not isinstance(params, dict):
+                raise UserError("params must be an object")
+            result = self._dispatch_rpc(params)
+        except OdooServerError as exc:
+            return {"jsonrpc": "2.0", "id": req_id, "error": self.rpc_error(exc)}
+        except Exception as exc:  # a bug in the double still answers like Odoo would
+            err = OdooServerError(str(exc))
+            err.name = f"builtins.{type(exc).__name__}"
+            return {"jsonrpc": "2.0", "id": req_id, "error": self.rpc_error(err, traceback.format_exc())}
+        out: dict[str, Any] = {"jsonrpc": "2.0", "id": req_id}
+        if result is not None:
+            out["result"] = result
+        return out
+
+    def rpc_error(self, exc: OdooServerError, debug: str = "") -> dict[str, Any]:
+        code = 0 if self.major >= 19 else 200
+        if isinstance(exc, HttpNotFound):
+            code, message = 404, "404: Not Found"
+        else:
+            message = "Odoo Server Error"
+        if isinstance(exc, AccessDenied) and self.major >= 19:
+            debug = ""
+        return {
+            "code": code,
+            "message": message,
+            "data": {
+                "name": exc.name,
+                "message": exc.message,
+                "arguments": [exc.message],
+                "context": {},
+                "debug": debug or f"Traceback (most recent call last):\n{exc.name}: {exc.message}",
+            },
+        }
+
+    def _dispatch_rpc(self, params: dict[str, Any]) -> Any:
+        service, method, args = params.get("service"), params.get("method"), list(params.get("args") or [])
+        if service == "common":
+            if method == "version":
+                return self.version_info()
+            if method in ("login", "authenticate"):
+                dbname, login, password = args[:3]
+                if dbname != self.db.name:
+                    return False
+                return self.db.authenticate(login, password) or False
+            raise ServerAttributeError(f"'common' service has no method {method!r}")
+        if service == "db" and method == "list":
+            return [self.db.name]
+        if service == "object" and method in ("execute", "execute_kw"):
+            if len(args) < 5:
+                raise ArgumentError("execute needs db, uid, password, model, method")
+            dbname, uid, password, model, meth = args[:5]
+            if dbname != self.db.name or not isinstance(uid, int) or not self.db.check_uid(uid, password):
+                raise AccessDenied()
+            rest = args[5:]
+            if method == "execute":
+                pos, kw = rest, {}
+            else:
+                pos = list(rest[0]) if rest else []
+                kw = dict(rest[1]) if len(rest) > 1 and rest[1] else {}
+            context = kw.pop("context", None) or {}
+            return self.call(self.db.env(uid, context), model, meth, pos, kw)
+        raise HttpNotFound(f"unknown service {service!r}")
+
+    def json2(self, model: str, method: str, headers: Any, raw: bytes) -> tuple[int, Any]:
+        try:
+            auth = headers.get("Authorization") or ""
+            scheme, _, key = auth.partition(" ")
+            if scheme.lower() != "bearer" or not key.strip():
+                raise HttpUnauthorized(
+                    "User not authenticated, use an API Key with a Bearer Authorization header."
+                )
+            dbname = headers.get("X-Odoo-Database")
+            if dbname and dbname != self.db.name:
+                raise HttpNotFound(f"database {dbname!r} not found")
+            uid = self.db.user_for_key(key.strip())
+            if uid is None:
+                raise HttpUnauthorized("Invalid apikey")
+            if raw and (headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
+                return 415, self.json2_error_body(_Unsupported("Unsupported Media Type"))
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                return 400, self.json2_error_body(_BadRequest("Invalid JSON data"))
+            if not isinstance(body, dict):
+                return 400, self.json2_error_body(_BadRequest("Invalid JSON data: expected an object"))
+            if model not in self.db.models:
+                raise HttpNotFound(f"the model '{model}' does not exist")
+            m = self.methods.get(method)
+            if m is None and not method.startswith("_"):
+                raise HttpNotFound(f"the method '{method}' does not exist on the model '{model}'")
+            ids = body.pop("ids", None)
+            context = body.pop("context", None) or {}
+            if m is not None and not m.on_records and ids is not None:
+                raise ArgumentError(f"cannot call {model}.{method} with ids")
+            result = self.call(self.db.env(uid, context), model, method, [], body, ids=ids)
+            return 200, result
+        except OdooServerError as exc:
+            return exc.status, self.json2_error_body(exc)
+
+    def json2_error_body(self, exc: OdooServerError) -> dict[str, Any]:
+        args: list[Any] = [exc.message]
+        if exc.name.startswith("werkzeug"):
+            args = [exc.message, exc.status]
+        return {"name": exc.name, "message": exc.message, "arguments": args, "context": {}, "debug": ""}
+
+
+class _Unsupported(OdooServerError):
+    name = "werkzeug.exceptions.UnsupportedMediaType"
+    status = 415
+
+
+class _BadRequest(OdooServerError):
+    name = "werkzeug.exceptions.BadRequest"
+    status = 400
+
+
+class _Handler(BaseHTTPRequestHandler):
+    double: OdooDouble
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes; without this, Nagle + delayed ACK add ~40 ms per call
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.double._lock:
+            self.double._conns.add(self.connection)
+
+    def finish(self) -> None:
+        with self.double._lock:
+            self.double._conns.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read stats, not logs
+        return
+
+    def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.double.stats.bytes_out += len(body)
+
+    def _json(self, status: int, obj: Any) -> None:
+        self._send(status, json.dumps(obj).encode())
+
+    def _read_body(self) -> bytes:
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        self.double.stats.bytes_in += n
+        self.double.stats.requests += 1
+        return raw
+
+    def _fault(self) -> bool:
+        fault = self.double._next_fault()
+        if fault is None:
+            return False
+        if fault == "garbage":
+            self._send(200, b"<html><body>Bad Gateway</body></html>", "text/html")
+        else:
+            self._send(int(fault), f"<html><body>{fault}</body></html>".encode(), "text/html")
+        return True
+
+    def do_GET(self) -> None:
+        self._read_body()
+        if self._fault():
+            return
+        d = self.double
+        if self.path in ("/web/version", "/json/version") and d.major >= 19:
+            self._json(200, {"version_info": d.version_info()["server_version_info"], "version": d.version})
+        elif self.path == "/web/webclient/version_info":
+            self._json(200, {"jsonrpc": "2.0", "id": None, "result": d.version_info()})
+        elif self.path.startswith("/json/2") and d.major >= 19:
+            self._json(404, d.json2_error_body(HttpNotFound("Did you mean POST /json/2/<model>/<method>?")))
+        else:
+            self._send(404, b"<html><body>404: Not Found</body></html>", "text/html")
+
+    def do_POST(self) -> None:
+        raw = self._read_body()
+        if self._fault():
+            return
+        d = self.double
+        path = self.path.split("?")[0]
+        if path in ("/jsonrpc", "/web/webclient/version_info"):
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                self._send(400, b"Invalid JSON data", "text/plain")
+                return
+            if path == "/jsonrpc":
+                self._json(200, d.jsonrpc(body))
+            else:
+                self._json(
+                    200,
+                    {
+                        "jsonrpc": "2.0",
+                        "id": body.get("id") if isinstance(body, dict) else None,
+                        "result": d.version_info(),
+                    },
+                )
+            return
+        if path.startswith("/json/2") and d.major >= 19:
+            parts = path.split("/")
+            if len(parts) != 5 or not parts[3] or not parts[4]:
+                self._json(
+                    404, d.json2_error_body(HttpNotFound("Did you mean POST /json/2/<model>/<method>?"))
+                )
+                return
+            status, result = d.json2(parts[3], parts[4], self.headers, raw)
+            self._json(status, result)
+            return
+        self._send(404, b"<html><body>404: Not Found</body></html>", "text/html")
+
+
+__all__ = ["Method", "OdooDouble", "Stats"]

@@ -1,0 +1,493 @@
+"""Readers: turn Odoo records into :class:`~copilot.types.DocumentRef` s and bytes, one per record kind.
+
+Each reader lists metadata in keyset pages (``id > last``, ``limit=page_size``), so a listing costs a few
+requests per page of metadata, never one per document. Checksums come from Odoo's attachment ``checksum``
+(sha1 of the content) or, for rendered records (Knowledge, maintenance logs), a sha256 of the rendered bytes.
+ACLs come from Odoo's permissions only, so a permission change alters ``acl_groups`` but not ``checksum``.
+
+ACL group names (the decision, see docs/odoo-double.md):
+
+- an Odoo group is named by its XML id (``hospital.group_procurement``), through :class:`GroupMap` which may
+  rename it to a Copilot group; groups with no XML id become ``odoo_group_<id>``;
+- per-person grants (Documents 18+ ``access_ids``, Knowledge members) become ``odoo_partner_<partner id>``,
+  and a document owner ``odoo_user_<uid>``; :func:`resolve_user_groups` gives each user the same tokens.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol
+
+from copilot.errors import SourceError
+from copilot.odoo.client import OdooClient
+from copilot.odoo.errors import OdooMissingError
+from copilot.types import DocumentRef
+
+EVERYONE = "base.group_user"
+FACETS = frozenset({"doc_type", "site", "department"})
+
+
+@dataclass(frozen=True)
+class GroupMap:
+    """Odoo group XML id → Copilot ACL group; unmapped ids pass through unchanged."""
+
+    mapping: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, xmlid: str) -> str:
+        return self.mapping.get(xmlid, xmlid)
+
+
+def partner_token(partner_id: int) -> str:
+    return f"odoo_partner_{partner_id}"
+
+
+def user_token(uid: int) -> str:
+    return f"odoo_user_{uid}"
+
+
+def parse_odoo_datetime(value: Any) -> datetime:
+    if not value:
+        return datetime(1970, 1, 1, tzinfo=UTC)
+    text = str(value)
+    fmt = "%Y-%m-%d %H:%M:%S" if len(text) > 10 else "%Y-%m-%d"
+    return datetime.strptime(text[:19], fmt).replace(tzinfo=UTC)
+
+
+def m2o_id(value: Any) -> int | None:
+    if isinstance(value, list) and value:
+        return int(value[0])
+    return int(value) if isinstance(value, int) and value else None
+
+
+def m2o_name(value: Any) -> str:
+    return str(value[1]) if isinstance(value, list) and len(value) > 1 else ""
+
+
+class Context:
+    """What one listing shares between readers: the client, the base URL, group names and installed models."""
+
+    def __init__(self, client: OdooClient, base_url: str, groups: GroupMap, page_size: int) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")
+        self.groups = groups
+        self.page_size = page_size
+        self.installed: set[str] = set()
+        self._xmlids: dict[int, str] = {}
+        self._fields: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def probe(self, models: Sequence[str]) -> None:
+        rows = self.client.search_read("ir.model", [("model", "in", list(models))], ["model"])
+        self.installed = {r["model"] for r in rows}
+
+    def fields(self, model: str) -> dict[str, dict[str, Any]]:
+        if model not in self._fields:
+            self._fields[model] = self.client.fields_get(model, attributes=["type", "relation"])
+        return self._fields[model]
+
+    def pages(
+        self, model: str, domain: Sequence[Any], fields: Sequence[str]
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Keyset paging by id: stable when records are added or deleted during the listing."""
+        last = 0
+        while True:
+            rows = self.client.search_read(
+                model, [*domain, ("id", ">", last)], list(fields), order="id", limit=self.page_size
+            )
+            if rows:
+                yield rows
+            if len(rows) < self.page_size:
+                return
+            last = int(rows[-1]["id"])
+
+    def group_names(self, group_ids: Sequence[int]) -> list[str]:
+        """XML ids of groups (one ``ir.model.data`` request for the ids not seen yet), mapped by GroupMap."""
+        missing = sorted({int(g) for g in group_ids} - set(self._xmlids))
+        if missing:
+            rows = self.client.search_read(
+                "ir.model.data",
+                [("model", "=", "res.groups"), ("res_id", "in", missing)],
+                ["module", "name", "res_id"],
+            )
+            for r in rows:
+                self._xmlids[int(r["res_id"])] = f"{r['module']}.{r['name']}"
+            for g in missing:
+                self._xmlids.setdefault(g, f"odoo_group_{g}")
+        return [self.groups(self._xmlids[int(g)]) for g in group_ids]
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+
+class Reader(Protocol):
+    """One kind of Odoo record the source can list and read."""
+
+    kind: str
+    requires: ClassVar[tuple[str, ...]]
+
+    def list_refs(self, ctx: Context) -> Iterator[DocumentRef]: ...
+
+    def read(self, ctx: Context, ref: DocumentRef) -> bytes: ...
+
+
+def read_attachment(ctx: Context, attachment_id: int) -> bytes:
+    rows = ctx.client.read("ir.attachment", [attachment_id], ["datas"])
+    if not rows:
+        raise OdooMissingError(
+            f"attachment {attachment_id} is gone", odoo_name="odoo.exceptions.MissingError"
+        )
+    datas = rows[0].get("datas") or ""
+    try:
+        return base64.b64decode(datas)
+    except ValueError as exc:
+        raise SourceError(f"attachment {attachment_id} holds no valid base64") from exc
+
+
+class DocumentsReader:
+    """Documents app: 17 folders (``documents.folder`` groups) or 18+ folder documents (``access_*``)."""
+
+    kind = "documents"
+    requires: ClassVar[tuple[str, ...]] = ("documents.document",)
+    FIELDS = ("name", "folder_id", "attachment_id", "mimetype", "file_size", "write_date")
+
+    def __init__(self, open_group_17: str = "documents.group_documents_user") -> None:
+        self.open_group_17 = open_group_17
+        self._tags: dict[int, str] = {}
+
+    def list_refs(self, ctx: Context) -> Iterator[DocumentRef]:
+        fields = ctx.fields("documents.document")
+        legacy = fields.get("folder_id", {}).get("relation") == "documents.folder"
+        with_checksum = "checksum" in fields
+        names = [
+            *self.FIELDS,
+            *(["checksum"] if with_checksum else []),
+            *(["tag_ids"] if "tag_ids" in fields else []),
+        ]
+        folder_acl: dict[int, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
+        names.append("owner_id")
+        if legacy:
+            folder_fields = ["group_ids", "read_group_ids"]
+            if "user_specific" in ctx.fields("documents.folder"):
+                folder_fields.append("user_specific")
+            for page in ctx.pages("documents.folder", [], folder_fields):
+                for f in page:
+                    writers = tuple(ctx.group_names(f["group_ids"]))
+                    readers = tuple(ctx.group_names(f["read_group_ids"]))
+                    folder_acl[f["id"]] = (writers, readers, bool(f.get("user_specific")))
+        else:
+            names += ["access_internal", "access_ids"]
+        for page in ctx.pages("documents.document", [("type", "=", "binary")], names):
+            attachments = {} if with_checksum else self._attachments(ctx, page)
+            access = {} if legacy else self._access(ctx, page)
+            self._load_tags(ctx, page)
+            for doc in page:
+                att = m2o_id(doc["attachment_id"])
+                if att is None:
+                    continue
+                meta = attachments.get(att, doc)
+                if legacy:
+                    acl: Sequence[str] = self._acl_17(ctx, doc, folder_acl.get(m2o_id(doc["folder_id"]) or 0))
+                else:
+                    acl = self._acl_18(ctx, doc, access)
+                yield DocumentRef(
+                    doc_id=f"odoo:documents:{doc['id']}",
+                    title=str(doc["name"] or f"document {doc['id']}"),
+                    uri=f"odoo://documents.document/{doc['id']}",
+                    source_url=ctx.url(f"/odoo/documents/{doc['id']}"),
+                    mime_type=str(meta.get("mimetype") or "application/octet-stream"),
+                    checksum=str(meta.get("checksum") or ""),
+                    size=int(meta.get("file_size") or 0),
+                    modified=parse_odoo_datetime(doc["write_date"]),
+                    acl_groups=tuple(sorted(set(acl))),
+                    extra={
+                        "attachment_id": att,
+                        "folder": m2o_name(doc["folder_id"]),
+                        "model": "documents.document",
+                        "res_id": doc["id"],
+                    },
+                    **self._facets(doc),
+                )
+
+    def _acl_17(
+        self, ctx: Context, doc: dict[str, Any], folder: tuple[tuple[str, ...], tuple[str, ...], bool] | None
+    ) -> list[str]:
+        """Write groups read everything; read groups too, unless the folder is "own documents only"."""
+        if folder is None:
+            return []
+        writers, readers, user_specific = folder
+        if not writers and not readers:
+            return [ctx.groups(self.open_group_17)]
+        acl = list(writers)
+        owner = m2o_id(doc.get("owner_id"))
+        if not user_specific:
+            acl += readers
+        elif owner and readers:
+            acl.append(user_token(owner))  # a read-group member sees the documents they own
+        return acl
+
+    def _load_tags(self, ctx: Context, page: list[dict[str, Any]]) -> None:
+        unseen = sorted({t for d in page for t in d.get("tag_ids") or []} - set(self._tags))
+        if unseen:
+            self._tags |= {
+                r["id"]: str(r["name"]) for r in ctx.client.read("documents.tag", unseen, ["name"])
+            }
+
+    def _facets(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Copilot's tag convention: ``doc_type:sop``, ``site:north_campus``, ``department:pharmacy``."""
+        out: dict[str, Any] = {}
+        for tid in doc.get("tag_ids") or []:
+            key, sep, value = self._tags.get(tid, "").partition(":")
+            if sep and key in FACETS and value:
+                out[key] = value.strip()
+        return out
+
+    def _attachments(self, ctx: Context, page: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        ids = [a for a in (m2o_id(d["attachment_id"]) for d in page) if a]
+        rows = ctx.client.read("ir.attachment", ids, ["checksum", "mimetype", "file_size"])
+        return {r["id"]: r for r in rows}
+
+    def _access(self, ctx: Context, page: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+        ids = [a for d in page for a in d.get("access_ids") or []]
+        if not ids:
+            return {}
+        rows = ctx.client.read("documents.access", ids, ["partner_id", "role", "expiration_date"])
+        return {r["id"]: r for r in rows}
+
+    def _acl_18(self, ctx: Context, doc: dict[str, Any], access: dict[int, dict[str, Any]]) -> list[str]:
+        acl: list[str] = []
+        if doc.get("access_internal") in ("view", "edit"):
+            acl.append(ctx.groups(EVERYONE))
+        now = datetime.now(UTC)
+        for aid in doc.get("access_ids") or []:
+            row = access.get(aid)
+            if not row or row.get("role") not in ("view", "edit"):
+                continue
+            if row.get("expiration_date") and parse_odoo_datetime(row["expiration_date"]) <= now:
+                continue
+            pid = m2o_id(row["partner_id"])
+            if pid:
+                acl.append(partner_token(pid))
+        owner = m2o_id(doc.get("owner_id"))
+        if owner:
+            acl.append(user_token(owner))
+        return acl
+
+    def read(self, ctx: Context, ref: DocumentRef) -> bytes:
+        return read_attachment(ctx, int(ref.extra["attachment_id"]))
+
+
+class KnowledgeReader:
+    """Knowledge articles (HTML body). Internal permission ``read``/``write`` opens to every employee; members
+    with ``read``/``write`` add themselves; an unset permission is inherited from the parent article."""
+
+    kind = "knowledge"
+    requires: ClassVar[tuple[str, ...]] = ("knowledge.article",)
+
+    def __init__(self) -> None:
+        self._bodies: dict[str, bytes] = {}
+
+    @staticmethod
+    def render(name: str, body: str) -> bytes:
+        return f"<html><head><title>{html.escape(name)}</title></head><body>{body}</body></html>".encode()
+
+    def list_refs(self, ctx: Context) -> Iterator[DocumentRef]:
+        rows: list[dict[str, Any]] = []
+        fields = ["name", "body", "internal_permission", "article_member_ids", "parent_id", "write_date"]
+        for page in ctx.pages("knowledge.article", [], fields):
+            rows += page
+        member_ids = [m for r in rows for m in r.get("article_member_ids") or []]
+        members: dict[int, dict[str, Any]] = {}
+        for start in range(0, len(member_ids), ctx.page_size):
+            chunk = member_ids[start : start + ctx.page_size]
+            members |= {
+                m["id"]: m
+                for m in ctx.client.read("knowledge.article.member", chunk, ["partner_id", "permission"])
+            }
+        by_id = {r["id"]: r for r in rows}
+        self._bodies.clear()
+        for art in rows:
+            acl: list[str] = []
+            if self._internal(art, by_id) in ("read", "write"):
+                acl.append(ctx.groups(EVERYONE))
+            for mid in art.get("article_member_ids") or []:
+                m = members.get(mid)
+                pid = m2o_id(m["partner_id"]) if m else None
+                if m and pid and m.get("permission") in ("read", "write"):
+                    acl.append(partner_token(pid))
+            data = self.render(str(art["name"] or ""), str(art["body"] or ""))
+            doc_id = f"odoo:knowledge:{art['id']}"
+            self._bodies[doc_id] = data
+            yield DocumentRef(
+                doc_id=doc_id,
+                title=str(art["name"] or f"article {art['id']}"),
+                uri=f"odoo://knowledge.article/{art['id']}",
+                source_url=ctx.url(f"/odoo/knowledge/{art['id']}"),
+                mime_type="text/html",
+                checksum=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                modified=parse_odoo_datetime(art["write_date"]),
+                doc_type="article",
+                acl_groups=tuple(sorted(set(acl))),
+                extra={"model": "knowledge.article", "res_id": art["id"]},
+            )
+
+    @staticmethod
+    def _internal(art: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> str:
+        seen: set[int] = set()
+        cur: dict[str, Any] | None = art
+        while cur is not None and cur["id"] not in seen:
+            seen.add(cur["id"])
+            if cur.get("internal_permission"):
+                return str(cur["internal_permission"])
+            cur = by_id.get(m2o_id(cur.get("parent_id")) or 0)
+        return "none"
+
+    def read(self, ctx: Context, ref: DocumentRef) -> bytes:
+        if ref.doc_id in self._bodies:
+            return self._bodies[ref.doc_id]
+        rows = ctx.client.read("knowledge.article", [int(ref.extra["res_id"])], ["name", "body"])
+        if not rows:
+            raise OdooMissingError(f"article {ref.extra['res_id']} is gone")
+        return self.render(str(rows[0]["name"] or ""), str(rows[0]["body"] or ""))
+
+
+class AttachmentReader:
+    """``ir.attachment`` on business records, for Community databases without Documents. Attachments follow
+    their record's access, so the ACL comes from a per-model table of groups (configurable)."""
+
+    kind = "attachments"
+    requires: ClassVar[tuple[str, ...]] = ("ir.attachment",)
+    DEFAULT_GROUPS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "maintenance.equipment": (EVERYONE,),
+        "purchase.order": ("purchase.group_purchase_user",),
+        "res.partner": (EVERYONE,),
+    }
+
+    def __init__(self, model_groups: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.model_groups = dict(model_groups or self.DEFAULT_GROUPS)
+
+    def list_refs(self, ctx: Context) -> Iterator[DocumentRef]:
+        domain = [("res_model", "in", sorted(self.model_groups)), ("type", "=", "binary")]
+        fields = ["name", "mimetype", "checksum", "file_size", "res_model", "res_id", "write_date"]
+        for page in ctx.pages("ir.attachment", domain, fields):
+            for att in page:
+                groups = self.model_groups.get(str(att["res_model"]), ())
+                yield DocumentRef(
+                    doc_id=f"odoo:attachment:{att['id']}",
+                    title=str(att["name"]),
+                    uri=f"odoo://ir.attachment/{att['id']}",
+                    source_url=ctx.url(f"/web/content/{att['id']}"),
+                    mime_type=str(att["mimetype"] or "application/octet-stream"),
+                    checksum=str(att["checksum"] or ""),
+                    size=int(att["file_size"] or 0),
+                    modified=parse_odoo_datetime(att["write_date"]),
+                    acl_groups=tuple(sorted({ctx.groups(g) for g in groups})),
+                    extra={"attachment_id": att["id"], "model": att["res_model"], "res_id": att["res_id"]},
+                )
+
+    def read(self, ctx: Context, ref: DocumentRef) -> bytes:
+        return read_attachment(ctx, int(ref.extra["attachment_id"]))
+
+
+class MaintenanceReader:
+    """Maintenance logs: one markdown document per equipment, its requests newest first."""
+
+    kind = "maintenance"
+    requires: ClassVar[tuple[str, ...]] = ("maintenance.equipment", "maintenance.request")
+    REQUEST_FIELDS = (
+        "name",
+        "description",
+        "equipment_id",
+        "maintenance_type",
+        "stage_id",
+        "request_date",
+        "schedule_date",
+        "close_date",
+        "duration",
+        "priority",
+    )
+
+    def __init__(self, groups: Sequence[str] = (EVERYONE,)) -> None:
+        self.acl = tuple(groups)
+        self._rendered: dict[str, bytes] = {}
+
+    def list_refs(self, ctx: Context) -> Iterator[DocumentRef]:
+        equipment: dict[int, dict[str, Any]] = {}
+        for page in ctx.pages(
+            "maintenance.equipment",
+            [],
+            ["name", "serial_no", "model", "location", "category_id", "write_date"],
+        ):
+            equipment |= {e["id"]: e for e in page}
+        requests: dict[int, list[dict[str, Any]]] = {}
+        for page in ctx.pages("maintenance.request", [("equipment_id", "!=", False)], self.REQUEST_FIELDS):
+            for r in page:
+                eid = m2o_id(r["equipment_id"])
+                if eid in equipment:
+                    requests.setdefault(eid, []).append(r)
+        self._rendered.clear()
+        acl = tuple(sorted({ctx.groups(g) for g in self.acl}))
+        for eid, reqs in sorted(requests.items()):
+            eq = equipment[eid]
+            data = self.render(eq, reqs).encode()
+            doc_id = f"odoo:maintenance:{eid}"
+            self._rendered[doc_id] = data
+            yield DocumentRef(
+                doc_id=doc_id,
+                title=f"Maintenance log: {eq['name']}",
+                uri=f"odoo://maintenance.equipment/{eid}",
+                source_url=ctx.url(f"/odoo/maintenance.equipment/{eid}"),
+                mime_type="text/markdown",
+                checksum=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                modified=parse_odoo_datetime(eq["write_date"]),
+                doc_type="maintenance_log",
+                acl_groups=acl,
+                extra={"model": "maintenance.equipment", "res_id": eid},
+            )
+
+    @staticmethod
+    def render(eq: dict[str, Any], reqs: list[dict[str, Any]]) -> str:
+        from bs4 import BeautifulSoup  # html descriptions to text; local import keeps the module light
+
+        lines = [f"# Maintenance log: {eq['name']}", ""]
+        for label, key in (("Serial number", "serial_no"), ("Model", "model"), ("Location", "location")):
+            if eq.get(key):
+                lines.append(f"- {label}: {eq[key]}")
+        if eq.get("category_id"):
+            lines.append(f"- Category: {m2o_name(eq['category_id'])}")
+        reqs = sorted(reqs, key=lambda r: (str(r.get("request_date") or ""), r["id"]), reverse=True)
+        for r in reqs:
+            lines += ["", f"## {r.get('request_date') or 'undated'} {r['name']}", ""]
+            lines.append(f"- Type: {r.get('maintenance_type') or 'unknown'}")
+            if r.get("stage_id"):
+                lines.append(f"- Stage: {m2o_name(r['stage_id'])}")
+            for label, key in (("Scheduled", "schedule_date"), ("Closed", "close_date")):
+                if r.get(key):
+                    lines.append(f"- {label}: {r[key]}")
+            if r.get("duration"):
+                lines.append(f"- Duration: {r['duration']} h")
+            text = BeautifulSoup(str(r.get("description") or ""), "html.parser").get_text(" ", strip=True)
+            if text:
+                lines += ["", text]
+        return "\n".join(lines) + "\n"
+
+    def read(self, ctx: Context, ref: DocumentRef) -> bytes:
+        if ref.doc_id in self._rendered:
+            return self._rendered[ref.doc_id]
+        eid = int(ref.extra["res_id"])
+        eq = ctx.client.read(
+            "maintenance.equipment",
+            [eid],
+            ["name", "serial_no", "model", "location", "category_id", "write_date"],
+        )
+        if not eq:
+            raise OdooMissingError(f"equipment {eid} is gone")
+        reqs = ctx.client.search_read(
+            "maintenance.request", [("equipment_id", "=", eid)], list(self.REQUEST_FIELDS)
+        )
+        return self.render(eq[0], reqs).encode()

@@ -1,0 +1,273 @@
+"""The double's ORM: domain semantics, read shapes, read_group, access rights and record rules (no HTTP)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from copilot.odoo.double import SUPERUSER_ID, Database
+from copilot.odoo.double import builders as b
+from copilot.odoo.double.errors import AccessError, MissingError, ValidationError
+from copilot.odoo.double.sample import seed_sample
+
+pytestmark = pytest.mark.unit
+
+
+def _requests_db(version: str) -> Database:
+    """Five maintenance requests on two pieces of equipment, one with an unset description and duration."""
+    db = Database(version=version)
+    pump = b.add_equipment(db, "Pump A", serial_no="P-1", location="North")
+    xray = b.add_equipment(db, "X-ray B", serial_no="X-1", location="South")
+    b.add_maintenance(
+        db,
+        pump,
+        "PM pump",
+        maintenance_type="preventive",
+        duration=1.5,
+        request_date="2026-01-05",
+        description="<p>ok</p>",
+    )
+    b.add_maintenance(
+        db,
+        pump,
+        "Alarm pump",
+        maintenance_type="corrective",
+        duration=3.0,
+        request_date="2026-01-20",
+        description="",
+    )
+    b.add_maintenance(
+        db, xray, "PM x-ray", maintenance_type="preventive", duration=0.0, request_date="2026-02-01"
+    )
+    b.add_maintenance(
+        db,
+        xray,
+        "Tube x-ray",
+        maintenance_type="corrective",
+        request_date="2026-03-15",
+        description="<p>tube</p>",
+    )
+    b.add_maintenance(
+        db, pump, "pm_pump_2", maintenance_type="preventive", duration=2.0, request_date="2026-03-20"
+    )
+    return db
+
+
+def _names(db: Database, domain: list[Any], model: str = "maintenance.request") -> list[str]:
+    env = db.env(SUPERUSER_ID)
+    return sorted(r["name"] for r in env.search_read(model, domain, ["name"]))
+
+
+ALL = ["Alarm pump", "PM pump", "PM x-ray", "Tube x-ray", "pm_pump_2"]
+
+DOMAIN_CASES = [
+    ([], ALL),
+    ([("name", "=", "PM pump")], ["PM pump"]),
+    ([("name", "!=", "PM pump")], ["Alarm pump", "PM x-ray", "Tube x-ray", "pm_pump_2"]),
+    ([("name", "like", "pump")], ["Alarm pump", "PM pump", "pm_pump_2"]),
+    ([("name", "like", "PM")], ["PM pump", "PM x-ray"]),
+    ([("name", "ilike", "PUMP")], ["Alarm pump", "PM pump", "pm_pump_2"]),
+    ([("name", "not ilike", "pump")], ["PM x-ray", "Tube x-ray"]),
+    ([("name", "=like", "PM%")], ["PM pump", "PM x-ray"]),
+    ([("name", "=ilike", "pm%")], ["PM pump", "PM x-ray", "pm_pump_2"]),
+    ([("name", "=like", "pm_pump_2")], ["pm_pump_2"]),
+    ([("name", "like", "")], ALL),
+    ([("duration", ">", 1.5)], ["Alarm pump", "pm_pump_2"]),
+    ([("duration", ">=", 1.5)], ["Alarm pump", "PM pump", "pm_pump_2"]),
+    ([("duration", "<", 1.5)], ["PM x-ray"]),  # NULL never compares
+    ([("duration", "<=", 0)], ["PM x-ray"]),
+    ([("request_date", ">=", "2026-02-01"), ("request_date", "<", "2026-03-16")], ["PM x-ray", "Tube x-ray"]),
+    ([("maintenance_type", "in", ["corrective"])], ["Alarm pump", "Tube x-ray"]),
+    ([("maintenance_type", "not in", ["corrective"])], ["PM pump", "PM x-ray", "pm_pump_2"]),
+    ([("name", "in", [])], []),
+    ([("name", "not in", [])], ALL),
+    ([("description", "=", False)], ["PM x-ray", "pm_pump_2"]),  # NULL; '' is a value before 19
+    ([("description", "!=", False)], ["Alarm pump", "PM pump", "Tube x-ray"]),
+    ([("description", "in", [False, "<p>ok</p>"])], ["PM pump", "PM x-ray", "pm_pump_2"]),
+    ([("description", "not like", "tube")], ["Alarm pump", "PM pump", "PM x-ray", "pm_pump_2"]),  # NULL too
+    ([("duration", "=?", False)], ALL),
+    ([("duration", "=?", 3.0)], ["Alarm pump"]),
+    (["|", ("name", "=", "PM pump"), ("name", "=", "PM x-ray")], ["PM pump", "PM x-ray"]),
+    (["!", ("maintenance_type", "=", "preventive")], ["Alarm pump", "Tube x-ray"]),
+    (
+        [
+            "&",
+            ("maintenance_type", "=", "preventive"),
+            "|",
+            ("duration", ">", 1.9),
+            ("name", "like", "x-ray"),
+        ],
+        ["PM x-ray", "pm_pump_2"],
+    ),
+    ([("equipment_id.location", "=", "South")], ["PM x-ray", "Tube x-ray"]),
+    ([("equipment_id.serial_no", "ilike", "p-")], ["Alarm pump", "PM pump", "pm_pump_2"]),
+    ([("equipment_id", "=", "X-ray B")], ["PM x-ray", "Tube x-ray"]),  # a name on a many2one searches by name
+    ([("equipment_id", "child_of", [2])], ["PM x-ray", "Tube x-ray"]),
+    ([("equipment_id", "any", [("name", "ilike", "pump")])], ["Alarm pump", "PM pump", "pm_pump_2"]),
+    ([(1, "=", 1)], ALL),
+]
+
+
+@pytest.mark.parametrize(("domain", "expected"), DOMAIN_CASES)
+def test_domain_semantics_17(domain: list[Any], expected: list[str]) -> None:
+    assert _names(_requests_db("17.0"), domain) == expected
+
+
+FALSY_19 = [
+    # 19 treats '' as falsy on char/text/html and 0 as falsy on numbers (ODOO.md §4)
+    ([("description", "=", False)], ["Alarm pump", "PM x-ray", "pm_pump_2"]),
+    ([("duration", "=", False)], ["PM x-ray", "Tube x-ray"]),
+]
+
+
+@pytest.mark.parametrize(("domain", "expected"), FALSY_19)
+def test_falsy_values_differ_in_19(domain: list[Any], expected: list[str]) -> None:
+    assert _names(_requests_db("19.0"), domain) == expected
+    assert _names(_requests_db("17.0"), domain) != expected
+
+
+def test_child_of_walks_the_parent_field() -> None:
+    db = Database(version="17.0")
+    top = b.add_folder(db, "Top")
+    mid = b.add_folder(db, "Mid", parent=top)
+    b.add_folder(db, "Leaf", parent=mid)
+    b.add_folder(db, "Other")
+    assert _names(db, [("id", "child_of", top)], "documents.folder") == ["Leaf", "Mid", "Top"]
+    assert _names(db, [("id", "parent_of", mid)], "documents.folder") == ["Mid", "Top"]
+
+
+def test_invalid_domain_and_field_are_rejected() -> None:
+    db = _requests_db("17.0")
+    with pytest.raises(ValidationError):
+        _names(db, [("name", "~", "x")])
+    with pytest.raises(ValidationError):
+        _names(db, ["|", ("name", "=", "x")])
+    with pytest.raises(Exception, match="Invalid field"):
+        _names(db, [("nope", "=", 1)])
+
+
+def test_archived_records_are_hidden_unless_asked() -> None:
+    db = _requests_db("17.0")
+    env = db.env(SUPERUSER_ID)
+    env.write("maintenance.equipment", [1], {"active": False})
+    assert _names(db, [], "maintenance.equipment") == ["X-ray B"]
+    assert _names(db, [("active", "in", [True, False])], "maintenance.equipment") == ["Pump A", "X-ray B"]
+    ctx = db.env(SUPERUSER_ID, {"active_test": False})
+    assert len(ctx.search("maintenance.equipment", [])) == 2
+
+
+def test_read_shapes_many2one_load_and_falsy_values() -> None:
+    db = _requests_db("17.0")
+    env = db.env(SUPERUSER_ID)
+    row = env.read("maintenance.request", [3], ["equipment_id", "description", "duration", "close_date"])[0]
+    assert row == {
+        "id": 3,
+        "equipment_id": [2, "X-ray B"],
+        "description": False,
+        "duration": 0.0,
+        "close_date": False,
+    }
+    bare = env.read("maintenance.request", [3], ["equipment_id"], load="_classic_write")[0]
+    assert bare["equipment_id"] == 2
+    assert env.read("maintenance.equipment", [1], ["maintenance_ids"])[0]["maintenance_ids"] == [1, 2, 5]
+    assert [r["id"] for r in env.read("maintenance.request", [1, 999])] == [1]  # missing ids are dropped
+
+
+def test_search_order_limit_offset() -> None:
+    env = _requests_db("17.0").env(SUPERUSER_ID)
+    rows = env.search_read("maintenance.request", [], ["name"], order="request_date desc", limit=2, offset=1)
+    assert [r["name"] for r in rows] == ["Tube x-ray", "PM x-ray"]
+    rows = env.search_read("maintenance.request", [], ["name"], order="equipment_id desc, name")
+    assert [r["name"] for r in rows][:2] == ["PM x-ray", "Tube x-ray"]
+    assert env.search_count("maintenance.request", [("maintenance_type", "=", "preventive")]) == 3
+
+
+def test_read_group_lazy_counts_domains_and_date_ranges() -> None:
+    env = _requests_db("17.0").env(SUPERUSER_ID)
+    rows = env.read_group("maintenance.request", [], ["duration:sum"], ["equipment_id", "maintenance_type"])
+    assert [(r["equipment_id"], r["equipment_id_count"], r["duration"]) for r in rows] == [
+        ([1, "Pump A"], 3, 6.5),
+        ([2, "X-ray B"], 2, 0.0),
+    ]
+    assert rows[0]["__domain"] == [("equipment_id", "=", 1)]
+    assert rows[0]["__context"] == {"group_by": ["maintenance_type"]}
+    months = env.read_group("maintenance.request", [], ["duration"], ["request_date:month"])
+    assert [(r["request_date:month"], r["request_date_count"]) for r in months] == [
+        ("January 2026", 2),
+        ("February 2026", 1),
+        ("March 2026", 2),
+    ]
+    assert months[0]["__range"] == {"request_date:month": {"from": "2026-01-01", "to": "2026-02-01"}}
+    flat = env.read_group("maintenance.request", [], ["duration:max"], ["maintenance_type"], lazy=False)
+    assert {r["maintenance_type"]: (r["__count"], r["duration"]) for r in flat} == {
+        "corrective": (2, 3.0),
+        "preventive": (3, 2.0),
+    }
+
+
+@pytest.mark.parametrize(
+    ("version", "groups_field", "agg_key", "folder_model"),
+    [("17.0", "groups_id", "group_operator", "documents.folder"), ("19.0", "group_ids", "aggregator", None)],
+)
+def test_fields_get_follows_the_version(
+    version: str, groups_field: str, agg_key: str, folder_model: str | None
+) -> None:
+    db = Database(version=version)
+    env = db.env(2)
+    users = env.fields_get("res.users", attributes=["type", "relation"])
+    assert users[groups_field] == {"type": "many2many", "relation": "res.groups"}
+    assert "password" not in users
+    assert agg_key in env.fields_get("maintenance.request")["duration"]
+    docs = env.fields_get("documents.document")
+    assert docs["folder_id"]["relation"] == (folder_model or "documents.document")
+    assert ("access_internal" in docs) == (folder_model is None)
+
+
+@pytest.mark.parametrize("version", ["17.0", "19.0"])
+def test_record_rules_hide_restricted_folders(version: str) -> None:
+    db = Database(version=version)
+    s = seed_sample(db)
+    bob = db.env(s.users["bob"])
+    alice = db.env(s.users["alice"])
+    contract = s.documents["supply"]
+    assert contract in alice.search("documents.document", [])
+    assert contract not in bob.search("documents.document", [])
+    with pytest.raises(AccessError):
+        bob.read("documents.document", [contract], ["name"])
+    with pytest.raises(AccessError):
+        bob.write("documents.document", [contract], {"name": "x"})
+    with pytest.raises(MissingError):
+        alice.write("documents.document", [9999], {"name": "x"})
+    b.set_folder_access(db, s.folders["contracts"], read_groups=["hospital.group_clinical"])
+    assert contract in bob.search("documents.document", [])
+    assert contract not in alice.search("documents.document", [])
+
+
+def test_model_access_is_per_group() -> None:
+    db = Database(version="17.0")
+    s = seed_sample(db)
+    plain = db.add_user("dave", "dave-pw", groups=["base.group_user"])
+    with pytest.raises(AccessError, match=r"\(documents.document\)"):
+        db.env(plain).search("documents.document", [])
+    assert db.env(s.users["bob"]).check_access("ir.rule", "read", raise_exception=False) is False
+
+
+def test_create_checks_required_fields_and_selection() -> None:
+    env = Database(version="17.0").env(2)
+    with pytest.raises(ValidationError, match="mandatory"):
+        env.create("maintenance.request", {"description": "x"})
+    with pytest.raises(ValidationError, match="Wrong value"):
+        env.create("maintenance.request", {"name": "x", "maintenance_type": "nonsense"})
+    ids = env.create("maintenance.request", [{"name": "a"}, {"name": "b"}])
+    assert isinstance(ids, list)
+    assert len(ids) == 2
+
+
+def test_database_persists_to_sqlite(tmp_path: Any) -> None:
+    path = str(tmp_path / "odoo.sqlite")
+    db = Database(version="19.0", path=path)
+    seed_sample(db)
+    again = Database(version="19.0", path=path)
+    assert len(again.env(2).search("documents.document", [("type", "=", "binary")])) == 4
+    assert again.authenticate("alice", "key-alice") is not None

@@ -1,0 +1,231 @@
+"""OdooSource against the double as 17 and 19: refs, checksums, ACLs that agree with Odoo's own record rules,
+request counts proportional to pages, the ir.attachment fallback, and outages mid-listing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+import pytest
+
+from copilot.odoo.client import OdooClient, OdooConfig
+from copilot.odoo.double import SUPERUSER_ID, Database, OdooDouble
+from copilot.odoo.double import builders as b
+from copilot.odoo.double.sample import Sample, seed_sample
+from copilot.odoo.errors import OdooMissingError, OdooUnavailableError
+from copilot.odoo.source import OdooSource, resolve_user_groups
+from copilot.types import DocumentRef
+
+pytestmark = pytest.mark.unit
+
+WIRES = [("17.0", "jsonrpc"), ("19.0", "json2")]
+
+
+class Env:
+    def __init__(self, double: OdooDouble, sample: Sample, transport: str) -> None:
+        self.double, self.sample, self.db = double, sample, double.db
+        cfg = OdooConfig(
+            url=double.url,
+            db=double.db.name,
+            login="admin",
+            password="admin",
+            api_key="key-admin",
+            transport=transport,
+            retries=1,
+            backoff=0.0,
+        )  # type: ignore[arg-type]
+        self.client = OdooClient(cfg, sleep=lambda s: None).connect()
+
+    def source(self, **kw: object) -> OdooSource:
+        return OdooSource(self.client, base_url="https://odoo.example.org", **kw)  # type: ignore[arg-type]
+
+    def refs(self, **kw: object) -> dict[str, DocumentRef]:
+        return {r.doc_id: r for r in self.source(**kw).list_documents()}
+
+
+@pytest.fixture(params=WIRES, ids=lambda w: w[0])
+def env(request: pytest.FixtureRequest) -> Iterator[Env]:
+    version, transport = request.param
+    db = Database(version=version)
+    sample = seed_sample(db)
+    with OdooDouble(db) as double:
+        yield Env(double, sample, transport)
+
+
+def test_refs_carry_odoo_links_checksums_and_types(env: Env) -> None:
+    refs = env.refs()
+    pm = refs[f"odoo:documents:{env.sample.documents['pm']}"]
+    content = env.source().read(pm)
+    assert content.startswith(b"# Infusion pump preventive maintenance")
+    assert pm.checksum == hashlib.sha1(content).hexdigest()  # Odoo's attachment checksum
+    assert pm.source_url == f"https://odoo.example.org/odoo/documents/{env.sample.documents['pm']}"
+    assert pm.mime_type == "text/markdown"
+    assert pm.size == len(content)
+    art = refs[f"odoo:knowledge:{env.sample.articles['onboarding']}"]
+    assert art.mime_type == "text/html"
+    assert art.source_url.endswith(f"/odoo/knowledge/{env.sample.articles['onboarding']}")
+    log = refs[f"odoo:maintenance:{env.sample.equipment['pump']}"]
+    text = env.source().read(log).decode()
+    assert log.doc_type == "maintenance_log"
+    assert "## 2026-03-02 Occlusion alarm" in text and "Replaced filter." in text
+    assert text.index("Occlusion alarm") < text.index("6-month PM")  # newest first
+    assert not any(r.doc_id.startswith("odoo:attachment:") for r in refs.values())  # Documents is installed
+    if env.db.major >= 18:  # folders are documents too, but hold no content
+        assert not {f"odoo:documents:{f}" for f in env.sample.folders.values()} & set(refs)
+
+
+@pytest.mark.parametrize("login", ["alice", "bob", "carol", "admin"])
+def test_acl_groups_agree_with_odoo_record_rules(env: Env, login: str) -> None:
+    """For each user: documents whose ACL intersects the user's groups == what Odoo lets the user read."""
+    uid = env.sample.users.get(login, 2)
+    groups = set(resolve_user_groups(env.client, uid))
+    refs = env.refs()
+    odoo_env = env.db.env(uid)
+    allowed = {
+        f"odoo:documents:{i}" for i in odoo_env.search("documents.document", [("type", "=", "binary")])
+    }
+    allowed |= {f"odoo:knowledge:{i}" for i in odoo_env.search("knowledge.article", [])}
+    by_acl = {
+        d for d, r in refs.items() if set(r.acl_groups) & groups and not d.startswith("odoo:maintenance")
+    }
+    if login == "admin":  # admin sees everything through manager rules; Copilot admins bypass ACL instead
+        assert by_acl <= allowed
+    else:
+        assert by_acl == allowed
+
+
+def test_restricted_folder_is_named_by_group_or_partner(env: Env) -> None:
+    refs = env.refs(
+        group_map={"hospital.group_procurement": "procurement", "hospital.group_finance": "finance"}
+    )
+    supply = refs[f"odoo:documents:{env.sample.documents['supply']}"]
+    if env.db.major < 18:
+        assert supply.acl_groups == ("finance", "procurement")
+    else:  # 18+ grants access per partner
+        partners = {env.db.table("res.users")[env.sample.users[u]]["partner_id"] for u in ("alice", "carol")}
+        assert supply.acl_groups == tuple(sorted(f"odoo_partner_{p}" for p in partners))
+
+
+def test_edit_changes_only_that_checksum_and_permission_change_only_acl(env: Env) -> None:
+    before = env.refs()
+    b.set_document_content(
+        env.db, env.sample.documents["pm"], b"# Infusion pump PM\n\nInspect every 3 months.\n"
+    )
+    b.set_folder_access(env.db, env.sample.folders["contracts"], read_groups=["hospital.group_finance"])
+    after = env.refs()
+    assert set(after) == set(before)
+    changed = {d for d in before if before[d].checksum != after[d].checksum}
+    assert changed == {f"odoo:documents:{env.sample.documents['pm']}"}
+    acl_changed = {d for d in before if before[d].acl_groups != after[d].acl_groups}
+    assert acl_changed == {f"odoo:documents:{env.sample.documents[k]}" for k in ("supply", "service")}
+
+
+def test_deleted_and_archived_records_leave_the_listing(env: Env) -> None:
+    su = env.db.env(SUPERUSER_ID)
+    su.unlink("documents.document", [env.sample.documents["hand"]])
+    su.write("documents.document", [env.sample.documents["service"]], {"active": False})
+    su.write("knowledge.article", [env.sample.articles["onboarding"]], {"active": False})
+    refs = env.refs()
+    for gone in (
+        f"odoo:documents:{env.sample.documents['hand']}",
+        f"odoo:documents:{env.sample.documents['service']}",
+        f"odoo:knowledge:{env.sample.articles['onboarding']}",
+    ):
+        assert gone not in refs
+
+
+def test_listing_cost_is_per_page_not_per_document(env: Env) -> None:
+    def listing_requests() -> int:
+        env.double.stats.reset()
+        list(env.source(page_size=50).list_documents())
+        return env.double.stats.requests
+
+    small = listing_requests()
+    folder = env.sample.folders["sops"]
+    for i in range(40):
+        b.add_document(env.db, folder, f"Extra SOP {i}.md", f"# SOP {i}\n\nBody {i}.\n".encode())
+    assert listing_requests() == small  # 44 documents still fit one page of 50
+    for i in range(40, 60):
+        b.add_document(env.db, folder, f"Extra SOP {i}.md", f"# SOP {i}\n\nBody {i}.\n".encode())
+    assert listing_requests() == small + 1  # 64 documents: one more page
+
+
+def test_attachment_fallback_without_documents(env: Env) -> None:
+    su = env.db.env(SUPERUSER_ID)
+    doc_models = ["documents.document", "documents.folder", "documents.access"]
+    su.unlink("ir.model", su.search("ir.model", [("model", "in", doc_models)]))
+    src = env.source()
+    refs = {r.doc_id: r for r in src.list_documents()}
+    assert "attachments" in src.active_readers and "documents" not in src.active_readers
+    manual = next(r for r in refs.values() if r.title == "pump-manual.txt")
+    assert src.read(manual) == b"Pump manual: prime the line before use."
+    assert manual.source_url.endswith(f"/web/content/{manual.extra['attachment_id']}")
+    assert manual.acl_groups == ("base.group_user",)
+
+
+def test_knowledge_inherits_parent_permission_and_members(env: Env) -> None:
+    parent = env.sample.articles["negotiation"]
+    child = b.add_article(env.db, "Price benchmarks", "<p>Benchmarks.</p>", internal=False, parent=parent)  # type: ignore[arg-type]
+    refs = env.refs()
+    alice_partner = env.db.table("res.users")[env.sample.users["alice"]]["partner_id"]
+    assert refs[f"odoo:knowledge:{parent}"].acl_groups == (f"odoo_partner_{alice_partner}",)
+    assert (
+        refs[f"odoo:knowledge:{child}"].acl_groups == ()
+    )  # internal none inherited, no members: admins only
+
+
+def test_outage_mid_listing_is_typed_and_the_next_listing_is_complete(env: Env) -> None:
+    src = env.source(page_size=2)
+    it = src.list_documents()
+    first = next(it)
+    env.double.inject(503, 503, 503)
+    with pytest.raises(OdooUnavailableError):
+        list(it)
+    refs = list(env.source(page_size=2).list_documents())
+    assert first.doc_id in {r.doc_id for r in refs}
+    assert len(refs) == 7
+
+
+def test_reading_a_vanished_attachment_is_missing(env: Env) -> None:
+    src = env.source()
+    ref = next(r for r in src.list_documents() if r.doc_id == f"odoo:documents:{env.sample.documents['pm']}")
+    env.db.env(SUPERUSER_ID).unlink("ir.attachment", [ref.extra["attachment_id"]])
+    with pytest.raises(OdooMissingError):
+        src.read(ref)
+
+
+def test_user_groups_resolve_per_version(env: Env) -> None:
+    groups = resolve_user_groups(env.client, env.sample.users["bob"], {"hospital.group_clinical": "clinical"})
+    pid = env.db.table("res.users")[env.sample.users["bob"]]["partner_id"]
+    assert {
+        "clinical",
+        "base.group_user",
+        f"odoo_partner_{pid}",
+        f"odoo_user_{env.sample.users['bob']}",
+    } <= set(groups)
+    assert "hospital.group_procurement" not in groups
+
+
+def test_own_documents_only_folder_17() -> None:
+    """A 17 folder with ``user_specific``: read-group members see only what they own; write groups see all."""
+    db = Database(version="17.0")
+    sample = seed_sample(db)
+    su = db.env(SUPERUSER_ID)
+    sops = sample.folders["sops"]
+    b.set_folder_access(
+        db, sops, read_groups=["hospital.group_clinical"], write_groups=["hospital.group_finance"]
+    )
+    su.write("documents.folder", [sops], {"user_specific": True})
+    su.write("documents.document", [sample.documents["pm"]], {"owner_id": sample.users["bob"]})
+    with OdooDouble(db) as double:
+        env = Env(double, sample, "jsonrpc")
+        refs = env.refs()
+        for login in ("alice", "bob", "carol"):
+            uid = sample.users[login]
+            groups = set(resolve_user_groups(env.client, uid))
+            allowed = {f"odoo:documents:{i}" for i in db.env(uid).search("documents.document", [])}
+            by_acl = {
+                d for d, r in refs.items() if d.startswith("odoo:documents:") and set(r.acl_groups) & groups
+            }
+            assert by_acl == allowed, login
+        assert f"odoo:documents:{sample.documents['pm']}" in allowed  # carol (finance) writes, so reads all
