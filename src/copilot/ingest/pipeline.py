@@ -35,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from copilot.errors import CopilotError, SourceError
+from copilot.ingest.chunker import embedding_text
 from copilot.ingest.manifest import DocStatus, Manifest, ManifestEntry
 from copilot.protocols import Chunker, Embedder, Redactor, Source, SparseEncoder, VectorIndex
 from copilot.types import Block, Chunk, DocumentRef, IndexedChunk, LoadedDocument, RedactionResult
@@ -272,7 +273,9 @@ class IngestPipeline:
         t0 = time.perf_counter()
         self.index.delete_document(ref.doc_id)
         texts = [c.text for c in prep.chunks]
-        dense = self.embedder.embed_documents(texts)
+        # the dense vector sees "Title — Section" before the passage (lifts doc MRR@10 0.879 -> 0.954 on the
+        # demo gold set; see copilot.ingest.chunker.embedding_text); BM25 and the stored text stay the passage
+        dense = self.embedder.embed_documents([embedding_text(c) for c in prep.chunks])
         t1 = time.perf_counter()
         sparse = self.sparse.embed_documents(texts)
         t2 = time.perf_counter()
