@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/copilot serve --ingest $(CORPUS)
+	$(BIN)/copilot serve --demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from copilot.config import Settings
@@ -126,6 +127,14 @@ class Copilot:
             index=self.index, manifest=self.manifest, embed_batch_size=self.settings.embedding_batch_size,
         )
 
+    def odoo_source(self) -> Source:
+        """An :class:`~copilot.odoo.source.OdooSource` for the Odoo configured in settings (connects now)."""
+        from copilot.odoo.client import OdooClient
+        from copilot.odoo.source import OdooSource
+
+        client = OdooClient(self.settings.odoo_config()).connect()
+        return OdooSource(client, group_map=self.settings.odoo_group_map)
+
     # -- operations -----------------------------------------------------------------------------------------
 
     def warm_up(self) -> None:
@@ -174,6 +183,30 @@ class Copilot:
 def build_copilot(settings: Settings, **parts: Any) -> Copilot:
     """Build the graph; pass ``embedder_=``, ``index_=``, ``redactor_=``... to substitute parts (tests)."""
     return Copilot(settings=settings, **parts)
+
+
+def start_demo_odoo(settings: Settings, *, version: str = "19.0") -> tuple[Settings, Any]:
+    """Serve the demo hospital network from the Odoo protocol double on loopback (a thread of this process).
+
+    The double's database persists in the data dir, so a restart keeps the same records (and ids). Returns
+    settings pointing at it and the running double (``stop()`` it on shutdown).
+    """
+    from copilot.odoo.demo_network import GROUP_MAP, build_demo_network
+    from copilot.odoo.double import Database, OdooDouble
+
+    path = settings.ensure_data_dir() / f"odoo-demo-{version}.sqlite"
+    fresh = not path.exists()
+    db = Database(version=version, path=str(path))
+    if fresh:
+        build_demo_network(db)
+    from copilot.odoo.demo_network import BOT_KEY, BOT_LOGIN
+
+    double = OdooDouble(db, host="127.0.0.1", port=0).start()
+    demo = settings.model_copy(update={
+        "odoo_url": double.url, "odoo_db": db.name, "odoo_login": BOT_LOGIN,
+        "odoo_api_key": SecretStr(BOT_KEY), "odoo_group_map": dict(GROUP_MAP),
+    })
+    return demo, double
 
 
 # -- the running server's lease on the data dir ----------------------------------------------------------------

@@ -152,6 +152,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if (lease := read_server_lease(settings)) is not None:
         raise CopilotError(f"a server (pid {lease['pid']}) already serves {settings.data_dir}", code="conflict")
+    double = None
+    if args.demo:
+        from copilot.app import start_demo_odoo
+
+        settings, double = start_demo_odoo(settings)
+        print(f"Odoo protocol double serving the demo network at {settings.odoo_url}", flush=True)
     cp = build_copilot(settings)
     cp.warm_up()
     token = secrets.token_urlsafe(32)
@@ -164,11 +170,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         folder = Path(args.ingest).resolve()
         app.state.jobs.start(lambda: FolderSource(folder, max_bytes=settings.max_file_bytes))
+    elif settings.odoo_url and (args.demo or args.sync_odoo):
+        app.state.jobs.start(cp.odoo_source)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
         clear_server_lease(settings)
         cp.close()
+        if double is not None:
+            double.stop()
     return 0
 
 
@@ -219,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default=None)
     s.add_argument("--port", type=int, default=None)
     s.add_argument("--ingest", default=None, help="ingest this folder in the background after start-up")
+    s.add_argument("--demo", action="store_true",
+                   help="serve the demo hospital network from the Odoo protocol double and sync from it")
+    s.add_argument("--sync-odoo", action="store_true", help="sync from COPILOT_ODOO_URL after start-up")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("eval", help="evaluations: retrieval, answers, redaction")

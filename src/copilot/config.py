@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from copilot.odoo.client import OdooConfig
 
 
 class Settings(BaseSettings):
@@ -64,6 +67,19 @@ class Settings(BaseSettings):
         default=0.35, description="Extractive answerer abstains when its best evidence scores below this."
     )
 
+    # Odoo (unset url: no Odoo sync; `copilot serve --demo` serves the demo network from the protocol double)
+    odoo_url: str | None = None
+    odoo_db: str | None = None
+    odoo_login: str = ""
+    odoo_password: SecretStr | None = None
+    odoo_api_key: SecretStr | None = None
+    odoo_transport: Literal["auto", "jsonrpc", "json2"] = "auto"
+    odoo_timeout: float = 30.0
+    odoo_retries: int = 3
+    odoo_group_map: dict[str, str] = Field(
+        default_factory=dict, description="Odoo group XML id -> Copilot ACL group (JSON in the environment)"
+    )
+
     # Service
     host: str = "127.0.0.1"
     port: int = 8000
@@ -78,6 +94,19 @@ class Settings(BaseSettings):
         if self.chunk_overlap_tokens >= self.chunk_tokens:
             raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
         return self
+
+    def odoo_config(self) -> OdooConfig:
+        """The Odoo client's connection settings (secrets unwrapped only here)."""
+        from copilot.odoo.client import OdooConfig
+
+        if not self.odoo_url or not self.odoo_db:
+            raise ValueError("COPILOT_ODOO_URL and COPILOT_ODOO_DB are required for Odoo sync")
+        return OdooConfig(
+            url=self.odoo_url, db=self.odoo_db, login=self.odoo_login,
+            password=self.odoo_password.get_secret_value() if self.odoo_password else None,
+            api_key=self.odoo_api_key.get_secret_value() if self.odoo_api_key else None,
+            transport=self.odoo_transport, timeout=self.odoo_timeout, retries=self.odoo_retries,
+        )
 
     @property
     def resolved_database_url(self) -> str:

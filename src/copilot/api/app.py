@@ -9,7 +9,6 @@ Usage::
     uvicorn.run(app, host="127.0.0.1", port=8000)
 """
 
-from __future__ import annotations
 
 import logging
 import secrets

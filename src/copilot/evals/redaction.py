@@ -10,7 +10,10 @@ Datasets: ``presidio-synth`` (../shared/datasets/pii_presidio_synth, Faker sente
 demo corpus with its planted-PHI gold file: values left + over-redaction on PHI-free SOPs).
 
 Matching is by overlap: a gold span is found when a prediction of the same category overlaps it; a prediction
-is correct when it overlaps a gold span of its category. ``pii_chars_left`` is type-agnostic: the share of
+is correct when it overlaps a gold span of its category. Gold spans that are not Safe Harbor identifiers
+(organisations, titles, ages under 90, bare years and weekdays) are not scored, and a prediction that only
+touches such a span counts neither way (the same rule for Copilot and stock). ``recall_any_type`` counts a
+gold span as found when any prediction covers part of it (what redaction needs). ``pii_chars_left`` is type-agnostic: the share of
 gold
 PHI characters no prediction covers (what would actually leak).
 """
@@ -101,8 +104,16 @@ class Sample:
 Analyze = Callable[[Sequence[str]], list[list[RedactionSpan]]]
 
 
+_DAY_OR_MONTH = re.compile(
+    r"\d{1,4}[-/.]\d{1,2}|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE
+)
+
+
 def _gold_category(label: str, value: str) -> str | None:
     cat = GOLD_CATEGORY.get(label, "ID")
+    if cat == "DATE" and not _DAY_OR_MONTH.search(value):
+        # Safe Harbor keeps years; a weekday alone ("Thursday") is no date element either.
+        return None
     if cat == "AGE":
         # Safe Harbor: only ages over 89 are identifiers.
         digits = re.sub(r"\D", "", value)
@@ -158,14 +169,18 @@ def score(samples: Sequence[Sample], predictions: Sequence[Sequence[RedactionSpa
     tp_p: dict[str, int] = {}
     n_p: dict[str, int] = {}
     chars_total = chars_left = 0
+    found_any = 0
     for sample, preds in zip(samples, predictions, strict=True):
         gold = [g for g in sample.gold if g.category is not None]
+        unscored = [g for g in sample.gold if g.category is None]
         scored = [(p, PRED_CATEGORY.get(p.entity_type, "ID")) for p in preds]
         for g in gold:
             assert g.category is not None
             n_g[g.category] = n_g.get(g.category, 0) + 1
             if any(c == g.category and p.start < g.end and g.start < p.end for p, c in scored):
                 tp_g[g.category] = tp_g.get(g.category, 0) + 1
+            if any(p.start < g.end and g.start < p.end for p, _ in scored):
+                found_any += 1
             covered = [False] * (g.end - g.start)
             for p, _ in scored:
                 for i in range(max(p.start, g.start), min(p.end, g.end)):
@@ -177,6 +192,9 @@ def score(samples: Sequence[Sample], predictions: Sequence[Sequence[RedactionSpa
         for p, c in scored:
             if c is None:
                 continue
+            hits_gold = any(p.start < g.end and g.start < p.end for g in gold)
+            if not hits_gold and any(p.start < g.end and g.start < p.end for g in unscored):
+                continue  # on a span the dataset labels but Safe Harbor does not count (ORG, age 47, 2014)
             n_p[c] = n_p.get(c, 0) + 1
             if any(g.category == c and p.start < g.end and g.start < p.end for g in gold):
                 tp_p[c] = tp_p.get(c, 0) + 1
@@ -201,6 +219,8 @@ def score(samples: Sequence[Sample], predictions: Sequence[Sequence[RedactionSpa
             "gold": sum(n_g.values()),
             "predicted": sum(n_p.values()),
         },
+        # Redaction view: a gold span counts as found when any prediction overlaps it, whatever its type.
+        "recall_any_type": round(found_any / max(1, sum(n_g.values())), 4),
         "per_entity": per,
         "pii_chars_left": round(chars_left / max(1, chars_total), 4),
     }

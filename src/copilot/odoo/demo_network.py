@@ -87,6 +87,7 @@ USERS: dict[str, tuple[str, tuple[str, ...]]] = {  # login -> (name, Copilot gro
     "sam.staff": ("Sam Patel", ()),
 }
 BOT_LOGIN = "copilot-bot"
+BOT_KEY = "demo-key-copilot-bot"  # the demo sync account's API key (demo data, not a secret)
 
 FOLDER_TITLES = {
     "sops": "SOPs",
@@ -165,7 +166,7 @@ def _users(net: DemoNetwork) -> None:
         name="Copilot Sync",
     )
     net.users[BOT_LOGIN] = bot
-    net.api_keys[BOT_LOGIN] = "demo-key-copilot-bot"
+    net.api_keys[BOT_LOGIN] = BOT_KEY
     db.add_api_key(bot, net.api_keys[BOT_LOGIN])
     net.api_keys["admin"] = "demo-key-admin"
     db.add_api_key(2, net.api_keys["admin"])

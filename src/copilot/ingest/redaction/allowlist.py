@@ -46,6 +46,8 @@ OPERATIONAL_PATTERNS: tuple[str, ...] = (
     r"\b(?:S/N|SN|Serial(?:\sNo\.?|\sNumber)?)[:#\s]{0,3}[A-Z0-9][A-Z0-9-]{3,23}\b",
     r"\b(?:REF|Ref\.|Cat\.?\sNo\.?|Catalog(?:ue)?\s(?:No\.?|#)|Part\s(?:No\.?|#)|P/N|SKU|Item\s(?:No\.?|#)|NDC|GTIN|UDI-DI)"
     r"[:#\s]{0,3}[A-Z0-9][A-Z0-9-]{2,23}\b",
+    # The network's own sites and buildings: "North Campus", "the Central Warehouse", "East Wing"
+    r"\b[A-Z][a-z]+\s(?:Campus|Warehouse|Wing|Tower|Pavilion|Annex)\b",
 )
 
 DEFAULT_TERMS: tuple[str, ...] = (

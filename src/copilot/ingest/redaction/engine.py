@@ -14,6 +14,8 @@ from copilot.types import RedactionSpan
 # When two detections overlap with equal scores, the more specific type names the merged span.
 TYPE_PRIORITY: dict[str, int] = {
     "US_SSN": 100,
+    "US_DRIVER_LICENSE": 96,
+    "EMPLOYEE_ID": 87,
     "MRN": 95,
     "US_NPI": 92,
     "US_DEA": 92,
@@ -172,6 +174,13 @@ _DURATION_WORDS = frozenset(
         "prior",
         "from",
         "of",
+        "than",
+        "more",
+        "less",
+        "longer",
+        "later",
+        "working",
+        "no",
     ]
 )
 _DURATION_UNITS = frozenset(

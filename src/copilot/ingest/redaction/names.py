@@ -211,9 +211,46 @@ _PERSON_CUES = (
     r"pt|patient|mr|mrs|ms|miss|mx|dr|nurse|rn|lpn|np|pa-c|md|do|tech|technician|engineer|"
     r"signed(?:\sby)?|signature|sign-off|e-signed|performed\sby|reported\sby|completed\sby|verified\sby|"
     r"approved\sby|requested\sby|reviewed\sby|witnessed\sby|attending|resident|caller|contact|attn|"
-    r"family|wife|husband|son|daughter|mother|father|spouse|guardian|name"
+    r"family|wife|husband|son|daughter|mother|father|spouse|guardian|name|name\sis|maiden\sname\sis|"
+    r"calls?\sme|called"
 )
 _TOKEN = r"(?:[A-Z]\.|[A-Z][A-Za-z'’-]{1,30})"
+
+
+COMMON_ZIPF = 3.0
+"""Zipf frequency (wordfreq) from which a word is an ordinary English word: "Document" 4.5, "Supplier" 3.8,
+"Lakeside" 3.1, but "Tomasz" 2.4, "Nowak" 2.5, "Lindqvist" 1.7."""
+
+
+@lru_cache(maxsize=1)
+def _zipf() -> Any:
+    if importlib.util.find_spec("wordfreq") is None:
+        logger.warning("package 'wordfreq' not installed: common-word filter for names/places off")
+        return None
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency
+
+
+@lru_cache(maxsize=65_536)
+def is_common_word(word: str) -> bool:
+    """An ordinary English word (case-insensitive) per wordfreq; False when wordfreq is missing."""
+    z = _zipf()
+    w = word.strip(".,;:'’()").lower()
+    if z is None or not w:
+        return False
+    return bool(z(w, "en") >= COMMON_ZIPF)
+
+
+def is_uncommon_capitalised(tok: str) -> bool:
+    """A Title-case word that is no ordinary English word: a name the census list does not know."""
+    t = tok.strip(".,;:'’()")
+    return (
+        len(t) >= 3
+        and t[0].isupper()
+        and t.replace("-", "").replace("'", "").isalpha()
+        and not is_common_word(t)
+    )
 
 
 @lru_cache(maxsize=1)
@@ -245,6 +282,24 @@ def load_census_names() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(first - _NOT_NAMES), frozenset(last - _NOT_NAMES)
 
 
+@lru_cache(maxsize=1)
+def top_surnames(limit: int = 5_000) -> frozenset[str]:
+    """The most frequent census surnames ("JOHNSON"): names even though wordfreq knows them as words."""
+    spec = importlib.util.find_spec("names")
+    if spec is None or spec.origin is None:
+        return frozenset()
+    path = Path(spec.origin).parent / "dist.all.last"
+    if not path.exists():
+        return frozenset()
+    out: set[str] = set()
+    with path.open(encoding="ascii", errors="ignore") as fh:
+        for i, line in enumerate(fh):
+            if i >= limit:
+                break
+            out.add(line.split(" ", 1)[0].strip())
+    return frozenset(out - _NOT_NAMES)
+
+
 class NameRecognizer(LocalRecognizer):
     """Gazetteer + casing rules for names; complements spaCy's NER rather than replacing it."""
 
@@ -262,6 +317,7 @@ class NameRecognizer(LocalRecognizer):
         self._pair = regex.compile(
             r"(?<![A-Za-z])(?P<a>[A-Z][A-Za-z'’-]{1,30})\s(?P<b>[A-Z][A-Za-z'’-]{1,30})"
         )
+        self._single = regex.compile(r"(?<![\w'’-])[A-Z][a-z]{2,20}(?![\w'’-])")
         self._last_first = regex.compile(
             r"(?<![A-Za-z])(?P<a>[A-Z][A-Z'’-]{1,30}),\s?(?P<b>[A-Z][A-Z'’-]{1,30})"
         )
@@ -295,7 +351,11 @@ class NameRecognizer(LocalRecognizer):
                 keep = 0
                 for tok in toks:
                     t = tok.strip(".").upper()
-                    gaz = self._nameish(tok) if self._first else (t not in _NOT_NAMES)
+                    gaz = (
+                        self._nameish(tok) or (is_uncommon_capitalised(tok) and not tok.isupper())
+                        if self._first
+                        else (t not in _NOT_NAMES)
+                    )
                     if not gaz:
                         break
                     keep += 1
@@ -322,6 +382,21 @@ class NameRecognizer(LocalRecognizer):
                         continue
                     if self._is_first(a) and self._is_last(b):
                         add(m.start(), m.end(), 0.75 if not a.isupper() else 0.8)
+                    elif (
+                        not a.isupper()
+                        and not b.isupper()
+                        and (
+                            (self._is_first(a) and is_uncommon_capitalised(b))
+                            or (is_uncommon_capitalised(a) and self._is_last(b) and not is_common_word(b))
+                        )
+                    ):
+                        # "Tomasz Nowak", "Tobias Lindqvist": one half known, the other no English word.
+                        add(m.start(), m.end(), 0.7)
+                for m in self._single.finditer(text, timeout=REGEX_TIMEOUT_S):
+                    # A lone census first name that is no English word ("Magnus", "Dexter").
+                    w = m.group()
+                    if self._is_first(w) and not is_common_word(w) and w.upper() not in _NOT_NAMES:
+                        add(m.start(), m.end(), 0.6)
                 for m in self._last_first.finditer(text, timeout=REGEX_TIMEOUT_S):
                     if self._is_last(m.group("a")) and self._is_first(m.group("b")):
                         add(m.start(), m.end(), 0.85)

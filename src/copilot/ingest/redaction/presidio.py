@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +25,7 @@ from typing import Any
 
 from copilot.errors import ModelError
 from copilot.ingest.redaction.allowlist import DEFAULT_TERMS, OperationalAllowList
+from copilot.ingest.redaction.names import is_common_word, load_census_names, top_surnames
 from copilot.ingest.redaction.engine import Window, apply, is_duration, plain_label, resolve, windows
 from copilot.ingest.redaction.placeholders import PlaceholderTable, load_or_create_key
 from copilot.ingest.redaction.registry import RedactionConfig, build_recognizers
@@ -199,7 +201,7 @@ class PresidioRedactor:
     def analyze_batch(self, texts: Sequence[str]) -> list[list[RedactionSpan]]:
         """Resolved, allow-list-filtered spans per text."""
         texts = [t if isinstance(t, str) else str(t) for t in texts]
-        raw: list[list[RedactionSpan]] = [[] for _ in texts]
+        raw: list[list[Detection]] = [[] for _ in texts]
         total = sum(len(t) for t in texts)
         cfg = self.config
         if cfg.workers > 1 and total >= cfg.parallel_min_chars:
@@ -212,12 +214,12 @@ class PresidioRedactor:
                 raw[w.index].extend(found)
         return [self._postprocess(t, r) for t, r in zip(texts, raw, strict=True)]
 
-    def _analyze_windows(self, wins: Iterator[Window]) -> Iterator[tuple[Window, list[RedactionSpan]]]:
+    def _analyze_windows(self, wins: Iterator[Window]) -> Iterator[tuple[Window, list[Detection]]]:
         assert self._analyzer is not None
         thr = self.config.score_threshold
         pending: list[Window] = []
 
-        def flush() -> Iterator[tuple[Window, list[RedactionSpan]]]:
+        def flush() -> Iterator[tuple[Window, list[Detection]]]:
             arts = self._nlp_engine.process_batch(
                 [w.text for w in pending], LANGUAGE, batch_size=self.config.batch_size
             )
@@ -228,7 +230,12 @@ class PresidioRedactor:
                 yield (
                     w,
                     [
-                        RedactionSpan(r.start + w.offset, r.end + w.offset, r.entity_type, round(r.score, 3))
+                        (
+                            RedactionSpan(
+                                r.start + w.offset, r.end + w.offset, r.entity_type, round(r.score, 3)
+                            ),
+                            (r.recognition_metadata or {}).get("recognizer_name", ""),
+                        )
                         for r in res
                     ],
                 )
@@ -241,28 +248,101 @@ class PresidioRedactor:
         if pending:
             yield from flush()
 
-    def _postprocess(self, text: str, spans: list[RedactionSpan]) -> list[RedactionSpan]:
-        if not spans:
+    def _postprocess(self, text: str, found: list[Detection]) -> list[RedactionSpan]:
+        if not found:
             return []
         allowed = self._allow.regions(text)
         kept: list[RedactionSpan] = []
-        for s in spans:
+        dates: list[tuple[RedactionSpan, str]] = []
+        for s, src in found:
             value = text[s.start : s.end]
             if not value.strip() or self._allow.is_identifier_label(value):
                 continue
             if s.entity_type == "DATE_TIME" and is_duration(value):
                 continue
-            if any(a <= s.start and s.end <= b for a, b in allowed):
+            inside_allowed = any(a <= s.start and s.end <= b for a, b in allowed)
+            if inside_allowed and not (s.entity_type in _LABELLED_IDS and s.score >= 0.9):
                 continue
             if s.entity_type in {"PERSON", "LOCATION"} and any(
                 a < s.end and s.start < b and _covers_words(text, s, a, b) for a, b in allowed
             ):
                 continue
+            if src == _SPACY and s.entity_type in {"PERSON", "LOCATION"} and not self._could_be_name(value):
+                continue
+            if s.entity_type == "PHONE_NUMBER" and _ISO_DATE.search(value):
+                continue  # "2.0 2024-06-01" in a revision table
+            if s.entity_type == "DATE_TIME" and s.score < 1.0:
+                dates.append((s, src))
+                continue
             kept.append(_trim(text, s))
+        if dates:
+            kept.extend(self._patient_dates(text, dates, kept))
+        kept.extend(_ids_beside_names(text, kept, allowed))
         return resolve(kept)
 
+    def _could_be_name(self, value: str) -> bool:
+        """spaCy's small model calls headings and table headers people ("Alarm", "Supplier", "Rest Breaks").
+
+        A span is a name candidate unless every word is an ordinary English word that is no census name.
+        """
+        words = [w for w in _WORD.findall(value)]
+        if not words or sum(len(w) for w in words) <= 2:
+            return False
+        first, _last = load_census_names()
+        top_last = top_surnames()
+        for w in words:
+            up = w.upper()
+            if not is_common_word(w):
+                return True
+            if w[:1].isupper() and (up in first or up in top_last):
+                return True
+        return False
+
+    def _patient_dates(
+        self, text: str, dates: list[tuple[RedactionSpan, str]], kept: list[RedactionSpan]
+    ) -> list[RedactionSpan]:
+        """Unlabelled dates stay only when they can be a patient's: Safe Harbor covers dates tied to a person.
+
+        Dropped: weekdays, times and relative expressions, bare years (Safe Harbor keeps years),
+        document-control and operational dates ("Effective date 2026-03-01", "Next review", revision
+        tables), and partial dates ("March") with no person nearby. Full calendar dates otherwise stay (fail
+        closed). Numbers spaCy calls dates ("0490 75 40 81") lose the label: beside an address they are
+        postal codes.
+        """
+        people = [k for k in kept if k.entity_type in _PERSON_TYPES]
+
+        def near_person(start: int, end: int) -> bool:
+            if _PATIENT_WORDS.search(text, max(0, start - 120), min(len(text), end + 60)):
+                return True
+            return any(k.start < end + 150 and start - 150 < k.end for k in people)
+
+        places = [k for k in kept if k.entity_type in {"LOCATION", "STREET_ADDRESS"}]
+        out: list[RedactionSpan] = []
+        for s, _src in dates:
+            value = text[s.start : s.end]
+            if not _HAS_DATE_ELEMENT.search(value):
+                if not _DIGIT.search(value):
+                    continue
+                if any(k.start < s.end + 40 and s.start - 40 < k.end for k in places):
+                    out.append(replace(_trim(text, s), entity_type="LOCATION", score=0.5))  # a postal code
+                elif near_person(s.start, s.end):
+                    out.append(replace(_trim(text, s), score=0.35))  # not a date: other detectors name it
+                continue
+            if _YEAR_ONLY.match(value.strip()) or _TIME_ONLY.match(value.strip()):
+                continue
+            if (
+                _DOC_CONTROL.search(text, max(0, s.start - 60), s.start)
+                or _VERSION_BEFORE.search(text[max(0, s.start - 12) : s.start])
+                or _VERSION_BEFORE.match(value)
+            ):
+                continue
+            if not (_FULL_DATE.search(value) or near_person(s.start, s.end)):
+                continue
+            out.append(_trim(text, s))
+        return out
+
     # -- parallelism -----------------------------------------------------------------------------------------
-    def _parallel(self, wins: Iterator[Window]) -> Iterator[tuple[int, list[RedactionSpan]]]:
+    def _parallel(self, wins: Iterator[Window]) -> Iterator[tuple[int, list[Detection]]]:
         if self._pool is None:
             import multiprocessing as mp
 
@@ -293,6 +373,82 @@ class PresidioRedactor:
         return self._key
 
 
+Detection = tuple[RedactionSpan, str]
+"""A span and the name of the recognizer that found it."""
+
+_SPACY = "SpacyRecognizer"
+_LABELLED_IDS = frozenset({"HEALTH_PLAN_ID", "PATIENT_ID", "MRN", "EMPLOYEE_ID", "US_DRIVER_LICENSE"})
+_PERSON_TYPES = frozenset(
+    {
+        "PERSON",
+        "MRN",
+        "PATIENT_ID",
+        "HEALTH_PLAN_ID",
+        "US_SSN",
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "AGE",
+        "STREET_ADDRESS",
+        "EMPLOYEE_ID",
+    }
+)
+_WORD = re.compile(r"[^\W\d_]+")
+_DIGIT = re.compile(r"\d")
+_PATIENT_WORDS = re.compile(
+    r"\b(?:patient|pt|resident|dob|d\.o\.b|mrn|admitted|admission|discharged?|born|deceased|"
+    r"died|birth|birthday|my|me|i|he|she|his|her|him|mr|mrs|ms|name)\b",
+    re.IGNORECASE,
+)
+_MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+_HAS_DATE_ELEMENT = re.compile(
+    rf"\b(?:{_MONTHS})[a-z]*\.?\b|\b\d{{1,4}}[-/.]\d{{1,2}}(?:[-/.]\d{{1,4}})?\b|\b\d{{1,2}}:\d{{2}}\b"
+    r"|\b(?:1[89]|20)\d{2}\b|\b\d{1,2}(?:st|nd|rd|th)\b",
+    re.IGNORECASE,
+)
+_TIME_ONLY = re.compile(
+    r"^(?:the\s|at\s|by\s)?(?:hours\s)?\d{1,2}:\d{2}(?:\s?(?:am|pm|h))?(?:\s(?:to|and|-|–)\s\d{1,2}:\d{2})?\W*$",
+    re.IGNORECASE,
+)
+_VERSION_BEFORE = re.compile(r"(?:^|\s|\|)\d{1,2}\.\d{1,2}\s?\|?\s?$|^\d{1,2}\.\d{1,2}\s")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FULL_DATE = re.compile(
+    rf"\b\d{{1,4}}[-/.]\d{{1,2}}[-/.]\d{{1,4}}\b|\b\d{{1,2}}(?:st|nd|rd|th)?\s(?:{_MONTHS})|(?:{_MONTHS})[a-z]*\.?\s\d{{1,2}}\b",
+    re.IGNORECASE,
+)
+_YEAR_ONLY = re.compile(r"^(?:in\s|the\s|year\s)?(?:1[89]|20)\d{2}s?$", re.IGNORECASE)
+_DOC_CONTROL = re.compile(
+    r"\b(?:effective|review|reviewed|revised|revision|rev|version|issued?|approved|updated|valid|validity|"
+    r"expir\w*|due|next|last|calibrat\w*|install\w*|purchased?|warranty|contract|term|commenc\w*|"
+    r"publish\w*|supersed\w*|retire\w*|audit\w*|schedule\w*|planned|completed|delivered|ordered|"
+    r"received|manufactured|lot|batch|pm|inspection|tested|test|signed|amendment|director|manager|president|"
+    r"officer|owner|tender|notice|renew\w*)\b",
+    re.IGNORECASE,
+)
+
+
+_BARE_ID = re.compile(r"(?<![\w.,/-])\d{6,10}(?![\w.,/-])")
+
+
+def _ids_beside_names(
+    text: str, kept: list[RedactionSpan], allowed: list[tuple[int, int]]
+) -> list[RedactionSpan]:
+    """A bare 6-10 digit number right after a person's name on the same line is that person's number.
+
+    Table rows lose their "MRN" header ("| Grace Adebayo-Hill | 00598871 | 1990-09-30 |").
+    """
+    out: list[RedactionSpan] = []
+    for k in kept:
+        if k.entity_type != "PERSON":
+            continue
+        m = _BARE_ID.search(text, k.end, min(len(text), k.end + 12))
+        if m is None or "\n" in text[k.end : m.start()]:
+            continue
+        if any(a <= m.start() and m.end() <= b for a, b in allowed):
+            continue
+        out.append(RedactionSpan(m.start(), m.end(), "PATIENT_ID", 0.6))
+    return out
+
+
 def _covers_words(text: str, s: RedactionSpan, a: int, b: int) -> bool:
     """A name/place span that is mostly an allow-listed term ("Baxter Healthcare") is not a person."""
     overlap = min(s.end, b) - max(s.start, a)
@@ -318,6 +474,6 @@ def _worker_init(config: RedactionConfig) -> None:
     _WORKER.warm_up()
 
 
-def _worker_run(job: list[Window]) -> list[tuple[int, list[RedactionSpan]]]:
+def _worker_run(job: list[Window]) -> list[tuple[int, list[Detection]]]:
     assert _WORKER is not None
     return [(w.index, spans) for w, spans in _WORKER._analyze_windows(iter(job))]

@@ -30,6 +30,7 @@ from presidio_analyzer.predefined_recognizers import (
 from copilot.errors import ConfigError
 from copilot.ingest.redaction import recognizers as hc
 from copilot.ingest.redaction.names import NameRecognizer
+from copilot.ingest.redaction.places import PlaceRecognizer
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,16 @@ register("fax")(lambda c: hc.FaxRecognizer())
 register("phone")(lambda c: hc.UsPhoneRecognizer())
 register("street_address")(lambda c: hc.StreetAddressRecognizer())
 register("url")(lambda c: hc.WebUrlRecognizer())
+register("places")(lambda c: PlaceRecognizer())
+register("driver_license")(lambda c: hc.DriverLicenseRecognizer())
+register("card_number")(lambda c: hc.CardNumberRecognizer())
+register("iban_any_case")(lambda c: hc.CaseInsensitiveIbanRecognizer())
+register("employee_id")(lambda c: hc.EmployeeIdRecognizer())
 
 _COMMON = (
     "spacy",
     "names",
+    "places",
     "email",
     "credit_card",
     "iban",
@@ -107,9 +114,22 @@ _COMMON = (
     "mrn",
     "patient_id",
     "health_plan_id",
+    "employee_id",
+    "card_number",
+    "iban_any_case",
 )
 COUNTRY_PRESETS: dict[str, tuple[str, ...]] = {
-    "US": (*_COMMON, "intl_phone", "us_ssn", "us_itin", "us_passport", "us_driver_license", "npi", "dea"),
+    "US": (
+        *_COMMON,
+        "intl_phone",
+        "us_ssn",
+        "us_itin",
+        "us_passport",
+        "us_driver_license",
+        "driver_license",
+        "npi",
+        "dea",
+    ),
 }
 
 

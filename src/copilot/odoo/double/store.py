@@ -59,6 +59,9 @@ class Database:
         self.lock = threading.RLock()
         self.clock: Callable[[], str] = _now
         self._conn = sqlite3.connect(path, check_same_thread=False)
+        if path != ":memory:":  # a double: no fsync per commit (seeding the demo network commits per record)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=OFF")
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS records (model TEXT, id INTEGER, data TEXT, PRIMARY KEY (model, id))"
         )

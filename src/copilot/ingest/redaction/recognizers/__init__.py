@@ -6,6 +6,13 @@ from copilot.ingest.redaction.recognizers.base import RegexRecognizer, Rule, luh
 from copilot.ingest.redaction.recognizers.dates import AgeOver89Recognizer, PatientDateRecognizer
 from copilot.ingest.redaction.recognizers.dea import DeaRecognizer, dea_ok
 from copilot.ingest.redaction.recognizers.fax import FaxRecognizer, UsPhoneRecognizer
+from copilot.ingest.redaction.recognizers.identifiers import (
+    CardNumberRecognizer,
+    CaseInsensitiveIbanRecognizer,
+    DriverLicenseRecognizer,
+    EmployeeIdRecognizer,
+    iban_ok,
+)
 from copilot.ingest.redaction.recognizers.insurance import HealthPlanIdRecognizer
 from copilot.ingest.redaction.recognizers.mrn import DEFAULT_MRN_FORMATS, MrnRecognizer
 from copilot.ingest.redaction.recognizers.network import WebUrlRecognizer
@@ -14,6 +21,11 @@ from copilot.ingest.redaction.recognizers.npi import NpiRecognizer, npi_ok
 __all__ = [
     "DEFAULT_MRN_FORMATS",
     "AgeOver89Recognizer",
+    "CardNumberRecognizer",
+    "CaseInsensitiveIbanRecognizer",
+    "DriverLicenseRecognizer",
+    "EmployeeIdRecognizer",
+    "iban_ok",
     "DeaRecognizer",
     "FaxRecognizer",
     "HealthPlanIdRecognizer",

@@ -10,6 +10,12 @@ _SUFFIX = (
     r"|Close|Row|Pike|Loop|Run|Path|Walk|Heights|Hill|Park)"
 )
 _NAME = r"(?:[A-Z][a-zA-Z'.-]*|\d{1,3}(?:st|nd|rd|th))"
+# ", Apt 3C, Fairport, WI 53591" after the street: the city and ZIP are Safe Harbor identifiers too.
+_TAIL = (
+    r"(?:,?\s(?:Apt|Apartment|Suite|Ste|Unit)\.?\s?#?[A-Z0-9-]{1,6})?"
+    r"(?:,\s[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2})?"
+    r"(?:,\s[A-Z]{2}\b(?:\s\d{5}(?:-\d{4})?)?)?"
+)
 
 
 class StreetAddressRecognizer(RegexRecognizer):
@@ -20,7 +26,7 @@ class StreetAddressRecognizer(RegexRecognizer):
         Rule(
             "street",
             rf"\b\d{{1,6}}[A-Z]?\s(?:[NSEW]\.?\s|North\s|South\s|East\s|West\s)?{_NAME}"
-            rf"(?:\s{_NAME}){{0,3}}\s{_SUFFIX}\b\.?",
+            rf"(?:\s{_NAME}){{0,3}}\s{_SUFFIX}\b\.?{_TAIL}",
             0.85,
             1.0,
         ),
@@ -33,7 +39,16 @@ class StreetAddressRecognizer(RegexRecognizer):
             0.9,
             ignore_case=True,
         ),
-        Rule("unit", r"\b(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Room|Rm\.?)\s?#?\d{1,5}[A-Z]?\b", 0.3, 0.8),
+        Rule("apt", r"\b(?:Apt\.?|Apartment|Suite|Ste\.)\s?#?\d{1,5}[A-Z]?\b", 0.6, 0.9, ignore_case=True),
+        Rule("unit", r"\b(?:Unit|Room|Rm\.?)\s?#?\d{1,5}[A-Z]?\b", 0.3, 0.8),
+        # Military addresses: "PSC 3294, Box 9168 APO AA 61487", "Unit 8505 Box 9220 DPO AE 90744"
+        Rule(
+            "military",
+            r"\b(?:PSC|Unit|USNS|USS|USNV|USCGC)\s[\w ]{1,20}?,?\s(?:Box\s\d{1,5}\s{1,3})?[AFD]PO\s[A-Z]{2}\s\d{5}\b",
+            0.85,
+            1.0,
+            ignore_case=True,
+        ),
         Rule("po_box", r"\bP\.?\s?O\.?\s?Box\s\d{1,6}\b", 0.8, 1.0, ignore_case=True),
         Rule("zip", r"(?<=\b[A-Z]{2}\s{1,2})\d{5}(?:-\d{4})?\b", 0.8, 1.0),
     )

@@ -57,6 +57,8 @@ class RegexRecognizer(LocalRecognizer):
     RULES: ClassVar[Sequence[Rule]] = ()
     CONTEXT: ClassVar[Sequence[str]] = ()
     CONTEXT_CHARS: ClassVar[int] = 48
+    # Characters after a match searched for context too ("085 175 7641-Office"); 0 = before only.
+    CONTEXT_AFTER: ClassVar[int] = 0
 
     def __init__(self, rules: Sequence[Rule] | None = None, context: Sequence[str] | None = None) -> None:
         self._rules = tuple(rules if rules is not None else self.RULES)
@@ -79,14 +81,18 @@ class RegexRecognizer(LocalRecognizer):
             else None
         )
 
-    def has_context(self, text: str, start: int) -> bool:
-        """True when a context word appears shortly before ``start`` (same line or the one before)."""
+    def has_context(self, text: str, start: int, end: int | None = None) -> bool:
+        """True when a context word appears shortly before ``start`` (or, with ``CONTEXT_AFTER``, after ``end``)."""
         if self._ctx is None:
             return False
-        return (
+        if (
             self._ctx.search(text, max(0, start - self.CONTEXT_CHARS), start, timeout=REGEX_TIMEOUT_S)
             is not None
-        )
+        ):
+            return True
+        if self.CONTEXT_AFTER and end is not None:
+            return self._ctx.search(text, end, end + self.CONTEXT_AFTER, timeout=REGEX_TIMEOUT_S) is not None
+        return False
 
     def validate(self, value: str) -> bool:
         """Check digits and the like; False drops the match."""
@@ -102,7 +108,7 @@ class RegexRecognizer(LocalRecognizer):
                     start, end = m.span(rule.group)
                     if start < 0 or end <= start or not self.validate(text[start:end]):
                         continue
-                    score = rule.context_score if self.has_context(text, m.start()) else rule.score
+                    score = rule.context_score if self.has_context(text, m.start(), end) else rule.score
                     if score <= 0:
                         continue
                     out.append(

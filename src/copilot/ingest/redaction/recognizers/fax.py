@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from copilot.ingest.redaction.recognizers.base import RegexRecognizer, Rule
 
 PHONE_PATTERN = r"(?<!\d)(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\d)"
@@ -14,12 +16,48 @@ class FaxRecognizer(RegexRecognizer):
     RULES = (Rule("fax", PHONE_PATTERN, 0.0, 1.0),)
 
 
+_DATE_SHAPE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}$|^\d{1,2}[-./]\d{1,2}[-./](?:\d{2}|\d{4})$")
+
+
 class UsPhoneRecognizer(RegexRecognizer):
-    """US phone numbers in their usual shapes; cheaper and more reliable than phonenumbers' lenient scan."""
+    """Phone numbers: US shapes anywhere, any digit grouping (national formats abroad) next to a phone word.
+
+    Cheaper and more reliable than phonenumbers' lenient scan, which needs the right region to parse
+    "0496 46 46 70" at all.
+    """
 
     ENTITY = "PHONE_NUMBER"
-    CONTEXT = ("phone", "tel", "cell", "mobile", "call", "contact", "ph", "home", "work")
+    CONTEXT = (
+        "phone",
+        "tel",
+        "cell",
+        "mobile",
+        "call",
+        "contact",
+        "ph",
+        "home",
+        "work",
+        "desk",
+        "office",
+        "fax",
+        "messages",
+        "answering",
+        "registered",
+        "reach",
+        "text me",
+        "whatsapp",
+        "pager",
+        "telephone",
+    )
+    CONTEXT_AFTER = 12
     RULES = (
+        # Any grouping of 7-15 digits, only with a phone word before or just after it.
+        Rule(
+            "grouped_phone",
+            r"(?<![\w+.-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,10}(?:[\s.-]\d{2,10}){0,5}(?![\w-])",
+            0.0,
+            0.95,
+        ),
         Rule("us_phone", PHONE_PATTERN, 0.7, 1.0),
         Rule(
             "intl_phone",
@@ -35,3 +73,7 @@ class UsPhoneRecognizer(RegexRecognizer):
             ignore_case=True,
         ),
     )
+
+    def validate(self, value: str) -> bool:
+        digits = sum(c.isdigit() for c in value)
+        return 7 <= digits <= 15 and not _DATE_SHAPE.match(value)

@@ -15,7 +15,7 @@ class WebUrlRecognizer(RegexRecognizer):
     ENTITY = "URL"
     CONTEXT = ("url", "website", "site", "link", "portal", "profile")
     RULES = (
-        Rule("scheme_url", r"\bhttps?://[^\s<>\"'()]{2,2048}", 0.6, 0.9, ignore_case=True),
+        Rule("scheme_url", r"\bhttps?://[^\s<>\"'()]{2,2048}", 0.95, 1.0, ignore_case=True),
         Rule(
             "www_url",
             r"(?<![@\w.])www\.[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,4}(?:/[^\s<>\"'()]{0,2048})?",
