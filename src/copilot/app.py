@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from sqlalchemy import Engine
@@ -33,6 +33,12 @@ from copilot.protocols import Answerer, Embedder, Redactor, Source, SparseEncode
 from copilot.retrieval.answerer import ExtractiveAnswerer
 from copilot.retrieval.search import Retriever
 from copilot.types import AccessScope, Answer, Hit, SearchMode
+
+if TYPE_CHECKING:
+    from copilot.governance.approvals import ApprovalStore
+    from copilot.governance.audit import AuditLog
+    from copilot.governance.executor import GovernedExecutor
+    from copilot.governance.factory import Governance
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +119,35 @@ class Copilot:
     @cached_property
     def retriever(self) -> Retriever:
         return Retriever(self.embedder, self.sparse, self.index, prefetch_limit=self.settings.prefetch_limit)
+
+    @cached_property
+    def governance(self) -> Governance:
+        """The one governed executor (plus audit log, approvals, policy) every tool call goes through."""
+        from copilot.governance.factory import build_governance
+        from copilot.tools import default_registry
+
+        return build_governance(
+            self.engine, default_registry(), policy=self.settings.policy_path, redactor=self.redactor,
+            services=self, checkpoint_every=self.settings.audit_checkpoint_every,
+        )
+
+    # CLI handlers of governance take a ``services`` object with these attributes
+    @property
+    def executor(self) -> GovernedExecutor:
+        return self.governance.executor
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.governance.audit
+
+    @property
+    def approvals(self) -> ApprovalStore:
+        return self.governance.approvals
+
+    @property
+    def copilot(self) -> Copilot:
+        """Tools reach the knowledge pipeline as ``ctx.services.copilot``."""
+        return self
 
     def pipeline(self) -> IngestPipeline:
         from copilot.ingest.chunker import StructureChunker

@@ -20,10 +20,13 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from copilot.config import Settings, get_settings
 from copilot.errors import CopilotError
+
+if TYPE_CHECKING:
+    from copilot.governance.principal import Principal
 
 DEMO_CORPUS = Path(__file__).parent / "demo" / "corpus"
 
@@ -115,18 +118,18 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from copilot.types import AccessScope
-
     groups = [g.strip() for g in (args.groups or "").split(",") if g.strip()]
     server = _server(settings)
     if server is not None:
-        out = server.post("/v1/ask", {"question": args.question, "groups": groups})
+        out = server.post("/v1/ask", {"question": args.question, "groups": None if args.admin else groups})
     else:
+        from copilot.api.app import acting_principal
         from copilot.app import build_copilot
 
-        scope = AccessScope.admin() if args.admin else AccessScope(groups=tuple(groups))
+        who = acting_principal(_operator(), None if args.admin else groups)
         with build_copilot(settings) as cp:
-            out = cp.ask(args.question, scope).to_dict()
+            result = cp.executor.execute(who, "knowledge_search", {"question": args.question})
+            out = result.raise_for_status().result
     if args.json:
         _print(out, True)
     else:
@@ -141,6 +144,16 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _operator() -> Principal:
+    """The local operator: whoever can read the data dir administers it (the audit trail names the OS user)."""
+    import getpass
+
+    from copilot.governance.principal import Principal
+
+    user = getpass.getuser()
+    return Principal(id=f"cli:{user}", name=user, role="admin")
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import secrets
 
@@ -148,8 +161,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from copilot.api.app import build_app
     from copilot.app import build_copilot, clear_server_lease, read_server_lease, write_server_lease
-    from copilot.types import AccessScope
-
     if (lease := read_server_lease(settings)) is not None:
         raise CopilotError(f"a server (pid {lease['pid']}) already serves {settings.data_dir}", code="conflict")
     double = None
@@ -161,7 +172,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     cp = build_copilot(settings)
     cp.warm_up()
     token = secrets.token_urlsafe(32)
-    app = build_app(cp, tokens={token: AccessScope.admin()})
+    app = build_app(cp, tokens={token: _operator()})
     write_server_lease(settings, host=args.host, port=args.port, token=token)
     print(f"Copilot serving on http://{args.host}:{args.port} (admin token in {settings.data_dir}/server.json)",
           flush=True)
@@ -246,13 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jsonl", required=True)
     s.set_defaults(func=cmd_redact)
 
-    try:
-        from copilot.governance.cli import add_approvals_commands, add_audit_commands
-    except ImportError:  # governance not installed in this build
-        pass
-    else:
-        add_approvals_commands(sub)
-        add_audit_commands(sub)
+    from copilot.governance.cli import add_approvals_commands, add_audit_commands
+
+    add_approvals_commands(sub)
+    add_audit_commands(sub)
     return p
 
 
@@ -267,6 +275,11 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "port", "unset") is None:
         args.port = settings.port
     try:
+        if hasattr(args, "handler"):  # governance commands: they need the executor, audit log and approvals
+            from copilot.app import build_copilot
+
+            with build_copilot(settings) as cp:
+                return int(args.handler(args, cp) or 0)
         return int(args.func(args, settings) or 0)
     except CopilotError as exc:
         print(f"error [{exc.code}]: {exc.message}", file=sys.stderr)

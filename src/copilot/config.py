@@ -80,6 +80,10 @@ class Settings(BaseSettings):
         default_factory=dict, description="Odoo group XML id -> Copilot ACL group (JSON in the environment)"
     )
 
+    # Governance
+    policy_path: Path | None = Field(default=None, description="Policy YAML; default: the shipped policy")
+    audit_checkpoint_every: int = 1000
+
     # Service
     host: str = "127.0.0.1"
     port: int = 8000

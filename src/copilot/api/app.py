@@ -5,7 +5,7 @@ background job; the CLI posts to ``/v1/ingest`` when a server is running.
 
 Usage::
 
-    app = build_app(copilot, tokens={"s3cret": AccessScope.admin()})
+    app = build_app(copilot, tokens={"s3cret": Principal(id="ops", name="Ops", role="admin")})
     uvicorn.run(app, host="127.0.0.1", port=8000)
 """
 
@@ -14,6 +14,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from copilot.app import Copilot
 from copilot.errors import CopilotError, http_status
-from copilot.types import AccessScope
+from copilot.governance.principal import Principal
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class AskRequest(BaseModel):
     groups: list[str] | None = Field(
         default=None, description="Narrow the caller's document groups (never widen: intersected with them)."
     )
-    filters: dict[str, str] = Field(default_factory=dict, description="Exact payload filters: doc_type, site...")
+    filters: dict[str, str] = Field(default_factory=dict, description="Exact payload filters: doc_type, site")
 
 
 class CitationOut(BaseModel):
@@ -65,13 +66,14 @@ class IngestRequest(BaseModel):
     path: str = Field(min_length=1, description="A folder on the server's machine")
 
 
-def narrow(scope: AccessScope, groups: list[str] | None) -> AccessScope:
-    """Apply a request's ``groups``: admins may ask as any groups; everyone else only as a subset of theirs."""
+def acting_principal(caller: Principal, groups: list[str] | None) -> Principal:
+    """Apply a request's ``groups``: an admin may ask *as* a staff member of those groups (to check what they
+    see; the audit trail still names the admin); anyone else only narrows to a subset of their own groups."""
     if groups is None:
-        return scope
-    if scope.is_admin:
-        return AccessScope(groups=tuple(groups))
-    return AccessScope(groups=tuple(g for g in groups if g in scope.groups))
+        return caller
+    if caller.role == "admin":
+        return replace(caller, role="staff", groups=tuple(groups))
+    return replace(caller, groups=tuple(g for g in groups if g in caller.groups))
 
 
 class IngestJobs:
@@ -103,26 +105,26 @@ class IngestJobs:
         return {"state": "started"}
 
 
-def build_app(copilot: Copilot, *, tokens: dict[str, AccessScope]) -> FastAPI:
-    """``tokens`` maps bearer tokens to scopes (the auth issue replaces this with users, API keys and OIDC)."""
+def build_app(copilot: Copilot, *, tokens: dict[str, Principal]) -> FastAPI:
+    """``tokens`` maps bearer tokens to principals (the auth issue replaces this with users, API keys, OIDC)."""
     app = FastAPI(title="Copilot", version="0.1.0")
     bearer = HTTPBearer(auto_error=False)
     jobs = IngestJobs(copilot)
     app.state.copilot = copilot
     app.state.jobs = jobs
 
-    def principal(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> AccessScope:
+    def principal(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
         if creds is None:
             raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-        for token, scope in tokens.items():
-            if secrets.compare_digest(token, creds.credentials):
-                return scope
+        for token, who in tokens.items():
+            if secrets.compare_digest(token.encode(), creds.credentials.encode()):
+                return who
         raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
 
-    def admin(scope: Annotated[AccessScope, Depends(principal)]) -> AccessScope:
-        if not scope.is_admin:
+    def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
+        if who.role != "admin":
             raise HTTPException(403, "admin only")
-        return scope
+        return who
 
     @app.exception_handler(CopilotError)
     async def _copilot_error(_: Request, exc: CopilotError) -> JSONResponse:
@@ -133,12 +135,13 @@ def build_app(copilot: Copilot, *, tokens: dict[str, AccessScope]) -> FastAPI:
         return {"status": "ok"}
 
     @app.post("/v1/ask", response_model=AskResponse)
-    def ask(body: AskRequest, scope: Annotated[AccessScope, Depends(principal)]) -> dict[str, Any]:
-        answer = copilot.ask(body.question, narrow(scope, body.groups), filters=body.filters)
-        return answer.to_dict()
+    def ask(body: AskRequest, who: Annotated[Principal, Depends(principal)]) -> dict[str, Any]:
+        args = {"question": body.question, **body.filters}
+        result = copilot.executor.execute(acting_principal(who, body.groups), "knowledge_search", args)
+        return dict(result.raise_for_status().result)
 
     @app.post("/v1/ingest", status_code=202)
-    def ingest(body: IngestRequest, _: Annotated[AccessScope, Depends(admin)]) -> dict[str, Any]:
+    def ingest(body: IngestRequest, _: Annotated[Principal, Depends(admin)]) -> dict[str, Any]:
         from copilot.ingest.sources import FolderSource
 
         path = Path(body.path)
@@ -147,11 +150,11 @@ def build_app(copilot: Copilot, *, tokens: dict[str, AccessScope]) -> FastAPI:
         return jobs.start(lambda: FolderSource(path, max_bytes=copilot.settings.max_file_bytes))
 
     @app.get("/v1/ingest")
-    def ingest_state(_: Annotated[AccessScope, Depends(admin)]) -> dict[str, Any]:
+    def ingest_state(_: Annotated[Principal, Depends(admin)]) -> dict[str, Any]:
         return jobs.state
 
     @app.get("/v1/status")
-    def status(_: Annotated[AccessScope, Depends(admin)]) -> dict[str, Any]:
+    def status(_: Annotated[Principal, Depends(admin)]) -> dict[str, Any]:
         return copilot.status()
 
     return app

@@ -13,7 +13,8 @@ Matching is by overlap: a gold span is found when a prediction of the same categ
 is correct when it overlaps a gold span of its category. Gold spans that are not Safe Harbor identifiers
 (organisations, titles, ages under 90, bare years and weekdays) are not scored, and a prediction that only
 touches such a span counts neither way (the same rule for Copilot and stock). ``recall_any_type`` counts a
-gold span as found when any prediction covers part of it (what redaction needs). ``pii_chars_left`` is type-agnostic: the share of
+gold span as found when any prediction covers part of it (what redaction needs). ``pii_chars_left`` is
+type-agnostic: the share of
 gold
 PHI characters no prediction covers (what would actually leak).
 """

@@ -1,2 +1,16 @@
 """Governed tools: one module per tool, each declared with :func:`copilot.tools.base.tool` and reachable only
-through :class:`copilot.governance.executor.GovernedExecutor`."""
+through :class:`copilot.governance.executor.GovernedExecutor`.
+
+:func:`default_registry` builds a fresh registry of the product's tools (an executor seals the registry it is
+given, so each executor gets its own).
+"""
+
+from __future__ import annotations
+
+from copilot.tools.base import ToolRegistry
+
+
+def default_registry() -> ToolRegistry:
+    from copilot.tools.knowledge_search import knowledge_search
+
+    return ToolRegistry((knowledge_search,))

@@ -25,8 +25,8 @@ from typing import Any
 
 from copilot.errors import ModelError
 from copilot.ingest.redaction.allowlist import DEFAULT_TERMS, OperationalAllowList
-from copilot.ingest.redaction.names import is_common_word, load_census_names, top_surnames
 from copilot.ingest.redaction.engine import Window, apply, is_duration, plain_label, resolve, windows
+from copilot.ingest.redaction.names import is_common_word, load_census_names, top_surnames
 from copilot.ingest.redaction.placeholders import PlaceholderTable, load_or_create_key
 from copilot.ingest.redaction.registry import RedactionConfig, build_recognizers
 from copilot.types import RedactionResult, RedactionSpan

@@ -44,7 +44,8 @@ class StreetAddressRecognizer(RegexRecognizer):
         # Military addresses: "PSC 3294, Box 9168 APO AA 61487", "Unit 8505 Box 9220 DPO AE 90744"
         Rule(
             "military",
-            r"\b(?:PSC|Unit|USNS|USS|USNV|USCGC)\s[\w ]{1,20}?,?\s(?:Box\s\d{1,5}\s{1,3})?[AFD]PO\s[A-Z]{2}\s\d{5}\b",
+            r"\b(?:PSC|Unit|USNS|USS|USNV|USCGC)\s[\w ]{1,20}?,?\s"
+            r"(?:Box\s\d{1,5}\s{1,3})?[AFD]PO\s[A-Z]{2}\s\d{5}\b",
             0.85,
             1.0,
             ignore_case=True,

@@ -82,7 +82,7 @@ class RegexRecognizer(LocalRecognizer):
         )
 
     def has_context(self, text: str, start: int, end: int | None = None) -> bool:
-        """True when a context word appears shortly before ``start`` (or, with ``CONTEXT_AFTER``, after ``end``)."""
+        """True when a context word appears shortly before ``start`` (with ``CONTEXT_AFTER``: or after it)."""
         if self._ctx is None:
             return False
         if (

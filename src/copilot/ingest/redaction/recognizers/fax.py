@@ -54,7 +54,7 @@ class UsPhoneRecognizer(RegexRecognizer):
         # Any grouping of 7-15 digits, only with a phone word before or just after it.
         Rule(
             "grouped_phone",
-            r"(?<![\w+.-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,10}(?:[\s.-]\d{2,10}){0,5}(?![\w-])",
+            r"(?<![\w+.-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,10}(?:[\s.-]\d{2,10}){0,5}(?!\w|-\d)",
             0.0,
             0.95,
         ),
