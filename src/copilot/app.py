@@ -127,8 +127,12 @@ class Copilot:
         from copilot.tools import default_registry
 
         return build_governance(
-            self.engine, default_registry(), policy=self.settings.policy_path, redactor=self.redactor,
-            services=self, checkpoint_every=self.settings.audit_checkpoint_every,
+            self.engine,
+            default_registry(),
+            policy=self.settings.policy_path,
+            redactor=self.redactor,
+            services=self,
+            checkpoint_every=self.settings.audit_checkpoint_every,
         )
 
     # CLI handlers of governance take a ``services`` object with these attributes
@@ -154,12 +158,20 @@ class Copilot:
         from copilot.ingest.loaders import LoaderRegistry
 
         tokenizer = self.embedder.tokenizer()
-        chunker = StructureChunker(tokenizer, max_tokens=self.settings.chunk_tokens,
-                                   overlap_tokens=self.settings.chunk_overlap_tokens)
+        chunker = StructureChunker(
+            tokenizer,
+            max_tokens=self.settings.chunk_tokens,
+            overlap_tokens=self.settings.chunk_overlap_tokens,
+        )
         return IngestPipeline(
             loaders=LoaderRegistry.default(max_bytes=self.settings.max_file_bytes),
-            chunker=chunker, redactor=self.redactor, embedder=self.embedder, sparse=self.sparse,
-            index=self.index, manifest=self.manifest, embed_batch_size=self.settings.embedding_batch_size,
+            chunker=chunker,
+            redactor=self.redactor,
+            embedder=self.embedder,
+            sparse=self.sparse,
+            index=self.index,
+            manifest=self.manifest,
+            embed_batch_size=self.settings.embedding_batch_size,
         )
 
     def odoo_source(self) -> Source:
@@ -184,10 +196,18 @@ class Copilot:
                 self.index.optimize()
             return report
 
-    def search(self, query: str, scope: AccessScope, *, mode: SearchMode = SearchMode.HYBRID,
-               limit: int | None = None, filters: dict[str, str] | None = None) -> list[Hit]:
-        return self.retriever.search(query, scope, mode=mode, limit=limit or self.settings.retrieval_limit,
-                                     filters=filters)
+    def search(
+        self,
+        query: str,
+        scope: AccessScope,
+        *,
+        mode: SearchMode = SearchMode.HYBRID,
+        limit: int | None = None,
+        filters: dict[str, str] | None = None,
+    ) -> list[Hit]:
+        return self.retriever.search(
+            query, scope, mode=mode, limit=limit or self.settings.retrieval_limit, filters=filters
+        )
 
     def ask(self, question: str, scope: AccessScope, *, filters: dict[str, str] | None = None) -> Answer:
         hits = self.search(question, scope, filters=filters)
@@ -199,8 +219,11 @@ class Copilot:
             {"doc_id": e.doc_id, "title": e.title, "reason": e.error_code, "error": e.error}
             for e in self.manifest.failures()
         ]
-        return {"documents": {k: v for k, v in counts.items() if k != "chunks"},
-                "chunks": counts.get("chunks", 0), "failures": failures}
+        return {
+            "documents": {k: v for k, v in counts.items() if k != "chunks"},
+            "chunks": counts.get("chunks", 0),
+            "failures": failures,
+        }
 
     def close(self) -> None:
         with self._lock:
@@ -237,10 +260,15 @@ def start_demo_odoo(settings: Settings, *, version: str = "19.0") -> tuple[Setti
     from copilot.odoo.demo_network import BOT_KEY, BOT_LOGIN
 
     double = OdooDouble(db, host="127.0.0.1", port=0).start()
-    demo = settings.model_copy(update={
-        "odoo_url": double.url, "odoo_db": db.name, "odoo_login": BOT_LOGIN,
-        "odoo_api_key": SecretStr(BOT_KEY), "odoo_group_map": dict(GROUP_MAP),
-    })
+    demo = settings.model_copy(
+        update={
+            "odoo_url": double.url,
+            "odoo_db": db.name,
+            "odoo_login": BOT_LOGIN,
+            "odoo_api_key": SecretStr(BOT_KEY),
+            "odoo_group_map": dict(GROUP_MAP),
+        }
+    )
     return demo, double
 
 

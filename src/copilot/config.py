@@ -106,10 +106,14 @@ class Settings(BaseSettings):
         if not self.odoo_url or not self.odoo_db:
             raise ValueError("COPILOT_ODOO_URL and COPILOT_ODOO_DB are required for Odoo sync")
         return OdooConfig(
-            url=self.odoo_url, db=self.odoo_db, login=self.odoo_login,
+            url=self.odoo_url,
+            db=self.odoo_db,
+            login=self.odoo_login,
             password=self.odoo_password.get_secret_value() if self.odoo_password else None,
             api_key=self.odoo_api_key.get_secret_value() if self.odoo_api_key else None,
-            transport=self.odoo_transport, timeout=self.odoo_timeout, retries=self.odoo_retries,
+            transport=self.odoo_transport,
+            timeout=self.odoo_timeout,
+            retries=self.odoo_retries,
         )
 
     @property

@@ -131,5 +131,5 @@ def http_status(exc: CopilotError) -> int:
     """The HTTP status for an error: the most specific class in :data:`HTTP_STATUS` wins."""
     for cls in type(exc).__mro__:
         if cls in HTTP_STATUS:
-            return HTTP_STATUS[cls]  # type: ignore[index]
+            return HTTP_STATUS[cls]
     return 500

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 # Namespace for deterministic point ids: uuid5(POINT_NAMESPACE, f"{doc_id}#{ordinal}").
@@ -50,7 +50,7 @@ class DocumentRef:
         return replace(self, acl_groups=tuple(sorted(set(groups))))
 
 
-class BlockKind(str, Enum):
+class BlockKind(StrEnum):
     HEADING = "heading"
     PARAGRAPH = "paragraph"
     LIST = "list"
@@ -157,7 +157,7 @@ class IndexedChunk:
     sparse: SparseVector
 
 
-class SearchMode(str, Enum):
+class SearchMode(StrEnum):
     DENSE = "dense"
     SPARSE = "sparse"
     HYBRID = "hybrid"
@@ -226,14 +226,22 @@ class Answer:
         return {
             "answer": self.text,
             "citations": [
-                {"n": c.n, "doc_id": c.doc_id, "title": c.title, "section": c.section, "page": c.page,
-                 "source": c.source, "quote": c.quote}
+                {
+                    "n": c.n,
+                    "doc_id": c.doc_id,
+                    "title": c.title,
+                    "section": c.section,
+                    "page": c.page,
+                    "source": c.source,
+                    "quote": c.quote,
+                }
                 for c in self.citations
             ],
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
-            "passages": [{"doc_id": h.chunk.doc_id, "title": h.chunk.title, "score": round(h.score, 4)}
-                         for h in self.passages],
+            "passages": [
+                {"doc_id": h.chunk.doc_id, "title": h.chunk.title, "score": round(h.score, 4)} for h in self.passages
+            ],
         }
 
 

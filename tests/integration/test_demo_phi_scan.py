@@ -60,5 +60,6 @@ def test_no_contact_or_ssn_value_in_any_payload(payloads: list[dict], kind: str)
 def test_no_planted_phi_value_of_any_kind_in_payloads(payloads: list[dict]) -> None:
     blob = "\n".join(json.dumps(p, ensure_ascii=False) for p in payloads).lower()
     leaked = [v for v in PHI_VALUES if v["value"].lower() in blob]
-    assert not leaked, f"{len(leaked)} planted PHI values reached the index: types " + \
-        str(sorted({v['entity_type'] for v in leaked}))
+    assert not leaked, f"{len(leaked)} planted PHI values reached the index: types " + str(
+        sorted({v["entity_type"] for v in leaked})
+    )

@@ -61,8 +61,9 @@ def _corpus(root: Path, n: int = 12) -> Path:
     root.mkdir()
     (root / "copilot-meta.yaml").write_text("defaults: {acl_groups: [all_staff]}\n")
     for i in range(n):
-        paras = "\n\n".join(f"Step {j} of procedure {i}: check item {i}-{j} and record it in the log." * 3
-                            for j in range(12))
+        paras = "\n\n".join(
+            f"Step {j} of procedure {i}: check item {i}-{j} and record it in the log." * 3 for j in range(12)
+        )
         (root / f"sop-{i:02d}.md").write_text(f"# Procedure {i}\n\n## Steps\n\n{paras}\n")
     return root
 
@@ -79,8 +80,12 @@ def _snapshot(data: Path, corpus: Path) -> tuple[set[tuple[str, int, str]], int,
 def test_killed_ingest_resumes_without_duplicates_or_gaps(tmp_path: Path, where: str) -> None:
     corpus = _corpus(tmp_path / "corpus")
     data = tmp_path / "data"
-    child = subprocess.run([sys.executable, "-c", CHILD, str(corpus), str(data), where, "5"],
-                           capture_output=True, text=True, timeout=300)
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(corpus), str(data), where, "5"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert child.returncode == -9, child.stdout + child.stderr  # really killed mid-batch
 
     resumed, count, statuses = _snapshot(data, corpus)

@@ -79,8 +79,13 @@ def make_copilot(tmp_path: Path):
     opened = []
 
     def make(**overrides):
-        settings = Settings(data_dir=tmp_path / "data", embedding_backend="hashing", redaction="none",
-                            abstain_threshold=0.0, **overrides)
+        settings = Settings(
+            data_dir=tmp_path / "data",
+            embedding_backend="hashing",
+            redaction="none",
+            abstain_threshold=0.0,
+            **overrides,
+        )
         embedder = CountingEmbedder()
         cp = build_copilot(settings, embedder_=embedder)
         opened.append(cp)
@@ -163,8 +168,13 @@ def _write_bad_inputs(root: Path) -> dict[str, str]:
     (bad / "notes.xyz").write_bytes(b"some text")
     (bad / "latin.txt").write_bytes(bytes(range(128, 256)) * 20)
     (bad / "huge.txt").write_bytes(b"word " * 5000)
-    return {"corrupt.pdf": "corrupt", "zero.md": "empty", "notes.xyz": "unsupported_type",
-            "latin.txt": "encoding", "huge.txt": "too_large"}
+    return {
+        "corrupt.pdf": "corrupt",
+        "zero.md": "empty",
+        "notes.xyz": "unsupported_type",
+        "latin.txt": "encoding",
+        "huge.txt": "too_large",
+    }
 
 
 def test_bad_inputs_are_recorded_and_the_batch_goes_on(corpus: Path, make_copilot) -> None:
@@ -172,8 +182,7 @@ def test_bad_inputs_are_recorded_and_the_batch_goes_on(corpus: Path, make_copilo
     cp, _ = make_copilot(max_file_bytes=20_000)
     report = cp.ingest(FolderSource(corpus, max_bytes=20_000))
     assert report.indexed == 3
-    reasons = {Path(e.uri).name: e.error_code for e in cp.manifest.all().values()
-               if e.status is DocStatus.FAILED}
+    reasons = {Path(e.uri).name: e.error_code for e in cp.manifest.all().values() if e.status is DocStatus.FAILED}
     assert reasons == expected
     status = cp.status()
     assert {f["reason"] for f in status["failures"]} == set(expected.values())

@@ -64,15 +64,25 @@ class TextSource:
         now = datetime(2026, 1, 1, tzinfo=UTC)
         for doc_id, (title, text) in self._docs.items():
             data = text.encode()
-            yield DocumentRef(doc_id=doc_id, title=title, uri=f"mem://{doc_id}", source_url=f"mem://{doc_id}",
-                              mime_type="text/plain", checksum=sha256(data).hexdigest(), size=len(data),
-                              modified=now, doc_type="eval", acl_groups=self._acl)
+            yield DocumentRef(
+                doc_id=doc_id,
+                title=title,
+                uri=f"mem://{doc_id}",
+                source_url=f"mem://{doc_id}",
+                mime_type="text/plain",
+                checksum=sha256(data).hexdigest(),
+                size=len(data),
+                modified=now,
+                doc_type="eval",
+                acl_groups=self._acl,
+            )
 
     def read(self, ref: DocumentRef) -> bytes:
         return self._docs[ref.doc_id][1].encode()
 
 
 # -- datasets ---------------------------------------------------------------------------------------------------
+
 
 def load_squad(path: Path, limit: int | None) -> tuple[list[tuple[str, str, str]], list[EvalQuestion]]:
     data = json.loads(path.read_text())["data"]
@@ -84,8 +94,14 @@ def load_squad(path: Path, limit: int | None) -> tuple[list[tuple[str, str, str]
             docs.append((doc_id, str(article.get("title", doc_id)), para["context"]))
             for qa in para["qas"]:
                 answers = qa.get("answers") or []
-                questions.append(EvalQuestion(qid=str(qa["id"]), question=qa["question"], gold_docs={doc_id},
-                                              answer=answers[0]["text"] if answers else ""))
+                questions.append(
+                    EvalQuestion(
+                        qid=str(qa["id"]),
+                        question=qa["question"],
+                        gold_docs={doc_id},
+                        answer=answers[0]["text"] if answers else "",
+                    )
+                )
     return docs, questions[:limit] if limit else questions
 
 
@@ -100,8 +116,14 @@ def load_covidqa(path: Path, limit: int | None) -> tuple[list[tuple[str, str, st
             for qa in para["qas"]:
                 answers = qa.get("answers") or []
                 if answers and answers[0]["text"].strip():
-                    questions.append(EvalQuestion(qid=str(qa["id"]), question=qa["question"], gold_docs={doc_id},
-                                                  answer=answers[0]["text"]))
+                    questions.append(
+                        EvalQuestion(
+                            qid=str(qa["id"]),
+                            question=qa["question"],
+                            gold_docs={doc_id},
+                            answer=answers[0]["text"],
+                        )
+                    )
     return docs, questions[:limit] if limit else questions
 
 
@@ -111,6 +133,7 @@ def load_demo_gold(path: Path | None = None) -> list[dict[str, Any]]:
 
 
 # -- metrics ----------------------------------------------------------------------------------------------------
+
 
 def relevance(hits: Sequence[Hit], q: EvalQuestion) -> list[bool]:
     """Which hits hold the gold evidence: right document and, when known, a chunk containing the answer."""
@@ -141,9 +164,9 @@ def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
 
 # -- runners ----------------------------------------------------------------------------------------------------
 
+
 def _eval_settings(base: Settings, tmp: Path, *, redaction: str) -> Settings:
-    return base.model_copy(update={"data_dir": tmp, "database_url": None, "qdrant_url": None,
-                                   "redaction": redaction})
+    return base.model_copy(update={"data_dir": tmp, "database_url": None, "qdrant_url": None, "redaction": redaction})
 
 
 def _count_relevant(chunks_by_doc: dict[str, list[str]], q: EvalQuestion) -> int:
@@ -175,13 +198,22 @@ def retrieval_eval(cp: Any, questions: Sequence[EvalQuestion], *, k: int = 10) -
         latency.append(time.perf_counter() - t0)
         scope = AccessScope(groups=q.groups) if q.groups else AccessScope.admin()
         for mode in SearchMode:
-            req = SearchRequest(scope=scope, dense=dense, sparse=sparse, mode=mode, limit=k,
-                                prefetch_limit=cp.settings.prefetch_limit)
+            req = SearchRequest(
+                scope=scope,
+                dense=dense,
+                sparse=sparse,
+                mode=mode,
+                limit=k,
+                prefetch_limit=cp.settings.prefetch_limit,
+            )
             hits = cp.index.search(req)
             per_mode[mode.value].append(score_ranking(relevance(hits, q), n_rel))
-    return {"questions": len(questions) - skipped, "skipped_no_evidence": skipped,
-            "chunks": sum(len(v) for v in chunks_by_doc.values()),
-            **{mode: _mean(rows) for mode, rows in per_mode.items()}}
+    return {
+        "questions": len(questions) - skipped,
+        "skipped_no_evidence": skipped,
+        "chunks": sum(len(v) for v in chunks_by_doc.values()),
+        **{mode: _mean(rows) for mode, rows in per_mode.items()},
+    }
 
 
 def _demo_questions(cp: Any, gold: list[dict[str, Any]]) -> list[EvalQuestion]:
@@ -194,10 +226,16 @@ def _demo_questions(cp: Any, gold: list[dict[str, Any]]) -> list[EvalQuestion]:
         if g.get("doc"):
             target = str((DEMO_CORPUS / g["doc"]).resolve())
             docs = {d for uri, d in by_path.items() if uri == target or uri.endswith("/" + g["doc"])}
-        out.append(EvalQuestion(qid=g["id"], question=g["question"], gold_docs=docs,
-                                groups=tuple(g.get("groups") or ("all_staff",)),
-                                answerable=bool(g.get("answerable", True)),
-                                facts=tuple(g.get("answer_facts") or ())))
+        out.append(
+            EvalQuestion(
+                qid=g["id"],
+                question=g["question"],
+                gold_docs=docs,
+                groups=tuple(g.get("groups") or ("all_staff",)),
+                answerable=bool(g.get("answerable", True)),
+                facts=tuple(g.get("answer_facts") or ()),
+            )
+        )
     return out
 
 
@@ -207,8 +245,9 @@ def _build(settings: Settings, tmp: Path, redaction: str) -> Any:
     return build_copilot(_eval_settings(settings, tmp, redaction=redaction))
 
 
-def run_retrieval(dataset: str, settings: Settings, *, file: str | None = None,
-                  limit: int | None = None) -> dict[str, Any]:
+def run_retrieval(
+    dataset: str, settings: Settings, *, file: str | None = None, limit: int | None = None
+) -> dict[str, Any]:
     from copilot.ingest.sources import FolderSource
 
     with tempfile.TemporaryDirectory(prefix="copilot-eval-") as tmp:
@@ -235,8 +274,14 @@ def run_retrieval(dataset: str, settings: Settings, *, file: str | None = None,
                 report = cp.ingest(TextSource(dataset, docs, acl=("eval",)))
                 ingest_s = time.perf_counter() - t0
                 result = retrieval_eval(cp, [EvalQuestion(**{**q.__dict__, "groups": ("eval",)}) for q in qs])
-    return {"eval": "retrieval", "dataset": file or dataset, "embedding_backend": settings.embedding_backend,
-            "documents": report.indexed, "ingest_seconds": round(ingest_s, 1), **result}
+    return {
+        "eval": "retrieval",
+        "dataset": file or dataset,
+        "embedding_backend": settings.embedding_backend,
+        "documents": report.indexed,
+        "ingest_seconds": round(ingest_s, 1),
+        **result,
+    }
 
 
 def answer_metrics(answers: list[tuple[EvalQuestion, Any]], threshold: float | None = None) -> dict[str, Any]:
@@ -262,8 +307,10 @@ def answer_metrics(answers: list[tuple[EvalQuestion, Any]], threshold: float | N
     correct_abstain = sum(1 for _, a in unanswerable if abstained(a))
     n = max(len(answerable), 1)
     return {
-        "answerable": len(answerable), "unanswerable": len(unanswerable),
-        "fact_recall": round(sum(fact_scores) / n, 4), "all_facts_accuracy": round(sum(all_facts) / n, 4),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "fact_recall": round(sum(fact_scores) / n, 4),
+        "all_facts_accuracy": round(sum(all_facts) / n, 4),
         "citation_correct": round(sum(cited_ok) / n, 4),
         "abstained_on_unanswerable": correct_abstain,
         "abstention_rate_unanswerable": round(correct_abstain / max(len(unanswerable), 1), 4),
@@ -292,16 +339,29 @@ def run_answers(dataset: str, settings: Settings, *, limit: int | None = None) -
     # calibration: the same answers under other abstention thresholds (confidence is recorded per answer)
     sweep = {f"{t:.2f}": answer_metrics(answers, t) for t in (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60)}
     lat.sort()
-    return {"eval": "answers", "dataset": dataset, "threshold": settings.abstain_threshold, **result,
-            "latency_ms_p50": round(1000 * lat[len(lat) // 2], 1) if lat else None,
-            "threshold_sweep": {t: {k: m[k] for k in ("all_facts_accuracy", "abstention_rate_unanswerable",
-                                                       "false_abstention_rate")} for t, m in sweep.items()},
-            "failures": [{"id": q.qid, "answerable": q.answerable, "abstained": a.abstained,
-                          "confidence": round(a.confidence, 3), "answer": a.text[:160]}
-                         for q, a in answers
-                         if (q.answerable and (a.abstained or not all(f.lower() in a.text.lower()
-                                                                         for f in q.facts)))
-                         or (not q.answerable and not a.abstained)][:40]}
+    return {
+        "eval": "answers",
+        "dataset": dataset,
+        "threshold": settings.abstain_threshold,
+        **result,
+        "latency_ms_p50": round(1000 * lat[len(lat) // 2], 1) if lat else None,
+        "threshold_sweep": {
+            t: {k: m[k] for k in ("all_facts_accuracy", "abstention_rate_unanswerable", "false_abstention_rate")}
+            for t, m in sweep.items()
+        },
+        "failures": [
+            {
+                "id": q.qid,
+                "answerable": q.answerable,
+                "abstained": a.abstained,
+                "confidence": round(a.confidence, 3),
+                "answer": a.text[:160],
+            }
+            for q, a in answers
+            if (q.answerable and (a.abstained or not all(f.lower() in a.text.lower() for f in q.facts)))
+            or (not q.answerable and not a.abstained)
+        ][:40],
+    }
 
 
 def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:

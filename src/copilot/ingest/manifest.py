@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from copilot.db import Base
 
 
-class DocStatus(str, Enum):
+class DocStatus(StrEnum):
     INDEXING = "indexing"
     INDEXED = "indexed"
     FAILED = "failed"
@@ -116,24 +116,66 @@ class Manifest:
                 for k, v in values.items():
                     setattr(row, k, v)
 
-    def mark_indexing(self, source: str, doc_id: str, *, title: str, uri: str, checksum: str,
-                      acl_groups: Iterable[str]) -> None:
+    def mark_indexing(
+        self, source: str, doc_id: str, *, title: str, uri: str, checksum: str, acl_groups: Iterable[str]
+    ) -> None:
         """Recorded *before* touching the index, so a crash leaves a row that the next run re-does."""
-        self._upsert(source, doc_id, title=title, uri=uri, checksum=checksum,
-                     acl_groups=_acl_text(acl_groups), status=DocStatus.INDEXING.value,
-                     error_code=None, error=None)
+        self._upsert(
+            source,
+            doc_id,
+            title=title,
+            uri=uri,
+            checksum=checksum,
+            acl_groups=_acl_text(acl_groups),
+            status=DocStatus.INDEXING.value,
+            error_code=None,
+            error=None,
+        )
 
-    def mark_indexed(self, source: str, doc_id: str, *, chunk_count: int, page_count: int | None,
-                     redactions: dict[str, int]) -> None:
-        self._upsert(source, doc_id, status=DocStatus.INDEXED.value, chunk_count=chunk_count,
-                     page_count=page_count, redactions=json.dumps(redactions, sort_keys=True),
-                     error_code=None, error=None)
+    def mark_indexed(
+        self,
+        source: str,
+        doc_id: str,
+        *,
+        chunk_count: int,
+        page_count: int | None,
+        redactions: dict[str, int],
+    ) -> None:
+        self._upsert(
+            source,
+            doc_id,
+            status=DocStatus.INDEXED.value,
+            chunk_count=chunk_count,
+            page_count=page_count,
+            redactions=json.dumps(redactions, sort_keys=True),
+            error_code=None,
+            error=None,
+        )
 
-    def mark_failed(self, source: str, doc_id: str, *, title: str, uri: str, checksum: str,
-                    acl_groups: Iterable[str], code: str, error: str) -> None:
-        self._upsert(source, doc_id, title=title, uri=uri, checksum=checksum,
-                     acl_groups=_acl_text(acl_groups), status=DocStatus.FAILED.value, chunk_count=0,
-                     error_code=code, error=error[:2000])
+    def mark_failed(
+        self,
+        source: str,
+        doc_id: str,
+        *,
+        title: str,
+        uri: str,
+        checksum: str,
+        acl_groups: Iterable[str],
+        code: str,
+        error: str,
+    ) -> None:
+        self._upsert(
+            source,
+            doc_id,
+            title=title,
+            uri=uri,
+            checksum=checksum,
+            acl_groups=_acl_text(acl_groups),
+            status=DocStatus.FAILED.value,
+            chunk_count=0,
+            error_code=code,
+            error=error[:2000],
+        )
 
     def set_acl(self, source: str, doc_id: str, acl_groups: Iterable[str]) -> None:
         self._upsert(source, doc_id, acl_groups=_acl_text(acl_groups))
@@ -152,6 +194,7 @@ class Manifest:
 
     def failures(self) -> list[ManifestEntry]:
         with Session(self._engine) as s:
-            rows = s.scalars(select(ManifestRow).where(ManifestRow.status == DocStatus.FAILED.value)
-                             .order_by(ManifestRow.doc_id))
+            rows = s.scalars(
+                select(ManifestRow).where(ManifestRow.status == DocStatus.FAILED.value).order_by(ManifestRow.doc_id)
+            )
             return [_entry(r) for r in rows]

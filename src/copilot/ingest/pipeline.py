@@ -26,6 +26,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -70,9 +71,15 @@ class IngestReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "source": self.source, "listed": self.listed, "unchanged": self.unchanged, "indexed": self.indexed,
-            "acl_updated": self.acl_updated, "failed": self.failed, "deleted": self.deleted,
-            "chunks": self.chunks, "pages": self.pages,
+            "source": self.source,
+            "listed": self.listed,
+            "unchanged": self.unchanged,
+            "indexed": self.indexed,
+            "acl_updated": self.acl_updated,
+            "failed": self.failed,
+            "deleted": self.deleted,
+            "chunks": self.chunks,
+            "pages": self.pages,
             "failures": [{"doc_id": d, "reason": c} for d, c in self.failures],
             "stage_seconds": {k: round(v, 4) for k, v in self.stage_seconds.items()},
             "wall_seconds": round(self.wall_seconds, 3),
@@ -97,8 +104,8 @@ def redact_document(redactor: Redactor, texts: Sequence[str]) -> tuple[list[Reda
     per_doc = getattr(redactor, "redact_document", None)
     if callable(per_doc):
         results, report = per_doc(texts)
-        counts = report if isinstance(report, dict) else dict(getattr(report, "counts", {}) or {})
-        return list(results), {str(k): int(v) for k, v in counts.items()}
+        reported = report if isinstance(report, dict) else dict(getattr(report, "counts", {}) or {})
+        return list(results), {str(k): int(v) for k, v in reported.items()}
     results = redactor.redact_batch(texts)
     counts: dict[str, int] = {}
     for r in results:
@@ -192,8 +199,9 @@ class IngestPipeline:
             results, counts = redact_document(self.redactor, [ref.title, *texts])
             title = results[0].text
             blocks = tuple(replace(b, text=r.text) for b, r in zip(doc.blocks, results[1:], strict=True))
-            red_doc = LoadedDocument(ref=replace(ref, title=title), blocks=_non_empty(blocks),
-                                     page_count=doc.page_count)
+            red_doc = LoadedDocument(
+                ref=replace(ref, title=title), blocks=_non_empty(blocks), page_count=doc.page_count
+            )
             t3 = time.perf_counter()
             prep.chunks = self.chunker.chunk(red_doc)
             t4 = time.perf_counter()
@@ -244,10 +252,8 @@ class IngestPipeline:
         finally:
             stop.set()
             while worker.is_alive():  # drain so the producer can finish
-                try:
+                with contextlib.suppress(queue.Empty):
                     q.get(timeout=0.1)
-                except queue.Empty:
-                    pass
             worker.join()
             t0 = time.perf_counter()
             self.index.flush()
@@ -263,13 +269,22 @@ class IngestPipeline:
             err = prep.error or CopilotError("document produced no text to index", code="empty")
             # the old version (if any) leaves the index: what is there no longer matches the source
             self.index.delete_document(ref.doc_id)
-            self.manifest.mark_failed(source, ref.doc_id, title=ref.title, uri=ref.uri, checksum=ref.checksum,
-                                      acl_groups=ref.acl_groups, code=err.code, error=err.message)
+            self.manifest.mark_failed(
+                source,
+                ref.doc_id,
+                title=ref.title,
+                uri=ref.uri,
+                checksum=ref.checksum,
+                acl_groups=ref.acl_groups,
+                code=err.code,
+                error=err.message,
+            )
             report.failed += 1
             report.failures.append((ref.doc_id, err.code))
             return
-        self.manifest.mark_indexing(source, ref.doc_id, title=ref.title, uri=ref.uri, checksum=ref.checksum,
-                                    acl_groups=ref.acl_groups)
+        self.manifest.mark_indexing(
+            source, ref.doc_id, title=ref.title, uri=ref.uri, checksum=ref.checksum, acl_groups=ref.acl_groups
+        )
         t0 = time.perf_counter()
         self.index.delete_document(ref.doc_id)
         texts = [c.text for c in prep.chunks]
@@ -279,13 +294,13 @@ class IngestPipeline:
         t1 = time.perf_counter()
         sparse = self.sparse.embed_documents(texts)
         t2 = time.perf_counter()
-        items = [IndexedChunk(chunk=c, dense=dense[i].tolist(), sparse=sparse[i])
-                 for i, c in enumerate(prep.chunks)]
+        items = [IndexedChunk(chunk=c, dense=dense[i].tolist(), sparse=sparse[i]) for i, c in enumerate(prep.chunks)]
         for start in range(0, len(items), 256):
-            self.index.upsert(items[start:start + 256])
+            self.index.upsert(items[start : start + 256])
         t3 = time.perf_counter()
-        self.manifest.mark_indexed(source, ref.doc_id, chunk_count=len(items), page_count=prep.page_count,
-                                   redactions=prep.redactions)
+        self.manifest.mark_indexed(
+            source, ref.doc_id, chunk_count=len(items), page_count=prep.page_count, redactions=prep.redactions
+        )
         report.add_time("embed", t1 - t0)
         report.add_time("sparse", t2 - t1)
         report.add_time("upsert", t3 - t2)

@@ -27,10 +27,13 @@ from copilot.types import Answer, Citation, Hit
 NOT_FOUND = "I could not find this in the documents you can access."
 
 _STOP = frozenset(
-    """a an the and or of to in on at for by with from is are was were be been being do does did what which who
-    whom whose when where why how can could should would may might must shall will our we us you your i me my it its
-    this that these those there their they them as if than then so such any all each per about into over under
-    not no yes have has had get got please tell know need there's what's much many often long""".split()
+    (
+        "a an the and or of to in on at for by with from is are was were be been being do does did what which "
+        "who whom whose when where why how can could should would may might must shall will our we us you "
+        "your i me my it its this that these those there their they them as if than then so such any all each "
+        "per about into over under not no yes have has had get got please tell know need there's what's much "
+        "many often long"
+    ).split()
 )
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
@@ -86,8 +89,16 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, *, abstain_threshold: float = 0.35, top_passages: int = 5,
-                 max_sentences: int = 3, runner_up_margin: float = 0.06, max_candidates: int = 80) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        abstain_threshold: float = 0.35,
+        top_passages: int = 5,
+        max_sentences: int = 3,
+        runner_up_margin: float = 0.06,
+        max_candidates: int = 80,
+    ) -> None:
         self.embedder = embedder
         self.abstain_threshold = abstain_threshold
         self.top_passages = top_passages
@@ -126,14 +137,28 @@ class ExtractiveAnswerer:
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         cands = self.score_candidates(question, hits)
         if not cands:
-            return Answer(question=question, text=NOT_FOUND, citations=(), abstained=True, passages=tuple(hits),
-                          confidence=0.0, answerer=self.name)
+            return Answer(
+                question=question,
+                text=NOT_FOUND,
+                citations=(),
+                abstained=True,
+                passages=tuple(hits),
+                confidence=0.0,
+                answerer=self.name,
+            )
         ranked = sorted(cands, key=lambda c: c.score, reverse=True)
         best = ranked[0]
         conf = self.confidence(best)
         if conf < self.abstain_threshold:
-            return Answer(question=question, text=NOT_FOUND, citations=(), abstained=True, passages=tuple(hits),
-                          confidence=conf, answerer=self.name)
+            return Answer(
+                question=question,
+                text=NOT_FOUND,
+                citations=(),
+                abstained=True,
+                passages=tuple(hits),
+                confidence=conf,
+                answerer=self.name,
+            )
         chosen = [best]
         for c in ranked[1:]:
             if len(chosen) >= self.max_sentences or c.score < best.score - self.runner_up_margin:
@@ -143,8 +168,12 @@ class ExtractiveAnswerer:
             chosen.append(c)
         # a list item or short line right after the best sentence usually continues it (e.g. "Checks:" + items)
         nxt = next((c for c in cands if c.hit_rank == best.hit_rank and c.position == best.position + 1), None)
-        if (nxt is not None and len(chosen) < self.max_sentences and nxt not in chosen
-                and best.text.rstrip().endswith(":")):
+        if (
+            nxt is not None
+            and len(chosen) < self.max_sentences
+            and nxt not in chosen
+            and best.text.rstrip().endswith(":")
+        ):
             chosen.append(nxt)
         chosen.sort(key=lambda c: (c.hit_rank, c.position))
         numbers: dict[int, int] = {}
@@ -154,9 +183,24 @@ class ExtractiveAnswerer:
             if c.hit_rank not in numbers:
                 numbers[c.hit_rank] = len(numbers) + 1
                 chunk = hits[c.hit_rank].chunk
-                citations.append(Citation(n=numbers[c.hit_rank], doc_id=chunk.doc_id, title=chunk.title,
-                                          section=chunk.section, page=chunk.page_start, source=chunk.source_url,
-                                          quote=c.text[:300]))
+                citations.append(
+                    Citation(
+                        n=numbers[c.hit_rank],
+                        doc_id=chunk.doc_id,
+                        title=chunk.title,
+                        section=chunk.section,
+                        page=chunk.page_start,
+                        source=chunk.source_url,
+                        quote=c.text[:300],
+                    )
+                )
             parts.append(f"{c.text.lstrip('-*• ').strip()} [{numbers[c.hit_rank]}]")
-        return Answer(question=question, text=" ".join(parts), citations=tuple(citations), abstained=False,
-                      passages=tuple(hits), confidence=conf, answerer=self.name)
+        return Answer(
+            question=question,
+            text=" ".join(parts),
+            citations=tuple(citations),
+            abstained=False,
+            passages=tuple(hits),
+            confidence=conf,
+            answerer=self.name,
+        )

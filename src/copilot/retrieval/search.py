@@ -15,17 +15,32 @@ from copilot.types import AccessScope, Hit, SearchMode, SearchRequest
 
 
 class Retriever:
-    def __init__(self, embedder: Embedder, sparse: SparseEncoder, index: VectorIndex, *,
-                 prefetch_limit: int = 50) -> None:
+    def __init__(
+        self, embedder: Embedder, sparse: SparseEncoder, index: VectorIndex, *, prefetch_limit: int = 50
+    ) -> None:
         self.embedder = embedder
         self.sparse = sparse
         self.index = index
         self.prefetch_limit = prefetch_limit
 
-    def search(self, query: str, scope: AccessScope, *, mode: SearchMode = SearchMode.HYBRID, limit: int = 8,
-               filters: dict[str, str] | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        scope: AccessScope,
+        *,
+        mode: SearchMode = SearchMode.HYBRID,
+        limit: int = 8,
+        filters: dict[str, str] | None = None,
+    ) -> list[Hit]:
         dense = self.embedder.embed_query(query).tolist() if mode is not SearchMode.SPARSE else None
         sparse = self.sparse.embed_query(query) if mode is not SearchMode.DENSE else None
-        request = SearchRequest(scope=scope, dense=dense, sparse=sparse, mode=mode, limit=limit,
-                                filters=dict(filters or {}), prefetch_limit=max(self.prefetch_limit, limit))
+        request = SearchRequest(
+            scope=scope,
+            dense=dense,
+            sparse=sparse,
+            mode=mode,
+            limit=limit,
+            filters=dict(filters or {}),
+            prefetch_limit=max(self.prefetch_limit, limit),
+        )
         return self.index.search(request)

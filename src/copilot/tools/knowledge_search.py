@@ -23,9 +23,13 @@ class KnowledgeSearchArgs(BaseModel):
     site: str | None = Field(default=None, description="Only documents of this site")
 
 
-@tool(name="knowledge_search", args=KnowledgeSearchArgs, read_only=True,
-      description="Answer a policy question from the SOPs, contracts and maintenance logs the caller may open, "
-                  "with numbered citations; abstains when the documents do not say.")
+@tool(
+    name="knowledge_search",
+    args=KnowledgeSearchArgs,
+    read_only=True,
+    description="Answer a policy question from the SOPs, contracts and maintenance logs the caller may open, "
+    "with numbered citations; abstains when the documents do not say.",
+)
 def knowledge_search(args: KnowledgeSearchArgs, ctx: ToolContext) -> dict[str, Any]:
     copilot = ctx.services.copilot
     filters = {k: v for k, v in (("doc_type", args.doc_type), ("site", args.site)) if v}
