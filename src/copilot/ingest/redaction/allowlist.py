@@ -185,15 +185,11 @@ _IMPLANT = regex.compile(r"implant|pacemaker|icd\b|stent|prosthe|explant", regex
 class OperationalAllowList:
     """Finds allow-listed regions in a text. ``terms`` extends the supplier/drug list per network."""
 
-    def __init__(
-        self, patterns: Sequence[str] = OPERATIONAL_PATTERNS, terms: Iterable[str] = DEFAULT_TERMS
-    ) -> None:
+    def __init__(self, patterns: Sequence[str] = OPERATIONAL_PATTERNS, terms: Iterable[str] = DEFAULT_TERMS) -> None:
         self._patterns = [regex.compile(p) for p in patterns]
         words = sorted({t for t in terms if t}, key=len, reverse=True)
         self._terms = (
-            regex.compile(
-                r"(?<![\w])(?:" + "|".join(regex.escape(t) for t in words) + r")(?![\w])", regex.IGNORECASE
-            )
+            regex.compile(r"(?<![\w])(?:" + "|".join(regex.escape(t) for t in words) + r")(?![\w])", regex.IGNORECASE)
             if words
             else None
         )

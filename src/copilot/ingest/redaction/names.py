@@ -245,12 +245,7 @@ def is_common_word(word: str) -> bool:
 def is_uncommon_capitalised(tok: str) -> bool:
     """A Title-case word that is no ordinary English word: a name the census list does not know."""
     t = tok.strip(".,;:'’()")
-    return (
-        len(t) >= 3
-        and t[0].isupper()
-        and t.replace("-", "").replace("'", "").isalpha()
-        and not is_common_word(t)
-    )
+    return len(t) >= 3 and t[0].isupper() and t.replace("-", "").replace("'", "").isalpha() and not is_common_word(t)
 
 
 @lru_cache(maxsize=1)
@@ -314,13 +309,11 @@ class NameRecognizer(LocalRecognizer):
             rf"(?<![A-Za-z])(?i:{_PERSON_CUES})\.?:?\s{{1,3}}(?P<name>{_TOKEN}(?:\s{{1,2}}{_TOKEN}){{0,2}})"
         )
         self._initial = regex.compile(r"(?<![A-Za-z.])(?P<name>(?:[A-Z]\.\s?){1,2}[A-Z][A-Za-z'’-]{1,30})")
-        self._pair = regex.compile(
-            r"(?<![A-Za-z])(?P<a>[A-Z][A-Za-z'’-]{1,30})\s(?P<b>[A-Z][A-Za-z'’-]{1,30})"
-        )
+        self._pair = regex.compile(r"(?<![A-Za-z])(?P<a>[A-Z][A-Za-z'’-]{1,30})\s(?P<b>[A-Z][A-Za-z'’-]{1,30})")
+        # Speaker labels in transcripts and messages: "Halldór: What a wife."
+        self._speaker = regex.compile(r"(?:^|(?<=[.!?\"]\s{1,2})|(?<=\n))(?P<name>\p{Lu}\p{Ll}{2,20}):(?=\s|\")")
         self._single = regex.compile(r"(?<![\w'’-])[A-Z][a-z]{2,20}(?![\w'’-])")
-        self._last_first = regex.compile(
-            r"(?<![A-Za-z])(?P<a>[A-Z][A-Z'’-]{1,30}),\s?(?P<b>[A-Z][A-Z'’-]{1,30})"
-        )
+        self._last_first = regex.compile(r"(?<![A-Za-z])(?P<a>[A-Z][A-Z'’-]{1,30}),\s?(?P<b>[A-Z][A-Z'’-]{1,30})")
 
     def _is_first(self, tok: str) -> bool:
         return tok.upper().strip(".") in self._first
@@ -392,6 +385,10 @@ class NameRecognizer(LocalRecognizer):
                     ):
                         # "Tomasz Nowak", "Tobias Lindqvist": one half known, the other no English word.
                         add(m.start(), m.end(), 0.7)
+                for m in self._speaker.finditer(text, timeout=REGEX_TIMEOUT_S):
+                    w = m.group("name")
+                    if not is_common_word(w) and w.upper() not in _NOT_NAMES:
+                        add(m.start("name"), m.end("name"), 0.6)
                 for m in self._single.finditer(text, timeout=REGEX_TIMEOUT_S):
                     # A lone census first name that is no English word ("Magnus", "Dexter").
                     w = m.group()

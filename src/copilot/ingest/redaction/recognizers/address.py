@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import regex
+
 from copilot.ingest.redaction.recognizers.base import RegexRecognizer, Rule
 
 _SUFFIX = (
@@ -18,9 +20,51 @@ _TAIL = (
 )
 
 
+# International order: "5366 Pivovarská 276", "Via delle Coste 41", "ul. Narewska 94".
+_INTL_WORD = r"\p{Lu}[\p{L}'’.-]{1,30}"
+_INTL_LINK = r"(?:\s(?:[\p{Ll}]{1,5}|\p{Lu}[\p{L}'’.-]{1,30})){0,3}"
+_STREET_PREFIX = (
+    r"(?:ul\.|Rue|rue|Via|via|Viale|Corso|Piazza|Piazzetta|Strada|Avda\.|Avenida|Calle|Rua|Praça|Plaza|Paseo"
+    r"|Largo|Travessa|Vicolo|Rambla|Camino|Carrer)"
+)
+
+
+_KNOWN_SHAPE = regex.compile(
+    rf"\b{_SUFFIX}\b|\b(?:Apt|Apartment|Suite|Ste|Unit|Room|Rm|Box|PSC|[AFD]PO)\b", regex.IGNORECASE
+)
+
+
 class StreetAddressRecognizer(RegexRecognizer):
     ENTITY = "STREET_ADDRESS"
-    CONTEXT = ("address", "addr", "lives at", "resides", "residence", "home", "street", "apt", "mailing")
+    CONTEXT = (
+        "address",
+        "addr",
+        "lives at",
+        "lives on",
+        "resides",
+        "residence",
+        "home",
+        "street",
+        "apt",
+        "mailing",
+        "located at",
+        "drops you off",
+        "station is on",
+        "corner of",
+        "sent to",
+        "deliver to",
+    )
+
+    def validate(self, value: str) -> bool:
+        from copilot.ingest.redaction.names import is_common_word
+
+        if _KNOWN_SHAPE.search(value):
+            return True  # a street suffix, unit or PO box: the English-word check is for bare shapes
+        words = [w for w in regex.findall(r"\p{L}[\p{L}'’-]*", value) if len(w) > 2]
+        if not words:
+            return True
+        return not all(is_common_word(w) for w in words)
+
     RULES = (
         # 1234 North Oak Street, 12 W 3rd Ave
         Rule(
@@ -38,6 +82,27 @@ class StreetAddressRecognizer(RegexRecognizer):
             0.7,
             0.9,
             ignore_case=True,
+        ),
+        # "4844 Søndergade 52": house/postal number, proper-noun street, number. Street words must not all be
+        # ordinary English words ("3000 Series 2"), see validate().
+        Rule(
+            "intl_street",
+            rf"(?<![\w.,-])\d{{2,6}}\s{_INTL_WORD}{_INTL_LINK}\s\d{{1,4}}[a-zA-Z]?\b\.?",
+            0.6,
+            0.9,
+        ),
+        Rule(
+            "prefixed_street",
+            rf"\b{_STREET_PREFIX}\s{_INTL_WORD}{_INTL_LINK}\s\d{{1,4}}[a-zA-Z]?\b",
+            0.75,
+            0.9,
+        ),
+        # "lives on Villacher Strasse 89": proper-noun street + number after an address cue only.
+        Rule(
+            "cued_street",
+            rf"(?<=\b(?:on|at|address:?|of)\s){_INTL_WORD}{_INTL_LINK}\s\d{{1,4}}[a-zA-Z]?\b",
+            0.0,
+            0.8,
         ),
         Rule("apt", r"\b(?:Apt\.?|Apartment|Suite|Ste\.)\s?#?\d{1,5}[A-Z]?\b", 0.6, 0.9, ignore_case=True),
         Rule("unit", r"\b(?:Unit|Room|Rm\.?)\s?#?\d{1,5}[A-Z]?\b", 0.3, 0.8),

@@ -68,8 +68,7 @@ class RegexRecognizer(LocalRecognizer):
 
     def load(self) -> None:
         self._compiled = [
-            (rule, regex.compile(rule.pattern, regex.IGNORECASE if rule.ignore_case else 0))
-            for rule in self._rules
+            (rule, regex.compile(rule.pattern, regex.IGNORECASE if rule.ignore_case else 0)) for rule in self._rules
         ]
         words = sorted({w.lower() for w in self._context_words}, key=len, reverse=True)
         self._ctx = (
@@ -85,10 +84,7 @@ class RegexRecognizer(LocalRecognizer):
         """True when a context word appears shortly before ``start`` (with ``CONTEXT_AFTER``: or after it)."""
         if self._ctx is None:
             return False
-        if (
-            self._ctx.search(text, max(0, start - self.CONTEXT_CHARS), start, timeout=REGEX_TIMEOUT_S)
-            is not None
-        ):
+        if self._ctx.search(text, max(0, start - self.CONTEXT_CHARS), start, timeout=REGEX_TIMEOUT_S) is not None:
             return True
         if self.CONTEXT_AFTER and end is not None:
             return self._ctx.search(text, end, end + self.CONTEXT_AFTER, timeout=REGEX_TIMEOUT_S) is not None
