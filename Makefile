@@ -7,8 +7,9 @@ CORPUS  := src/copilot/demo/corpus
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
+export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: install demo test test-all lint eval bench clean
+.PHONY: install demo test test-all lint eval bench clean browser-deps
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,7 +27,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/copilot serve --demo
 
-test: $(STAMP)
+# Browser tests drive Debian's chromium with Playwright's Python package (never a downloaded browser).
+browser-deps: $(STAMP)
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/pip install -q playwright
+
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

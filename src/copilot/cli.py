@@ -9,6 +9,7 @@ Examples::
     copilot status
     copilot ask "What is the PM interval for infusion pumps?" --groups nursing,biomed --json
     copilot serve --ingest src/copilot/demo/corpus
+    copilot users add "Nina Okafor" --role staff --groups all_staff,nursing
     copilot eval retrieval --dataset demo --json
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -160,9 +162,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from copilot.api.app import build_app
+    from copilot.api.settings import ServiceSettings
     from copilot.app import build_copilot, clear_server_lease, read_server_lease, write_server_lease
     if (lease := read_server_lease(settings)) is not None:
         raise CopilotError(f"a server (pid {lease['pid']}) already serves {settings.data_dir}", code="conflict")
+    if args.demo and settings.environment != "development":
+        raise CopilotError("--demo (demo users with known passwords) is refused outside development",
+                           code="config")
+    service = ServiceSettings.from_settings(settings, **({"password_login": True} if args.demo else {}))
     double = None
     if args.demo:
         from copilot.app import start_demo_odoo
@@ -171,11 +178,27 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Odoo protocol double serving the demo network at {settings.odoo_url}", flush=True)
     cp = build_copilot(settings)
     cp.warm_up()
+    if args.demo:
+        from copilot.api.demo import (
+            ensure_demo_users,
+            install_demo_governance,
+            seed_pending_purchase,
+            sync_groups_from_odoo,
+        )
+        from copilot.api.users import UserStore
+
+        install_demo_governance(cp)
+        store = UserStore(cp.engine)
+        ensure_demo_users(store)
+        sync_groups_from_odoo(store, cp)
+        seed_pending_purchase(cp)
     token = secrets.token_urlsafe(32)
-    app = build_app(cp, tokens={token: _operator()})
+    app = build_app(cp, tokens={token: _operator()}, service=service)
     write_server_lease(settings, host=args.host, port=args.port, token=token)
     print(f"Copilot serving on http://{args.host}:{args.port} (admin token in {settings.data_dir}/server.json)",
           flush=True)
+    if args.demo:
+        print(f"Sign in at http://{args.host}:{args.port}/signin as a demo user (password: demo)", flush=True)
     if args.ingest:
         from copilot.ingest.sources import FolderSource
 
@@ -193,11 +216,60 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    """``copilot users add|list|revoke``: the database is shared with a running server, so no lease needed."""
+    from copilot.api.users import UserStore
+    from copilot.db import make_engine, migrate
+
+    settings.ensure_data_dir()
+    engine = make_engine(settings.resolved_database_url)
+    migrate(engine)
+    store = UserStore(engine)
+    if args.users_command == "add":
+        user, key = store.add(args.name, role=args.role, groups=_csv(args.groups), sites=_csv(args.sites),
+                              user_id=args.id)
+        _print({"user": user.to_dict(), "api_key": key,
+                "note": "the key is shown once and only its hash is stored"}, args.json)
+    elif args.users_command == "list":
+        _print([u.to_dict() for u in store.list(include_revoked=args.all)], args.json)
+    elif args.users_command == "revoke":
+        _print({"revoked": args.user_id, "keys_revoked": store.revoke(args.user_id)}, args.json)
+    elif args.users_command == "key":
+        _print({"user": args.user_id, "api_key": store.issue_key(args.user_id)}, args.json)
+    return 0
+
+
+def _csv(text: str | None) -> tuple[str, ...]:
+    return tuple(x.strip() for x in (text or "").split(",") if x.strip())
+
+
+def _add_users_commands(sub: Any) -> None:
+    from copilot.api.users import ROLES
+
+    p = sub.add_parser("users", help="service users and API keys (stored hashed)")
+    us = p.add_subparsers(dest="users_command", required=True)
+    a = us.add_parser("add", help="add a user; prints its API key once")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=ROLES)
+    a.add_argument("--groups", default="", help="comma-separated document ACL groups")
+    a.add_argument("--sites", default="", help="comma-separated Odoo sites")
+    a.add_argument("--id", default=None, help="user id (default: from the name)")
+    ls = us.add_parser("list", help="list users")
+    ls.add_argument("--all", action="store_true", help="include revoked users")
+    r = us.add_parser("revoke", help="revoke a user and all its keys")
+    r.add_argument("user_id")
+    k = us.add_parser("key", help="issue another API key for a user (rotation)")
+    k.add_argument("user_id")
+    for sp in (a, ls, r, k):
+        sp.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_users)
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from copilot.evals import runner
 
     result = runner.run(args.kind, args, settings)
-    _print(result, True if args.json else False)
+    _print(result, bool(args.json))
     return 0
 
 
@@ -257,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jsonl", required=True)
     s.set_defaults(func=cmd_redact)
 
+    _add_users_commands(sub)
+
     from copilot.governance.cli import add_approvals_commands, add_audit_commands
 
     add_approvals_commands(sub)
@@ -265,6 +339,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before torch loads: spinning OpenMP threads steal the core the ingest prepare thread needs (35% CPU/page
+    # measured by bench/ingest.py); offline model loading only.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,

@@ -166,7 +166,14 @@ def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
 
 
 def _eval_settings(base: Settings, tmp: Path, *, redaction: str) -> Settings:
-    return base.model_copy(update={"data_dir": tmp, "database_url": None, "qdrant_url": None, "redaction": redaction})
+    update = {
+        "data_dir": tmp,
+        "database_url": None,
+        "qdrant_url": None,
+        "redaction": redaction,
+        "model_cache_dir": base.resolved_model_cache_dir.resolve(),  # reuse the exported ONNX model
+    }
+    return base.model_copy(update=update)
 
 
 def _count_relevant(chunks_by_doc: dict[str, list[str]], q: EvalQuestion) -> int:
@@ -337,7 +344,7 @@ def run_answers(dataset: str, settings: Settings, *, limit: int | None = None) -
                 lat.append(time.perf_counter() - t0)
     result = answer_metrics(answers)
     # calibration: the same answers under other abstention thresholds (confidence is recorded per answer)
-    sweep = {f"{t:.2f}": answer_metrics(answers, t) for t in (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60)}
+    sweep = {f"{t:.2f}": answer_metrics(answers, t) for t in (0.40, 0.45, 0.48, 0.50, 0.52, 0.54, 0.56, 0.60)}
     lat.sort()
     return {
         "eval": "answers",

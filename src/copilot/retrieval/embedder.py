@@ -642,7 +642,7 @@ def _build_torch(settings: Settings) -> Embedder:
 def _build_onnx_int8(settings: Settings) -> Embedder:
     return OnnxInt8Embedder(
         settings.embedding_model_path,
-        cache_dir=settings.data_dir / "models",
+        cache_dir=settings.resolved_model_cache_dir,
         batch_size=settings.embedding_batch_size,
     )
 

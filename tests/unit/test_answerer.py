@@ -1,0 +1,64 @@
+"""The extractive answerer: sentence units, citation numbering, abstention."""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot.retrieval.answerer import NOT_FOUND, ExtractiveAnswerer, split_sentences, table_sentences
+from copilot.retrieval.embedder import HashingEmbedder
+from copilot.types import Chunk, Hit
+
+pytestmark = pytest.mark.unit
+
+
+def _hit(text: str, *, doc: str = "folder:sops/pump.md", section: str = "Pump PM > Interval", n: int = 0) -> Hit:
+    chunk = Chunk(doc_id=doc, ordinal=n, text=text, title="Infusion Pump PM", section=section, page_start=2,
+                  page_end=2, source_url=f"file:///{doc}", doc_type="sop", site=None, department=None,
+                  acl_groups=("all_staff",), checksum="x")
+    return Hit(point_id=chunk.point_id, score=1.0 / (1 + n), chunk=chunk)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("One. Two sentences here.", ["One.", "Two sentences here."]),
+        ("- first item\n- second item", ["- first item", "- second item"]),
+        ("1. Step one\n2) Step two", ["1. Step one", "2) Step two"]),
+        ("| Class | Within |\n|---|---|\n| I | 4 hours |", ["Class: I; Within: 4 hours"]),
+        ("HEADING\n=======\nBody text follows.", ["HEADING", "Body text follows."]),
+        ("", []),
+    ],
+)
+def test_split_sentences(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+def test_table_rows_carry_their_headers() -> None:
+    rows = ["| Pump | PM interval |", "| --- | --- |", "| IP-7 | 12 months |", "| PCA-2 | 6 months |"]
+    assert table_sentences(rows) == ["Pump: IP-7; PM interval: 12 months", "Pump: PCA-2; PM interval: 6 months"]
+
+
+def test_answer_cites_the_passage_it_quotes() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0)
+    hits = [
+        _hit("Infusion pumps receive preventive maintenance every 12 months.", n=0),
+        _hit("Vaccines are stored between 2 and 8 degrees.", doc="folder:sops/cold.md", section="Cold", n=1),
+    ]
+    answer = answerer.answer("How often do infusion pumps receive preventive maintenance?", hits)
+    assert not answer.abstained
+    assert "12 months" in answer.text and answer.text.endswith("[1]")
+    assert answer.citations[0].doc_id == "folder:sops/pump.md" and answer.citations[0].page == 2
+
+
+def test_headings_repeated_in_the_passage_are_not_answers() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0)
+    hit = _hit("Infusion Pump PM\n\nInterval\n\nEvery pump is serviced every 12 months by biomedical engineering.")
+    answer = answerer.answer("infusion pump PM interval", [hit])
+    assert "12 months" in answer.text
+
+
+def test_abstains_without_passages_and_below_threshold() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.99)
+    assert answerer.answer("anything", []).text == NOT_FOUND
+    answer = answerer.answer("What is the cafeteria menu on Friday?", [_hit("Pumps are serviced yearly.")])
+    assert answer.abstained and answer.citations == () and answer.passages  # closest passages still listed
