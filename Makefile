@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/query.py --json | tee bench/results/query.json
 	$(BIN)/python bench/redact.py --json | tee bench/results/redact.json
 	$(BIN)/python bench/audit.py --json | tee bench/results/audit.json
+	$(BIN)/python bench/sync.py --json | tee bench/results/sync.json
 
 clean:
 	rm -rf .copilot .pytest_cache .mypy_cache .ruff_cache

@@ -1,160 +1,85 @@
-"""The FastAPI service: thin routes that parse, authorise and delegate to :class:`~copilot.app.Copilot`.
+"""The FastAPI service: an app factory wiring the :class:`~copilot.app.Copilot` graph (index, Odoo, policy,
+executor, audit) to thin routers that parse, authorise and delegate.
 
-The server owns the embedded index (Qdrant Edge locks its write-ahead log), so ingestion runs here as a
-background job; the CLI posts to ``/v1/ingest`` when a server is running.
+Nothing is built at import time. Auth: API keys and users (:mod:`copilot.api.users`), OIDC and widget session
+tokens (:mod:`copilot.api.auth`); ``tokens`` adds fixed operator tokens (the lease token in ``server.json``).
 
 Usage::
 
-    app = build_app(copilot, tokens={"s3cret": Principal(id="ops", name="Ops", role="admin")})
+    cp = build_copilot(get_settings())
+    app = build_app(cp, tokens={lease_token: operator})
     uvicorn.run(app, host="127.0.0.1", port=8000)
 """
 
+from __future__ import annotations
 
-import logging
-import secrets
-import threading
-from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from fastapi.staticfiles import StaticFiles
 
+from copilot.api.auth import Authenticator
+from copilot.api.deps import RateLimitedError, RateLimiter, ServiceContext
+from copilot.api.jobs import IngestJobs
+from copilot.api.middleware import Metrics, ServiceMiddleware
+from copilot.api.routes import ask, ops, review, session, web
+from copilot.api.routes.ask import AskRequest, AskResponse, acting_principal
+from copilot.api.settings import ServiceSettings
+from copilot.api.users import UserStore
 from copilot.app import Copilot
-from copilot.errors import CopilotError, http_status
+from copilot.errors import AuthenticationError, CopilotError, http_status
 from copilot.governance.principal import Principal
 
-log = logging.getLogger(__name__)
+__all__ = ["AskRequest", "AskResponse", "IngestJobs", "acting_principal", "build_app"]
 
 
-class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=2000)
-    groups: list[str] | None = Field(
-        default=None, description="Narrow the caller's document groups (never widen: intersected with them)."
+def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None,
+              service: ServiceSettings | None = None) -> FastAPI:
+    """Build the service. ``service`` defaults to :meth:`ServiceSettings.from_settings` of the copilot's
+    settings; ``tokens`` maps fixed bearer tokens to principals (the operator's lease token)."""
+    svc = service or ServiceSettings.from_settings(copilot.settings)
+    users = UserStore(copilot.engine)
+    metrics = Metrics()
+    ctx = ServiceContext(
+        copilot=copilot, svc=svc, auth=Authenticator(svc, users, static=tokens), users=users,
+        jobs=IngestJobs(copilot), limiter=RateLimiter(svc.rate_limit_per_minute, svc.rate_limit_burst),
+        extra={"metrics": metrics},
     )
-    filters: dict[str, str] = Field(default_factory=dict, description="Exact payload filters: doc_type, site")
-
-
-class CitationOut(BaseModel):
-    n: int
-    doc_id: str
-    title: str
-    section: str
-    page: int | None
-    source: str
-    quote: str
-
-
-class PassageOut(BaseModel):
-    doc_id: str
-    title: str
-    score: float
-
-
-class AskResponse(BaseModel):
-    answer: str
-    citations: list[CitationOut]
-    abstained: bool
-    confidence: float
-    passages: list[PassageOut]
-
-
-class IngestRequest(BaseModel):
-    path: str = Field(min_length=1, description="A folder on the server's machine")
-
-
-def acting_principal(caller: Principal, groups: list[str] | None) -> Principal:
-    """Apply a request's ``groups``: an admin may ask *as* a staff member of those groups (to check what they
-    see; the audit trail still names the admin); anyone else only narrows to a subset of their own groups."""
-    if groups is None:
-        return caller
-    if caller.role == "admin":
-        return replace(caller, role="staff", groups=tuple(groups))
-    return replace(caller, groups=tuple(g for g in groups if g in caller.groups))
-
-
-class IngestJobs:
-    """At most one ingestion at a time, in a background thread of the server (the index owner)."""
-
-    def __init__(self, copilot: Copilot) -> None:
-        self.copilot = copilot
-        self._lock = threading.Lock()
-        self.state: dict[str, Any] = {"state": "idle"}
-
-    def start(self, make_source: Callable[[], Any]) -> dict[str, Any]:
-        if not self._lock.acquire(blocking=False):
-            raise HTTPException(409, "an ingestion is already running")
-
-        def work() -> None:
-            try:
-                self.state = {"state": "running"}
-                report = self.copilot.ingest(make_source())
-                self.state = {"state": "done", "report": report.as_dict()}
-            except CopilotError as exc:
-                self.state = {"state": "failed", "error": exc.message, "code": exc.code}
-            except Exception as exc:  # keep the server alive; the error is reported, not raised
-                log.exception("ingestion failed")
-                self.state = {"state": "failed", "error": type(exc).__name__, "code": "error"}
-            finally:
-                self._lock.release()
-
-        threading.Thread(target=work, name="copilot-ingest", daemon=True).start()
-        return {"state": "started"}
-
-
-def build_app(copilot: Copilot, *, tokens: dict[str, Principal]) -> FastAPI:
-    """``tokens`` maps bearer tokens to principals (the auth issue replaces this with users, API keys, OIDC)."""
-    app = FastAPI(title="Copilot", version="0.1.0")
-    bearer = HTTPBearer(auto_error=False)
-    jobs = IngestJobs(copilot)
+    app = FastAPI(title="Copilot", version="0.1.0",
+                  description="Cited answers from SOPs, contracts and maintenance logs; governed tools; "
+                              "audit review. Every /v1 route needs a bearer token (API key, OIDC or session).")
+    app.state.ctx = ctx
     app.state.copilot = copilot
-    app.state.jobs = jobs
-
-    def principal(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-        if creds is None:
-            raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-        for token, who in tokens.items():
-            if secrets.compare_digest(token.encode(), creds.credentials.encode()):
-                return who
-        raise HTTPException(401, "invalid token", headers={"WWW-Authenticate": "Bearer"})
-
-    def admin(who: Annotated[Principal, Depends(principal)]) -> Principal:
-        if who.role != "admin":
-            raise HTTPException(403, "admin only")
-        return who
+    app.state.jobs = ctx.jobs
+    for router in (ask.router, review.router, session.router, ops.router, web.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 
     @app.exception_handler(CopilotError)
     async def _copilot_error(_: Request, exc: CopilotError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=http_status(exc))
+        status = 429 if isinstance(exc, RateLimitedError) else http_status(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
+        if isinstance(exc, RateLimitedError):
+            headers = {"Retry-After": "1"}
+        return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=status, headers=headers)
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # where and why, never the offending value (it may be PHI)
+        errors = [{"loc": list(e.get("loc", ())), "type": e.get("type"), "msg": e.get("msg")}
+                  for e in exc.errors()[:20]]
+        return JSONResponse({"error": "validation", "detail": errors}, status_code=422)
 
-    @app.post("/v1/ask", response_model=AskResponse)
-    def ask(body: AskRequest, who: Annotated[Principal, Depends(principal)]) -> dict[str, Any]:
-        args = {"question": body.question, **body.filters}
-        result = copilot.executor.execute(acting_principal(who, body.groups), "knowledge_search", args)
-        return dict(result.raise_for_status().result)
-
-    @app.post("/v1/ingest", status_code=202)
-    def ingest(body: IngestRequest, _: Annotated[Principal, Depends(admin)]) -> dict[str, Any]:
-        from copilot.ingest.sources import FolderSource
-
-        path = Path(body.path)
-        if not path.is_dir():
-            raise HTTPException(422, "path is not a folder on the server")
-        return jobs.start(lambda: FolderSource(path, max_bytes=copilot.settings.max_file_bytes))
-
-    @app.get("/v1/ingest")
-    def ingest_state(_: Annotated[Principal, Depends(admin)]) -> dict[str, Any]:
-        return jobs.state
-
-    @app.get("/v1/status")
-    def status(_: Annotated[Principal, Depends(admin)]) -> dict[str, Any]:
-        return copilot.status()
-
+    app.add_middleware(CORSMiddleware, allow_origins=svc.cors_origins, allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type", "Accept"], allow_credentials=False,
+                       max_age=600)
+    app.add_middleware(ServiceMiddleware, svc=svc, metrics=metrics)
     return app
+
+
+def openapi_schema(app: FastAPI) -> dict[str, Any]:
+    return app.openapi()

@@ -1,0 +1,112 @@
+"""Demo users (one per role, groups matching the demo corpus ACLs) and a demo approvals queue.
+
+Demo users sign in with the password ``demo``; :class:`~copilot.api.settings.ServiceSettings` refuses password
+sign-in outside ``environment=development``. The demo governance adds the ``purchase_request_create`` double
+(side effect: a ledger entry) next to the real ``knowledge_search``, so the approvals queue has something to
+decide.
+
+Usage::
+
+    ensure_demo_users(UserStore(cp.engine))
+    install_demo_governance(cp)          # before build_app
+    seed_pending_purchase(cp)            # one request waiting for an executive or admin
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from copilot.api.users import UserStore
+from copilot.errors import ConflictError
+from copilot.governance.principal import Principal
+
+if TYPE_CHECKING:
+    from copilot.app import Copilot
+    from copilot.governance.testing import Ledger
+
+DEMO_PASSWORD = "demo"
+
+# id, name, role, ACL groups (see demo/corpus/copilot-meta.yaml), what to try
+DEMO_USERS: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
+    ("nina.nurse", "Nina Okafor", "staff", ("all_staff", "nursing"), "Staff nurse: ask in the widget"),
+    ("paul.procurement", "Paul Lindqvist", "staff", ("all_staff", "procurement"),
+     "Procurement officer: sees supplier contracts"),
+    ("quinn.quality", "Quinn Harlow", "compliance", ("all_staff", "quality"),
+     "Compliance officer: audit search, verification, export"),
+    ("erin.exec", "Erin Castellano", "executive", ("all_staff", "executive", "finance"),
+     "Executive: approves purchase requests"),
+    ("ivan.it", "Ivan Petrov", "helpdesk_agent", ("all_staff", "it", "helpdesk"), "Helpdesk agent"),
+    ("ben.biomed", "Ben Adeyemi", "biomed_engineer", ("all_staff", "biomed"), "Biomedical engineer"),
+    ("ada.admin", "Ada Admin", "admin", (), "Administrator: sees every document, decides any approval"),
+)
+
+
+def ensure_demo_users(store: UserStore) -> list[str]:
+    """Create the demo users that are missing; returns the ids created (their API keys are not kept)."""
+    made = []
+    for uid, name, role, groups, _ in DEMO_USERS:
+        try:
+            store.add(name, role=role, groups=groups, user_id=uid, password=DEMO_PASSWORD)
+            made.append(uid)
+        except ConflictError:
+            pass
+    return made
+
+
+def sync_groups_from_odoo(store: UserStore, cp: Copilot) -> dict[str, tuple[str, ...]]:
+    """Give each demo user the ACL groups its Odoo user of the same login has (group mapping plus the
+    per-person partner/user tokens Odoo documents are shared with), so the widget shows what Odoo would."""
+    from copilot.odoo.client import OdooClient
+    from copilot.odoo.source import resolve_user_groups
+
+    out: dict[str, tuple[str, ...]] = {}
+    with OdooClient(cp.settings.odoo_config()).connect() as client:
+        for uid, _, _, groups, _ in DEMO_USERS:
+            found = client.search("res.users", [("login", "=", uid)], limit=1)
+            if not found:
+                continue
+            resolved = tuple(sorted({*groups, *resolve_user_groups(client, found[0], cp.settings.odoo_group_map)}))
+            store.set_groups(uid, resolved)
+            out[uid] = resolved
+    return out
+
+
+@dataclass
+class DemoServices:
+    """What the demo tools reach: the knowledge pipeline and the purchase double's ledger."""
+
+    copilot: Copilot
+    ledger: Ledger = field(default_factory=lambda: _ledger())
+
+
+def _ledger() -> Ledger:
+    from copilot.governance.testing import Ledger
+
+    return Ledger()
+
+
+def install_demo_governance(cp: Copilot) -> DemoServices:
+    """Replace the copilot's governance with one that also holds the purchase-request double."""
+    from copilot.governance.factory import build_governance
+    from copilot.governance.testing import purchase_request_create
+    from copilot.tools import default_registry
+
+    registry = default_registry()
+    registry.register(purchase_request_create)
+    services = DemoServices(copilot=cp)
+    cp.__dict__["governance"] = build_governance(
+        cp.engine, registry, policy=cp.settings.policy_path, redactor=cp.redactor, services=services,
+        checkpoint_every=cp.settings.audit_checkpoint_every)
+    return services
+
+
+def seed_pending_purchase(cp: Copilot) -> str | None:
+    """One purchase request above the approval threshold, requested by the demo executive."""
+    if cp.approvals.find(tool="purchase_request_create", limit=1):
+        return None
+    erin = Principal(id="erin.exec", name="Erin Castellano", role="executive",
+                     groups=("all_staff", "executive", "finance"))
+    res = cp.executor.execute(erin, "purchase_request_create",
+                              {"item": "Volumetric infusion pumps (x12)", "amount": 18400, "site": None})
+    return res.approval_id

@@ -1,0 +1,1 @@
+"""Routers: thin — parse, authorise, delegate to the governed executor or the stores."""

@@ -1,0 +1,165 @@
+"""Compliance review: audit search, record detail, chain verification, export; the approvals queue.
+
+Audit routes are authorised by the governance policy (``audit_search`` / ``audit_export`` / ``audit_verify``:
+the compliance role and admins). Approval decisions go to the executor, which enforces segregation of duties
+(not your own request, an approving role for its rule) and audits every decision.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from copilot.api.deps import Caller, Ctx, require_tool
+from copilot.governance.approvals import ApprovalStatus
+from copilot.governance.principal import Principal
+
+router = APIRouter(prefix="/v1", tags=["review"])
+
+AuditReader = Annotated[Principal, Depends(require_tool("audit_search"))]
+AuditExporter = Annotated[Principal, Depends(require_tool("audit_export"))]
+AuditVerifier = Annotated[Principal, Depends(require_tool("audit_verify"))]
+_Ident = Annotated[str | None, Query(max_length=200)]
+
+
+class AuditRecordOut(BaseModel):
+    seq: int
+    record_id: str
+    ts: str
+    kind: str
+    request_id: str
+    principal_id: str
+    role: str
+    tool: str
+    args_json: str
+    decision: str
+    rule_id: str | None
+    approver_id: str | None
+    approval_id: str | None
+    outcome: str
+    error_code: str | None
+    error: str | None
+    latency_us: int
+    doc_ids_json: str
+    chunk_ids_json: str
+    model: str | None
+    prompt_version: str | None
+    flags_json: str
+    prev_hash: str
+    hash: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    checked: int
+    start_seq: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None
+    first_bad_record_id: str | None
+    reason: str | None
+    seconds: float
+
+
+class ApprovalOut(BaseModel):
+    id: str
+    status: str
+    tool: str
+    request_id: str
+    requester_id: str
+    requester_role: str
+    args: dict[str, Any]
+    rule_id: str | None
+    reason: str
+    approving_roles: list[str]
+    created_at: str
+    expires_at: str
+    decided_at: str | None
+    decided_by: str | None
+    decided_role: str | None
+    decision_reason: str | None
+    executed_at: str | None
+    outcome: str | None
+    error_code: str | None
+
+
+class DecisionIn(BaseModel):
+    reason: str = Field(default="", max_length=1000)
+
+
+class DecisionOut(BaseModel):
+    approval_id: str
+    status: str
+    audit_id: str | None = None
+    error: str | None = None
+
+
+@router.get("/audit/records", response_model=list[AuditRecordOut])
+def audit_search(
+    ctx: Ctx, _: AuditReader,
+    text: Annotated[str | None, Query(max_length=200, description="Substring of args, tool, error, rule")] = None,
+    principal: _Ident = None, tool: _Ident = None, kind: _Ident = None, outcome: _Ident = None,
+    decision: _Ident = None, request_id: _Ident = None,
+    since: datetime | None = None, until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[dict[str, Any]]:
+    recs = ctx.copilot.audit.search(text=text, principal=principal, tool=tool, kind=kind, outcome=outcome,
+                                    request_id=request_id, since=since, until=until,
+                                    limit=None if decision else limit)
+    if decision:
+        recs = [r for r in recs if r.decision == decision][-limit:]
+    return [r.to_dict() for r in recs]
+
+
+@router.get("/audit/records/{record_id}", response_model=AuditRecordOut)
+def audit_record(record_id: Annotated[str, Path(max_length=64)], ctx: Ctx, _: AuditReader) -> dict[str, Any]:
+    return ctx.copilot.audit.get(record_id).to_dict()
+
+
+@router.get("/audit/verify", response_model=VerifyOut)
+def audit_verify(ctx: Ctx, _: AuditVerifier) -> dict[str, Any]:
+    return ctx.copilot.audit.verify().to_dict()
+
+
+@router.get("/audit/export", response_class=StreamingResponse,
+            responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}})
+def audit_export(
+    ctx: Ctx, _: AuditExporter, format: Literal["jsonl", "csv"] = "jsonl",
+    principal: _Ident = None, tool: _Ident = None,
+    since: datetime | None = None, until: datetime | None = None,
+) -> StreamingResponse:
+    buf = io.StringIO()
+    n = ctx.copilot.audit.export(buf, fmt=format, since=since, until=until, principal=principal, tool=tool)
+    media = "text/csv" if format == "csv" else "application/x-ndjson"
+    return StreamingResponse(iter([buf.getvalue()]), media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="copilot-audit.{format}"', "X-Record-Count": str(n)})
+
+
+@router.get("/approvals", response_model=list[ApprovalOut], tags=["approvals"])
+def approvals_list(
+    ctx: Ctx, who: Caller,
+    status: Literal["pending", "approved", "rejected", "expired", "all"] = "pending",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Requests the caller's role may decide (admins and compliance see all)."""
+    role = None if who.role in ("admin", "compliance") else who.role
+    reqs = ctx.copilot.approvals.find(status=None if status == "all" else ApprovalStatus(status),
+                                      approver_role=role, limit=limit)
+    return [r.to_dict() for r in reqs]
+
+
+@router.post("/approvals/{approval_id}/approve", response_model=DecisionOut, tags=["approvals"])
+def approve(approval_id: str, body: DecisionIn, ctx: Ctx, who: Caller) -> dict[str, Any]:
+    res = ctx.copilot.executor.approve(who, approval_id, reason=body.reason)
+    return {"approval_id": approval_id, "status": res.status, "audit_id": res.audit_id, "error": res.error_code}
+
+
+@router.post("/approvals/{approval_id}/reject", response_model=DecisionOut, tags=["approvals"])
+def reject(approval_id: str, body: DecisionIn, ctx: Ctx, who: Caller) -> dict[str, Any]:
+    req = ctx.copilot.executor.reject(who, approval_id, reason=body.reason)
+    return {"approval_id": req.id, "status": req.status.value}
