@@ -238,6 +238,8 @@ def _demo_questions(cp: Any, gold: list[dict[str, Any]]) -> list[EvalQuestion]:
                 qid=g["id"],
                 question=g["question"],
                 gold_docs=docs,
+                # the evidence chunk is the one holding the most specific answer fact
+                answer=max(g.get("answer_facts") or [""], key=len),
                 groups=tuple(g.get("groups") or ("all_staff",)),
                 answerable=bool(g.get("answerable", True)),
                 facts=tuple(g.get("answer_facts") or ()),

@@ -106,9 +106,18 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _is_heading_like(sentence: str) -> bool:
-    """An all-capitals line (a plain-text heading) carries no answer."""
-    letters = [ch for ch in sentence if ch.isalpha()]
-    return len(letters) >= 6 and all(ch.isupper() for ch in letters) and not any(ch.isdigit() for ch in sentence)
+    """An all-capitals line (a plain-text heading, maybe with its ``=====`` underline) carries no answer."""
+    letters = [ch for ch in re.sub(r"[=\-_]{3,}", "", sentence) if ch.isalpha()]
+    return len(letters) >= 6 and all(ch.isupper() for ch in letters)
+
+
+# Document-control boilerplate every SOP and contract carries (the control table, the revision history, the
+# signature block): true, but never the answer to a staff question. Candidates matching it are down-weighted.
+_BOILERPLATE = re.compile(
+    r"^(field\b|version\b|document (number|no\.?)\b|effective date\b|owner\b|approved by\b|next review\b"
+    r"|signed for\b|revision\b|date: \d{4}-\d{2}-\d{2}; change\b)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,7 @@ class ExtractiveAnswerer:
         for (rank, pos, sent, section), c in zip(raw, cos, strict=True):
             terms = content_terms(sent) | content_terms(section)
             lex = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
-            score = 0.65 * float(c) + 0.30 * lex + 0.05 / (1 + rank)
+            score = 0.65 * float(c) + 0.30 * lex + 0.05 / (1 + rank) - (0.2 if _BOILERPLATE.match(sent) else 0.0)
             out.append(_Candidate(rank, pos, sent, float(c), lex, score))
         return out
 
