@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,6 +92,23 @@ class Settings(BaseSettings):
     # Service
     host: str = "127.0.0.1"
     port: int = 8000
+    cors_origins: list[str] = Field(default_factory=list, description="Host pages allowed to embed the widget")
+    frame_ancestors: list[str] = Field(default_factory=list, description="CSP frame-ancestors besides 'self'")
+    max_body_bytes: int = 64 * 1024
+    rate_limit_per_minute: int = 600
+    rate_limit_burst: int = 60
+    session_ttl_s: int = 900
+    session_secret: SecretStr | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_jwks: dict[str, Any] | None = None
+    oidc_algorithms: list[str] = Field(default_factory=lambda: ["RS256"])
+    oidc_role_claim: str = "roles"
+    oidc_role_map: dict[str, str] = Field(default_factory=dict, description="IdP role -> Copilot role")
+    oidc_groups_claim: str = "groups"
+    oidc_leeway_s: int = 30
+    password_login: bool = False
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:

@@ -111,6 +111,10 @@ class UnavailableError(CopilotError):
     code = "unavailable"
 
 
+class RateLimitedError(CopilotError):
+    code = "rate_limited"
+
+
 HTTP_STATUS: dict[type[CopilotError], int] = {
     ValidationError: 422,
     IngestError: 422,
@@ -118,6 +122,7 @@ HTTP_STATUS: dict[type[CopilotError], int] = {
     PermissionDeniedError: 403,
     NotFoundError: 404,
     ConflictError: 409,
+    RateLimitedError: 429,
     IndexLockedError: 503,
     IndexError_: 503,
     UnavailableError: 503,

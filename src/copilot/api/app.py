@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from copilot.api.auth import Authenticator
-from copilot.api.deps import RateLimitedError, RateLimiter, ServiceContext
+from copilot.api.deps import RateLimiter, ServiceContext
 from copilot.api.jobs import IngestJobs
 from copilot.api.middleware import Metrics, ServiceMiddleware
 from copilot.api.routes import ask, ops, review, session, web
@@ -31,7 +31,7 @@ from copilot.api.routes.ask import AskRequest, AskResponse, acting_principal
 from copilot.api.settings import ServiceSettings
 from copilot.api.users import UserStore
 from copilot.app import Copilot
-from copilot.errors import AuthenticationError, CopilotError, http_status
+from copilot.errors import AuthenticationError, CopilotError, RateLimitedError, http_status
 from copilot.governance.principal import Principal
 
 __all__ = ["AskRequest", "AskResponse", "IngestJobs", "acting_principal", "build_app"]
@@ -61,7 +61,7 @@ def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None
 
     @app.exception_handler(CopilotError)
     async def _copilot_error(_: Request, exc: CopilotError) -> JSONResponse:
-        status = 429 if isinstance(exc, RateLimitedError) else http_status(exc)
+        status = http_status(exc)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
         if isinstance(exc, RateLimitedError):
             headers = {"Retry-After": "1"}

@@ -18,18 +18,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from copilot.api.auth import Authenticator
 from copilot.api.settings import ServiceSettings
 from copilot.api.users import UserStore
-from copilot.errors import CopilotError, PermissionDeniedError
+from copilot.errors import PermissionDeniedError, RateLimitedError
 from copilot.governance.principal import Principal
 
 if TYPE_CHECKING:
     from copilot.api.jobs import IngestJobs
     from copilot.app import Copilot
-
-
-class RateLimitedError(CopilotError):
-    """Too many requests from one principal (HTTP 429; not in the shared error table)."""
-
-    code = "rate_limited"
 
 
 class RateLimiter:
