@@ -16,6 +16,8 @@ Usage::
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -143,7 +145,9 @@ class ExtractiveAnswerer:
         top_passages: int = 5,
         max_sentences: int = 3,
         runner_up_margin: float = 0.06,
-        max_candidates: int = 80,
+        max_candidates: int = 120,
+        max_embedded: int = 32,
+        cache_size: int = 20_000,
     ) -> None:
         self.embedder = embedder
         self.abstain_threshold = abstain_threshold
@@ -151,31 +155,62 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self.runner_up_margin = runner_up_margin
         self.max_candidates = max_candidates
+        self.max_embedded = max_embedded
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def score_candidates(self, question: str, hits: Sequence[Hit]) -> list[_Candidate]:
+        """Score the sentences of the top passages. Embedding sentences is the answerer's whole cost, so only
+        the ``max_embedded`` most promising ones (word overlap with the question, then passage rank) are
+        embedded; the rest cannot win anyway."""
         q_terms = content_terms(question)
-        raw: list[tuple[int, int, str, str]] = []
+        raw: list[tuple[int, int, str, str, float]] = []
         for rank, hit in enumerate(hits[: self.top_passages]):
             headings = {_norm(h) for h in (hit.chunk.title, *hit.chunk.section.split(" > "))}
+            section_terms = content_terms(hit.chunk.section)
             for pos, sent in enumerate(split_sentences(hit.chunk.text)):
                 if _norm(sent) in headings or not _informative(sent) or _is_heading_like(sent):
                     continue  # a heading repeated in the passage is context, not an answer
-                raw.append((rank, pos, sent, hit.chunk.section))
-                if len(raw) >= self.max_candidates:
-                    break
+                terms = content_terms(sent) | section_terms
+                lex = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
+                raw.append((rank, pos, sent, hit.chunk.section, lex))
+            if len(raw) >= self.max_candidates:
+                break
         if not raw:
             return []
-        texts = [f"{section}: {sent}" if section else sent for _, _, sent, section in raw]
-        vecs = self.embedder.embed_documents([question, *texts])
-        q, s = vecs[0], vecs[1:]
-        cos = np.asarray(s @ q, dtype=np.float32)
+        raw.sort(key=lambda r: (-(r[4] + 0.1 / (1 + r[0])), r[0], r[1]))
+        raw = raw[: self.max_embedded]
+        # the sentence is embedded with its section path, which often carries the subject ("Interval: ...")
+        texts = [f"{section}: {sent}" if section else sent for _, _, sent, section, _ in raw]
+        q = self.embedder.embed_query(question)
+        cos = np.asarray(self._sentence_vectors(texts) @ q, dtype=np.float32)
         out = []
-        for (rank, pos, sent, section), c in zip(raw, cos, strict=True):
-            terms = content_terms(sent) | content_terms(section)
-            lex = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
+        for (rank, pos, sent, _section, lex), c in zip(raw, cos, strict=True):
             score = 0.65 * float(c) + 0.30 * lex + 0.05 / (1 + rank) - (0.2 if _BOILERPLATE.match(sent) else 0.0)
             out.append(_Candidate(rank, pos, sent, float(c), lex, score))
         return out
+
+    def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of sentences, through a bounded LRU cache: staff ask about the same SOPs again and again,
+        and a passage's sentences embed the same every time."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            fresh = self.embedder.embed_documents(missing)
+            with self._lock:
+                for text, vec in zip(missing, fresh, strict=True):
+                    self._cache[text] = vec
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            for t in texts:
+                if t in self._cache:
+                    self._cache.move_to_end(t)
+            rows = [self._cache.get(t) for t in texts]
+        if any(r is None for r in rows):  # evicted between the two steps under heavy churn: embed directly
+            return np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
+        return np.vstack(rows)
 
     def confidence(self, question: str, best: _Candidate, hits: Sequence[Hit]) -> float:
         """How sure we are the passages answer the question: the best sentence's similarity and word overlap,
