@@ -323,7 +323,9 @@ class EdgeIndex:
                         filter=flt,
                     ),
                 ],
-                query=qe.Fusion.Rrf(k=self.rrf_k),  # type: ignore[arg-type]  # stub omits nested class
+                query=qe.Fusion.Rrf(  # type: ignore[arg-type]  # stub omits nested class
+                    k=self.rrf_k, weights=list(request.fusion_weights) if request.fusion_weights else None
+                ),
                 filter=flt, with_payload=True,
             )
         try:

@@ -16,12 +16,19 @@ from copilot.types import AccessScope, Hit, SearchMode, SearchRequest
 
 class Retriever:
     def __init__(
-        self, embedder: Embedder, sparse: SparseEncoder, index: VectorIndex, *, prefetch_limit: int = 50
+        self,
+        embedder: Embedder,
+        sparse: SparseEncoder,
+        index: VectorIndex,
+        *,
+        prefetch_limit: int = 50,
+        fusion_weights: tuple[float, float] | None = None,
     ) -> None:
         self.embedder = embedder
         self.sparse = sparse
         self.index = index
         self.prefetch_limit = prefetch_limit
+        self.fusion_weights = fusion_weights
 
     def search(
         self,
@@ -42,5 +49,6 @@ class Retriever:
             limit=limit,
             filters=dict(filters or {}),
             prefetch_limit=max(self.prefetch_limit, limit),
+            fusion_weights=self.fusion_weights,
         )
         return self.index.search(request)
