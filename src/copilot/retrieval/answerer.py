@@ -207,8 +207,9 @@ class ExtractiveAnswerer:
             for t in texts:
                 if t in self._cache:
                     self._cache.move_to_end(t)
-            rows = [self._cache.get(t) for t in texts]
-        if any(r is None for r in rows):  # evicted between the two steps under heavy churn: embed directly
+            cached = [self._cache.get(t) for t in texts]
+        rows = [r for r in cached if r is not None]
+        if len(rows) < len(texts):  # evicted between the two steps under heavy churn: embed directly
             return np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
         return np.vstack(rows)
 
