@@ -191,8 +191,6 @@ class SearchRequest:
     limit: int = 10
     filters: dict[str, str] = field(default_factory=dict)
     prefetch_limit: int = 50
-    fusion_weights: tuple[float, float] | None = None
-    """Weighted RRF in hybrid mode: (dense, sparse); ``None`` weighs both lists equally."""
 
 
 @dataclass(frozen=True)

@@ -323,9 +323,7 @@ class EdgeIndex:
                         filter=flt,
                     ),
                 ],
-                query=qe.Fusion.Rrf(  # type: ignore[arg-type]  # stub omits nested class
-                    k=self.rrf_k, weights=list(request.fusion_weights) if request.fusion_weights else None
-                ),
+                query=qe.Fusion.Rrf(k=self.rrf_k),  # type: ignore[arg-type]  # stub omits nested class
                 filter=flt, with_payload=True,
             )
         try:

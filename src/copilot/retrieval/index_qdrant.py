@@ -233,9 +233,7 @@ class QdrantServerIndex:
                     qm.Prefetch(query=dense, using=DENSE_VECTOR, limit=prefetch_limit, filter=flt),
                     qm.Prefetch(query=sparse, using=SPARSE_VECTOR, limit=prefetch_limit, filter=flt),
                 ],
-                "query": qm.RrfQuery(
-                    rrf=qm.Rrf(k=self.rrf_k, weights=list(request.fusion_weights) if request.fusion_weights else None)
-                ),
+                "query": qm.RrfQuery(rrf=qm.Rrf(k=self.rrf_k)),
             }
         response = self._call("search", lambda: client.query_points(
             self.collection, query_filter=flt, limit=request.limit, with_payload=True, **kwargs))

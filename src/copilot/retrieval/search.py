@@ -22,13 +22,11 @@ class Retriever:
         index: VectorIndex,
         *,
         prefetch_limit: int = 50,
-        fusion_weights: tuple[float, float] | None = None,
     ) -> None:
         self.embedder = embedder
         self.sparse = sparse
         self.index = index
         self.prefetch_limit = prefetch_limit
-        self.fusion_weights = fusion_weights
 
     def search(
         self,
@@ -49,6 +47,5 @@ class Retriever:
             limit=limit,
             filters=dict(filters or {}),
             prefetch_limit=max(self.prefetch_limit, limit),
-            fusion_weights=self.fusion_weights,
         )
         return self.index.search(request)
