@@ -222,53 +222,26 @@ class GovernedExecutor:
             return self._refuse(
                 principal, tool_name, args, rid, t0, "denied", refusal[0], spec=spec, rule_id=refusal[1]
             )
+        def deny(exc: CopilotError, rule_id: str | None) -> ExecutionResult:
+            return self._refuse(
+                principal, tool_name, args, rid, t0, "denied", exc, spec=spec, rule_id=rule_id, decision=Effect.DENY
+            )
+
         policy_ctx = self._policy_ctx(principal, spec, args, rid, context, approved=False)
         try:
             decision = policy.evaluate(spec.name, "pre", policy_ctx)
         except PolicyEvaluationError as exc:
-            return self._refuse(
-                principal,
-                tool_name,
-                args,
-                rid,
-                t0,
-                "denied",
-                exc,
-                spec=spec,
-                rule_id=exc.rule_id,
-                decision=Effect.DENY,
-            )
+            return deny(exc, exc.rule_id)
         if decision.effect is Effect.DENY:
-            return self._refuse(
-                principal,
-                tool_name,
-                args,
-                rid,
-                t0,
-                "denied",
-                PermissionDeniedError(decision.reason or "denied by policy", code="policy_denied"),
-                spec=spec,
-                rule_id=decision.rule_id,
-                decision=Effect.DENY,
-            )
+            reason = PermissionDeniedError(decision.reason or "denied by policy", code="policy_denied")
+            return deny(reason, decision.rule_id)
         ctx = self._tool_ctx(policy, principal, rid)
         call = Call(principal, spec, args, ctx, decision, policy_ctx, flags=list(decision.flags))
         try:
             for hook in self.before_call:
                 hook(call)
         except PermissionDeniedError as exc:
-            return self._refuse(
-                principal,
-                tool_name,
-                args,
-                rid,
-                t0,
-                "denied",
-                exc,
-                spec=spec,
-                rule_id=decision.rule_id,
-                decision=Effect.DENY,
-            )
+            return deny(exc, decision.rule_id)
         if decision.effect is Effect.REQUIRE_APPROVAL:
             return self._park(call, policy, t0)
         return self._run(call, policy, t0)

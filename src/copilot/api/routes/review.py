@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from copilot.api.deps import Caller, Ctx, require_tool
 from copilot.governance.approvals import ApprovalStatus
+from copilot.governance.audit import AuditRecord
 from copilot.governance.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["review"])
@@ -27,31 +28,8 @@ AuditVerifier = Annotated[Principal, Depends(require_tool("audit_verify"))]
 _Ident = Annotated[str | None, Query(max_length=200)]
 
 
-class AuditRecordOut(BaseModel):
-    seq: int
-    record_id: str
-    ts: str
-    kind: str
-    request_id: str
-    principal_id: str
-    role: str
-    tool: str
-    args_json: str
-    decision: str
-    rule_id: str | None
-    approver_id: str | None
-    approval_id: str | None
-    outcome: str
-    error_code: str | None
-    error: str | None
-    latency_us: int
-    doc_ids_json: str
-    chunk_ids_json: str
-    model: str | None
-    prompt_version: str | None
-    flags_json: str
-    prev_hash: str
-    hash: str
+AuditRecordOut = AuditRecord
+"""Audit records go out exactly as stored (the ``*_json`` columns verbatim, so a reader can re-verify hashes)."""
 
 
 class VerifyOut(BaseModel):
