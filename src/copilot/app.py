@@ -210,8 +210,11 @@ class Copilot:
         )
 
     def ask(self, question: str, scope: AccessScope, *, filters: dict[str, str] | None = None) -> Answer:
-        hits = self.search(question, scope, filters=filters)
-        return self.answerer.answer(question, hits)
+        query_vector = self.embedder.embed_query(question)  # made once: retrieval and the answerer share it
+        hits = self.retriever.search(
+            question, scope, limit=self.settings.retrieval_limit, filters=filters, query_vector=query_vector
+        )
+        return self.answerer.answer(question, hits, query_vector=query_vector)
 
     def status(self) -> dict[str, Any]:
         counts = self.manifest.counts()

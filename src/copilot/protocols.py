@@ -129,4 +129,6 @@ class VectorIndex(Protocol):
 class Answerer(Protocol):
     name: str
 
-    def answer(self, question: str, hits: Sequence[Hit]) -> Answer: ...
+    def answer(self, question: str, hits: Sequence[Hit], *, query_vector: np.ndarray | None = None) -> Answer:
+        """``query_vector`` is the question's embedding when retrieval already computed it."""
+        ...

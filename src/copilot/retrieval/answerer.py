@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -48,8 +49,9 @@ def _stem(tok: str) -> str:
     return tok
 
 
-def content_terms(text: str) -> set[str]:
-    return {_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOP}
+@lru_cache(maxsize=65_536)
+def content_terms(text: str) -> frozenset[str]:
+    return frozenset(_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOP)
 
 
 def _norm(text: str) -> str:
@@ -160,7 +162,9 @@ class ExtractiveAnswerer:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def score_candidates(self, question: str, hits: Sequence[Hit]) -> list[_Candidate]:
+    def score_candidates(
+        self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None
+    ) -> list[_Candidate]:
         """Score the sentences of the top passages. Embedding sentences is the answerer's whole cost, so only
         the ``max_embedded`` most promising ones (word overlap with the question, then passage rank) are
         embedded; the rest cannot win anyway."""
@@ -183,7 +187,7 @@ class ExtractiveAnswerer:
         raw = raw[: self.max_embedded]
         # the sentence is embedded with its section path, which often carries the subject ("Interval: ...")
         texts = [f"{section}: {sent}" if section else sent for _, _, sent, section, _ in raw]
-        q = self.embedder.embed_query(question)
+        q = query_vector if query_vector is not None else self.embedder.embed_query(question)
         cos = np.asarray(self._sentence_vectors(texts) @ q, dtype=np.float32)
         out = []
         for (rank, pos, sent, _section, lex), c in zip(raw, cos, strict=True):
@@ -223,8 +227,9 @@ class ExtractiveAnswerer:
         coverage = len(q_terms & content_terms(top)) / len(q_terms) if q_terms else 0.0
         return 0.6 * best.cosine + 0.1 * best.lexical + 0.3 * coverage
 
-    def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
-        cands = self.score_candidates(question, hits)
+    def answer(self, question: str, hits: Sequence[Hit], *, query_vector: np.ndarray | None = None) -> Answer:
+        """``query_vector``: the question's embedding when the caller already has it (retrieval made it)."""
+        cands = self.score_candidates(question, hits, query_vector)
         if not cands:
             return Answer(
                 question=question,

@@ -10,6 +10,8 @@ Usage::
 
 from __future__ import annotations
 
+import numpy as np
+
 from copilot.protocols import Embedder, SparseEncoder, VectorIndex
 from copilot.types import AccessScope, Hit, SearchMode, SearchRequest
 
@@ -36,8 +38,13 @@ class Retriever:
         mode: SearchMode = SearchMode.HYBRID,
         limit: int = 8,
         filters: dict[str, str] | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
-        dense = self.embedder.embed_query(query).tolist() if mode is not SearchMode.SPARSE else None
+        """``query_vector``: the query's dense embedding if the caller already made it (it is reused)."""
+        if mode is SearchMode.SPARSE:
+            dense = None
+        else:
+            dense = (query_vector if query_vector is not None else self.embedder.embed_query(query)).tolist()
         sparse = self.sparse.embed_query(query) if mode is not SearchMode.DENSE else None
         request = SearchRequest(
             scope=scope,
