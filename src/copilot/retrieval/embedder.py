@@ -636,7 +636,9 @@ class HashingEmbedder:
 
 
 def _build_torch(settings: Settings) -> Embedder:
-    return SentenceTransformerEmbedder(settings.embedding_model_path, batch_size=settings.embedding_batch_size)
+    return SentenceTransformerEmbedder(
+        settings.embedding_model_path, batch_size=settings.embedding_batch_size, threads=settings.embedding_threads
+    )
 
 
 def _build_onnx_int8(settings: Settings) -> Embedder:
@@ -644,6 +646,7 @@ def _build_onnx_int8(settings: Settings) -> Embedder:
         settings.embedding_model_path,
         cache_dir=settings.resolved_model_cache_dir,
         batch_size=settings.embedding_batch_size,
+        threads=settings.embedding_threads,
     )
 
 
