@@ -171,7 +171,6 @@ class Copilot:
             sparse=self.sparse,
             index=self.index,
             manifest=self.manifest,
-            embed_batch_size=self.settings.embedding_batch_size,
         )
 
     def odoo_source(self) -> Source:

@@ -66,7 +66,6 @@ class Settings(BaseSettings):
 
     # Ingestion
     max_file_bytes: int = 50 * 1024 * 1024
-    ingest_workers: int = 1
 
     # Retrieval / answers
     retrieval_limit: int = 8

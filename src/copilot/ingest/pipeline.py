@@ -127,7 +127,6 @@ class IngestPipeline:
         sparse: SparseEncoder,
         index: VectorIndex,
         manifest: Manifest,
-        embed_batch_size: int = 32,
         prefetch_documents: int = 4,
     ) -> None:
         self.loaders = loaders
@@ -137,7 +136,6 @@ class IngestPipeline:
         self.sparse = sparse
         self.index = index
         self.manifest = manifest
-        self.embed_batch_size = embed_batch_size
         self.prefetch_documents = prefetch_documents
 
     # -- planning -------------------------------------------------------------------------------------------
