@@ -3,22 +3,18 @@ SELECT ... FOR UPDATE on the chain-head row)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
 from copilot.db import make_engine, migrate
 from copilot.governance.audit import AuditLog
+from fixtures.pg import schema_url
 
 pytestmark = pytest.mark.integration
 
-PG_URL = os.environ.get("COPILOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 WORKERS = 4
 PER_WORKER = 60
 
@@ -31,10 +27,6 @@ log = AuditLog(make_engine(url), checkpoint_every=25)
 for i in range(n):
     log.append(AuditEntry(kind="tool_call", principal_id=name, tool="echo", args={"i": i}, outcome="ok"))
 """
-
-
-def schema_url(schema: str) -> str:
-    return f"{PG_URL}?options={quote(f'-csearch_path={schema}')}"
 
 
 def _hammer(url: str) -> None:
@@ -70,26 +62,8 @@ def test_concurrent_processes_sqlite(tmp_path: Path) -> None:
     _check(url)
 
 
-def test_concurrent_processes_postgres() -> None:
-    admin = make_engine(PG_URL)
-    try:
-        with admin.connect():
-            pass
-    except OperationalError:
-        # The PostgreSQL code paths must be tested for real: an unreachable server fails the run instead of
-        # skipping silently (CI starts the server in .ci/run). COPILOT_TEST_NO_PG=1 opts out on a laptop.
-        if os.environ.get("COPILOT_TEST_NO_PG") == "1":
-            pytest.skip("COPILOT_TEST_NO_PG=1: PostgreSQL tests opted out")
-        pytest.fail(f"PostgreSQL not reachable at {PG_URL} (set COPILOT_TEST_NO_PG=1 to opt out)")
-    schema = f"copilot_c_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        url = schema_url(schema)
-        migrate(make_engine(url))
-        _hammer(url)
-        _check(url)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+def test_concurrent_processes_postgres(pg_schema: str) -> None:
+    url = schema_url(pg_schema)
+    migrate(make_engine(url))
+    _hammer(url)
+    _check(url)

@@ -6,51 +6,19 @@ Each run migrates into its own schema (``search_path`` in the URL) and drops it 
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from urllib.parse import quote
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from copilot.db import make_engine, migrate
 from copilot.governance.audit import AuditEntry, AuditLog
 from copilot.governance.principal import Principal
 from copilot.governance.testing import build_test_governance
+from fixtures.pg import schema_url
 
 pytestmark = pytest.mark.integration
-
-PG_URL = os.environ.get("COPILOT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def schema_url(schema: str) -> str:
-    return f"{PG_URL}?options={quote(f'-csearch_path={schema}')}"
-
-
-@pytest.fixture(scope="module")
-def pg_schema() -> Iterator[str]:
-    admin = make_engine(PG_URL)
-    try:
-        with admin.connect():
-            pass
-    except OperationalError:
-        # The PostgreSQL code paths must be tested for real: an unreachable server fails the run instead of
-        # skipping silently (CI starts the server in .ci/run). COPILOT_TEST_NO_PG=1 opts out on a laptop.
-        if os.environ.get("COPILOT_TEST_NO_PG") == "1":
-            pytest.skip("COPILOT_TEST_NO_PG=1: PostgreSQL tests opted out")
-        pytest.fail(f"PostgreSQL not reachable at {PG_URL} (set COPILOT_TEST_NO_PG=1 to opt out)")
-    schema = f"copilot_t_{uuid.uuid4().hex[:10]}"
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield schema
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
 
 @pytest.fixture(scope="module")
 def engine(pg_schema: str) -> Iterator[Engine]:
