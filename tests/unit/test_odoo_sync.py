@@ -6,11 +6,10 @@ it embeds and redaction is off, as in tests/unit/test_pipeline.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from copilot.app import build_copilot
@@ -20,20 +19,10 @@ from copilot.odoo.double import SUPERUSER_ID, Database, OdooDouble
 from copilot.odoo.double import builders as b
 from copilot.odoo.double.sample import Sample, seed_sample
 from copilot.odoo.source import OdooSource, resolve_user_groups
-from copilot.retrieval.embedder import HashingEmbedder
 from copilot.types import AccessScope
+from fixtures.embedders import CountingEmbedder
 
 pytestmark = pytest.mark.unit
-
-
-class CountingEmbedder(HashingEmbedder):
-    def __init__(self) -> None:
-        super().__init__(dimension=384)
-        self.embedded = 0
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        self.embedded += len(texts)
-        return super().embed_documents(texts)
 
 
 class Sync:

@@ -6,18 +6,16 @@ the deterministic hashing embedder and redaction is off, which is what makes the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from copilot.app import build_copilot
 from copilot.config import Settings
 from copilot.ingest.manifest import DocStatus
 from copilot.ingest.sources import FolderSource
-from copilot.retrieval.embedder import HashingEmbedder
 from copilot.types import AccessScope
+from fixtures.embedders import CountingEmbedder
 
 pytestmark = pytest.mark.unit
 
@@ -48,18 +46,6 @@ CONTRACT = """# MedGas Supply Agreement
 
 Late deliveries incur a penalty of 2% of the order value per late day, capped at 10%.
 """
-
-
-class CountingEmbedder(HashingEmbedder):
-    """The hashing embedder, counting the texts it embeds (to prove what was not re-embedded)."""
-
-    def __init__(self) -> None:
-        super().__init__(dimension=384)
-        self.embedded = 0
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        self.embedded += len(texts)
-        return super().embed_documents(texts)
 
 
 @pytest.fixture
