@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from copilot.api.deps import Caller, Ctx
 from copilot.governance.principal import Principal
+from copilot.types import Citation
 
 router = APIRouter(prefix="/v1", tags=["ask"])
 
@@ -32,14 +33,8 @@ class AskRequest(BaseModel):
     filters: dict[str, str] = Field(default_factory=dict, description="Exact payload filters: doc_type, site")
 
 
-class CitationOut(BaseModel):
-    n: int
-    doc_id: str
-    title: str
-    section: str
-    page: int | None
-    source: str
-    quote: str
+CitationOut = Citation
+"""Citations go out exactly as the answerer made them (``Answer.to_dict`` is the one shape)."""
 
 
 class PassageOut(BaseModel):
