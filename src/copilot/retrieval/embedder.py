@@ -161,7 +161,25 @@ def _empty(dimension: int) -> np.ndarray:
 # ------------------------------------------------------------------------------------------ torch backend
 
 
-class SentenceTransformerEmbedder:
+class _LocalModel:
+    """What both real backends share: a sentence-transformers model directory (default: the packaged
+    all-MiniLM-L6-v2, resolved on first use) and its WordPiece tokenizer."""
+
+    _model_path: Path | None
+
+    @property
+    def model_path(self) -> Path:
+        if self._model_path is None:
+            self._model_path = default_model_path()
+        return self._model_path
+
+    def tokenizer(self) -> Tokenizer:
+        from copilot.retrieval.tokenizer import WordPieceTokenizer
+
+        return WordPieceTokenizer(self.model_path)
+
+
+class SentenceTransformerEmbedder(_LocalModel):
     """sentence-transformers on PyTorch: the reference backend.
 
     ``threads`` (default: the cores this process may use) is applied with ``torch.set_num_threads`` in
@@ -184,12 +202,6 @@ class SentenceTransformerEmbedder:
         self.dimension = _declared_dimension(self._model_path)
         self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
-
-    @property
-    def model_path(self) -> Path:
-        if self._model_path is None:
-            self._model_path = default_model_path()
-        return self._model_path
 
     def warm_up(self) -> None:
         """Load the model (idempotent, thread-safe)."""
@@ -215,11 +227,6 @@ class SentenceTransformerEmbedder:
             if dim:
                 self.dimension = int(dim)
             self._model = model
-
-    def tokenizer(self) -> Tokenizer:
-        from copilot.retrieval.tokenizer import WordPieceTokenizer
-
-        return WordPieceTokenizer(self.model_path)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -291,7 +298,7 @@ def _hash_model_files(model_path: Path) -> str:
     return digest.hexdigest()
 
 
-class OnnxInt8Embedder:
+class OnnxInt8Embedder(_LocalModel):
     """The same model, run by ONNX Runtime as an int8 graph: faster on CPU, no torch needed after the export.
 
     ``warm_up`` builds ``<cache_dir>/<model>-<hash>/model.int8.onnx`` once (torch export with dynamic batch
@@ -325,12 +332,6 @@ class OnnxInt8Embedder:
         self._tok: HFTokenizer | None = None
         self._pool: Callable[[np.ndarray, np.ndarray], np.ndarray] = _pool_mean
         self._lock = threading.Lock()
-
-    @property
-    def model_path(self) -> Path:
-        if self._model_path is None:
-            self._model_path = default_model_path()
-        return self._model_path
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -418,11 +419,6 @@ class OnnxInt8Embedder:
             raise ModelError(f"cannot load ONNX model {onnx_path}: {exc}") from exc
 
     # -- protocol ----------------------------------------------------------------------------------------
-
-    def tokenizer(self) -> Tokenizer:
-        from copilot.retrieval.tokenizer import WordPieceTokenizer
-
-        return WordPieceTokenizer(self.model_path)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
