@@ -22,6 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
@@ -54,7 +55,8 @@ class Copilot:
     redactor_: Redactor | None = None
     answerer_: Answerer | None = None
     engine_: Engine | None = None
-    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # opening/closing the index
+    _ingest_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one ingestion at a time
     _index_open: bool = False
 
     # -- parts ----------------------------------------------------------------------------------------------
@@ -188,7 +190,9 @@ class Copilot:
         _ = self.index
 
     def ingest(self, source: Source) -> IngestReport:
-        with self._lock:
+        """Run one source through the pipeline. Questions keep being answered meanwhile: only ingestions
+        serialise with each other."""
+        with self._ingest_lock:
             report = self.pipeline().run(source)
             count = self.index.count()
             if count >= self.settings.hnsw_threshold:
@@ -203,16 +207,20 @@ class Copilot:
         mode: SearchMode = SearchMode.HYBRID,
         limit: int | None = None,
         filters: dict[str, str] | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
         return self.retriever.search(
-            query, scope, mode=mode, limit=limit or self.settings.retrieval_limit, filters=filters
+            query,
+            scope,
+            mode=mode,
+            limit=limit or self.settings.retrieval_limit,
+            filters=filters,
+            query_vector=query_vector,
         )
 
     def ask(self, question: str, scope: AccessScope, *, filters: dict[str, str] | None = None) -> Answer:
         query_vector = self.embedder.embed_query(question)  # made once: retrieval and the answerer share it
-        hits = self.retriever.search(
-            question, scope, limit=self.settings.retrieval_limit, filters=filters, query_vector=query_vector
-        )
+        hits = self.search(question, scope, filters=filters, query_vector=query_vector)
         return self.answerer.answer(question, hits, query_vector=query_vector)
 
     def status(self) -> dict[str, Any]:

@@ -187,3 +187,29 @@ def test_ask_cites_the_source(corpus: Path, make_copilot) -> None:
     assert "6 months" in answer.text and "[1]" in answer.text
     assert answer.citations[0].title.startswith("Infusion Pump") or "pump" in answer.citations[0].doc_id
     assert answer.citations[0].section
+
+
+def test_questions_are_answered_while_an_ingestion_runs(corpus: Path, make_copilot) -> None:
+    import threading
+
+    cp, emb = make_copilot()
+    cp.ingest(FolderSource(corpus))
+    release = threading.Event()
+    slow = type(emb).embed_documents
+
+    def blocking(self, texts):  # the second ingestion stalls in the embedder until released
+        if threading.current_thread().name == "ingest-under-test":
+            release.wait(10)
+        return slow(self, texts)
+
+    (corpus / "sops" / "cold.md").write_text("# Cold Chain Storage\n\nStore insulin between 2 and 8 °C.\n")
+    type(emb).embed_documents = blocking
+    try:
+        worker = threading.Thread(target=cp.ingest, args=(FolderSource(corpus),), name="ingest-under-test")
+        worker.start()
+        hits = cp.search("infusion pump maintenance", AccessScope(groups=("all_staff",)))
+        assert hits and worker.is_alive()  # answered while the ingestion is still stalled
+    finally:
+        release.set()
+        worker.join(10)
+        type(emb).embed_documents = slow
