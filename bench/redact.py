@@ -1,6 +1,6 @@
 """Redaction throughput: Copilot's redactor vs stock Presidio on the same texts. Prints JSON.
 
-    .venv/bin/python bench/redact.py --json [--short 200 --long 4 --workers 2]
+    .venv/bin/python bench/redact.py --json [--short 200 --long 8 --workers 2 --runs 3]
 
 Texts are built from the presidio-synth sentences (PII-dense): short tickets of ~100 words and long reports
 of ~5,000 words. Stock Presidio runs through its BatchAnalyzerEngine (its fastest path) with the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -35,27 +36,39 @@ def build_texts(words: int, count: int) -> list[str]:
     return out
 
 
-def measure(analyze: Callable[[Sequence[str]], Any], texts: list[str], repeat: int = 1) -> dict[str, float]:
-    analyze(texts[:2])  # warm caches
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        analyze(texts)
-        best = min(best, time.perf_counter() - t0)
+def measure(
+    analyzers: dict[str, Callable[[Sequence[str]], Any]], texts: list[str], runs: int
+) -> dict[str, dict[str, Any]]:
+    """Median over ``runs`` timed runs per analyzer, runs interleaved (A B A B ...) so that load from anything
+    else on the machine falls on every analyzer alike; one untimed warm-up call each first."""
+    for analyze in analyzers.values():
+        analyze(texts[:2])
+    times: dict[str, list[float]] = {name: [] for name in analyzers}
+    for _ in range(runs):
+        for name, analyze in analyzers.items():
+            t0 = time.perf_counter()
+            analyze(texts)
+            times[name].append(time.perf_counter() - t0)
     chars = sum(len(t) for t in texts)
-    return {
-        "seconds": round(best, 3),
-        "chars_per_s": round(chars / best),
-        "texts_per_s": round(len(texts) / best, 2),
-    }
+    out = {}
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        out[name] = {
+            "seconds_median": round(med, 3),
+            "seconds_runs": [round(t, 3) for t in ts],
+            "chars_per_s": round(chars / med),
+            "texts_per_s": round(len(texts) / med, 2),
+        }
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--short", type=int, default=200)
-    ap.add_argument("--long", type=int, default=4)
+    ap.add_argument("--long", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args(argv)
 
     short, long_ = build_texts(100, args.short), build_texts(5000, args.long)
@@ -67,18 +80,19 @@ def main(argv: list[str] | None = None) -> int:
         "short_chars": sum(map(len, short)),
         "long_chars": sum(map(len, long_)),
     }
-    stock = stock_analyzer()
-    report["stock"] = {"short": measure(stock, short), "long": measure(stock, long_)}
-    del stock
-    ours = copilot_analyzer()
-    report["copilot"] = {"short": measure(ours, short), "long": measure(ours, long_)}
+    analyzers: dict[str, Callable[[Sequence[str]], Any]] = {
+        "stock": stock_analyzer(),
+        "copilot": copilot_analyzer(),
+    }
+    par = None
     if args.workers > 1:
         par = PresidioRedactor(RedactionConfig(workers=args.workers, parallel_min_chars=0))
-        par.analyze_batch(short[:4])  # start the worker processes outside the timing
-        report[f"copilot_{args.workers}_workers"] = {
-            "short": measure(par.analyze_batch, short),
-            "long": measure(par.analyze_batch, long_),
-        }
+        par.start_workers()  # every worker loads spaCy outside the timing, as the server does at start
+        analyzers[f"copilot_{args.workers}_workers"] = par.analyze_batch
+    for size, texts in (("short", short), ("long", long_)):
+        for name, res in measure(analyzers, texts, args.runs).items():
+            report.setdefault(name, {})[size] = res
+    if par is not None:
         par.close()
     for key in [k for k in report if k.startswith("copilot")]:
         report[key]["speedup_vs_stock"] = {

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import resource
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from copilot.ingest.redaction import PresidioRedactor, RedactionConfig
+from copilot.ingest.redaction.presidio import _worker_ping
 
 pytestmark = pytest.mark.integration
 
@@ -79,6 +81,32 @@ def test_long_text_windowed_offsets(redactor: PresidioRedactor) -> None:
     assert any(text[s.start : s.end] == "512-44-8721" for s in res.spans)
 
 
+@pytest.fixture(scope="module")
+def parallel_redactor() -> Iterator[PresidioRedactor]:
+    """Two worker processes, as the service runs on a 2-core machine; every batch goes through them."""
+    red = PresidioRedactor(RedactionConfig(workers=2, parallel_min_chars=0))
+    red.start_workers()
+    yield red
+    red.close()
+
+
+def test_start_workers_spawns_every_worker(parallel_redactor: PresidioRedactor) -> None:
+    assert parallel_redactor._pool is not None
+    pings = [parallel_redactor._pool.submit(_worker_ping, 0.3) for _ in range(2)]
+    assert len({f.result() for f in pings}) == 2
+
+
+def test_parallel_spans_equal_single_process(redactor: PresidioRedactor, parallel_redactor: PresidioRedactor) -> None:
+    filler = "The infusion pump was inspected and passed the electrical safety test. " * 300
+    texts = [
+        "Pt J. SMITH, MRN 00123456, DOB 03/14/1948.",
+        filler + "Call Maria Lopez at (617) 555-0134. " + filler + "SSN 512-44-8721 on file. " + filler,
+        "",
+        "Pump BME-INF-0231, LOT 24C117, PO-2026-00418 from Baxter.",
+    ]
+    assert parallel_redactor.analyze_batch(texts) == redactor.analyze_batch(texts)
+
+
 @pytest.mark.slow
 def test_10mb_text_bounded_memory(redactor: PresidioRedactor) -> None:
     line = "Pt J. SMITH seen, MRN 00123456. Pump BME-INF-0231 checked every 6 months. "
@@ -90,3 +118,16 @@ def test_10mb_text_bounded_memory(redactor: PresidioRedactor) -> None:
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 1500, grown_mb
     assert time.perf_counter() - t0 < 1800
+
+
+def test_eval_redaction_cli_prints_both_redactors(capsys: pytest.CaptureFixture[str]) -> None:
+    """`copilot eval redaction` end to end (it once crashed on an argument the runner passed)."""
+    import json
+
+    from copilot import cli
+
+    assert cli.main(["eval", "redaction", "--dataset", "shorthand", "--limit", "4", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["samples"] == 4
+    for name in ("copilot", "stock"):
+        assert set(report[name]["overall"]) >= {"precision", "recall", "f2"}

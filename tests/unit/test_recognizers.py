@@ -155,3 +155,23 @@ def test_pathological_inputs_bounded(rec: RegexRecognizer) -> None:
 def test_non_english_text_still_runs_regexes() -> None:
     rec = hc.UsPhoneRecognizer()
     assert _found(rec, "Bitte rufen Sie 617-555-0134 an, danke schön — 患者は元気です") == ["617-555-0134"]
+
+
+def test_email_recognizer_never_reaches_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Presidio's own e-mail recognizer downloads the public-suffix list on first use; ours must not try."""
+    import socket
+
+    from copilot.ingest.redaction.recognizers.network import OfflineEmailRecognizer, _offline_tld_extractor
+
+    attempts: list[object] = []
+
+    def refuse(self: socket.socket, address: object) -> None:
+        attempts.append(address)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: attempts.append(a) or [])
+    _offline_tld_extractor.cache_clear()
+    found = OfflineEmailRecognizer().analyze("write to jane.doe@example.org today", ["EMAIL_ADDRESS"])
+    assert [(r.start, r.end) for r in found] == [(9, 29)]
+    assert attempts == []

@@ -381,5 +381,5 @@ def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
     if kind == "redaction":
         from copilot.evals import redaction
 
-        return redaction.run(dataset=args.dataset, settings=settings, limit=args.limit)  # type: ignore[call-arg]
+        return redaction.run(dataset=args.dataset, limit=args.limit, spacy_model=settings.spacy_model)
     raise ValueError(kind)

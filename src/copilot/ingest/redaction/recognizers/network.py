@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
+from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
 from copilot.ingest.redaction.recognizers.base import RegexRecognizer, Rule
 
 _TLD = (
@@ -34,3 +39,23 @@ class WebUrlRecognizer(RegexRecognizer):
 
     def validate(self, value: str) -> bool:
         return not value.rstrip(".,;:").endswith("@")
+
+
+@lru_cache(maxsize=1)
+def _offline_tld_extractor() -> Any:
+    """tldextract with the public-suffix snapshot it ships, never the network.
+
+    Presidio's e-mail recognizer calls ``tldextract.extract``, whose default extractor first tries to download
+    the suffix list: on a hospital network without egress that is a failed (or, behind a dropping firewall, a
+    hanging) request in every process that redacts.
+    """
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+class OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's e-mail recognizer, validating domains against the bundled suffix list only."""
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return bool(_offline_tld_extractor()(pattern_text).fqdn)
