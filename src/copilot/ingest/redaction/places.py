@@ -23,6 +23,7 @@ import regex
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
 from copilot.ingest.redaction.names import is_common_word, load_census_names
+from copilot.ingest.redaction.recognizers.address import capitalised_copy
 from copilot.ingest.redaction.recognizers.base import REGEX_TIMEOUT_S
 
 logger = logging.getLogger(__name__)
@@ -122,12 +123,53 @@ def is_place(value: str) -> bool:
 
 
 # "I am in Rohod", "flew to STAXROITH", "grew up in ΑΛΑΣΣΑ": a proper noun after a strong place cue.
-_STRONG_CUE = regex.compile(
-    r"\b(?i:lives?\sin|living\sin|grew\sup\sin|moved\s(?:here\s)?(?:from|to)|originally\sfrom|flew\sto|"
-    r"travell?ing\sto|returned\sto|i'?m\sin|i\sam\sin|based\sin|born\sin|home\scity|coming\sto|"
-    r"arrived\sat|support\s\S+\sin|where:)\s{1,3}"
-    r"(?P<place>\p{Lu}[\p{L}'’.-]+(?:\s(?:\p{Lu}[\p{L}'’.-]+|de|del|da|di|nad|am|an|sur|mesto)){0,3})"
+_PLACE_NAME = (
+    r"\p{Lu}[\p{L}'’.-]+(?:\s(?:\p{Lu}[\p{L}'’.-]+|(?:de|del|da|do|di|nad|am|an|sur|mesto|and|of)(?=\s\p{Lu}))){0,3}"
 )
+_STRONG_CUE = regex.compile(
+    r"\b(?i:lives?\sin|lived\sin|living\sin|resides?\sin|residing\sin|resident\sof|native\sof|"
+    r"grew\sup\s(?:in|near)|moved\s(?:here\s)?(?:from|to)|moving\s(?:here\s)?(?:from|to)|relocated\s(?:to|from)|"
+    r"originally\sfrom|i'?m\sfrom|i\sam\sfrom|we'?re\sfrom|we\sare\sfrom|hails?\sfrom|head(?:ed|ing)\sto|capital\sof|"
+    r"embassy\sin|weather\sin|located\sin|situated\sin|fl(?:y|ying|ew)\s(?:to|from|into)|dr(?:ive|ove|iving)\s(?:to|from)|"
+    r"travell?(?:ing|ed)?\s(?:to|from)|trip\sto|visiting\sfrom|returned\sto|i'?m\sin|i\sam\sin|based\sin|"
+    r"born\sin|home\scity|hometown(?:\sis|\sof)?|home\stown(?:\sis)?|birthplace(?:\sis)?|place\sof\sbirth:?|"
+    r"city\sof|town\sof|village\sof|vacation\sin|holiday\sin|stationed\sin|headquartered\sin|coming\sto|"
+    r"arrived\sat|support\s\S+\sin|where:|(?:city|town|country|residence|hometown|birthplace):)\s{1,3}"
+    rf"(?P<place>{_PLACE_NAME})"
+)
+# "Springfield is a small town", "Estonia was super fun to visit": the name is the subject of a place phrase.
+_PLACE_SUBJECT = regex.compile(
+    rf"(?<![\p{{L}}'’.-])(?P<place>{_PLACE_NAME})\s(?i:(?:is|was)\sa\s(?:[a-z]+\s)?(?:city|town|village|country"
+    r"|suburb|province|region)\b)"
+)
+# "drove to Stinevåg", "relocated from Anthonyshire": after a plain preposition, a name that is no English word
+# and no census name, built like a town name (Ashburton, Marysville, Lillehammer, Kirchdorf).
+_TOWN_SUFFIX = (
+    r"(?i:shire|chester|cester|bury|borough|burgh|burg|bourg|ville|town|port|fort|haven|mouth|furt|stad|stadt"
+    r"|fjord|berg|field|ford|dale|wood|land|side|view|ham|sted|holm|strand|vik|våg|vag|fjell|nes|sand|hamn"
+    r"|hausen|heim|dorf|grad|polis|pur|abad)"
+)
+_SUFFIX_PLACE = regex.compile(
+    r"(?<=\b(?i:in|to|from|near)\s)"
+    r"(?P<place>(?:(?:North|South|East|West|Port|Lake|New|St\.?|San|Santa|Mount|Fort)\s)?"
+    rf"\p{{Lu}}\p{{Ll}}[\p{{L}}'’-]{{1,30}}{_TOWN_SUFFIX})\b"
+)
+# "in August 2025" is a date, whatever the gazetteer says.
+_MONTHS = frozenset("january february march april may june july august september october november december".split())
+_IN_NEAR = regex.compile(r"\b(?i:in|near)\s$")
+_TITLES = frozenset({"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "prof", "prof.", "nurse"})
+# Just above spaCy's 0.85: after "originally from" a proper noun spaCy calls a person is the place.
+_CUED_SCORE = 0.86
+
+
+def _capitals_in_prose(text: str, start: int, words: list[str]) -> bool:
+    """ "originally from PORT O' WARREN": a multi-word upper-case name in mixed-case text is a name, even when
+    its words are English; upper-case notes ("RETURNED TO NURSING HOME") have no lower case around."""
+    if len(words) < 2 or not all(w.isupper() for w in words):
+        return False
+    return any(ch.islower() for ch in text[max(0, start - 60) : start])
+
+
 # "HYVINKÄÄ >Finland 41600", "Salvador  Brazil": the proper noun right before a country in an address block.
 _BEFORE_REGION = regex.compile(r"(?P<place>\p{Lu}[\p{L}'’.-]+(?:\s\p{Lu}[\p{L}'’.-]+){0,2})[\s>?,]{1,8}$")
 
@@ -147,16 +189,50 @@ class PlaceRecognizer(LocalRecognizer):
         words = name.split()
         return len(words) == 1 and (is_common_word(name) or name.upper() in self._people)
 
+    def _cued_place(self, text: str, start: int, end: int, lowered: bool) -> tuple[int, int] | None:
+        """The place after a strong cue, or None when it is a title or ordinary words ("I'm in Pain").
+
+        In lower-case text every word was capitalised, so the name ends before its first plain English word
+        ("returned to kiel by helicopter").
+        """
+        value = text[start:end]
+        words = value.split()
+        if lowered:
+            keep = 0
+            for w in words:
+                if is_common_word(w) and keep:
+                    break
+                keep += 1
+            words = words[:keep]
+            end = start + len(" ".join(words)) if words else start
+            value = text[start:end]
+        if not words or words[0].casefold() in _TITLES:
+            return None  # "I'm in Dr. Patel's office": a person's, not a place
+        if value.endswith(("'s", "’s")):
+            return None  # "drove to Sarah's": to a person's home
+        if all(is_common_word(w) for w in words) and not _capitals_in_prose(text, start, words) and not is_place(value):
+            return None
+        return start, end
+
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         if (entities and self.ENTITY not in entities) or not self._cities:
             return []
         out: list[RecognizerResult] = []
+        # Lower-case text ("returned to kiel") is read capitalised, for the strong cues only: without a cue,
+        # lower-case words are English far more often than places or names.
+        lowered = capitalised_copy(text)
+        cued_text = lowered or text
         try:
-            for m in _STRONG_CUE.finditer(text, timeout=REGEX_TIMEOUT_S):
-                words = m.group("place").split()
-                if all(is_common_word(w) for w in words):
+            for rx in (_STRONG_CUE, _PLACE_SUBJECT):
+                for m in rx.finditer(cued_text, timeout=REGEX_TIMEOUT_S):
+                    span = self._cued_place(cued_text, m.start("place"), m.end("place"), lowered is not None)
+                    if span is not None:
+                        out.append(self._result(span[0], span[1], _CUED_SCORE))
+            for m in _SUFFIX_PLACE.finditer(text, timeout=REGEX_TIMEOUT_S):
+                last = m.group("place").split()[-1]
+                if is_common_word(last) or last.upper() in self._people:
                     continue
-                out.append(self._result(m.start("place"), m.end("place"), 0.6))
+                out.append(self._result(m.start("place"), m.end("place"), _CUED_SCORE))
             for m in _CAND.finditer(text, timeout=REGEX_TIMEOUT_S):
                 toks = list(regex.finditer(r"\S+", m.group()))
                 base = m.start()
@@ -180,13 +256,19 @@ class PlaceRecognizer(LocalRecognizer):
                     is_region = name in self._regions
                     if not is_region and self._ambiguous(text[s:e]):
                         cued = _CUE.search(text[max(0, s - 16) : s]) is not None
-                        after = regex.match(r",\s(\p{Lu}[\p{L} ]{1,30})", text[e : e + 34])
+                        after = regex.match(r",\s{1,2}(\p{Lu}\p{L}+(?:\s\p{Lu}\p{L}+){0,2})", text[e : e + 34])
                         tail = after is not None and (
                             _fold(after.group(1)) in self._regions or regex.fullmatch(r"[A-Z]{2}", after.group(1))
                         )
                         if not (cued or tail):
                             continue
                     score = 0.7 if is_region else 0.8
+                    if (
+                        _IN_NEAR.search(text, max(0, s - 8), s)
+                        and not text.startswith(("'s", "’s"), e)
+                        and name not in _MONTHS
+                    ):
+                        score = _CUED_SCORE  # "weather in Palencia": a place, whatever spaCy says
                     out.append(self._result(s, e, score))
                     if is_region:
                         pr = _BEFORE_REGION.search(text[max(0, s - 40) : s])
