@@ -28,7 +28,17 @@ def S(start: int, end: int, t: str, score: float = 0.8) -> RedactionSpan:
         ([S(0, 5, "PERSON")], [S(0, 5, "PERSON")]),
         ([S(0, 20, "EMAIL_ADDRESS", 1.0), S(5, 20, "URL", 0.5)], [S(0, 20, "EMAIL_ADDRESS", 1.0)]),
         ([S(0, 5, "PHONE_NUMBER", 1.0), S(0, 5, "FAX_NUMBER", 1.0)], [S(0, 5, "FAX_NUMBER", 1.0)]),
-        ([S(0, 5, "PERSON"), S(3, 9, "LOCATION", 0.9)], [S(0, 9, "LOCATION", 0.9)]),
+        # Partial overlap: every character stays covered, each part typed by the detection that explains it.
+        ([S(0, 5, "PERSON"), S(3, 9, "LOCATION", 0.9)], [S(0, 3, "PERSON"), S(3, 9, "LOCATION", 0.9)]),
+        # A phone-shaped number inside an address block is part of the address ...
+        ([S(0, 30, "STREET_ADDRESS", 0.85), S(10, 20, "PHONE_NUMBER", 0.9)], [S(0, 30, "STREET_ADDRESS", 0.85)]),
+        # ... but an identifier that clearly outscores its container keeps its own name.
+        (
+            [S(0, 30, "DATE_TIME", 0.5), S(10, 20, "MRN", 0.95)],
+            [S(0, 10, "DATE_TIME", 0.5), S(10, 20, "MRN", 0.95), S(20, 30, "DATE_TIME", 0.5)],
+        ),
+        # Slivers of one or two characters join their neighbour instead of becoming spans of their own.
+        ([S(0, 10, "PERSON", 0.9), S(8, 11, "LOCATION", 0.5)], [S(0, 11, "PERSON", 0.9)]),
         ([S(0, 3, "PERSON"), S(3, 6, "PERSON")], [S(0, 3, "PERSON"), S(3, 6, "PERSON")]),
     ],
 )

@@ -76,9 +76,13 @@ def windows(texts: Iterable[str], size: int, overlap: int) -> Iterator[Window]:
 
 
 def resolve(spans: Sequence[RedactionSpan]) -> list[RedactionSpan]:
-    """Merge overlapping spans into their union; the best (score, type priority, length) names it.
+    """Non-overlapping spans covering every character any detector claimed (for redaction a claimed character
+    must go), each part named by the detection that best explains it.
 
-    Union, not "keep the winner": for redaction a character claimed by any detector must go.
+    Within a group of overlapping detections: a span inside another is absorbed by it (a phone-shaped number
+    inside an address is part of the address) unless it scores clearly higher; the rest is painted character
+    by character in order of (score, type priority, length), so a name line and the address block beside it
+    stay two typed spans instead of one span typed by whichever scored highest.
     """
     if not spans:
         return []
@@ -91,15 +95,56 @@ def resolve(spans: Sequence[RedactionSpan]) -> list[RedactionSpan]:
             group.append(s)
             end = max(end, s.end)
             continue
-        out.append(_merge(group, end))
+        out.extend(_resolve_group(group, end))
         group, end = [s], s.end
-    out.append(_merge(group, end))
+    out.extend(_resolve_group(group, end))
     return out
 
 
-def _merge(group: list[RedactionSpan], end: int) -> RedactionSpan:
-    best = max(group, key=lambda s: (s.score, TYPE_PRIORITY.get(s.entity_type, 0), s.end - s.start))
-    return RedactionSpan(group[0].start, end, best.entity_type, best.score)
+def _rank(s: RedactionSpan) -> tuple[float, int, int]:
+    return (s.score, TYPE_PRIORITY.get(s.entity_type, 0), s.end - s.start)
+
+
+_ABSORB_MARGIN = 0.1
+
+
+def _resolve_group(group: list[RedactionSpan], end: int) -> list[RedactionSpan]:
+    if len(group) == 1:
+        return group
+    # Best first; a span inside an already kept one is absorbed unless it outscores it by the margin.
+    kept: list[RedactionSpan] = []
+    for s in sorted(group, key=lambda s: (s.end - s.start, _rank(s)), reverse=True):
+        inside = [k for k in kept if k.start <= s.start and s.end <= k.end]
+        if inside and all(s.score < k.score + _ABSORB_MARGIN for k in inside):
+            continue
+        kept.append(s)
+    if len(kept) == 1:
+        return kept
+    start = group[0].start
+    owner: list[int] = [-1] * (end - start)
+    for i in sorted(range(len(kept)), key=lambda i: _rank(kept[i]), reverse=True):
+        k = kept[i]
+        for pos in range(k.start - start, k.end - start):
+            if owner[pos] == -1:
+                owner[pos] = i
+    runs: list[list[int]] = []  # [owner, start, end]
+    for pos, who in enumerate(owner):
+        if runs and runs[-1][0] == who and runs[-1][2] == pos:
+            runs[-1][2] = pos + 1
+        elif who != -1:
+            runs.append([who, pos, pos + 1])
+    # A sliver of one or two characters left between two detections belongs to its left neighbour.
+    merged: list[list[int]] = []
+    for r in runs:
+        if merged and (r[2] - r[1] <= 2 or merged[-1][2] - merged[-1][1] <= 2) and merged[-1][2] == r[1]:
+            if merged[-1][2] - merged[-1][1] <= 2 and r[2] - r[1] > 2:
+                merged[-1][0] = r[0]
+            merged[-1][2] = r[2]
+            continue
+        merged.append(r)
+    return [
+        RedactionSpan(start + a, start + b, kept[who].entity_type, kept[who].score) for who, a, b in merged
+    ]
 
 
 def apply(text: str, spans: Sequence[RedactionSpan], label: Callable[[RedactionSpan, str], str]) -> str:

@@ -293,7 +293,7 @@ class PresidioRedactor:
         kept: list[RedactionSpan] = []
         dates: list[tuple[RedactionSpan, str]] = []
         spacy_people: list[int] = []
-        for s, src in found:
+        for s, src in _split_lines(text, found):
             value = text[s.start : s.end]
             if not value.strip() or self._allow.is_identifier_label(value):
                 continue
@@ -540,6 +540,23 @@ class _Intervals:
         lo = bisect.bisect_left(self._starts, start - self._longest)
         hi = bisect.bisect_left(self._starts, end)
         return [(a, b) for a, b in self._pairs[lo:hi] if a < end and start < b]
+
+
+def _split_lines(text: str, found: list[Detection]) -> Iterator[Detection]:
+    """spaCy PERSON spans run over line breaks into the next line of an address block ("Ida Fronia\nal.").
+
+    Each line becomes its own span; lines after the first keep a low score, so an address or place detected
+    there names those characters, and they stay covered (fail closed) when nothing else claims them.
+    """
+    for s, src in found:
+        if src != _SPACY or s.entity_type != "PERSON" or "\n" not in text[s.start : s.end]:
+            yield s, src
+            continue
+        pos = s.start
+        for i, line in enumerate(text[s.start : s.end].split("\n")):
+            if line.strip():
+                yield replace(s, start=pos, end=pos + len(line), score=s.score if i == 0 else 0.45), src
+            pos += len(line) + 1
 
 
 _DIGIT_TOKEN = re.compile(r"\s+(?:\S*\d|Apt\b|Suite\b|Unit\b)")

@@ -6,7 +6,7 @@ import re
 
 from copilot.ingest.redaction.recognizers.base import RegexRecognizer, Rule
 
-PHONE_PATTERN = r"(?<!\d)(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?!\d)"
+PHONE_PATTERN = r"(?<!\d)(?:\+?1[ \t.-]?)?(?:\(\d{3}\)[ \t]?|\d{3}[ \t.-])\d{3}[ \t.-]\d{4}(?!\d)"
 
 
 class FaxRecognizer(RegexRecognizer):
@@ -54,20 +54,20 @@ class UsPhoneRecognizer(RegexRecognizer):
         # Any grouping of 7-15 digits, only with a phone word before or just after it.
         Rule(
             "grouped_phone",
-            r"(?<![\w+.-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d{2,10}(?:[\s.-]\d{2,10}){0,5}(?!\w|-\d)",
+            r"(?<![\w+.-])(?:\+\d{1,3}[ \t.-]?)?(?:\(\d{1,4}\)[ \t.-]?)?\d{2,10}(?:[ \t.-]\d{2,10}){0,5}(?!\w|-\d)",
             0.0,
             0.95,
         ),
         Rule("us_phone", PHONE_PATTERN, 0.7, 1.0),
         Rule(
             "intl_phone",
-            r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s.-]?(?:\(\d{1,4}\)[\s.-]?)?\d{2,4}(?:[\s.-]\d{2,4}){1,4}(?!\d)",
+            r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[ \t.-]?(?:\(\d{1,4}\)[ \t.-]?)?\d{2,4}(?:[ \t.-]\d{2,4}){1,4}(?!\d)",
             0.6,
             0.9,
         ),
         Rule(
             "ext",
-            r"(?<!\d)\d{3}[\s.-]\d{3}[\s.-]\d{4}\s?(?:x|ext\.?)\s?\d{1,5}\b",
+            r"(?<!\d)\d{3}[ \t.-]\d{3}[ \t.-]\d{4}[ \t]?(?:x|ext\.?)\s?\d{1,5}\b",
             0.8,
             1.0,
             ignore_case=True,
