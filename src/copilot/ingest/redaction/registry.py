@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from presidio_analyzer import EntityRecognizer
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,
-    EmailRecognizer,
     IbanRecognizer,
     IpRecognizer,
     PhoneRecognizer,
@@ -31,6 +30,7 @@ from copilot.errors import ConfigError
 from copilot.ingest.redaction import recognizers as hc
 from copilot.ingest.redaction.names import NameRecognizer
 from copilot.ingest.redaction.places import PlaceRecognizer
+from copilot.ingest.redaction.recognizers.network import OfflineEmailRecognizer
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ def register(name: str) -> Callable[[RecognizerFactory], RecognizerFactory]:
 register("spacy")(lambda c: SpacyRecognizer(supported_entities=["PERSON", "LOCATION", "DATE_TIME"]))
 register("names")(lambda c: NameRecognizer())
 # Presidio's generic recognizers that are right for any country.
-register("email")(lambda c: EmailRecognizer())
+# E-mail: Presidio's patterns, domain checked against the bundled public-suffix list (never downloaded).
+register("email")(lambda c: OfflineEmailRecognizer())
 register("credit_card")(lambda c: CreditCardRecognizer())
 register("iban")(lambda c: IbanRecognizer())
 register("ip")(lambda c: IpRecognizer())
