@@ -45,6 +45,7 @@ class Window:
     index: int  # which input text
     offset: int  # where the window starts in that text
     text: str
+    whole: bool = False  # the window is the entire text
 
 
 def windows(texts: Iterable[str], size: int, overlap: int) -> Iterator[Window]:
@@ -56,7 +57,7 @@ def windows(texts: Iterable[str], size: int, overlap: int) -> Iterator[Window]:
     for i, text in enumerate(texts):
         n = len(text)
         if n <= size:
-            yield Window(i, 0, text)
+            yield Window(i, 0, text, whole=True)
             continue
         start = 0
         while start < n:

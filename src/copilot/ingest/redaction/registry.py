@@ -79,7 +79,7 @@ register("intl_phone")(lambda c: PhoneRecognizer())
 register("us_ssn")(lambda c: UsSsnRecognizer())
 register("us_itin")(lambda c: UsItinRecognizer())
 register("us_passport")(lambda c: UsPassportRecognizer())
-# Low base score: only fires with "license"/"DL" context (lemma enhancer) at our 0.5 threshold.
+# Low base score: only fires with "license"/"DL" context (context lift in PresidioRedactor._run_recognizers).
 register("us_driver_license")(lambda c: UsLicenseRecognizer())
 # Healthcare recognizers (ours).
 register("mrn")(lambda c: hc.MrnRecognizer(formats=c.mrn_formats))

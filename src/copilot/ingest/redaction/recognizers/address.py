@@ -150,6 +150,16 @@ _TYPED = frozenset(
 _NAMED = frozenset({"cued_street", "numbered_street", "street_more", "bare_street"})
 # Rules kept only after an address cue or before an address-like end (see _bare_street).
 _CONDITIONAL = frozenset({"bare_street", "unit_first", "typed_bare"})
+# Cheap scans that every match of the rule implies: a rule whose precheck finds nothing is not run. The six
+# rules below start at any capitalised word and were two thirds of this recognizer's time.
+_PRECHECK = {
+    "prefixed_street": regex.compile(rf"(?<![\w.])(?:{_STRONG_TYPE}|{_WEAK_TYPE})[ ]"),
+    "typed_bare": regex.compile(rf"(?<![\w.]){_STRONG_TYPE}[ ]"),
+    "compound_street": regex.compile(rf"{_COMPOUND}[ ]\d"),
+    "after_type_street": regex.compile(rf"[ ]{_AFTER_TYPE}"),
+    "corner": regex.compile(r"(?i:corner[ ]of)"),
+    "bare_street": regex.compile(r"\d"),
+}
 _ORDINARY_ZIPF = 4.5
 """Words at least this frequent in English ("Email", "Series", "Model") never name a street alone."""
 
@@ -402,6 +412,9 @@ class StreetAddressRecognizer(RegexRecognizer):
         lowered = capitalised_copy(text)
         text = lowered or text
         for rule, rx in self._compiled:
+            pre = _PRECHECK.get(rule.name)
+            if pre is not None and pre.search(text) is None:
+                continue
             for m in self._matches(rule, rx, text):
                 start, end = m.span(rule.group)
                 if start < 0 or end <= start or not self.validate_rule(rule.name, text[start:end]):
