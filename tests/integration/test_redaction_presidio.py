@@ -107,27 +107,16 @@ def test_parallel_spans_equal_single_process(redactor: PresidioRedactor, paralle
     assert parallel_redactor.analyze_batch(texts) == redactor.analyze_batch(texts)
 
 
-@pytest.mark.slow
-def test_10mb_text_bounded_memory(redactor: PresidioRedactor) -> None:
+def test_10mb_text_bounded_memory(parallel_redactor: PresidioRedactor) -> None:
+    """A 10 MB PHI-dense text through both workers, as the service redacts it (~2 min on 2 cores): finishes,
+    redacts throughout, and the parent's memory grows by a bounded multiple of the text, not per token."""
     line = "Pt J. SMITH seen, MRN 00123456. Pump BME-INF-0231 checked every 6 months. "
     text = line * (10_000_000 // len(line))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    res = redactor.redact(text)
-    assert "00123456" not in res.text
+    res = parallel_redactor.redact(text)
+    assert "00123456" not in res.text and "SMITH" not in res.text
+    assert res.text.count("BME-INF-0231") == text.count("BME-INF-0231")
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 1500, grown_mb
-    assert time.perf_counter() - t0 < 1800
-
-
-def test_eval_redaction_cli_prints_both_redactors(capsys: pytest.CaptureFixture[str]) -> None:
-    """`copilot eval redaction` end to end (it once crashed on an argument the runner passed)."""
-    import json
-
-    from copilot import cli
-
-    assert cli.main(["eval", "redaction", "--dataset", "shorthand", "--limit", "4", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["samples"] == 4
-    for name in ("copilot", "stock"):
-        assert set(report[name]["overall"]) >= {"precision", "recall", "f2"}
+    assert time.perf_counter() - t0 < 1800  # a hang guard, not a performance claim (see bench/redact.py)
