@@ -6,8 +6,11 @@ Usage::
     report = run("presidio-synth")          # {"copilot": {...}, "stock": {...}, "dataset": ...}
 
 Datasets: ``presidio-synth`` (../shared/datasets/pii_presidio_synth, Faker sentences), ``shorthand``
-(evals/gold/clinical_shorthand.jsonl, upper-case nursing-note lines written for this eval) and ``demo`` (the
-demo corpus with its planted-PHI gold file: values left + over-redaction on PHI-free SOPs).
+(evals/gold/clinical_shorthand.jsonl, upper-case nursing-note lines written for this eval), ``ops-notes``
+(evals/gold/ops_notes.jsonl from make_ops_notes.py: hospital-operations lines with names from many Faker locales,
+written apart from presidio-synth's templates so name rules can be checked for generalisation) and ``demo`` (the
+demo corpus with its planted-PHI gold file: values left + over-redaction on PHI-free SOPs). The value-based sets
+also report operational values (asset tags, PO numbers, suppliers, drugs) that got redacted.
 
 Matching is by overlap: a gold span is found when a prediction of the same category overlaps it; a prediction
 is correct when it overlaps a gold span of its category. Gold spans that are not Safe Harbor identifiers
@@ -34,6 +37,7 @@ from copilot.types import RedactionSpan
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SYNTH_PATH = REPO_ROOT.parent / "shared" / "datasets" / "pii_presidio_synth" / "synth_dataset_v2.json"
 SHORTHAND_PATH = REPO_ROOT / "evals" / "gold" / "clinical_shorthand.jsonl"
+OPS_NOTES_PATH = REPO_ROOT / "evals" / "gold" / "ops_notes.jsonl"
 DEMO_GOLD_PATH = REPO_ROOT / "evals" / "gold" / "demo_phi.json"
 DEMO_CORPUS = REPO_ROOT / "src" / "copilot" / "demo" / "corpus"
 
@@ -377,6 +381,8 @@ def run(
         samples, keeps = load_synth(limit=limit), None
     elif dataset == "shorthand":
         samples, keeps = load_value_gold(SHORTHAND_PATH, limit)
+    elif dataset == "ops-notes":
+        samples, keeps = load_value_gold(OPS_NOTES_PATH, limit)
     else:
         raise ValueError(f"unknown dataset {dataset!r}")
     texts = [s.text for s in samples]

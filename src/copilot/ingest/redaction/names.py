@@ -24,6 +24,7 @@ import importlib.util
 import itertools
 import logging
 import math
+import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -56,7 +57,7 @@ _PERSON_CUES = (
     r"(?-i:M[Rr][Ss]?|M[Ss]|M[Xx]|D[Rr]|Prof|PROF)|pt|patient|miss|nurse|rn|lpn|np|pa-c|md|do|tech|technician|engineer|"
     r"signed(?:\sby)?|signature|sign-off|e-signed|performed\sby|reported\sby|completed\sby|verified\sby|"
     r"approved\sby|requested\sby|reviewed\sby|witnessed\sby|directed\sby|written\sby|prepared\sby|"
-    r"assistant\sto|starring|attending|resident|caller|contact|attn|"
+    r"assistant\sto|starring|attending|resident|caller|contact|attn|approver|requester|requestor|assignee|"
     r"family|wife|husband|son|daughter|mother|father|spouse|guardian|kid|child|brother|sister|uncle|aunt|"
     r"cousin|grand(?:ma|pa|mother|father|son|daughter)|boyfriend|girlfriend|partner|fianc[eé]e?|friend|"
     r"neighbou?r|roommate|co-?worker|colleague|boss|supervisor|manager|director|coordinator|pharmacist|"
@@ -77,6 +78,8 @@ _NAMING_CUE = regex.compile(r"(?i:name(?:\sis)?|surname|me|named|called)$")
 _LOWER_NAMING_CUE = regex.compile(r"(?i:name(?:\sis)?|surname|me)$")
 # Lower-case particles between first name and surname: "Daan van der Berg", "María de la Cruz".
 _PARTICLES = frozenset("van von de der den da di du del della dos das le la los ter ten bin ibn al el".split())
+# "Otis tech", "Stryker rep", "Zoll field service": a capitalised word before a vendor role names a company.
+_VENDOR_ROLE_AFTER = regex.compile(r"[ \t]{1,2}(?i:tech|techs|technician|rep|reps|engineer|field\sservice|service)\b")
 _PLACE_BEFORE = regex.compile(r"(?i:\b(?:in|from|at|near|of|via|outside|around))\s{1,2}$")
 _DOT_GAP = regex.compile(r"\.[ ]?")
 # A house number before, or a street number after, a capitalised name makes it a street ("04862 Victor Hugo
@@ -264,7 +267,10 @@ def first_name_strength(word: str, lower: bool = False) -> int:
     2: mostly a name ("Megan", "Scott", "Szabina"). ``lower`` applies the stricter bound for lower-case text."""
     up = _key(word)
     if up not in load_first_names():
-        return 0
+        # "Éric", "Zoé": the dictionaries list many names only without their accents.
+        base = unicodedata.normalize("NFKD", up).encode("ascii", "ignore").decode()
+        if base == up or len(base) != len(up) or base not in load_first_names():
+            return 0
     z = zipf_en(word)
     if z < COMMON_ZIPF:
         return 2
@@ -393,6 +399,7 @@ class NameRecognizer(LocalRecognizer):
             rf"(?<![\p{{L}}\p{{M}}])(?:(?P<hard>(?i:{_PERSON_CUES}))\.?[:?]?\s{{1,3}}(?=[\p{{L}}\p{{M}}])"
             rf"|(?<!')(?P<soft>(?i:{_SOFT_CUES})),?[ \t]{{1,2}}\n?(?=\p{{Lu}}))"
         )
+        self._cue_word = regex.compile(rf"(?i:{_PERSON_CUES})")
         self._speaker = regex.compile(r"(?:^|(?<=[.!?\"]\s{1,2})|(?<=\n))(?P<name>\p{Lu}[\p{Ll}\p{M}]{2,20}):(?=\s|\")")
 
     # -- token predicates ---------------------------------------------------------------------------------
@@ -664,14 +671,15 @@ class NameRecognizer(LocalRecognizer):
         for a, b in itertools.pairwise(toks):
             gap = text[a.end : b.start]
             ua, ub = a.text.upper(), b.text.upper()
+            if a.initial and (b.upper or b.title) and _DOT_GAP.fullmatch(gap) and ub in self._last:
+                yield a.start, b.end, 0.8  # before the word check: "A. SMITH" is no article
+                continue
             if ua in _NOT_NAMES or ub in _NOT_NAMES:
                 continue
             if a.upper and b.upper and _SPACES.fullmatch(gap) and self._upper_pair(a.text, b.text):
                 yield a.start, b.end, 0.8
             elif a.upper and b.upper and regex.fullmatch(r",\s?", gap) and self._upper_last_first(a.text, b.text):
                 yield a.start, b.end, 0.85
-            elif a.initial and (b.upper or b.title) and _DOT_GAP.fullmatch(gap) and ub in self._last:
-                yield a.start, b.end, 0.8
 
     def _upper_pair(self, a: str, b: str) -> bool:
         """ "THOMAS WRIGHT" (census both, one mostly a name, not "ACCEPTS MY CARD"), "SZABINA GELENCSÉR" (a
@@ -728,6 +736,8 @@ class NameRecognizer(LocalRecognizer):
         """Speaker labels in transcripts and chats ("Halldór: What a wife."): no ordinary English word."""
         for m in self._speaker.finditer(text, timeout=REGEX_TIMEOUT_S):
             w = m.group("name")
+            if self._cue_word.fullmatch(w):
+                continue  # "Approver:", "Requester:": a form label, not a speaker
             if w.upper() not in _NOT_NAMES and (not is_common_word(w) or first_name_strength(w) == 2):
                 yield m.start("name"), m.end("name"), 0.85
 
@@ -754,6 +764,8 @@ class NameRecognizer(LocalRecognizer):
                 continue
             if taken.score(t.start, t.end) is not None or self._in_address(text, t.start, t.end):
                 continue
+            if _VENDOR_ROLE_AFTER.match(text, t.end):
+                continue  # "Otis tech", "Stryker rep": the company that sent someone
             if i + 1 < n and self._same_phrase(text, t, toks[i + 1]):
                 continue
             if i > 0 and not _sentence_start(text, toks[i - 1].start) and self._same_phrase(text, toks[i - 1], t):
