@@ -185,3 +185,21 @@ def test_long_text_is_fast(rec: NameRecognizer) -> None:
     out = rec.analyze(text, [])
     assert time.perf_counter() - t0 < 1.0
     assert len(out) >= 60 * 4
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("HOLD HEPARIN PER DR NISHIMURA.", ["NISHIMURA"]),
+        ("HOLD MORPHINE PER DR WHITE.", ["WHITE"]),
+        ("Seen by Dr. Korutürk today", ["Korutürk"]),
+        ("pain 6/10, rn filippo aware.", ["filippo"]),
+        ("pt stable, rn aware of plan", []),
+        ("Call the Dr Office first", []),
+    ],
+)
+def test_clinical_shorthand_after_titles_and_roles(text: str, expected: list[str]) -> None:
+    rec = NameRecognizer()
+    rec.load()
+    found = sorted({text[r.start : r.end] for r in rec.analyze(text, []) if r.score >= 0.4})
+    assert found == expected

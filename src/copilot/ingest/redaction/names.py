@@ -88,6 +88,8 @@ _HOUSE_NUMBER_BEFORE = regex.compile(r"(?:\d{1,6}[A-Za-z]?[ \t]{1,3}|\bcorner\so
 _NUMBER_AFTER = regex.compile(r"[ \t]{1,2}(?:\d{1,5}(?![\d\w]|[-/.:]\d)|u\.|utca|út)")
 _SPACES = regex.compile(r"[ \t]{1,2}|\n")
 _INITIAL_GAP = regex.compile(r"\.?[ \t]{1,2}")
+_TITLE_CUE = regex.compile(r"(?:M[Rr][Ss]?|M[Ss]|D[Rr])")  # honorifics: a surname follows
+_ROLE_CUE = regex.compile(r"(?i:pt|rn|lpn|np)")  # clinical shorthand roles that precede a name
 # A word: letters with inner apostrophes and hyphens ("O'Brien", "Adebayo-Hill"); not part of an e-mail, URL,
 # file name or code ("leonemazzi@rhyta.com", "BME-INF-0231").
 _WORD = regex.compile(
@@ -527,16 +529,42 @@ class NameRecognizer(LocalRecognizer):
         """The run of up to three name-like words after a person cue; not initials alone."""
         naming = bool(_NAMING_CUE.search(cue))
         lower = bool(_LOWER_NAMING_CUE.search(cue))
+        title = _TITLE_CUE.fullmatch(cue) is not None
+        role = _ROLE_CUE.fullmatch(cue) is not None
         keep: list[_Tok] = []
         for tok in toks[i : i + 3]:
             if keep and not _INITIAL_GAP.fullmatch(text[keep[-1].end : tok.start]):
                 break
-            if not (self._nameish(tok) or (naming and self._named(tok, lower))):
+            if not (
+                self._nameish(tok)
+                or (naming and self._named(tok, lower))
+                or (title and self._after_title(tok))
+                or (role and self._lower_after_role(tok, first=not keep))
+            ):
                 break
             keep.append(tok)
         if not keep or all(t.initial for t in keep):
             return None
         return keep[0].start, keep[-1].end
+
+    @staticmethod
+    def _after_title(tok: _Tok) -> bool:
+        """After "Dr", "Mr", "Mrs", "Ms" a word is a surname even in upper case and unknown to the lists
+        ("PER DR NISHIMURA", "DR. KORUTÜRK"); an ordinary English word only when it is a census surname
+        ("DR WHITE"), so "Dr Office" stays."""
+        if not (tok.upper or tok.title) or len(tok.text) < 2:
+            return False
+        return not is_common_word(tok.text) or tok.text.upper() in census_last_share()
+
+    @staticmethod
+    def _lower_after_role(tok: _Tok, first: bool) -> bool:
+        """Lower-case shorthand after "pt", "rn": a word that is mostly a first name ("rn filippo aware"),
+        then a surname that is no English word ("pt otýlie králová"); "pt stable", "rn aware" stay."""
+        if not tok.lower or len(tok.text) < 3:
+            return False
+        if first:
+            return first_name_strength(tok.text, lower=True) == 2
+        return not is_common_word(tok.text)
 
     def _after_soft(self, text: str, toks: list[_Tok], i: int) -> tuple[int, int] | None:
         """A known name after a soft cue, with the capitalised word after it ("Hi Rose Lindqvist")."""
