@@ -34,6 +34,12 @@ def redactor() -> PresidioRedactor:
             ["BME-INF-0231", "LOT 24C117", "PO-2026-00418", "Baxter"],
         ),
         (
+            "Pt Anna Kowalczyk moved to RM 336 on 4 West; Hillrom Centrella bed and Baxter Clearlink IV sets "
+            "swapped, ticket RITM3123894, Zosyn hung in PACU.",
+            ["Kowalczyk"],
+            ["RM 336", "4 West", "Hillrom Centrella", "Baxter Clearlink IV", "RITM3123894", "Zosyn", "PACU"],
+        ),
+        (
             "Check the pump every 6 months and annually replace the battery.",
             [],
             ["every 6 months", "annually"],

@@ -48,6 +48,11 @@ OPERATIONAL_PATTERNS: tuple[str, ...] = (
     r"[:#\s]{0,3}[A-Z0-9][A-Z0-9-]{2,23}\b",
     # The network's own sites and buildings: "North Campus", "the Central Warehouse", "East Wing"
     r"\b[A-Z][a-z]+\s(?:Campus|Warehouse|Wing|Tower|Pavilion|Annex)\b",
+    # Rooms, beds and nursing units: "RM 336", "Room 12B", "Bed 4", "4 West", "5 North"
+    r"\b(?:RM|Rm\.?|Room|ROOM|Bed|BED|Bay|BAY)\s?#?\d{1,4}[A-Z]?\b",
+    r"\b\d{1,2}\s(?:West|East|North|South|WEST|EAST|NORTH|SOUTH)\b(?!\s(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Dr|Lane|Ln)\b)",
+    # IT service-desk records: ServiceNow-style "RITM3123894", "INC0012345", "SCTASK0042"
+    r"\b(?:RITM|INC|REQ|CHG|TASK|SCTASK|PRB)\d{5,10}\b",
 )
 
 DEFAULT_TERMS: tuple[str, ...] = (
@@ -131,6 +136,13 @@ DEFAULT_TERMS: tuple[str, ...] = (
     "naloxone",
     "albuterol",
     "pantoprazole",
+    "Zosyn",
+    # Hospital units that small NER models call places or people.
+    "PACU",
+    "Cath Lab",
+    "NICU",
+    "PICU",
+    "Med-Surg",
 )
 
 IDENTIFIER_LABELS = frozenset(

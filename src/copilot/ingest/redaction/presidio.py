@@ -310,8 +310,11 @@ class PresidioRedactor:
             inside_allowed = any(a <= s.start and s.end <= b for a, b in near)
             if inside_allowed and not (s.entity_type in _LABELLED_IDS and s.score >= 0.9):
                 continue
-            if s.entity_type in {"PERSON", "LOCATION"} and any(_covers_words(text, s, a, b) for a, b in near):
-                continue
+            if s.entity_type in {"PERSON", "LOCATION"} and near:
+                if _allowed_share(s, near) * 2 >= s.end - s.start:
+                    continue  # mostly allow-listed: "Baxter Healthcare", "WO-587895 Zoll R Series"
+                if src == _SPACY and any(a <= s.start < b for a, b in near):
+                    continue  # a product named after its maker: "Hillrom Centrella", "Baxter Clearlink IV"
             if src == _SPACY and s.entity_type == "PERSON":
                 if _DIGIT.search(value.split(maxsplit=1)[0]):
                     # "31195 Piazza Rezzonico 35": an address spaCy calls a person; keep it covered.
@@ -600,10 +603,16 @@ def _ids_beside_names(text: str, kept: list[RedactionSpan], allowed: _Intervals)
     return out
 
 
-def _covers_words(text: str, s: RedactionSpan, a: int, b: int) -> bool:
-    """A name/place span that is mostly an allow-listed term ("Baxter Healthcare") is not a person."""
-    overlap = min(s.end, b) - max(s.start, a)
-    return overlap * 2 >= (s.end - s.start)
+def _allowed_share(s: RedactionSpan, regions: list[tuple[int, int]]) -> int:
+    """Characters of ``s`` inside allow-listed regions (regions may overlap each other; counted once)."""
+    covered = 0
+    pos = s.start
+    for a, b in sorted(regions):
+        a, b = max(a, pos), min(b, s.end)
+        if b > a:
+            covered += b - a
+            pos = b
+    return covered
 
 
 def _trim(text: str, s: RedactionSpan) -> RedactionSpan:
