@@ -158,6 +158,7 @@ class PresidioRedactor:
         self._nlp_engine: Any = None
         self._allow = OperationalAllowList(terms=(*DEFAULT_TERMS, *self.config.allow_terms))
         self._pool: ProcessPoolExecutor | None = None
+        self.worker_pids: frozenset[int] = frozenset()  # the workers that answered start_workers
         self._lock = threading.Lock()
 
     # -- lifecycle -------------------------------------------------------------------------------------------
@@ -425,7 +426,7 @@ class PresidioRedactor:
 
     # -- parallelism -----------------------------------------------------------------------------------------
     def start_workers(self) -> None:
-        """Start every worker process now and wait until each has loaded spaCy (idempotent).
+        """Start every worker process now and wait until each has loaded spaCy and answered (idempotent).
 
         ProcessPoolExecutor spawns a process per submitted task only while none is idle, so a small first batch
         would start one worker and leave the second to start (seconds of spaCy loading) inside a later batch.
@@ -444,9 +445,14 @@ class PresidioRedactor:
             initializer=_worker_init,
             initargs=(self.config,),
         )
-        pings = [self._pool.submit(_worker_ping, 0.2) for _ in range(self.config.workers)]
-        for f in pings:
-            f.result()
+        # Wait until every process has answered: one that finished loading first would otherwise take every
+        # ping while the others are still loading spaCy.
+        seen: set[int] = set()
+        deadline = time.monotonic() + 300
+        while len(seen) < self.config.workers and time.monotonic() < deadline:
+            pings = [self._pool.submit(_worker_ping, 0.2) for _ in range(self.config.workers)]
+            seen |= {f.result() for f in pings}
+        self.worker_pids = frozenset(seen)
 
     def _parallel(
         self, wins: Iterator[Window], total_chars: int
