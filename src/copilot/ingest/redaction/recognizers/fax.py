@@ -48,6 +48,11 @@ class UsPhoneRecognizer(RegexRecognizer):
         "whatsapp",
         "pager",
         "telephone",
+        "direct",
+        "callback",
+        "call back",
+        "extension",
+        "beeper",
     )
     CONTEXT_AFTER = 12
     RULES = (
