@@ -203,3 +203,17 @@ def test_clinical_shorthand_after_titles_and_roles(text: str, expected: list[str
     rec.load()
     found = sorted({text[r.start : r.end] for r in rec.analyze(text, []) if r.score >= 0.4})
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Halldór: What a wife.", ["Halldór"]),
+        ("Callback: 555-0116 please", []),
+        ("Extension: 4412", []),
+    ],
+)
+def test_speaker_labels_are_not_form_fields(text: str, expected: list[str]) -> None:
+    rec = NameRecognizer()
+    rec.load()
+    assert sorted({text[r.start : r.end] for r in rec.analyze(text, []) if r.score >= 0.4}) == expected

@@ -88,6 +88,7 @@ _HOUSE_NUMBER_BEFORE = regex.compile(r"(?:\d{1,6}[A-Za-z]?[ \t]{1,3}|\bcorner\so
 _NUMBER_AFTER = regex.compile(r"[ \t]{1,2}(?:\d{1,5}(?![\d\w]|[-/.:]\d)|u\.|utca|út)")
 _SPACES = regex.compile(r"[ \t]{1,2}|\n")
 _INITIAL_GAP = regex.compile(r"\.?[ \t]{1,2}")
+_VALUE_AFTER_LABEL = regex.compile(r":?[ \t]{0,3}[\d(+#]")
 _TITLE_CUE = regex.compile(r"(?:M[Rr][Ss]?|M[Ss]|D[Rr])")  # honorifics: a surname follows
 _ROLE_CUE = regex.compile(r"(?i:pt|rn|lpn|np)")  # clinical shorthand roles that precede a name
 # A word: letters with inner apostrophes and hyphens ("O'Brien", "Adebayo-Hill"); not part of an e-mail, URL,
@@ -766,6 +767,8 @@ class NameRecognizer(LocalRecognizer):
             w = m.group("name")
             if self._cue_word.fullmatch(w):
                 continue  # "Approver:", "Requester:": a form label, not a speaker
+            if _VALUE_AFTER_LABEL.match(text, m.end()):
+                continue  # "Callback: 555-0116", "Extension: 4412": a field holding a number, not speech
             if w.upper() not in _NOT_NAMES and (not is_common_word(w) or first_name_strength(w) == 2):
                 yield m.start("name"), m.end("name"), 0.85
 
