@@ -41,10 +41,6 @@ def build_samples(words: int, count: int) -> list[Sample]:
     return out
 
 
-def build_texts(words: int, count: int) -> list[str]:
-    return [s.text for s in build_samples(words, count)]
-
-
 def measure(
     analyzers: dict[str, Callable[[Sequence[str]], Any]], texts: list[str], runs: int
 ) -> dict[str, dict[str, Any]]:

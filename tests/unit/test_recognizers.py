@@ -10,13 +10,14 @@ import pytest
 from copilot.ingest.redaction import recognizers as hc
 from copilot.ingest.redaction.names import NameRecognizer
 from copilot.ingest.redaction.recognizers.base import RegexRecognizer
+from fixtures.redaction import found
 
 pytestmark = pytest.mark.unit
 
 
 def _found(rec: RegexRecognizer | NameRecognizer, text: str, threshold: float = 0.4) -> list[str]:
     rec.load()
-    return sorted({text[r.start : r.end] for r in rec.analyze(text, []) if r.score >= threshold})
+    return found(rec, text, threshold)
 
 
 @pytest.mark.parametrize(

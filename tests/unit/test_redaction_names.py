@@ -12,6 +12,7 @@ import pytest
 
 from copilot.ingest.redaction import names as N
 from copilot.ingest.redaction.names import NameRecognizer
+from fixtures.redaction import found
 
 pytestmark = pytest.mark.unit
 
@@ -23,8 +24,6 @@ def rec() -> NameRecognizer:
     return r
 
 
-def _found(rec: NameRecognizer, text: str, threshold: float = 0.4) -> list[str]:
-    return sorted({text[r.start : r.end] for r in rec.analyze(text, []) if r.score >= threshold})
 
 
 # -- gazetteers ---------------------------------------------------------------------------------------------
@@ -130,9 +129,9 @@ def test_surname_strength() -> None:
     ],
 )
 def test_finds_names(rec: NameRecognizer, text: str, expected: list[str]) -> None:
-    found = _found(rec, text)
+    hits = found(rec, text)
     for e in expected:
-        assert any(e in f for f in found), (e, found)
+        assert any(e in f for f in hits), (e, hits)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +163,7 @@ def test_finds_names(rec: NameRecognizer, text: str, expected: list[str]) -> Non
     ],
 )
 def test_operational_text_stays(rec: NameRecognizer, text: str) -> None:
-    assert _found(rec, text) == []
+    assert found(rec, text) == []
 
 
 def test_place_preposition_keeps_score_low(rec: NameRecognizer) -> None:
@@ -175,7 +174,7 @@ def test_place_preposition_keeps_score_low(rec: NameRecognizer) -> None:
 
 
 def test_e_mail_and_url_parts_are_no_names(rec: NameRecognizer) -> None:
-    assert _found(rec, "e-mail: eva.kleist@rhyta.com website: https://www.patricia.example/") == []
+    assert found(rec, "e-mail: eva.kleist@rhyta.com website: https://www.patricia.example/") == []
 
 
 def test_long_text_is_fast(rec: NameRecognizer) -> None:
@@ -198,11 +197,8 @@ def test_long_text_is_fast(rec: NameRecognizer) -> None:
         ("Call the Dr Office first", []),
     ],
 )
-def test_clinical_shorthand_after_titles_and_roles(text: str, expected: list[str]) -> None:
-    rec = NameRecognizer()
-    rec.load()
-    found = sorted({text[r.start : r.end] for r in rec.analyze(text, []) if r.score >= 0.4})
-    assert found == expected
+def test_clinical_shorthand_after_titles_and_roles(rec: NameRecognizer, text: str, expected: list[str]) -> None:
+    assert found(rec, text) == expected
 
 
 @pytest.mark.parametrize(
@@ -213,7 +209,5 @@ def test_clinical_shorthand_after_titles_and_roles(text: str, expected: list[str
         ("Extension: 4412", []),
     ],
 )
-def test_speaker_labels_are_not_form_fields(text: str, expected: list[str]) -> None:
-    rec = NameRecognizer()
-    rec.load()
-    assert sorted({text[r.start : r.end] for r in rec.analyze(text, []) if r.score >= 0.4}) == expected
+def test_speaker_labels_are_not_form_fields(rec: NameRecognizer, text: str, expected: list[str]) -> None:
+    assert found(rec, text) == expected

@@ -227,32 +227,27 @@ class ExtractiveAnswerer:
         coverage = len(q_terms & content_terms(top)) / len(q_terms) if q_terms else 0.0
         return 0.6 * best.cosine + 0.1 * best.lexical + 0.3 * coverage
 
+    def _abstain(self, question: str, hits: Sequence[Hit], confidence: float) -> Answer:
+        return Answer(
+            question=question,
+            text=NOT_FOUND,
+            citations=(),
+            abstained=True,
+            passages=tuple(hits),
+            confidence=confidence,
+            answerer=self.name,
+        )
+
     def answer(self, question: str, hits: Sequence[Hit], *, query_vector: np.ndarray | None = None) -> Answer:
         """``query_vector``: the question's embedding when the caller already has it (retrieval made it)."""
         cands = self.score_candidates(question, hits, query_vector)
         if not cands:
-            return Answer(
-                question=question,
-                text=NOT_FOUND,
-                citations=(),
-                abstained=True,
-                passages=tuple(hits),
-                confidence=0.0,
-                answerer=self.name,
-            )
+            return self._abstain(question, hits, 0.0)
         ranked = sorted(cands, key=lambda c: c.score, reverse=True)
         best = ranked[0]
         conf = self.confidence(question, best, hits)
         if conf < self.abstain_threshold:
-            return Answer(
-                question=question,
-                text=NOT_FOUND,
-                citations=(),
-                abstained=True,
-                passages=tuple(hits),
-                confidence=conf,
-                answerer=self.name,
-            )
+            return self._abstain(question, hits, conf)
         chosen = [best]
         for c in ranked[1:]:
             if len(chosen) >= self.max_sentences or c.score < best.score - self.runner_up_margin:
