@@ -362,6 +362,96 @@ def _demo(analyzers: dict[str, Analyze]) -> dict[str, Any]:
     return out
 
 
+def score_chars(
+    texts: Sequence[str],
+    gold: Sequence[Sequence[tuple[int, int, str | None]]],
+    predictions: Sequence[Sequence[RedactionSpan]],
+) -> dict[str, Any]:
+    """Character- and span-level scores of a redaction, type-agnostic (what matters is what is hidden).
+
+    ``gold`` holds ``(start, end, category)``; category ``None`` marks a labelled span Safe Harbor does not
+    count (a year alone): its characters count neither as PHI nor as over-redaction. Whitespace is not counted.
+    Character recall per category is the share of its PHI characters some prediction covers; character
+    precision the share of predicted characters that are PHI. A gold span is found when a prediction overlaps
+    it; a prediction is correct when it overlaps a gold span.
+    """
+    per_total: dict[str, int] = {}
+    per_hit: dict[str, int] = {}
+    span_total: dict[str, int] = {}
+    span_found: dict[str, int] = {}
+    pred_chars = pred_phi_chars = 0
+    n_pred = n_pred_ok = 0
+    docs_with_fp = 0
+    for text, spans, preds in zip(texts, gold, predictions, strict=True):
+        label = bytearray(len(text))  # 0 not PHI, 1 PHI, 2 neutral
+        for a, b, cat in spans:
+            for i in range(a, b):
+                label[i] = max(label[i], 2 if cat is None else 1)
+        covered = bytearray(len(text))
+        for p in preds:
+            for i in range(max(0, p.start), min(len(text), p.end)):
+                covered[i] = 1
+        for i, c in enumerate(covered):
+            if c and not text[i].isspace() and label[i] != 2:
+                pred_chars += 1
+                pred_phi_chars += label[i] == 1
+        for a, b, cat in spans:
+            if cat is None:
+                continue
+            chars = [i for i in range(a, b) if not text[i].isspace()]
+            per_total[cat] = per_total.get(cat, 0) + len(chars)
+            per_hit[cat] = per_hit.get(cat, 0) + sum(covered[i] for i in chars)
+            span_total[cat] = span_total.get(cat, 0) + 1
+            span_found[cat] = span_found.get(cat, 0) + any(covered[i] for i in range(a, b))
+        fp_here = False
+        for p in preds:
+            on_gold = [(a, b, c) for a, b, c in spans if a < p.end and p.start < b]
+            if on_gold and all(c is None for _, _, c in on_gold):
+                continue
+            n_pred += 1
+            if on_gold:
+                n_pred_ok += 1
+            else:
+                fp_here = True
+        docs_with_fp += fp_here
+    total = sum(per_total.values())
+    recall = sum(per_hit.values()) / total if total else 0.0
+    precision = pred_phi_chars / pred_chars if pred_chars else 1.0
+    span_r = sum(span_found.values()) / max(1, sum(span_total.values()))
+    span_p = n_pred_ok / n_pred if n_pred else 1.0
+    return {
+        "char": {"recall": round(recall, 4), "precision": round(precision, 4), "phi_chars": total,
+                 "predicted_chars": pred_chars},
+        "span": {"recall": round(span_r, 4), "precision": round(span_p, 4), "gold": sum(span_total.values()),
+                 "predicted": n_pred},
+        "char_recall_per_type": {
+            c: {"recall": round(per_hit[c] / per_total[c], 4) if per_total[c] else 0.0, "spans": span_total[c],
+                "spans_found": span_found[c]}
+            for c in sorted(per_total)
+        },
+        "texts_with_false_positive": docs_with_fp,
+    }
+
+
+def _physionet(analyzers: dict[str, Analyze], limit: int | None) -> dict[str, Any]:
+    """Both parts of the split, the untouched ``holdout`` first; Copilot and stock Presidio on the same notes."""
+    from copilot.evals.physionet import PARTS, load_notes
+
+    out: dict[str, Any] = {
+        "split": "by patient id (salted hash): rules were shaped on 'dev' only; 'holdout' is only scored",
+    }
+    for part in reversed(PARTS):
+        notes = load_notes(part)[:limit]
+        texts = [n.text for n in notes]
+        gold = [[(g.start, g.end, g.category) for g in n.gold] for n in notes]
+        res: dict[str, Any] = {"notes": len(notes), "notes_without_phi": sum(1 for n in notes if not n.gold)}
+        for name, analyze in analyzers.items():
+            preds, secs = _timed(analyze, texts)
+            res[name] = score_chars(texts, gold, preds) | {"seconds": round(secs, 2)}
+        out[part] = res
+    return out
+
+
 def run(
     dataset: str = "presidio-synth",
     *,
@@ -376,6 +466,9 @@ def run(
     report: dict[str, Any] = {"dataset": dataset, "spacy_model": spacy_model}
     if dataset == "demo":
         report.update(_demo(analyzers))
+        return report
+    if dataset == "physionet-dev":
+        report.update(_physionet(analyzers, limit))
         return report
     if dataset == "presidio-synth":
         samples, keeps = load_synth(limit=limit), None

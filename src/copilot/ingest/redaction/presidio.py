@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.errors import ModelError
+from copilot.ingest.redaction import clinical
 from copilot.ingest.redaction.allowlist import DEFAULT_TERMS, OperationalAllowList
 from copilot.ingest.redaction.engine import Window, apply, is_duration, plain_label, resolve, windows
 from copilot.ingest.redaction.names import is_common_word, load_census_names, top_surnames
@@ -170,6 +171,8 @@ class PresidioRedactor:
             from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
             from presidio_analyzer.nlp_engine import NlpEngineProvider
 
+            clinical.warm()
+
             engine_cls = _ner_only_engine_class()
             try:
                 nlp_engine = NlpEngineProvider(
@@ -195,17 +198,24 @@ class PresidioRedactor:
             self._pool = None
 
     # -- Redactor protocol -----------------------------------------------------------------------------------
-    def redact(self, text: str) -> RedactionResult:
-        return self.redact_batch([text])[0]
+    def redact(self, text: str, profile: str | None = None) -> RedactionResult:
+        return self.redact_batch([text], profile)[0]
 
-    def redact_batch(self, texts: Sequence[str]) -> list[RedactionResult]:
-        spans = self.analyze_batch(texts)
+    def redact_batch(self, texts: Sequence[str], profile: str | None = None) -> list[RedactionResult]:
+        spans = self.analyze_batch(texts, profile)
         return [RedactionResult(apply(t, s, plain_label), tuple(s)) for t, s in zip(texts, spans, strict=True)]
 
-    def redact_document(self, texts: Sequence[str]) -> tuple[list[RedactionResult], DocumentReport]:
-        """Redact the chunks of one document with numbered placeholders consistent across chunks."""
+    def redact_document(
+        self, texts: Sequence[str], doc_type: str | None = None
+    ) -> tuple[list[RedactionResult], DocumentReport]:
+        """Redact the chunks of one document with numbered placeholders consistent across chunks.
+
+        ``doc_type`` (the source's metadata: ``sop``, ``contract``, ``incident_report``...) picks the profile
+        when it implies one; otherwise the configured profile applies (``auto``: decided per text).
+        """
         table = PlaceholderTable(self._document_key())
-        spans = self.analyze_batch(texts)
+        hinted = clinical.profile_for_doc_type(doc_type)
+        spans = self.analyze_batch(texts, hinted if hinted != "auto" else None)
         results: list[RedactionResult] = []
         counts: dict[str, int] = {}
         for text, ss in zip(texts, spans, strict=True):
@@ -216,8 +226,15 @@ class PresidioRedactor:
         return results, DocumentReport(chunks=len(texts), counts=counts, distinct=table.distinct())
 
     # -- analysis --------------------------------------------------------------------------------------------
-    def analyze_batch(self, texts: Sequence[str]) -> list[list[RedactionSpan]]:
-        """Resolved, allow-list-filtered spans per text."""
+    def analyze_batch(self, texts: Sequence[str], profile: str | None = None) -> list[list[RedactionSpan]]:
+        """Resolved, allow-list-filtered spans per text.
+
+        ``profile``: ``clinical``, ``operational`` or ``auto`` (each text decides, see ``clinical.text_kind``);
+        None takes the configured one.
+        """
+        profile = profile or self.config.profile
+        if profile not in clinical.PROFILES:
+            raise ValueError(f"profile must be one of {clinical.PROFILES}, not {profile!r}")
         texts = [t if isinstance(t, str) else str(t) for t in texts]
         raw: list[list[Detection]] = [[] for _ in texts]
         total = sum(len(t) for t in texts)
@@ -227,19 +244,19 @@ class PresidioRedactor:
             # here, where all their windows meet.
             done: dict[int, list[RedactionSpan]] = {}
             wins = windows(texts, cfg.window_chars, cfg.window_overlap)
-            for idx, found in self._parallel(wins, total):
+            for idx, found in self._parallel(wins, total, profile):
                 if isinstance(found, _Resolved):
                     done[idx] = found.spans
                 else:
                     raw[idx].extend(found)
             return [
-                done[i] if i in done else self._postprocess(t, r)
+                done[i] if i in done else self._postprocess(t, r, profile)
                 for i, (t, r) in enumerate(zip(texts, raw, strict=True))
             ]
         self.warm_up()
         for w, found in self._analyze_windows(windows(texts, cfg.window_chars, cfg.window_overlap)):
             raw[w.index].extend(found)
-        return [self._postprocess(t, r) for t, r in zip(texts, raw, strict=True)]
+        return [self._postprocess(t, r, profile) for t, r in zip(texts, raw, strict=True)]
 
     def _analyze_windows(self, wins: Iterator[Window]) -> Iterator[tuple[Window, list[Detection]]]:
         assert self._analyzer is not None
@@ -294,9 +311,11 @@ class PresidioRedactor:
                 )
         return out
 
-    def _postprocess(self, text: str, found: list[Detection]) -> list[RedactionSpan]:
+    def _postprocess(self, text: str, found: list[Detection], profile: str = "auto") -> list[RedactionSpan]:
         if not found:
             return []
+        kind = clinical.resolve_profile(text, profile)
+        found = _by_profile(text, found, kind)
         allowed = _Intervals(self._allow.regions(text))
         kept: list[RedactionSpan] = []
         dates: list[tuple[RedactionSpan, str]] = []
@@ -336,7 +355,7 @@ class PresidioRedactor:
                 continue
             if s.entity_type == "PHONE_NUMBER" and _ISO_DATE.search(value):
                 continue  # "2.0 2024-06-01" in a revision table
-            if s.entity_type == "DATE_TIME" and s.score < 1.0:
+            if s.entity_type == "DATE_TIME" and s.score < 1.0 and src != _CLINICAL_DATES:
                 dates.append((s, src))
                 continue
             if src == _SPACY and s.entity_type == "PERSON":
@@ -353,7 +372,7 @@ class PresidioRedactor:
                 if addr.overlapping(k.start, k.end):
                     kept[i] = replace(k, score=0.5)
         if dates:
-            kept.extend(self._patient_dates(text, dates, kept))
+            kept.extend(self._patient_dates(text, dates, kept, strict=kind == "clinical"))
         kept.extend(_ids_beside_names(text, kept, allowed))
         return resolve(kept)
 
@@ -382,15 +401,16 @@ class PresidioRedactor:
         return False
 
     def _patient_dates(
-        self, text: str, dates: list[tuple[RedactionSpan, str]], kept: list[RedactionSpan]
+        self, text: str, dates: list[tuple[RedactionSpan, str]], kept: list[RedactionSpan], strict: bool = True
     ) -> list[RedactionSpan]:
         """Unlabelled dates stay only when they can be a patient's: Safe Harbor covers dates tied to a person.
 
         Dropped: weekdays, times and relative expressions, bare years (Safe Harbor keeps years),
         document-control and operational dates ("Effective date 2026-03-01", "Next review", revision
         tables), and partial dates ("March") with no person nearby. Full calendar dates otherwise stay (fail
-        closed). Numbers spaCy calls dates ("0490 75 40 81") lose the label: beside an address they are
-        postal codes.
+        closed) unless ``strict`` is off (the operational profile: an SOP's or service report's dates are
+        deadlines, "will be replaced by 28 February 2026", and stay readable unless a person is near). Numbers
+        spaCy calls dates ("0490 75 40 81") lose the label: beside an address they are postal codes.
         """
         people = _Intervals([(k.start, k.end) for k in kept if k.entity_type in _PERSON_TYPES])
 
@@ -419,7 +439,7 @@ class PresidioRedactor:
                 or _VERSION_BEFORE.match(value)
             ):
                 continue
-            if not (_FULL_DATE.search(value) or near_person(s.start, s.end)):
+            if not ((strict and _FULL_DATE.search(value)) or near_person(s.start, s.end)):
                 continue
             out.append(_trim(text, s))
         return out
@@ -455,7 +475,7 @@ class PresidioRedactor:
         self.worker_pids = frozenset(seen)
 
     def _parallel(
-        self, wins: Iterator[Window], total_chars: int
+        self, wins: Iterator[Window], total_chars: int, profile: str
     ) -> Iterator[tuple[int, list[Detection] | _Resolved]]:
         """Fan windows out over the workers in jobs, at most ``2 x workers`` jobs in flight, results in order.
 
@@ -481,7 +501,7 @@ class PresidioRedactor:
                 yield cur
 
         for job in jobs():
-            in_flight.append(self._pool.submit(_worker_run, job))
+            in_flight.append(self._pool.submit(_worker_run, job, profile))
             if len(in_flight) >= 2 * workers:
                 yield from in_flight.popleft().result()
         while in_flight:
@@ -497,6 +517,69 @@ Detection = tuple[RedactionSpan, str]
 """A span and the name of the recognizer that found it."""
 
 _SPACY = "SpacyRecognizer"
+_CLINICAL_DATES = "ClinicalDateRecognizer"
+_GUARDED = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS"})
+
+
+def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]:
+    """What each profile keeps of the raw detections.
+
+    Operational: nothing of the clinical-only recognizers (shorthand dates, ward and hospital names: an SOP's
+    "3/15" is a deadline and "North Campus" a site). Clinical: no spaCy dates (the clinical date recognizer
+    finds every date element; spaCy's are mostly times and vitals), and no name, place or address made only of
+    clinical vocabulary ("PRBC", "Kayexalate", "Foley", "700 RR 18") unless a cue named it.
+    """
+    if kind == "operational":
+        return [(s, src) for s, src in found if src not in clinical.CLINICAL_ONLY]
+    out: list[Detection] = []
+    for s, src in found:
+        value = text[s.start : s.end]
+        if src == _SPACY and s.entity_type == "DATE_TIME":
+            continue
+        if s.entity_type in _GUARDED and src not in clinical.CUED and clinical.all_clinical_words(value):
+            continue
+        if src in _NAME_SOURCES and s.entity_type == "PERSON" and not clinical.has_known_name(value):
+            continue  # "TOMMORROW", "liqs", "gu-qsuo": misspellings and shorthand spaCy calls people
+        if src == _SPACY and s.entity_type == "LOCATION" and not is_place(value):
+            continue  # "CAREVUE", "5O% FIO2": the facility recognizer names hospitals and wards
+        if s.entity_type == "STREET_ADDRESS" and not _STREET_WORD.search(value):
+            continue  # "700 RR 18", "75 YO SPANIH SPEAKING FEMALE": numbers before words are vitals here
+        if s.entity_type == "DATE_TIME" and not _valid_numeric_date(text, s.start, s.end):
+            continue
+        out.append((s, src))
+    return out
+
+
+_NAME_SOURCES = frozenset({_SPACY, "NameRecognizer"})
+_STREET_WORD = re.compile(
+    r"\b(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|lane|ln|court|ct|place|way|terrace|circle|"
+    r"parkway|pkwy|highway|hwy|square|trail|plaza|route|apt|apartment|suite|box)\b\.?",
+    re.IGNORECASE,
+)
+_NUMERIC_DATE = re.compile(r"^\d{1,4}(?P<sep>[-/.])\d{1,2}(?:(?P=sep)\d{1,4})?$")
+
+
+def _valid_numeric_date(text: str, start: int, end: int) -> bool:
+    """A digits-only "date" must read as one: one separator kind, a month and a day in range, a 2- or 4-digit
+    year, and not a link of a chain of slashed values ("ABG 7.43/36/306", "CO/CI 5.4/2.8/1348")."""
+    value = text[start:end].strip()
+    m = _NUMERIC_DATE.match(value)
+    if m is None:
+        return not re.fullmatch(r"[\d\s./:-]+", value)  # words ("March 3") are judged elsewhere
+    if text[max(0, start - 1) : start] in ("/", ".") or re.match(r"[/.]\d", text[end : end + 2]):
+        return False
+    parts = [int(p) for p in re.split(r"[-/.]", value)]
+    if len(value.split(m.group("sep"))[0]) == 4:
+        _y, a, *rest = parts
+        return 1 <= a <= 12 and all(1 <= d <= 31 for d in rest)
+    a, b, *rest = parts
+    if not (1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)):
+        return False
+    if rest:
+        year = value.split(m.group("sep"))[2]
+        return len(year) == 2 or (len(year) == 4 and 1900 <= rest[0] <= 2100)
+    return m.group("sep") != "."  # "7.45" is a value, not 7 May
+
 _LABELLED_IDS = frozenset({"HEALTH_PLAN_ID", "PATIENT_ID", "MRN", "EMPLOYEE_ID", "US_DRIVER_LICENSE"})
 _PERSON_TYPES = frozenset(
     {
@@ -653,9 +736,9 @@ class _Resolved:
     spans: list[RedactionSpan]
 
 
-def _worker_run(job: list[Window]) -> list[tuple[int, list[Detection] | _Resolved]]:
+def _worker_run(job: list[Window], profile: str) -> list[tuple[int, list[Detection] | _Resolved]]:
     assert _WORKER is not None
     return [
-        (w.index, _Resolved(_WORKER._postprocess(w.text, found)) if w.whole else found)
+        (w.index, _Resolved(_WORKER._postprocess(w.text, found, profile)) if w.whole else found)
         for w, found in _WORKER._analyze_windows(iter(job))
     ]

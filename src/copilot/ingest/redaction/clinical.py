@@ -1,0 +1,519 @@
+"""Clinical writing: which text is clinical narrative, its vocabulary, and the PHI shapes clinicians write.
+
+A nurse's note, an incident description or a ticket about a patient is written in shorthand ("PT S/P CABG 10/13,
+DR. CHEN AWARE, DTR MARGIE @ BEDSIDE, TRANSFER TO QUARTERMAIN 2"); an SOP, a contract or a maintenance log is
+written in full sentences around identifiers that must stay readable (asset tags, lots, due dates). The two need
+different rules, so the redactor decides per text which *profile* applies (``text_kind``) unless the caller knows
+(document type from the source's metadata, ``--profile``). When unsure it is strict: clinical.
+
+Clinical profile (in ``PresidioRedactor._postprocess``):
+
+* every date element but the year ("7/22", "on 3/4", "POD#2 7/23", "in march of 2022"), not scores, ratios and
+  ventilator settings ("pain 4/10", "CPAP 10/5", "1/2 NS");
+* names after clinical cues ("dr. chen", "per d ross", "dtr laverne", "mary o'hara np aware"), lower case too;
+* hospital, ward and building names ("transfer to QUARTERMAIN 2", "HARFORD MEMORIAL", "U of MD Med Center",
+  "to GH cath lab"), and every later mention of one in the same text;
+* a clinical-vocabulary guard: a name or place candidate made only of clinical words (drugs, lab tests,
+  abbreviations, anatomy: "PRBC", "BUN", "Kayexalate", "Foley") is dropped unless a cue named it.
+
+The clinical vocabulary is Philter's whitelist of safe words (``philter-lite``, BSD-3, ~195,000 English and
+medical words, drug and lab names among them), read from the package's data file, never called.
+
+Usage::
+
+    kind, evidence = text_kind("PT AWAKE, FOLLOWS COMMANDS. HR 80S SR.")   # ("clinical", {...})
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import tomllib
+from collections.abc import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import regex
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+
+from copilot.ingest.redaction.recognizers.base import REGEX_TIMEOUT_S
+
+logger = logging.getLogger(__name__)
+
+PROFILES = ("auto", "clinical", "operational")
+
+# Recognizer names whose detections only the clinical profile keeps.
+CLINICAL_ONLY = frozenset({"ClinicalDateRecognizer", "FacilityRecognizer"})
+# Recognizers whose spans are named by a cue, so the vocabulary guard does not apply to them.
+CUED = frozenset({"ClinicalNameRecognizer", "FacilityRecognizer"})
+
+# Source document types -> profile. Anything else is decided from the text.
+DOC_TYPE_PROFILE: dict[str, str] = {
+    "sop": "operational",
+    "policy": "operational",
+    "contract": "operational",
+    "maintenance_log": "operational",
+    "service_report": "operational",
+    "manual": "operational",
+    "article": "operational",
+    "incident_report": "clinical",
+    "helpdesk_ticket": "clinical",
+    "ticket": "clinical",
+    "clinical_note": "clinical",
+}
+
+
+def profile_for_doc_type(doc_type: str | None) -> str:
+    """The profile a document type implies; ``auto`` (decide per text) when the type says nothing."""
+    return DOC_TYPE_PROFILE.get((doc_type or "").lower(), "auto")
+
+
+# -- vocabulary ---------------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _philter_sets() -> dict[str, frozenset[str]]:
+    spec = importlib.util.find_spec("philter_lite")
+    if spec is None or spec.origin is None:
+        logger.warning("package 'philter-lite' not installed: clinical vocabulary guard off")
+        return {}
+    path = Path(spec.origin).parent / "filters" / "set.toml"
+    if not path.exists():
+        logger.warning("philter-lite has no filters/set.toml: clinical vocabulary guard off")
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {k: frozenset(str(w).lower() for w in v) for k, v in data.items() if isinstance(v, list)}
+
+
+def clinical_vocabulary() -> frozenset[str]:
+    """Lower-case words Philter deems safe (English, medical, drugs, labs); empty without the package."""
+    return _philter_sets().get("nonames", frozenset())
+
+
+def philter_names() -> frozenset[str]:
+    """Lower-case first names and surnames from Philter's blacklists (~250,000)."""
+    sets = _philter_sets()
+    return sets.get("firstnames", frozenset()) | sets.get("lastnames", frozenset())
+
+
+def warm() -> None:
+    """Load the vocabulary now (0.6 s) rather than inside the first batch."""
+    _philter_sets()
+
+
+_WORDS = regex.compile(r"[\p{L}\d][\p{L}\d'’]*")
+
+
+def is_clinical_word(word: str) -> bool:
+    """A word of the clinical vocabulary that is not mostly a first name ("Foley", "Neo", "BUN" are clinical;
+    "Mary", "Carol" are names even though Philter lists them as words). Words of three letters or fewer in the
+    vocabulary are abbreviations ("ABD", "HO", "GI")."""
+    from copilot.ingest.redaction.names import census_first_share, first_name_strength
+
+    w = word.strip(".,;:'’()").lower()
+    if w.endswith(("'s", "’s")):
+        w = w[:-2]
+    if any(ch.isdigit() for ch in w):
+        return True  # "SpO2", "FiO2", "5O%": names hold no digits
+    if not w or w not in clinical_vocabulary():
+        return False
+    if len(w) <= 3 or w.upper() not in census_first_share():
+        return True
+    return first_name_strength(w.capitalize()) < 2
+
+
+def all_clinical_words(value: str) -> bool:
+    """Every word of ``value`` is a clinical-vocabulary word (and there is at least one)."""
+    words = [w for w in _WORDS.findall(value) if not w.isdigit()]
+    return bool(words) and all(is_clinical_word(w) for w in words)
+
+
+def known_name(word: str) -> bool:
+    """A census or international first name, a census surname, or a name on Philter's lists, that is no
+    clinical word ("Logan", "Margie", "Chen"; not "Foley", "Neo", "Line")."""
+    from copilot.ingest.redaction.names import census_last_share, first_name_strength
+
+    w = word.strip(".,;:'’()")
+    if len(w) < 2 or is_clinical_word(w):
+        return False
+    return first_name_strength(w.capitalize()) > 0 or w.upper() in census_last_share() or w.lower() in philter_names()
+
+
+def has_known_name(value: str) -> bool:
+    """Some word of ``value`` is a known name that is no clinical word."""
+    return any(known_name(w) for w in _WORDS.findall(value))
+
+
+# -- which kind of text -------------------------------------------------------------------------------------
+_CLINICAL_MARKERS = regex.compile(
+    r"(?<![\p{L}\d])(?i:pt'?s?|pts|y/?o|yo|y\.o\.|s/p|c/o|h/o|w/|r/o|prn|gtts?|npo|neuro|resp|cv|gi|gu|heme|"
+    r"a/p|vss|sbp|hr|bp|rr|sats?|spo2|o2|abg|cxr|ekg|ecg|con'?t|d/?c'?d|aware|dtr|intubated|extubated|sedated|"
+    r"vent|peep|fio2|foley|ngt|ogt|u/?o|uop|lungs|afebrile|febrile|tmax|npn|ccu|micu|sicu|csru|picu|nicu|labs|"
+    r"hct|wbc|bun|creat|pmh|hpi|pmhx|phx|hx|dx|tx|rx|sx|iv|po|lasix|tylenol|heparin|propofol|sedation|"
+    r"bedside|family|wife|husband|daughter|son|admitted|admission|discharged|transferred|dialysis|cath|"
+    r"mg|mcg|cc|meq|nsr|afib|copd|chf|cabg|mi|htn|dm|cad|iabp|pacu|er|ed|ew|md|rn|np|ho|resident|attending)"
+    r"(?![\p{L}\d])"
+)
+_VITALS = regex.compile(r"\b\d{2,3}/\d{2,3}\b|\b\d+(?:\.\d+)?\s?(?:mg|mcg|cc|ml|meq|units?|u)/?(?:hr|kg|min)?\b", regex.I)
+_OPERATIONAL_MARKERS = regex.compile(
+    r"(?<![\p{L}\d])(?i:sop|procedure|policy|scope|purpose|responsibilit\w*|supplier|vendor|contract\w*|"
+    r"purchase|invoice|asset|serial|warranty|maintenance|calibrat\w*|preventive|work\sorder|inventory|stock|"
+    r"department|effective|revision|approved\sby|section|shall|must|ensure|requirement\w*|compliance|delivery|"
+    r"price|quantity|sku|manufacturer|model|firmware|service\sreport|technician|engineer|quote|budget|"
+    r"penalt\w*|clause|agreement|party|parties|schedule|shipment|receipt|lot|batch|expiry|storage|"
+    r"replacement|replaced|checklist|training|escalat\w*|ticket|helpdesk|request|approval|audit)(?![\p{L}\d])"
+)
+_IDENTIFIER = regex.compile(r"\b[A-Z]{2,5}-[A-Z0-9]{2,5}(?:-[A-Z0-9]{2,6})?\b|\b(?:PO|WO|LOT|INV)[-#]?\d{3,}\b")
+
+
+def text_kind(text: str) -> tuple[str, dict[str, float]]:
+    """``clinical`` or ``operational`` for one text, and the evidence (markers per 100 words).
+
+    Clinical shorthand, vitals and doses against the vocabulary of procedures, supply and contracts (and
+    operational identifiers). Operational only when its evidence clearly outweighs the clinical: when unsure
+    (short texts, plain prose) the text is clinical, the strict profile.
+    """
+    words = max(1, len(text.split()))
+    clin = len(_CLINICAL_MARKERS.findall(text, timeout=REGEX_TIMEOUT_S)) + len(_VITALS.findall(text))
+    oper = len(_OPERATIONAL_MARKERS.findall(text, timeout=REGEX_TIMEOUT_S)) + 2 * len(_IDENTIFIER.findall(text))
+    evidence = {"clinical": round(100 * clin / words, 2), "operational": round(100 * oper / words, 2)}
+    kind = "operational" if oper >= 2 and oper > 1.5 * clin else "clinical"
+    return kind, evidence
+
+
+def resolve_profile(text: str, profile: str) -> str:
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
+    return text_kind(text)[0] if profile == "auto" else profile
+
+
+# -- recognizers --------------------------------------------------------------------------------------------
+def _result(entity: str, start: int, end: int, score: float, name: str) -> RecognizerResult:
+    return RecognizerResult(entity, start, end, score, recognition_metadata={"recognizer_name": name})
+
+
+_MONTHS_FULL = r"january|february|april|june|july|august|september|october|november|december"
+_MONTHS_ABBR = r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+# Numbers before a slash that are scores, ratios and settings, not dates ("pain 4/10", "CPAP 10/5", "1/2 NS").
+_NOT_DATE_BEFORE = regex.compile(
+    r"(?i:pain|scale|score|rated|grade|strength|murmur|sem|gcs|cpap|peep|ps|psv|ac|simv|imv|bipap|ipap|epap|"
+    r"vent|settings?|ratio|i:e|x|@|bp|nbp|abp|sbp|map|cvp|pap|pa|hr|rr|assist|ventilator|on|lytes?|"
+    r"ordered|given|strength)\W{0,3}$"
+)
+_NOT_DATE_AFTER = regex.compile(
+    r"(?i:\s?(?:ns|nss|strength|tab|tabs|amp|amps|of|murmur|sem|hsm|holosystolic|systolic|diastolic|"
+    r"cm|mm|mmhg|%|mg|mcg|cc|ml|units?|hrs?|min|x\d|pressure|psi|way))(?![\p{L}])"
+)
+# Ventilator and oxygen settings earlier in the same clause ("PSV of 10/5", "wean down to 10/5", "flowby 6/3").
+_SETTINGS_CLAUSE = regex.compile(
+    r"(?i:cpap|peep|psv?|bipap|imv|simv|vent|wean\w*|flow-?by|trach|fio2|ipap|epap|pressure\ssupport)[^.;\n]{0,30}$"
+)
+_SLASH_DATE = regex.compile(
+    r"(?<![\d/.:,+-])(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?:/(?:\d{4}|\d{2}))?)(?![\d/%]|\.\d)"
+)
+_NAMED_DATE = regex.compile(
+    rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|{_MONTHS_ABBR})\.?\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s(?:of\s)?(?:{_MONTHS_FULL}|{_MONTHS_ABBR}|may|march)\.?(?:,?\s\d{{4}})?"
+    rf"|(?:{_MONTHS_FULL})"
+    rf"|(?:may|march)(?=\s(?:of\s)?\d{{1,4}}\b)"
+    rf"|(?<=\b(?:in|since|during|early|late|mid|last|next|until|through|of)\s)(?:may|march))(?![\p{{L}}])"
+)
+_POD = regex.compile(r"(?i:\b(?:POD|HD|PPD)\s?#?\s?\d{1,2})\s{1,3}(?P<date>\d{1,2}/\d{1,2})\b")
+
+
+class ClinicalDateRecognizer(LocalRecognizer):
+    """m/d and m/d/yy dates with or without context, month-name dates and months alone (clinical profile).
+
+    Not scores, ratios and settings: a slash number after "pain", "grade", "CPAP", "PS", a BP label, or
+    followed by a unit ("1/2 NS", "3/6 SEM", "5/5 strength") stays.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["DATE_TIME"], name="ClinicalDateRecognizer", context=[])
+
+    def load(self) -> None:
+        return None
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        try:
+            for m in _SLASH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
+                s, e = m.span("date")
+                if _NOT_DATE_BEFORE.search(text[max(0, s - 14) : s]) or _NOT_DATE_AFTER.match(text, e):
+                    continue
+                if _SETTINGS_CLAUSE.search(text[max(0, s - 40) : s]):
+                    continue
+                out.append(_result("DATE_TIME", s, e, 0.85, self.name))
+            for m in _NAMED_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
+                out.append(_result("DATE_TIME", m.start(), m.end(), 0.85, self.name))
+        except TimeoutError:
+            logger.warning("clinical date regex timed out on a %d-char window", len(text))
+        return out
+
+
+# Cues before a clinician's or a relative's name, and the roles written after one ("mary o'hara np aware").
+_NAME_CUE = regex.compile(
+    r"(?<![\p{L}])(?i:dr|drs|doctor|md|np|rn|pa|rrt|attending|resident|fellow|intern|cardiologist|surgeon|"
+    r"intensivist|hospitalist|nephrologist|neurologist|oncologist|pcp|pmd|mr|mrs|ms|miss|rabbi|priest|reverend|"
+    r"rev|father|fr|chaplain|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|mother|mom|dad|"
+    r"niece|nephew|grandson|granddaughter|grandchildren|aunt|uncle|cousin|friend|fiance|fiancee|partner|"
+    r"boyfriend|girlfriend|significant\sother|s\.?o\.?|hcp|proxy|guardian|per|as\sper|spoke\s(?:with|to)|"
+    r"talked\s(?:with|to)|discussed\swith|paged|called|notified|informed|updated|seen\sby|examined\sby|"
+    r"covering|by|with|to|and|&)(?:\.|'s)?\s{1,3}(?:\(|\")?"
+)
+_ROLE_AFTER = regex.compile(r",?\s{1,2}(?i:rn|np|md|rrt|pa|pa-c|crna|lpn|ho|pgy-?\d|resident|fellow)(?![\p{L}])")
+# Words a cue can be followed by that are never the name: the grammar of shorthand notes.
+_NOT_NAME = frozenset(
+    """
+    the a an and or of to at in on for with by from is was are were be been has had have will would can could
+    this that these those it its he she his her him they them their there here who whom which what when where
+    aware notified informed updated called paged made also not no yes all any some each both other others
+    pt pts patient patients family md rn np team staff unit floor ho house today tonight yesterday tomorrow
+    am pm night day eve evening morning noc shift re regarding about about as per
+    """.split()
+)
+_STRONG_CUES = regex.compile(
+    r"(?i:dr|drs|doctor|md|np|rn|pa|rrt|mr|mrs|ms|miss|rabbi|priest|reverend|rev|fr|chaplain|attending|resident|"
+    r"fellow|intern|pcp|pmd|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|mother|mom|dad|niece|"
+    r"nephew|grandson|granddaughter|aunt|uncle|cousin|friend|fiancee?|partner|boyfriend|girlfriend|"
+    r"significant\sother|s\.?o\.?|hcp|proxy|guardian)$"
+)
+_HONORIFIC = regex.compile(r"(?i:dr|drs|doctor|mr|mrs|ms|miss|rabbi|rev|reverend|fr|father)")
+_NAME_TOKEN = regex.compile(r"(?P<w>[\p{L}](?:[\p{L}'’-]*[\p{L}])?)(?P<dot>\.)?")
+
+
+def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
+    """A word that may be a name after a cue: no shorthand grammar and no clinical word ("PA line", "wife
+    states" stay). After an honorific a census surname counts even when it is a word ("DR. GREEN"); after a
+    weak cue ("per", "called") only a known name."""
+    from copilot.ingest.redaction.names import census_last_share
+
+    low = word.lower()
+    if low in _NOT_NAME or len(low) < 2:
+        return False
+    if honorific and low.upper() in census_last_share() and len(low) > 3:
+        return True
+    if strong:
+        return not is_clinical_word(word)
+    return known_name(word)
+
+
+class ClinicalNameRecognizer(LocalRecognizer):
+    """Clinicians' and relatives' names after clinical cues, in any case: "dr. chen and dr. murray", "per d
+    ross", "dtr laverne", "daughters sarah and margie", "HERMAN W. EMPERATRICE, RRT", "mary o'hara np aware"."""
+
+    ENTITY = "PERSON"
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=[self.ENTITY], name="ClinicalNameRecognizer", context=[])
+
+    def load(self) -> None:
+        return None
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        out: list[RecognizerResult] = []
+        try:
+            out.extend(self._after_cues(text))
+            out.extend(self._before_roles(text))
+        except TimeoutError:
+            logger.warning("clinical name regex timed out on a %d-char window", len(text))
+        return out
+
+    def _after_cues(self, text: str) -> Iterator[RecognizerResult]:
+        for m in _NAME_CUE.finditer(text, timeout=REGEX_TIMEOUT_S):
+            raw = m.group().strip(" \t\n(\"")
+            cue = raw.rstrip(".").removesuffix("'s")
+            strong = bool(_STRONG_CUES.search(cue))
+            honorific = bool(_HONORIFIC.fullmatch(cue))
+            if cue.lower() in {"by", "with", "to", "and", "&"}:
+                continue  # only as the link of a list that a strong cue opened (below)
+            if raw.endswith(".") and not honorific:
+                continue  # "daughter. states felt like": the cue ended a sentence
+            span = self._run(text, m.end(), strong, honorific)
+            while span is not None:
+                yield _result(self.ENTITY, span[0], span[1], 0.85 if strong else 0.7, self.name)
+                # "daughters sarah and margie", "dr. chen and dr. murray": the list goes on.
+                nxt = regex.match(r"\s{0,2}(?:,|and|&)\s{1,2}(?i:(?:dr|dtr|md|np|rn)\.?\s{1,2})?", text[span[1] :])
+                span = self._run(text, span[1] + nxt.end(), strong, honorific) if nxt else None
+
+    @staticmethod
+    def _run(text: str, pos: int, strong: bool, honorific: bool = False) -> tuple[int, int] | None:
+        """Up to three name words (an initial may stand first or in the middle) from ``pos``."""
+        end = None
+        start = pos
+        words = 0
+        initials = 0
+        p = pos
+        while words + initials < 3:
+            m = _NAME_TOKEN.match(text, p)
+            if m is None:
+                break
+            w = m.group("w")
+            if len(w) == 1 and w.isalpha():
+                # An initial: "d ross", "E. WELSH", "HERMAN W. EMPERATRICE"
+                nxt = regex.match(r"\.?\s{1,2}", text[m.end("w") :])
+                if nxt is None or initials:
+                    break
+                initials += 1
+                p = m.end("w") + nxt.end()
+                continue
+            if not _name_word(w, strong, honorific):
+                break
+            words += 1
+            end = m.end("w")
+            gap = regex.match(r"[ \t]{1,2}", text[end:])
+            if gap is None:
+                break
+            p = end + gap.end()
+        if end is None:
+            return None
+        return start, end
+
+    @staticmethod
+    def _before_roles(text: str) -> Iterator[RecognizerResult]:
+        """One to three name words and initials right before ", RN", " NP", " RRT" ("carol wolfe rn"), one of
+        them a known name ("nasal trumpet, md aware" stays)."""
+        for m in _ROLE_AFTER.finditer(text, timeout=REGEX_TIMEOUT_S):
+            end = m.start()
+            start = None
+            pos = end
+            count = 0
+            while count < 3:
+                w = regex.search(r"(?:^|(?<=[\s(]))([\p{L}][\p{L}'’-]*)\.?\s{0,2}$", text[max(0, pos - 40) : pos])
+                if w is None:
+                    break
+                word = w.group(1)
+                ws = max(0, pos - 40) + w.start(1)
+                if not (len(word) == 1 or _name_word(word, strong=True)):
+                    break
+                start = ws
+                pos = ws
+                count += 1
+            if start is not None and has_known_name(text[start:end]):
+                s = start
+                while s < end and not text[s].isalpha():
+                    s += 1
+                yield _result("PERSON", s, end, 0.8, "ClinicalNameRecognizer")
+
+
+_FACILITY_WORD = (
+    r"(?i:hospital|hosp|medical\scenter|med\scenter|medical|memorial|campus|rehab|rehabilitation|nursing\shome|"
+    r"health\scenter|healthcare|health|clinic|infirmary|general|mc|hc|building|bldg|pavilion|center|centre)"
+)
+_MOTION = (
+    r"(?i:transfer(?:r?ed)?|trans|xfer(?:r?ed)?|admitted|adm|readmitted|brought|went|sent|returned|return|"
+    r"med-?flighted|flighted|flown|presented|came|rec'?d|recei?ved|discharged|d/?c'?d|moved|taken|transported|"
+    r"works?|working|employed|seen|treated|arrived|intubated|found|code\scalled|called|back)"
+)
+_PREP = r"(?i:to|from|at|in|on|for|by)"
+_FAC_TOKEN = r"[\p{L}](?:[\p{L}'’.-]*[\p{L}])?(?![\p{L}\d-])"
+_AFTER_MOTION = regex.compile(
+    rf"(?<![\p{{L}}]){_MOTION}\s{{1,3}}(?:(?i:back|over)\s{{1,2}})?{_PREP}\s{{1,3}}(?:(?i:the)\s{{1,2}})?"
+    rf"(?P<cand>{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,3}})"
+)
+_NAMED_FACILITY = regex.compile(
+    rf"(?P<name>(?:(?i:st\.?|saint)\s{{1,2}})?{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,2}}?)\s{{1,2}}{_FACILITY_WORD}"
+    rf"(?![\p{{L}}])"
+)
+_UNIVERSITY = regex.compile(r"(?<![\p{L}])(?i:university|univ|u)\.?\s(?i:of)\s(?P<name>[\p{L}]+)")
+_WARD = regex.compile(
+    rf"(?<![\p{{L}}])(?i:on|to|in|at|from)\s{{1,2}}(?P<name>{_FAC_TOKEN})\s{{1,2}}\d{{1,2}}(?![\d.%:/\p{{L}}])"
+)
+_ACRONYM_FACILITY = regex.compile(r"^(?:[A-Za-z]{0,4}[Hh]|[A-Za-z]{1,3}(?:MC|mc|HC|hc))$")
+# Generic places of care: where a patient goes, not which hospital ("transferred to the floor", "OSH").
+_GENERIC = frozenset(
+    """
+    osh er ed ew or ir icu ccu micu sicu csru picu nicu cvicu pacu cath lab floor home rehab unit hospital
+    room bed nursing home snf ltac ltach vna hospice morgue ct mri us echo ep cardiology radiology dialysis
+    ward emergency department the a an this that his her their our same other outside another shelter
+    """.split()
+)
+_FACILITY_STOP = _NOT_NAME | _GENERIC
+
+
+def _facility_words(cand: str) -> list[tuple[int, int]]:
+    """The leading words of a candidate after a motion cue that name a facility: unknown words (no clinical
+    vocabulary, no grammar), facility acronyms ("GH", "VAMC") and places ("new haven")."""
+    from copilot.ingest.redaction.places import is_place
+
+    toks = [(m.start(), m.end(), m.group()) for m in regex.finditer(r"[\p{L}][\p{L}'’-]*", cand)]
+    keep: list[tuple[int, int]] = []
+    for i, (s, e, w) in enumerate(toks):
+        low = w.lower()
+        if low in _FACILITY_STOP:
+            break
+        if _ACRONYM_FACILITY.match(w) and (w.isupper() or w.islower()) and low not in _GENERIC:
+            keep.append((s, e))
+            continue
+        if not is_clinical_word(w) and not (low in clinical_vocabulary() and len(low) <= 3):
+            keep.append((s, e))
+            continue
+        phrase = " ".join(t[2] for t in toks[i : i + 2])
+        if i + 1 < len(toks) and is_place(phrase.title()):
+            keep.extend([(s, e), (toks[i + 1][0], toks[i + 1][1])])
+            break
+        if keep and regex.fullmatch(_FACILITY_WORD, w):
+            keep.append((s, e))
+            continue
+        break
+    return keep
+
+
+class FacilityRecognizer(LocalRecognizer):
+    """Hospitals, wards and buildings in clinical text, and later mentions of them in the same text."""
+
+    ENTITY = "LOCATION"
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=[self.ENTITY], name="FacilityRecognizer", context=[])
+
+    def load(self) -> None:
+        return None
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        spans: list[tuple[int, int, float]] = []
+        try:
+            for m in _AFTER_MOTION.finditer(text, timeout=REGEX_TIMEOUT_S):
+                base = m.start("cand")
+                words = _facility_words(m.group("cand"))
+                if words:
+                    spans.append((base + words[0][0], base + words[-1][1], 0.8))
+            for m in _NAMED_FACILITY.finditer(text, timeout=REGEX_TIMEOUT_S):
+                name = m.group("name")
+                all_toks = list(regex.finditer(r"[\p{L}][\p{L}'’.-]*", name))
+                # Keep the tail of the name up to the first word of grammar ("ADMITTED TO | FREDERICK").
+                toks: list[Any] = []
+                for t in reversed(all_toks):
+                    if t.group().lower().rstrip(".") in _FACILITY_STOP or t.group().lower() in _NOT_NAME:
+                        break
+                    toks.insert(0, t)
+                if not toks or all(is_clinical_word(t.group()) for t in toks if t.group().lower() not in {"st", "st.", "saint"}):
+                    continue
+                s = m.start("name") + toks[0].start()
+                spans.append((s, m.start("name") + toks[-1].end(), 0.75))
+            for m in _UNIVERSITY.finditer(text, timeout=REGEX_TIMEOUT_S):
+                if m.group("name").lower() not in _FACILITY_STOP:
+                    spans.append((m.start(), m.end(), 0.75))
+            for m in _WARD.finditer(text, timeout=REGEX_TIMEOUT_S):
+                w = m.group("name")
+                if w.lower() in _FACILITY_STOP or is_clinical_word(w) or w.lower() in clinical_vocabulary():
+                    continue
+                spans.append((m.start("name"), m.end("name"), 0.7))
+        except TimeoutError:
+            logger.warning("facility regex timed out on a %d-char window", len(text))
+        spans.extend(self._mentions(text, spans))
+        return [_result(self.ENTITY, s, e, sc, self.name) for s, e, sc in spans]
+
+    @staticmethod
+    def _mentions(text: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+        """Every other mention of a facility word found above ("QUARTERMAIN3", "QuartermainBuilding")."""
+        words = {
+            w.lower()
+            for s, e, _ in spans
+            for w in regex.findall(r"[\p{L}]{4,}", text[s:e])
+            if not is_clinical_word(w) and w.lower() not in _FACILITY_STOP
+        }
+        out = []
+        for w in words:
+            for m in regex.finditer(rf"(?i:{regex.escape(w)})", text):
+                out.append((m.start(), m.end(), 0.7))
+        return out
