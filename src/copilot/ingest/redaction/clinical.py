@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 PROFILES = ("auto", "clinical", "operational")
 
 # Recognizer names whose detections only the clinical profile keeps.
-CLINICAL_ONLY = frozenset({"ClinicalDateRecognizer", "FacilityRecognizer"})
+CLINICAL_ONLY = frozenset({"ClinicalDateRecognizer", "FacilityRecognizer", "ShorthandPhoneRecognizer"})
 # Recognizers whose spans are named by a cue, so the vocabulary guard does not apply to them.
 CUED = frozenset({"ClinicalNameRecognizer", "FacilityRecognizer"})
 
@@ -121,6 +121,30 @@ def is_clinical_word(word: str) -> bool:
     return first_name_strength(w.capitalize()) < 2
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@lru_cache(maxsize=65_536)
+def is_misspelt_word(word: str) -> bool:
+    """An unknown word one edit (insert, delete, swap, substitute) from a vocabulary word of 4+ letters, that
+    no name list knows: notes are typed fast ("HTIS", "PRESNT", "AGRESS", "recieve")."""
+    w = word.lower()
+    vocab = clinical_vocabulary()
+    if len(w) < 4 or not w.isalpha() or w in vocab or not vocab or known_name(word):
+        return False
+    splits = [(w[:i], w[i:]) for i in range(len(w) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    edits |= {a + c + b for a, b in splits for c in _LETTERS}
+    return any(len(e) >= 4 and e in vocab for e in edits)
+
+
+def is_not_a_name(word: str) -> bool:
+    """A clinical word or a misspelt one."""
+    return is_clinical_word(word) or is_misspelt_word(word)
+
+
 def all_clinical_words(value: str) -> bool:
     """Every word of ``value`` is a clinical-vocabulary word (and there is at least one)."""
     words = [w for w in _WORDS.findall(value) if not w.isdigit()]
@@ -130,12 +154,12 @@ def all_clinical_words(value: str) -> bool:
 def known_name(word: str) -> bool:
     """A census or international first name, a census surname, or a name on Philter's lists, that is no
     clinical word ("Logan", "Margie", "Chen"; not "Foley", "Neo", "Line")."""
-    from copilot.ingest.redaction.names import census_last_share, first_name_strength
+    from copilot.ingest.redaction.names import _key, census_last_share, first_name_strength
 
     w = word.strip(".,;:'’()")
     if len(w) < 2 or is_clinical_word(w):
         return False
-    return first_name_strength(w.capitalize()) > 0 or w.upper() in census_last_share() or w.lower() in philter_names()
+    return first_name_strength(w.capitalize()) > 0 or _key(w) in census_last_share() or w.lower() in philter_names()
 
 
 def has_known_name(value: str) -> bool:
@@ -195,8 +219,8 @@ _MONTHS_FULL = r"january|february|april|june|july|august|september|october|novem
 _MONTHS_ABBR = r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 # Numbers before a slash that are scores, ratios and settings, not dates ("pain 4/10", "CPAP 10/5", "1/2 NS").
 _NOT_DATE_BEFORE = regex.compile(
-    r"(?i:pain|scale|score|rated|grade|strength|murmur|sem|gcs|cpap|peep|ps|psv|ac|simv|imv|bipap|ipap|epap|"
-    r"vent|settings?|ratio|i:e|x|@|bp|nbp|abp|sbp|map|cvp|pap|pa|hr|rr|assist|ventilator|on|lytes?|"
+    r"(?<![\p{L}])(?i:pain|scale|score|rated|grade|strength|murmur|sem|gcs|cpap|peep|ps|psv|ac|simv|imv|bipap|ipap|epap|"
+    r"vent|settings?|ratio|i:e|x|@|bp|nbp|abp|sbp|map|cvp|pap|pa|hr|rr|assist|ventilator|lytes?|"
     r"ordered|given|strength)\W{0,3}$"
 )
 _NOT_DATE_AFTER = regex.compile(
@@ -205,10 +229,11 @@ _NOT_DATE_AFTER = regex.compile(
 )
 # Ventilator and oxygen settings earlier in the same clause ("PSV of 10/5", "wean down to 10/5", "flowby 6/3").
 _SETTINGS_CLAUSE = regex.compile(
-    r"(?i:cpap|peep|psv?|bipap|imv|simv|vent|wean\w*|flow-?by|trach|fio2|ipap|epap|pressure\ssupport)[^.;\n]{0,30}$"
+    r"(?<![\p{L}])(?i:cpap|peep|psv?|bipap|imv|simv|vent|wean(?:ed|ing)?\s(?:down\s)?to|flow-?by|trach|fio2|ipap|epap|"
+    r"pressure\ssupport)[^.;\n]{0,30}$"
 )
 _SLASH_DATE = regex.compile(
-    r"(?<![\d/.:,+-])(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?:/(?:\d{4}|\d{2}))?)(?![\d/%]|\.\d)"
+    r"(?<![\d/:+])(?<!\d[.,-])(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?:/(?:\d{4}|\d{2}))?)(?![\d/%]|\.\d)"
 )
 _NAMED_DATE = regex.compile(
     rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|{_MONTHS_ABBR})\.?\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
@@ -258,7 +283,7 @@ _NAME_CUE = regex.compile(
     r"niece|nephew|grandson|granddaughter|grandchildren|aunt|uncle|cousin|friend|fiance|fiancee|partner|"
     r"boyfriend|girlfriend|significant\sother|s\.?o\.?|hcp|proxy|guardian|per|as\sper|spoke\s(?:with|to)|"
     r"talked\s(?:with|to)|discussed\swith|paged|called|notified|informed|updated|seen\sby|examined\sby|"
-    r"covering|by|with|to|and|&)(?:\.|'s)?\s{1,3}(?:\(|\")?"
+    r"covering|by|with|to|and|&)(?:'s)?(?:,?\s{1,3}|(?<=(?i:dr|mr|mrs|ms))\.\s{0,3})(?:\(|\")?"
 )
 _ROLE_AFTER = regex.compile(r",?\s{1,2}(?i:rn|np|md|rrt|pa|pa-c|crna|lpn|ho|pgy-?\d|resident|fellow)(?![\p{L}])")
 # Words a cue can be followed by that are never the name: the grammar of shorthand notes.
@@ -277,6 +302,8 @@ _STRONG_CUES = regex.compile(
     r"nephew|grandson|granddaughter|aunt|uncle|cousin|friend|fiancee?|partner|boyfriend|girlfriend|"
     r"significant\sother|s\.?o\.?|hcp|proxy|guardian)$"
 )
+_INITIAL_NAME = regex.compile(r"[\p{Lu}]\.?\s{1,2}[\p{L}'’-]{3,}$")
+_INITIAL_SURNAME = regex.compile(r"(?<![\p{L}\d.'’])(?P<name>\p{Lu}\.?\s{1,2}(?P<surname>\p{Lu}[\p{L}'’-]{2,}))(?![\p{L}])")
 _HONORIFIC = regex.compile(r"(?i:dr|drs|doctor|mr|mrs|ms|miss|rabbi|rev|reverend|fr|father)")
 _NAME_TOKEN = regex.compile(r"(?P<w>[\p{L}](?:[\p{L}'’-]*[\p{L}])?)(?P<dot>\.)?")
 
@@ -285,15 +312,18 @@ def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
     """A word that may be a name after a cue: no shorthand grammar and no clinical word ("PA line", "wife
     states" stay). After an honorific a census surname counts even when it is a word ("DR. GREEN"); after a
     weak cue ("per", "called") only a known name."""
-    from copilot.ingest.redaction.names import census_last_share
+    from copilot.ingest.redaction.names import census_first_share
 
     low = word.lower()
     if low in _NOT_NAME or len(low) < 2:
         return False
-    if honorific and low.upper() in census_last_share() and len(low) > 3:
-        return True
+    if honorific:
+        return not (is_clinical_word(word) and len(low) <= 3)  # "DR TYRO", "DR. GREEN"; not "DR. ICU"
+    if _STRONG_CUES.fullmatch(low):
+        return False  # "wife, son": another relative, not a name
     if strong:
-        return not is_clinical_word(word)
+        # "SON ROB", "DTR ANN": a census first name, even a short word
+        return not is_not_a_name(word) or (len(low) >= 3 and low.upper() in census_first_share())
     return known_name(word)
 
 
@@ -314,13 +344,14 @@ class ClinicalNameRecognizer(LocalRecognizer):
         try:
             out.extend(self._after_cues(text))
             out.extend(self._before_roles(text))
+            out.extend(self._initial_surnames(text))
         except TimeoutError:
             logger.warning("clinical name regex timed out on a %d-char window", len(text))
         return out
 
     def _after_cues(self, text: str) -> Iterator[RecognizerResult]:
         for m in _NAME_CUE.finditer(text, timeout=REGEX_TIMEOUT_S):
-            raw = m.group().strip(" \t\n(\"")
+            raw = m.group().strip(" \t\n(\",")
             cue = raw.rstrip(".").removesuffix("'s")
             strong = bool(_STRONG_CUES.search(cue))
             honorific = bool(_HONORIFIC.fullmatch(cue))
@@ -369,6 +400,18 @@ class ClinicalNameRecognizer(LocalRecognizer):
         return start, end
 
     @staticmethod
+    def _initial_surnames(text: str) -> Iterator[RecognizerResult]:
+        """An initial and a census surname that is no clinical word: "Z. MILLER AWARE", "J SMITH ORDERED"."""
+        from copilot.ingest.redaction.names import _key, census_last_share, surname_strength
+
+        for m in _INITIAL_SURNAME.finditer(text, timeout=REGEX_TIMEOUT_S):
+            sur = m.group("surname")
+            if sur.lower() in _NOT_NAME or _key(sur) not in census_last_share():
+                continue
+            if not is_clinical_word(sur) or (len(sur) > 3 and surname_strength(sur.capitalize()) == 2):
+                yield _result("PERSON", m.start("name"), m.end("name"), 0.75, "ClinicalNameRecognizer")
+
+    @staticmethod
     def _before_roles(text: str) -> Iterator[RecognizerResult]:
         """One to three name words and initials right before ", RN", " NP", " RRT" ("carol wolfe rn"), one of
         them a known name ("nasal trumpet, md aware" stays)."""
@@ -388,7 +431,7 @@ class ClinicalNameRecognizer(LocalRecognizer):
                 start = ws
                 pos = ws
                 count += 1
-            if start is not None and has_known_name(text[start:end]):
+            if start is not None and (has_known_name(text[start:end]) or _INITIAL_NAME.match(text[start:end])):
                 s = start
                 while s < end and not text[s].isalpha():
                     s += 1
@@ -414,9 +457,24 @@ _NAMED_FACILITY = regex.compile(
     rf"(?P<name>(?:(?i:st\.?|saint)\s{{1,2}})?{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,2}}?)\s{{1,2}}{_FACILITY_WORD}"
     rf"(?![\p{{L}}])"
 )
-_UNIVERSITY = regex.compile(r"(?<![\p{L}])(?i:university|univ|u)\.?\s(?i:of)\s(?P<name>[\p{L}]+)")
+_UNIVERSITY = regex.compile(
+    r"(?<![\p{L}])(?:(?i:university|univ)\.?\s(?i:of)\s|(?i:u)\.?\s(?:(?i:of)\s)?)(?P<name>[\p{L}]{2,})(?![\p{L}])"
+)
+# "to GH cath lab", "at BIDMC ICU": an acronym before a unit of care names the hospital.
+_ACRONYM_BEFORE_UNIT = regex.compile(
+    r"(?<![\p{L}])(?i:to|at|from|in)\s{1,2}(?P<name>[A-Za-z]{1,5})\s{1,2}(?i:cath|er|ed|ew|icu|ccu|micu|sicu|or|"
+    r"hospital|campus|clinic|rehab)(?![\p{L}])"
+)
+_US_STATE = (
+    r"AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
+    r"OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
+)
+# "from Middle River, MD": a town before a state code.
+_TOWN_STATE = regex.compile(rf"(?P<name>\p{{Lu}}[\p{{Ll}}]+(?:\s\p{{Lu}}[\p{{Ll}}]+){{0,2}}),\s(?:{_US_STATE})(?![\p{{L}}])")
+# Facility words that belong to the name ("FREDERICK MEMORIAL"); "Hospital", "Medical Center" do not.
+_NAME_FACILITY_WORD = regex.compile(r"\s{1,2}(?i:memorial|general|infirmary)(?![\p{L}])")
 _WARD = regex.compile(
-    rf"(?<![\p{{L}}])(?i:on|to|in|at|from)\s{{1,2}}(?P<name>{_FAC_TOKEN})\s{{1,2}}\d{{1,2}}(?![\d.%:/\p{{L}}])"
+    rf"(?<![\p{{L}}])(?i:on|to|in|at|from)\s{{1,2}}(?P<name>{_FAC_TOKEN})\s{{1,2}}\d{{1,2}}(?!\d|\.\d|[%:/\p{{L}}])"
 )
 _ACRONYM_FACILITY = regex.compile(r"^(?:[A-Za-z]{0,4}[Hh]|[A-Za-z]{1,3}(?:MC|mc|HC|hc))$")
 # Generic places of care: where a patient goes, not which hospital ("transferred to the floor", "OSH").
@@ -441,12 +499,15 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
         low = w.lower()
         if low in _FACILITY_STOP:
             break
-        if _ACRONYM_FACILITY.match(w) and (w.isupper() or w.islower()) and low not in _GENERIC:
+        if _ACRONYM_FACILITY.match(w) and (w.isupper() or (w.islower() and len(w) <= 3)) and low not in _GENERIC:
             keep.append((s, e))
             continue
-        if not is_clinical_word(w) and not (low in clinical_vocabulary() and len(low) <= 3):
+        if not is_not_a_name(w) and not (low in clinical_vocabulary() and len(low) <= 3):
             keep.append((s, e))
             continue
+        if len(keep) == 1 and i == 1 and (w.isupper() == toks[0][2].isupper()) and len(low) > 3:
+            keep.append((s, e))  # "HOLY CROSS", "holy cross": a two-word name after an unknown first word
+            break
         phrase = " ".join(t[2] for t in toks[i : i + 2])
         if i + 1 < len(toks) and is_place(phrase.title()):
             keep.extend([(s, e), (toks[i + 1][0], toks[i + 1][1])])
@@ -456,6 +517,32 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
             continue
         break
     return keep
+
+
+_PHONE_SHORTHAND = regex.compile(
+    r"(?<![\d-])(?:\(?\d{3}\)?[\s.-]?\d{7}|\d{3}[\s.]\d{3}[\s.]\d{4})(?![\d-])"
+    r"|(?<![\p{L}])(?i:pager|beeper|bpr|pgr|ext|x)\.?\s?#?\s?\d{4,5}(?!\d)"
+)
+
+
+class ShorthandPhoneRecognizer(LocalRecognizer):
+    """Phone and pager numbers as notes write them: "202 2671093", "beeper #4431", "x5523"."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PHONE_NUMBER"], name="ShorthandPhoneRecognizer", context=[])
+
+    def load(self) -> None:
+        return None
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
+        try:
+            return [
+                _result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.name)
+                for m in _PHONE_SHORTHAND.finditer(text, timeout=REGEX_TIMEOUT_S)
+            ]
+        except TimeoutError:
+            logger.warning("phone regex timed out on a %d-char window", len(text))
+            return []
 
 
 class FacilityRecognizer(LocalRecognizer):
@@ -489,13 +576,23 @@ class FacilityRecognizer(LocalRecognizer):
                 if not toks or all(is_clinical_word(t.group()) for t in toks if t.group().lower() not in {"st", "st.", "saint"}):
                     continue
                 s = m.start("name") + toks[0].start()
-                spans.append((s, m.start("name") + toks[-1].end(), 0.75))
+                e = m.start("name") + toks[-1].end()
+                tail = _NAME_FACILITY_WORD.match(text, e)
+                spans.append((s, tail.end() if tail else e, 0.75))
             for m in _UNIVERSITY.finditer(text, timeout=REGEX_TIMEOUT_S):
-                if m.group("name").lower() not in _FACILITY_STOP:
+                if m.group("name").lower() not in {"the", "a", "an", "and", "or", "to", "of"} and not (
+                    m.group().lower().startswith("u") and is_clinical_word(m.group("name")) and len(m.group("name")) > 2
+                ):
                     spans.append((m.start(), m.end(), 0.75))
+            for m in _ACRONYM_BEFORE_UNIT.finditer(text, timeout=REGEX_TIMEOUT_S):
+                w = m.group("name")
+                if _ACRONYM_FACILITY.match(w) and w.lower() not in _GENERIC and (w.isupper() or len(w) <= 3):
+                    spans.append((m.start("name"), m.end("name"), 0.75))
+            for m in _TOWN_STATE.finditer(text, timeout=REGEX_TIMEOUT_S):
+                spans.append((m.start("name"), m.end("name"), 0.7))
             for m in _WARD.finditer(text, timeout=REGEX_TIMEOUT_S):
                 w = m.group("name")
-                if w.lower() in _FACILITY_STOP or is_clinical_word(w) or w.lower() in clinical_vocabulary():
+                if w.lower() in _FACILITY_STOP or is_not_a_name(w) or w.lower() in clinical_vocabulary():
                     continue
                 spans.append((m.start("name"), m.end("name"), 0.7))
         except TimeoutError:

@@ -566,7 +566,7 @@ def _valid_numeric_date(text: str, start: int, end: int) -> bool:
     m = _NUMERIC_DATE.match(value)
     if m is None:
         return not re.fullmatch(r"[\d\s./:-]+", value)  # words ("March 3") are judged elsewhere
-    if text[max(0, start - 1) : start] in ("/", ".") or re.match(r"[/.]\d", text[end : end + 2]):
+    if re.search(r"(?:/|\d\.)$", text[max(0, start - 2) : start]) or re.match(r"[/.]\d|\s?%", text[end : end + 2]):
         return False
     parts = [int(p) for p in re.split(r"[-/.]", value)]
     if len(value.split(m.group("sep"))[0]) == 4:

@@ -106,6 +106,7 @@ register("employee_id")(lambda c: hc.EmployeeIdRecognizer())
 register("clinical_dates")(lambda c: clinical.ClinicalDateRecognizer())
 register("clinical_names")(lambda c: clinical.ClinicalNameRecognizer())
 register("facilities")(lambda c: clinical.FacilityRecognizer())
+register("phone_shorthand")(lambda c: clinical.ShorthandPhoneRecognizer())
 
 _COMMON = (
     "spacy",
@@ -130,6 +131,7 @@ _COMMON = (
     "clinical_dates",
     "clinical_names",
     "facilities",
+    "phone_shorthand",
 )
 COUNTRY_PRESETS: dict[str, tuple[str, ...]] = {
     "US": (
