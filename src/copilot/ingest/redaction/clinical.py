@@ -240,7 +240,9 @@ _NAMED_DATE = regex.compile(
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s(?:of\s)?(?:{_MONTHS_FULL}|{_MONTHS_ABBR}|may|march)\.?(?:,?\s\d{{4}})?"
     rf"|(?:{_MONTHS_FULL})"
     rf"|(?:may|march)(?=\s(?:of\s)?\d{{1,4}}\b)"
-    rf"|(?<=\b(?:in|since|during|early|late|mid|last|next|until|through|of)\s)(?:may|march))(?![\p{{L}}])"
+    rf"|(?<=\b(?:in|since|during|early|late|mid|last|next|until|through|of)\s)(?:may|march)"
+    r"|christmas|xmas|thanksgiving|easter|hanukkah|new\syear'?s(?:\s(?:day|eve))?|labor\sday|memorial\sday|"
+    r"independence\sday|july\s4th|valentine'?s\sday|halloween)(?![\p{{L}}])"
 )
 _POD = regex.compile(r"(?i:\b(?:POD|HD|PPD)\s?#?\s?\d{1,2})\s{1,3}(?P<date>\d{1,2}/\d{1,2})\b")
 
@@ -277,15 +279,21 @@ class ClinicalDateRecognizer(LocalRecognizer):
 
 # Cues before a clinician's or a relative's name, and the roles written after one ("mary o'hara np aware").
 _NAME_CUE = regex.compile(
-    r"(?<![\p{L}])(?i:dr|drs|doctor|md|np|rn|pa|rrt|attending|resident|fellow|intern|cardiologist|surgeon|"
+    r"(?<![\p{L}])(?i:dr|drs|doctor|md|np|rn|pa|rrt|nurse|pharmacist|therapist|attending|resident|fellow|intern|cardiologist|surgeon|"
     r"intensivist|hospitalist|nephrologist|neurologist|oncologist|pcp|pmd|mr|mrs|ms|miss|rabbi|priest|reverend|"
     r"rev|father|fr|chaplain|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|mother|mom|dad|"
     r"niece|nephew|grandson|granddaughter|grandchildren|aunt|uncle|cousin|friend|fiance|fiancee|partner|"
-    r"boyfriend|girlfriend|significant\sother|s\.?o\.?|hcp|proxy|guardian|per|as\sper|spoke\s(?:with|to)|"
+    r"boyfriend|girlfriend|significant\sother|s\.o\.?|hcp|proxy|guardian|per|as\sper|spoke\s(?:with|to)|"
     r"talked\s(?:with|to)|discussed\swith|paged|called|notified|informed|updated|seen\sby|examined\sby|"
-    r"covering|by|with|to|and|&)(?:'s)?(?:,?\s{1,3}|(?<=(?i:dr|mr|mrs|ms))\.\s{0,3})(?:\(|\")?"
+    r"covering|by|with|to|and|&)(?:,?\s{1,3}|(?<=(?i:dr|mr|mrs|ms))\.\s{0,3})(?:\(|\")?"
 )
 _ROLE_AFTER = regex.compile(r",?\s{1,2}(?i:rn|np|md|rrt|pa|pa-c|crna|lpn|ho|pgy-?\d|resident|fellow)(?![\p{L}])")
+# What is said of a person right after the name ("Jones aware", "Rob called", "Tyro in to see pt"): the name
+# must be a known one.
+_SAID_AFTER = regex.compile(
+    r"\s{1,2}(?:(?i:is|was|has\sbeen|made)\s{1,2})?(?i:aware|notified|informed|paged|called|updated|visited|visiting|"
+    r"in\sto\ssee|at\sbedside|spoke|says|said|stated|states|wants|requests|requested)(?![\p{L}])"
+)
 # Words a cue can be followed by that are never the name: the grammar of shorthand notes.
 _NOT_NAME = frozenset(
     """
@@ -297,15 +305,23 @@ _NOT_NAME = frozenset(
     """.split()
 )
 _STRONG_CUES = regex.compile(
-    r"(?i:dr|drs|doctor|md|np|rn|pa|rrt|mr|mrs|ms|miss|rabbi|priest|reverend|rev|fr|chaplain|attending|resident|"
+    r"(?i:dr|drs|doctor|md|np|rn|pa|rrt|nurse|pharmacist|therapist|mr|mrs|ms|miss|rabbi|priest|reverend|rev|fr|chaplain|attending|resident|"
     r"fellow|intern|pcp|pmd|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|mother|mom|dad|niece|"
     r"nephew|grandson|granddaughter|aunt|uncle|cousin|friend|fiancee?|partner|boyfriend|girlfriend|"
-    r"significant\sother|s\.?o\.?|hcp|proxy|guardian)$"
+    r"significant\sother|s\.o|hcp|proxy|guardian)$"
 )
 _INITIAL_NAME = regex.compile(r"[\p{Lu}]\.?\s{1,2}[\p{L}'’-]{3,}$")
 _INITIAL_SURNAME = regex.compile(r"(?<![\p{L}\d.'’])(?P<name>\p{Lu}\.?\s{1,2}(?P<surname>\p{Lu}[\p{L}'’-]{2,}))(?![\p{L}])")
 _HONORIFIC = regex.compile(r"(?i:dr|drs|doctor|mr|mrs|ms|miss|rabbi|rev|reverend|fr|father)")
 _NAME_TOKEN = regex.compile(r"(?P<w>[\p{L}](?:[\p{L}'’-]*[\p{L}])?)(?P<dot>\.)?")
+
+
+def _ordinary_word(word: str) -> bool:
+    """A common English word that is not mostly a name ("declined" yes; "Logan", "Rakusin" no)."""
+    from copilot.ingest.redaction.names import first_name_strength, is_common_word, surname_strength
+
+    w = word.capitalize()
+    return is_common_word(word) and first_name_strength(w) < 2 and surname_strength(w) < 2
 
 
 def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
@@ -319,11 +335,14 @@ def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
         return False
     if honorific:
         return not (is_clinical_word(word) and len(low) <= 3)  # "DR TYRO", "DR. GREEN"; not "DR. ICU"
-    if _STRONG_CUES.fullmatch(low):
-        return False  # "wife, son": another relative, not a name
+    if _STRONG_CUES.fullmatch(low) or regex.search(r"['’]e?d$", low):
+        return False  # "wife, son": another relative; "dc'd", "sx'd": shorthand verbs
     if strong:
-        # "SON ROB", "DTR ANN": a census first name, even a short word
-        return not is_not_a_name(word) or (len(low) >= 3 and low.upper() in census_first_share())
+        # "SON ROB", "DTR ANN": a census first name, even a short word; not an ordinary English word
+        # ("declined", "trumpet", "unstable": the vocabulary lists few inflections)
+        if len(low) >= 3 and low.upper() in census_first_share():
+            return True
+        return not is_not_a_name(word) and not _ordinary_word(word)
     return known_name(word)
 
 
@@ -344,10 +363,47 @@ class ClinicalNameRecognizer(LocalRecognizer):
         try:
             out.extend(self._after_cues(text))
             out.extend(self._before_roles(text))
+            out.extend(self._before_said(text))
             out.extend(self._initial_surnames(text))
+            out.extend(self._mentions(text, out))
         except TimeoutError:
             logger.warning("clinical name regex timed out on a %d-char window", len(text))
         return out
+
+    def _mentions(self, text: str, found: list[RecognizerResult]) -> list[RecognizerResult]:
+        """Every other mention of a name word found after a cue ("Dr. Tyro ... per Tyro ... TYRO AWARE")."""
+        words = {
+            w.lower()
+            for r in found
+            if r.score >= 0.8
+            for w in regex.findall(r"[\p{L}][\p{L}'’]{3,}", text[r.start : r.end])
+            if not is_not_a_name(w) and w.lower() not in _NOT_NAME and not _STRONG_CUES.fullmatch(w.lower())
+        }
+        out = []
+        for w in words:
+            for m in regex.finditer(rf"(?<![\p{{L}}])(?i:{regex.escape(w)})(?![\p{{L}}])", text):
+                out.append(_result(self.ENTITY, m.start(), m.end(), 0.7, self.name))
+        return out
+
+    @staticmethod
+    def _before_said(text: str) -> Iterator[RecognizerResult]:
+        """A known name (with an initial or a first name before it) right before "aware", "called"..."""
+        for m in _SAID_AFTER.finditer(text, timeout=REGEX_TIMEOUT_S):
+            head = regex.search(
+                r"(?:(?<![\p{L}])(?P<first>[\p{L}]\.?|[\p{L}][\p{L}'’-]+)\s{1,2})?(?P<last>[\p{L}][\p{L}'’-]+)$",
+                text[max(0, m.start() - 40) : m.start()],
+            )
+            if head is None:
+                continue
+            base = max(0, m.start() - 40)
+            last = head.group("last")
+            if last.lower() in _NOT_NAME or _STRONG_CUES.fullmatch(last.lower()) or not known_name(last):
+                continue
+            start = base + head.start("last")
+            first = head.group("first")
+            if first and (len(first.rstrip(".")) == 1 or known_name(first)) and first.lower() not in _NOT_NAME:
+                start = base + head.start("first")
+            yield _result("PERSON", start, m.start(), 0.7, "ClinicalNameRecognizer")
 
     def _after_cues(self, text: str) -> Iterator[RecognizerResult]:
         for m in _NAME_CUE.finditer(text, timeout=REGEX_TIMEOUT_S):
@@ -520,7 +576,7 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
 
 
 _PHONE_SHORTHAND = regex.compile(
-    r"(?<![\d-])(?:\(?\d{3}\)?[\s.-]?\d{7}|\d{3}[\s.]\d{3}[\s.]\d{4})(?![\d-])"
+    r"(?<![\d-])(?:\(?\d{3}\)?[\s.-]?\d{7}|\d{3}[\s.]\d{3}[\s.]\d{4}|\d{3}-\d{4})(?![\d-])"
     r"|(?<![\p{L}])(?i:pager|beeper|bpr|pgr|ext|x)\.?\s?#?\s?\d{4,5}(?!\d)"
 )
 
