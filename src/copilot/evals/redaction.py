@@ -39,6 +39,7 @@ SYNTH_PATH = REPO_ROOT.parent / "shared" / "datasets" / "pii_presidio_synth" / "
 SHORTHAND_PATH = REPO_ROOT / "evals" / "gold" / "clinical_shorthand.jsonl"
 OPS_NOTES_PATH = REPO_ROOT / "evals" / "gold" / "ops_notes.jsonl"
 DEMO_GOLD_PATH = REPO_ROOT / "evals" / "gold" / "demo_phi.json"
+DEMO_DATES_PATH = REPO_ROOT / "evals" / "gold" / "demo_operational_dates.json"
 DEMO_CORPUS = REPO_ROOT / "src" / "copilot" / "demo" / "corpus"
 
 # Dataset label -> category. None: not PHI under HIPAA Safe Harbor (reported, never scored).
@@ -311,7 +312,8 @@ def _demo(analyzers: dict[str, Analyze]) -> dict[str, Any]:
         entries = [e for e in raw if e.get("value")]
         free = [e["doc"] for e in raw if not e.get("value")]
         keep = []
-    docs = sorted({e["doc"] for e in entries} | set(free) | {k["doc"] for k in keep})
+    op_dates = json.loads(DEMO_DATES_PATH.read_text(encoding="utf-8"))["dates"] if DEMO_DATES_PATH.exists() else []
+    docs = sorted({e["doc"] for e in entries} | set(free) | {k["doc"] for k in keep} | {d["doc"] for d in op_dates})
     texts = {d: t for d in docs if (t := _read_doc(DEMO_CORPUS / d)) is not None}
     out: dict[str, Any] = {"planted": len(entries), "phi_free_docs": len(free), "docs_read": len(texts)}
     order = list(texts)
@@ -336,12 +338,20 @@ def _demo(analyzers: dict[str, Analyze]) -> dict[str, Any]:
                     left.append({"doc": e["doc"], "entity_type": e.get("entity_type")})
                     break
                 start = text.find(e["value"], end)  # type: ignore[union-attr]
-        broken = 0
-        for k in keep:
-            text = texts.get(k["doc"])
-            start = text.find(k["value"]) if text is not None else -1
-            if start >= 0 and covered(preds[k["doc"]], start, start + len(k["value"])) > 0:
-                broken += 1
+        def redacted(items: list[dict[str, Any]]) -> int:
+            n = 0
+            for k in items:
+                text = texts.get(k["doc"])
+                start = text.find(k["value"]) if text is not None else -1
+                while start >= 0:  # every occurrence must stay readable
+                    if covered(preds[k["doc"]], start, start + len(k["value"])) > 0:
+                        n += 1
+                        break
+                    start = text.find(k["value"], start + 1)  # type: ignore[union-attr]
+            return n
+
+        broken = redacted(keep)
+        dates_broken = redacted(op_dates)
         tokens = redacted = 0
         for d in free:
             if d not in texts:
@@ -356,6 +366,8 @@ def _demo(analyzers: dict[str, Analyze]) -> dict[str, Any]:
             "values_not_found_in_text": missing,
             "operational_redacted": broken,
             "operational_total": len(keep),
+            "operational_dates_redacted": dates_broken,
+            "operational_dates_total": len(op_dates),
             "over_redaction_token_share": round(redacted / max(1, tokens), 4),
             "phi_free_tokens": tokens,
         }
@@ -452,6 +464,58 @@ def _physionet(analyzers: dict[str, Analyze], limit: int | None) -> dict[str, An
     return out
 
 
+def _demo_blocks() -> list[tuple[str, str]]:
+    """(expected kind, block) for every paragraph of the demo corpus: incident reports are clinical narrative,
+    SOPs, policies, contracts and maintenance logs operational (the document types of copilot-meta.yaml)."""
+    out = []
+    for path in sorted(DEMO_CORPUS.rglob("*")):
+        if path.suffix.lower() not in {".md", ".txt", ".html", ".pdf", ".docx"}:
+            continue
+        text = _read_doc(path)
+        if not text:
+            continue
+        kind = "clinical" if path.parent.name == "incidents" else "operational"
+        text = re.sub(r"<[^>]+>", " ", text)
+        for block in re.split(r"\n\s*\n", text):
+            if len(block.strip()) >= 40:
+                out.append((kind, block.strip()))
+    return out
+
+
+def text_kind_report() -> dict[str, Any]:
+    """How well ``clinical.text_kind`` (the ``auto`` profile) tells clinical narrative from operational text.
+
+    Clinical: the PhysioNet nursing notes (both parts; the detector's markers were written from general
+    knowledge of nursing shorthand, not fitted to them) and the clinical-shorthand gold lines; the demo
+    corpus' incident-report paragraphs. Operational: the other demo paragraphs (SOPs, policies, contracts,
+    maintenance logs) and the ops-notes lines (facility tickets). A clinical text taken for operational is
+    the costly error (its shorthand dates stay); the other way round costs readability.
+    """
+    from copilot.evals.physionet import load_notes
+    from copilot.ingest.redaction.clinical import text_kind
+
+    sets: dict[str, list[tuple[str, str]]] = {
+        "physionet_notes": [("clinical", n.text) for n in load_notes()],
+        "clinical_shorthand": [("clinical", json.loads(x)["text"]) for x in SHORTHAND_PATH.read_text().splitlines() if x.strip()],
+        "ops_notes": [("operational", json.loads(x)["text"]) for x in OPS_NOTES_PATH.read_text().splitlines() if x.strip()],
+    }
+    blocks = _demo_blocks()
+    sets["demo_incident_paragraphs"] = [b for b in blocks if b[0] == "clinical"]
+    sets["demo_operational_paragraphs"] = [b for b in blocks if b[0] == "operational"]
+    out: dict[str, Any] = {}
+    for name, rows in sets.items():
+        got = [text_kind(text)[0] for _, text in rows]
+        expected = rows[0][0] if rows else None
+        out[name] = {
+            "texts": len(rows),
+            "expected": expected,
+            "accuracy": round(sum(g == expected for g in got) / max(1, len(rows)), 4),
+            # "general" applies the clinical recognizers without the guard: strict, not a miss for clinical text
+            "as": {k: got.count(k) for k in ("clinical", "operational", "general")},
+        }
+    return out
+
+
 def run(
     dataset: str = "presidio-synth",
     *,
@@ -469,6 +533,9 @@ def run(
         return report
     if dataset == "physionet-dev":
         report.update(_physionet(analyzers, limit))
+        return report
+    if dataset == "text-kind":
+        report.update(text_kind_report())
         return report
     if dataset == "presidio-synth":
         samples, keeps = load_synth(limit=limit), None

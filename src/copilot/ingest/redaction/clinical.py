@@ -42,6 +42,7 @@ from copilot.ingest.redaction.recognizers.base import REGEX_TIMEOUT_S
 logger = logging.getLogger(__name__)
 
 PROFILES = ("auto", "clinical", "operational")
+KINDS = ("clinical", "operational", "general")
 
 # Recognizer names whose detections only the clinical profile keeps.
 CLINICAL_ONLY = frozenset({"ClinicalDateRecognizer", "FacilityRecognizer", "ShorthandPhoneRecognizer"})
@@ -114,6 +115,9 @@ def is_clinical_word(word: str) -> bool:
         w = w[:-2]
     if any(ch.isdigit() for ch in w):
         return True  # "SpO2", "FiO2", "5O%": names hold no digits
+    if "-" in w.strip("-"):
+        parts = [p for p in w.split("-") if p]
+        return bool(parts) and all(is_clinical_word(p) or is_misspelt_word(p) for p in parts)
     if not w or w not in clinical_vocabulary():
         return False
     if len(w) <= 3 or w.upper() not in census_first_share():
@@ -151,6 +155,12 @@ def all_clinical_words(value: str) -> bool:
     return bool(words) and all(is_clinical_word(w) for w in words)
 
 
+def all_not_names(value: str) -> bool:
+    """Every word of ``value`` is a clinical word or a misspelt one."""
+    words = [w for w in _WORDS.findall(value) if not w.isdigit() and len(w) > 1]
+    return bool(words) and all(is_not_a_name(w) for w in words)
+
+
 def known_name(word: str) -> bool:
     """A census or international first name, a census surname, or a name on Philter's lists, that is no
     clinical word ("Logan", "Margie", "Chen"; not "Foley", "Neo", "Line")."""
@@ -162,9 +172,9 @@ def known_name(word: str) -> bool:
     return first_name_strength(w.capitalize()) > 0 or _key(w) in census_last_share() or w.lower() in philter_names()
 
 
-def has_known_name(value: str) -> bool:
-    """Some word of ``value`` is a known name that is no clinical word."""
-    return any(known_name(w) for w in _WORDS.findall(value))
+def has_known_name(value: str, min_len: int = 2) -> bool:
+    """Some word of ``value`` (``min_len`` letters or more) is a known name that is no clinical word."""
+    return any(len(w) >= min_len and known_name(w) for w in _WORDS.findall(value))
 
 
 # -- which kind of text -------------------------------------------------------------------------------------
@@ -190,17 +200,24 @@ _IDENTIFIER = regex.compile(r"\b[A-Z]{2,5}-[A-Z0-9]{2,5}(?:-[A-Z0-9]{2,6})?\b|\b
 
 
 def text_kind(text: str) -> tuple[str, dict[str, float]]:
-    """``clinical`` or ``operational`` for one text, and the evidence (markers per 100 words).
+    """``clinical``, ``operational`` or ``general`` for one text, and the evidence (markers per 100 words).
 
     Clinical shorthand, vitals and doses against the vocabulary of procedures, supply and contracts (and
-    operational identifiers). Operational only when its evidence clearly outweighs the clinical: when unsure
-    (short texts, plain prose) the text is clinical, the strict profile.
+    operational identifiers). Operational only when its evidence clearly outweighs the clinical. A text with
+    no evidence either way (a short e-mail, plain prose) is ``general``: the strict union, where the clinical
+    recognizers run but the clinical-vocabulary guard, which only makes sense beside clinical shorthand, does
+    not drop anything. The marker lists and the two bounds were
+    written from knowledge of both kinds of writing and checked with ``copilot eval redaction --dataset
+    text-kind``, not fitted to the redaction gold sets.
     """
     words = max(1, len(text.split()))
     clin = len(_CLINICAL_MARKERS.findall(text, timeout=REGEX_TIMEOUT_S)) + len(_VITALS.findall(text))
     oper = len(_OPERATIONAL_MARKERS.findall(text, timeout=REGEX_TIMEOUT_S)) + 2 * len(_IDENTIFIER.findall(text))
     evidence = {"clinical": round(100 * clin / words, 2), "operational": round(100 * oper / words, 2)}
-    kind = "operational" if oper >= 2 and oper > 1.5 * clin else "clinical"
+    if (oper >= 2 and oper > 1.5 * clin) or (oper >= 1 and clin == 0):
+        kind = "operational"
+    else:
+        kind = "clinical" if clin >= 1 else "general"
     return kind, evidence
 
 
@@ -225,19 +242,21 @@ _NOT_DATE_BEFORE = regex.compile(
 )
 _NOT_DATE_AFTER = regex.compile(
     r"(?i:\s?(?:ns|nss|strength|tab|tabs|amp|amps|of|murmur|sem|hsm|holosystolic|systolic|diastolic|"
-    r"cm|mm|mmhg|%|mg|mcg|cc|ml|units?|hrs?|min|x\d|pressure|psi|way))(?![\p{L}])"
+    r"cm|mm|mmhg|%|mg|mcg|cc|ml|units?|hrs?|min|x\d|pressure|psi|way|peep))(?![\p{L}])"
 )
 # Ventilator and oxygen settings earlier in the same clause ("PSV of 10/5", "wean down to 10/5", "flowby 6/3").
 _SETTINGS_CLAUSE = regex.compile(
     r"(?<![\p{L}])(?i:cpap|peep|psv?|bipap|imv|simv|vent|wean(?:ed|ing)?\s(?:down\s)?to|flow-?by|trach|fio2|ipap|epap|"
-    r"pressure\ssupport)[^.;\n]{0,30}$"
+    r"pressure\ssupport)(?:[^.;\n]|\.\d){0,30}$"
 )
 _SLASH_DATE = regex.compile(
-    r"(?<![\d/:+])(?<!\d[.,-])(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?:/(?:\d{4}|\d{2}))?)(?![\d/%]|\.\d)"
+    r"(?<![\d/:+])(?<!\d[.,-])(?<!/\.)(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?:/(?:\d{4}|\d{2}))?)(?![\d/%]|\.\d)"
 )
 _NAMED_DATE = regex.compile(
     rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|{_MONTHS_ABBR})\.?\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
-    rf"|\d{{1,2}}(?:st|nd|rd|th)?\s(?:of\s)?(?:{_MONTHS_FULL}|{_MONTHS_ABBR}|may|march)\.?(?:,?\s\d{{4}})?"
+    rf"|(?<![\d.])\d{{1,2}}(?:st|nd|rd|th)?\s(?:of\s)?(?:(?i:{_MONTHS_FULL})(?:,?\s\d{{4}})?"
+    rf"|(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?(?:,?\s\d{{4}})?"
+    rf"|(?:{_MONTHS_ABBR})\.?,?\s\d{{4}})"
     rf"|(?:{_MONTHS_FULL})"
     rf"|(?:may|march)(?=\s(?:of\s)?\d{{1,4}}\b)"
     rf"|(?<=\b(?:in|since|during|early|late|mid|last|next|until|through|of)\s)(?:may|march)"
@@ -311,8 +330,8 @@ _STRONG_CUES = regex.compile(
     r"significant\sother|s\.o|hcp|proxy|guardian)$"
 )
 _INITIAL_NAME = regex.compile(r"[\p{Lu}]\.?\s{1,2}[\p{L}'’-]{3,}$")
-_INITIAL_SURNAME = regex.compile(r"(?<![\p{L}\d.'’])(?P<name>\p{Lu}\.?\s{1,2}(?P<surname>\p{Lu}[\p{L}'’-]{2,}))(?![\p{L}])")
-_HONORIFIC = regex.compile(r"(?i:dr|drs|doctor|mr|mrs|ms|miss|rabbi|rev|reverend|fr|father)")
+_INITIAL_SURNAME = regex.compile(r"(?<![\p{L}\d.'’/])(?P<name>\p{Lu}\.?\s{1,2}(?P<surname>\p{Lu}[\p{L}'’-]{2,}))(?![\p{L}])")
+_HONORIFIC = regex.compile(r"(?i:dr|drs|doctor|mr|mrs|ms|miss|rabbi|rev|reverend|fr)")
 _NAME_TOKEN = regex.compile(r"(?P<w>[\p{L}](?:[\p{L}'’-]*[\p{L}])?)(?P<dot>\.)?")
 
 
@@ -320,6 +339,8 @@ def _ordinary_word(word: str) -> bool:
     """A common English word that is not mostly a name ("declined" yes; "Logan", "Rakusin" no)."""
     from copilot.ingest.redaction.names import first_name_strength, is_common_word, surname_strength
 
+    if regex.fullmatch(r"(?i:[a-z]['’][a-z]{2,})", word):
+        return False  # "o'hara", "D'Angelo": wordfreq splits them into ordinary pieces
     w = word.capitalize()
     return is_common_word(word) and first_name_strength(w) < 2 and surname_strength(w) < 2
 
@@ -328,13 +349,16 @@ def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
     """A word that may be a name after a cue: no shorthand grammar and no clinical word ("PA line", "wife
     states" stay). After an honorific a census surname counts even when it is a word ("DR. GREEN"); after a
     weak cue ("per", "called") only a known name."""
-    from copilot.ingest.redaction.names import census_first_share
+    from copilot.ingest.redaction.names import census_first_share, census_last_share
 
     low = word.lower()
     if low in _NOT_NAME or len(low) < 2:
         return False
     if honorific:
-        return not (is_clinical_word(word) and len(low) <= 3)  # "DR TYRO", "DR. GREEN"; not "DR. ICU"
+        # "DR TYRO", "DR. GREEN"; not "DR. ICU", "MS INCISION" (mental status), "MS, THEREFORE"
+        if is_clinical_word(word) and len(low) <= 3:
+            return False
+        return not _ordinary_word(word) or low.upper() in census_last_share() or not is_not_a_name(word)
     if _STRONG_CUES.fullmatch(low) or regex.search(r"['’]e?d$", low):
         return False  # "wife, son": another relative; "dc'd", "sx'd": shorthand verbs
     if strong:
@@ -419,8 +443,15 @@ class ClinicalNameRecognizer(LocalRecognizer):
             while span is not None:
                 yield _result(self.ENTITY, span[0], span[1], 0.85 if strong else 0.7, self.name)
                 # "daughters sarah and margie", "dr. chen and dr. murray": the list goes on.
-                nxt = regex.match(r"\s{0,2}(?:,|and|&)\s{1,2}(?i:(?:dr|dtr|md|np|rn)\.?\s{1,2})?", text[span[1] :])
-                span = self._run(text, span[1] + nxt.end(), strong, honorific) if nxt else None
+                nxt = regex.match(
+                    r"\s{0,2}(?:,|and|&)\s{1,2}(?P<title>(?i:(?:dr|dtr|md|np|rn)\.?\s{1,2}))?", text[span[1] :]
+                )
+                if nxt is None:
+                    break
+                # The list goes on with the cue's strength; an honorific only where it is repeated ("dr. chen
+                # and dr. murray"; not "dr. o'connell and declined").
+                again = bool(nxt.group("title")) and honorific
+                span = self._run(text, span[1] + nxt.end(), strong or honorific, again)
 
     @staticmethod
     def _run(text: str, pos: int, strong: bool, honorific: bool = False) -> tuple[int, int] | None:
@@ -576,7 +607,8 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
 
 
 _PHONE_SHORTHAND = regex.compile(
-    r"(?<![\d-])(?:\(?\d{3}\)?[\s.-]?\d{7}|\d{3}[\s.]\d{3}[\s.]\d{4}|\d{3}-\d{4})(?![\d-])"
+    r"(?<![\d-])(?:\(?\d{3}\)?[\s.-]?\d{7}|\d{3}[\s.]\d{3}[\s.]\d{4})(?![\d-])"
+    r"|(?<=(?i:call|phone|ph|tel|cell|home|work|#|number|no\.|reached\sat|contact|at)\W{0,3})\d{3}-\d{4}(?![\d-])"
     r"|(?<![\p{L}])(?i:pager|beeper|bpr|pgr|ext|x)\.?\s?#?\s?\d{4,5}(?!\d)"
 )
 
@@ -636,10 +668,14 @@ class FacilityRecognizer(LocalRecognizer):
                 tail = _NAME_FACILITY_WORD.match(text, e)
                 spans.append((s, tail.end() if tail else e, 0.75))
             for m in _UNIVERSITY.finditer(text, timeout=REGEX_TIMEOUT_S):
-                if m.group("name").lower() not in {"the", "a", "an", "and", "or", "to", "of"} and not (
-                    m.group().lower().startswith("u") and is_clinical_word(m.group("name")) and len(m.group("name")) > 2
-                ):
-                    spans.append((m.start(), m.end(), 0.75))
+                bare_u = not m.group().lower().startswith("univ")
+                name = m.group("name")
+                if name.lower() in {"the", "a", "an", "and", "or", "to", "of"}:
+                    continue
+                spelt_of = m.group().lower().startswith(("u of", "u. of"))
+                if bare_u and not spelt_of and (len(name) < 3 or is_not_a_name(name)):
+                    continue  # "P 2 U PC", "W/U. ON": a unit of blood, a work-up
+                spans.append((m.start(), m.end(), 0.75))
             for m in _ACRONYM_BEFORE_UNIT.finditer(text, timeout=REGEX_TIMEOUT_S):
                 w = m.group("name")
                 if _ACRONYM_FACILITY.match(w) and w.lower() not in _GENERIC and (w.isupper() or len(w) <= 3):

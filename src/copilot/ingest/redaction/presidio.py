@@ -372,7 +372,7 @@ class PresidioRedactor:
                 if addr.overlapping(k.start, k.end):
                     kept[i] = replace(k, score=0.5)
         if dates:
-            kept.extend(self._patient_dates(text, dates, kept, strict=kind == "clinical"))
+            kept.extend(self._patient_dates(text, dates, kept, strict=kind != "operational"))
         kept.extend(_ids_beside_names(text, kept, allowed))
         return resolve(kept)
 
@@ -531,6 +531,8 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
     """
     if kind == "operational":
         return [(s, src) for s, src in found if src not in clinical.CLINICAL_ONLY]
+    if kind == "general":
+        return found  # no evidence either way: keep what every profile finds (strict)
     out: list[Detection] = []
     for s, src in found:
         value = text[s.start : s.end]
@@ -538,10 +540,14 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             continue
         if s.entity_type in _GUARDED and src not in clinical.CUED and clinical.all_clinical_words(value):
             continue
-        if src in _NAME_SOURCES and s.entity_type == "PERSON" and not clinical.has_known_name(value):
+        if src == _SPACY and s.entity_type == "PERSON" and not clinical.has_known_name(value, min_len=4):
             continue  # "TOMMORROW", "liqs", "gu-qsuo": misspellings and shorthand spaCy calls people
+        if src == _NAMES and clinical.all_not_names(value):
+            continue  # "Neice", "EDEMETOUS": misspelt clinical words the name rules took for surnames
         if src == _SPACY and s.entity_type == "LOCATION" and not is_place(value):
             continue  # "CAREVUE", "5O% FIO2": the facility recognizer names hospitals and wards
+        if src == _PLACES and (len(value) <= 4 or text[s.end : s.end + 1].isdigit()):
+            continue  # "PaCo2", "LIS", "MERL": short towns of the gazetteer are shorthand here
         if s.entity_type == "STREET_ADDRESS" and not _STREET_WORD.search(value):
             continue  # "700 RR 18", "75 YO SPANIH SPEAKING FEMALE": numbers before words are vitals here
         if s.entity_type == "DATE_TIME" and not _valid_numeric_date(text, s.start, s.end):
@@ -550,7 +556,8 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
     return out
 
 
-_NAME_SOURCES = frozenset({_SPACY, "NameRecognizer"})
+_NAMES = "NameRecognizer"
+_PLACES = "PlaceRecognizer"
 _STREET_WORD = re.compile(
     r"\b(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|lane|ln|court|ct|place|way|terrace|circle|"
     r"parkway|pkwy|highway|hwy|square|trail|plaza|route|apt|apartment|suite|box)\b\.?",
