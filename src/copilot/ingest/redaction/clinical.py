@@ -250,7 +250,8 @@ _SETTINGS_CLAUSE = regex.compile(
     r"pressure\ssupport)(?:[^.;\n]|\.\d){0,30}$"
 )
 _SLASH_DATE = regex.compile(
-    r"(?<![\d/:+])(?<!\d[.,-])(?<!/\.)(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?:/(?:\d{4}|\d{2}))?)(?![\d/%]|\.\d)"
+    r"(?<![\d/:+])(?<!\d[.,-])(?<!/\.)(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?:/(?:\d{4}|\d{2}))?"
+    r"|(?:19|20)\d\d-(?:1[0-2]|0[1-9])-(?:3[01]|[12]\d|0[1-9]))(?![\d/%]|\.\d)"
 )
 _NAMED_DATE = regex.compile(
     rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|{_MONTHS_ABBR})\.?\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
@@ -263,7 +264,9 @@ _NAMED_DATE = regex.compile(
     r"|christmas|xmas|thanksgiving|easter|hanukkah|new\syear'?s(?:\s(?:day|eve))?|labor\sday|memorial\sday|"
     r"independence\sday|july\s4th|valentine'?s\sday|halloween)(?![\p{{L}}])"
 )
-_POD = regex.compile(r"(?i:\b(?:POD|HD|PPD)\s?#?\s?\d{1,2})\s{1,3}(?P<date>\d{1,2}/\d{1,2})\b")
+_RANGE_END = regex.compile(
+    r"(?<=(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])\s?-\s?)(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9]))(?![\d/%]|\.\d)"
+)
 
 
 class ClinicalDateRecognizer(LocalRecognizer):
@@ -289,6 +292,8 @@ class ClinicalDateRecognizer(LocalRecognizer):
                 if _SETTINGS_CLAUSE.search(text[max(0, s - 40) : s]):
                     continue
                 out.append(_result("DATE_TIME", s, e, 0.85, self.name))
+            for m in _RANGE_END.finditer(text, timeout=REGEX_TIMEOUT_S):
+                out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.85, self.name))
             for m in _NAMED_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
                 out.append(_result("DATE_TIME", m.start(), m.end(), 0.85, self.name))
         except TimeoutError:
@@ -343,6 +348,11 @@ def _ordinary_word(word: str) -> bool:
         return False  # "o'hara", "D'Angelo": wordfreq splits them into ordinary pieces
     w = word.capitalize()
     return is_common_word(word) and first_name_strength(w) < 2 and surname_strength(w) < 2
+
+
+def _titled_name(word: str) -> bool:
+    """A Title-case word that is no clinical, misspelt or ordinary word ("Delaney" in "Marcus Delaney")."""
+    return word[:1].isupper() and not word.isupper() and not is_not_a_name(word) and not _ordinary_word(word)
 
 
 def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
@@ -476,6 +486,8 @@ class ClinicalNameRecognizer(LocalRecognizer):
                 continue
             if not _name_word(w, strong, honorific):
                 break
+            if words and not (known_name(w) or _titled_name(w)):
+                break  # "Dr. Ferreira recs vanc": only names go on a name
             words += 1
             end = m.end("w")
             gap = regex.match(r"[ \t]{1,2}", text[end:])
@@ -573,6 +585,13 @@ _GENERIC = frozenset(
     """.split()
 )
 _FACILITY_STOP = _NOT_NAME | _GENERIC
+# Words that name a kind of facility, not which one ("the community hospital", "a teaching hospital").
+_GENERIC_FACILITY_NAMES = frozenset(
+    """
+    community general county state city university teaching local regional district children's women's
+    veterans outside other nearby affiliated private public psychiatric psych rehabilitation acute chronic
+    """.split()
+)
 
 
 def _facility_words(cand: str) -> list[tuple[int, int]]:
@@ -609,7 +628,7 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
 _PHONE_SHORTHAND = regex.compile(
     r"(?<![\d-])(?:\(?\d{3}\)?[\s.-]?\d{7}|\d{3}[\s.]\d{3}[\s.]\d{4})(?![\d-])"
     r"|(?<=(?i:call|phone|ph|tel|cell|home|work|#|number|no\.|reached\sat|contact|at)\W{0,3})\d{3}-\d{4}(?![\d-])"
-    r"|(?<![\p{L}])(?i:pager|beeper|bpr|pgr|ext|x)\.?\s?#?\s?\d{4,5}(?!\d)"
+    r"|(?<![\p{L}])(?i:pager|beeper|bpr|pgr|ext|x)\.?\s?#?\s?(?:\d{1,2}-\d{4}|\d{4,5})(?![\d-])"
 )
 
 
@@ -661,8 +680,12 @@ class FacilityRecognizer(LocalRecognizer):
                     if t.group().lower().rstrip(".") in _FACILITY_STOP or t.group().lower() in _NOT_NAME:
                         break
                     toks.insert(0, t)
-                if not toks or all(is_clinical_word(t.group()) for t in toks if t.group().lower() not in {"st", "st.", "saint"}):
-                    continue
+                words = [t.group() for t in toks if t.group().lower().rstrip(".") not in {"st", "saint"}]
+                if not words or all(w.lower() in _GENERIC_FACILITY_NAMES for w in words):
+                    continue  # "the community hospital", "County Hospital"
+                titled = all(w[:1].isupper() and not w.isupper() for w in words)
+                if not titled and all(is_clinical_word(w) for w in words):
+                    continue  # "LIS FOR DIALYSIS CENTER": in upper- or lower-case text the words must be names
                 s = m.start("name") + toks[0].start()
                 e = m.start("name") + toks[-1].end()
                 tail = _NAME_FACILITY_WORD.match(text, e)

@@ -38,6 +38,7 @@ from copilot.ingest.redaction.allowlist import DEFAULT_TERMS, OperationalAllowLi
 from copilot.ingest.redaction.engine import Window, apply, is_duration, plain_label, resolve, windows
 from copilot.ingest.redaction.names import is_common_word, load_census_names, top_surnames
 from copilot.ingest.redaction.placeholders import PlaceholderTable, load_or_create_key
+from copilot.ingest.redaction.places import _CUED_SCORE as _PLACE_CUE
 from copilot.ingest.redaction.places import is_place
 from copilot.ingest.redaction.registry import RedactionConfig, build_recognizers
 from copilot.types import RedactionResult, RedactionSpan
@@ -525,9 +526,11 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
     """What each profile keeps of the raw detections.
 
     Operational: nothing of the clinical-only recognizers (shorthand dates, ward and hospital names: an SOP's
-    "3/15" is a deadline and "North Campus" a site). Clinical: no spaCy dates (the clinical date recognizer
-    finds every date element; spaCy's are mostly times and vitals), and no name, place or address made only of
-    clinical vocabulary ("PRBC", "Kayexalate", "Foley", "700 RR 18") unless a cue named it.
+    "3/15" is a deadline and "North Campus" a site). Clinical: spaCy dates only when complete (the clinical date
+    recognizer finds the partial ones; spaCy's others are mostly times and vitals), no name, place or address
+    made only of clinical vocabulary ("PRBC", "Kayexalate", "Foley", "700 RR 18") unless a cue named it, no
+    spaCy person without a known name, no address without a street word. General (no evidence either way):
+    everything, the strict union.
     """
     if kind == "operational":
         return [(s, src) for s, src in found if src not in clinical.CLINICAL_ONLY]
@@ -536,9 +539,11 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
     out: list[Detection] = []
     for s, src in found:
         value = text[s.start : s.end]
-        if src == _SPACY and s.entity_type == "DATE_TIME":
-            continue
-        if s.entity_type in _GUARDED and src not in clinical.CUED and clinical.all_clinical_words(value):
+        if src == _SPACY and s.entity_type == "DATE_TIME" and not _FULL_DATE.search(value):
+            continue  # times, durations and vitals; the clinical date recognizer finds the partial dates
+        # A gazetteer place after a strong place cue ("lives in Framingham") even when Philter lists the word.
+        cued = src in clinical.CUED or (src == _PLACES and s.score >= _PLACE_CUED_SCORE and is_place(value))
+        if s.entity_type in _GUARDED and not cued and clinical.all_clinical_words(value):
             continue
         if src == _SPACY and s.entity_type == "PERSON" and not clinical.has_known_name(value, min_len=4):
             continue  # "TOMMORROW", "liqs", "gu-qsuo": misspellings and shorthand spaCy calls people
@@ -558,6 +563,7 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
 
 _NAMES = "NameRecognizer"
 _PLACES = "PlaceRecognizer"
+_PLACE_CUED_SCORE = _PLACE_CUE  # the place recognizer's score after a strong cue ("lives in Framingham")
 _STREET_WORD = re.compile(
     r"\b(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|lane|ln|court|ct|place|way|terrace|circle|"
     r"parkway|pkwy|highway|hwy|square|trail|plaza|route|apt|apartment|suite|box)\b\.?",

@@ -1,0 +1,122 @@
+"""Clinical writing through the real redactor (spaCy loaded): each row is a line as clinicians write it, the
+values that must be redacted and the ones that must stay readable.
+
+The rows were written from general knowledge of ICU and ward notes, tickets and incident reports (names, towns
+and hospitals of our own choosing), not copied from the PhysioNet notes: they check that the clinical rules
+generalise beyond the corpus they were developed on.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot.ingest.redaction import PresidioRedactor, RedactionConfig
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def redactor() -> PresidioRedactor:
+    red = PresidioRedactor(RedactionConfig(workers=1))
+    red.warm_up()
+    return red
+
+
+CASES = [
+    # dates: every element but the year
+    ("PT S/P CABG X3 ON 6/14, EXTUBATED 6/15 AM.", ["6/14", "6/15"], ["CABG"]),
+    ("pod#2 4/23 afebrile, tol clears", ["4/23"], ["pod#2"]),
+    ("Pt admitted 11/2/04 w/ CHF exac, diuresed w/ lasix 40mg iv.", ["11/2/04"], ["lasix", "40mg"]),
+    ("ABG 7.38/42/88 on PS 10/5, FiO2 40%. Pain 4/10 after morphine.", [], ["7.38/42/88", "10/5", "4/10"]),
+    ("Family meeting planned for Thursday 3/9 with palliative care.", ["3/9"], ["palliative"]),
+    ("cx from 2/27-3/1 neg to date", ["2/27", "3/1"], []),
+    ("had a fall at home on Christmas eve, seen at urgent care", ["Christmas"], []),
+    ("pt was last seen by PCP in April of 2019", ["April"], []),
+    ("HR 88 SR, BP 132/70, 1/2 NS at 75cc/hr", [], ["132/70", "1/2 NS"]),
+    # names after clinical cues
+    ("Dr. Okonkwo aware of K 5.9, kayexalate ordered.", ["Okonkwo"], ["kayexalate"]),
+    ("per dr feldstein hold heparin gtt overnight", ["feldstein"], ["heparin"]),
+    ("WIFE DORIS AT BEDSIDE, UPDATED BY NP.", ["DORIS"], []),
+    ("dtr ellen called for update, will visit tmrw", ["ellen"], []),
+    ("Spoke with son, Marcus Delaney, re code status.", ["Marcus Delaney"], []),
+    ("R. Castellano RN notified of sbp 80s", ["R. Castellano"], []),
+    ("Plan discussed w/ Dr. Amsterdam and Dr. Whitcombe", ["Amsterdam", "Whitcombe"], []),
+    # places of care
+    ("TRANSFERRED FROM ST. BRENDAN'S HOSPITAL VIA MEDFLIGHT", ["BRENDAN"], ["MEDFLIGHT"]),
+    ("transferred to Fairhaven Rehab on 5/2", ["Fairhaven", "5/2"], []),
+    ("Pt from Sycamore Falls Nursing Home, baseline A&O x2", ["Sycamore Falls"], ["A&O"]),
+    ("OSH CT neg for bleed, sent here for cath", [], ["OSH", "CT"]),
+    # phone numbers
+    ("son can be reached at (413) 555-2871 or cell 413 555 9920", ["(413) 555-2871", "413 555 9920"], []),
+    ("pls page covering resident, beeper #4417", ["4417"], []),
+    # clinical vocabulary is not a name or a place
+    ("PRBC x2 given, BUN/Cr 44/2.1, Kayexalate 30g po, foley draining", [], ["PRBC", "BUN", "Kayexalate", "foley"]),
+    ("Neo gtt weaned off, Levo @ 4mcg, Swan in place, CVP 12", [], ["Neo", "Levo", "Swan"]),
+    ("call home 617-555-0148 with any changes", ["617-555-0148"], []),
+    ("wife's cell: 508.555.7712", ["508.555.7712"], []),
+    ("contact daughter at 555-3390 (home)", ["555-3390"], []),
+    ("Pt's husband Raymond (978) 555 0199", ["Raymond", "(978) 555 0199"], []),
+    ("Attending pager x4-2210", ["4-2210"], []),
+    ("extubated 12/3 @ 1000, reintubated 12/4", ["12/3", "12/4"], ["1000"]),
+    ("DOB 3/22/1931, adm 1/5/05", ["3/22/1931", "1/5/05"], []),
+    ("seen in clinic Sept 12th, started on coumadin", ["Sept 12th"], ["coumadin"]),
+    ("On 1/1 pt had VT arrest x2", ["1/1"], []),
+    ("HD #3 (2/14), CVVH running", ["2/14"], ["CVVH"]),
+    ("Pt lives in Framingham with her sister Agnes", ["Framingham", "Agnes"], []),
+    ("brought in by EMS from Dunmore Heights assisted living", ["Dunmore Heights"], ["EMS"]),
+    ("Hx from Mercy Medical Center records", ["Mercy"], []),
+    ("Pt will go to Braintree Rehab tomorrow", ["Braintree"], []),
+    ("transferred to MGH for ECMO eval", ["MGH"], ["ECMO"]),
+    ("Discussed with Dr Patel (cards) and Dr Nakamura (renal)", ["Patel", "Nakamura"], []),
+    ("MICU team (Dr. Lindqvist) made aware", ["Lindqvist"], ["MICU"]),
+    ("Jenny RN from IV team placed 20g PIV", ["Jenny"], ["PIV"]),
+    ("pt's granddaughter Keisha visiting, very supportive", ["Keisha"], []),
+    ("friend Bob brought in pt's glasses", ["Bob"], []),
+    ("ID fellow Dr. Ferreira recs vanc/zosyn", ["Ferreira"], ["vanc", "zosyn"]),
+    ("Pt NPO p MN, OR in am w/ Dr Goldfarb", ["Goldfarb"], ["NPO"]),
+    ("lasix 80mg IV given, UO 300cc, K 3.2 repleted, Mg 1.8", [], ["lasix", "UO", "Mg"]),
+    ("MAP 60s on levophed, CI 2.1, SvO2 68", [], ["levophed", "SvO2"]),
+    ("Coude catheter placed by urology, PICC site CDI", [], ["Coude", "PICC"]),
+]
+
+
+@pytest.mark.parametrize(("text", "redacted", "kept"), CASES)
+def test_clinical_line(redactor: PresidioRedactor, text: str, redacted: list[str], kept: list[str]) -> None:
+    spans = redactor.analyze_batch([text])[0]
+
+    def covered(value: str) -> bool:
+        start = text.index(value)
+        return any(s.start < start + len(value) and start < s.end for s in spans)
+
+    assert [v for v in redacted if not covered(v)] == []
+    assert [v for v in kept if covered(v)] == []
+
+
+OPERATIONAL = [
+    # operational dates, asset tags, lots and suppliers stay readable in an SOP or a service report
+    (
+        "All Corvance D-500 batteries older than 3.5 years will be replaced by 28 February 2026 (work order "
+        "WO-2026-00580). Biomedical Engineering will no longer defer battery replacement for stock reasons.",
+        ["28 February 2026", "WO-2026-00580", "Corvance D-500"],
+    ),
+    (
+        "Next PM due 2026-07-01 for BME-INF-0231; lot 4471-A from supplier Meridian Health Supply, expiry 03/2027.",
+        ["2026-07-01", "BME-INF-0231", "4471-A", "Meridian Health Supply"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "kept"), OPERATIONAL)
+def test_operational_facts_stay(redactor: PresidioRedactor, text: str, kept: list[str]) -> None:
+    spans = redactor.analyze_batch([text])[0]
+    for value in kept:
+        start = text.index(value)
+        assert not any(s.start < start + len(value) and start < s.end for s in spans), value
+
+
+def test_profile_override(redactor: PresidioRedactor) -> None:
+    text = "Replace the filter by 3/15 and log it."
+    assert redactor.analyze_batch([text], "operational")[0] == []
+    assert [text[s.start : s.end] for s in redactor.analyze_batch([text], "clinical")[0]] == ["3/15"]
+    with pytest.raises(ValueError):
+        redactor.analyze_batch([text], "lenient")
