@@ -238,16 +238,18 @@ _MONTHS_ABBR = r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 _NOT_DATE_BEFORE = regex.compile(
     r"(?<![\p{L}])(?i:pain|scale|score|rated|grade|strength|murmur|sem|gcs|cpap|peep|ps|psv|ac|simv|imv|bipap|ipap|epap|"
     r"vent|settings?|ratio|i:e|x|@|bp|nbp|abp|sbp|map|cvp|pap|pa|hr|rr|assist|ventilator|lytes?|"
-    r"ordered|given|strength)\W{0,3}$"
+    r"ordered|given|strength|cx|cultures?|bottles?)\W{0,3}$"
+
 )
 _NOT_DATE_AFTER = regex.compile(
     r"(?i:\s?(?:ns|nss|strength|tab|tabs|amp|amps|of|murmur|sem|hsm|holosystolic|systolic|diastolic|"
-    r"cm|mm|mmhg|%|mg|mcg|cc|ml|units?|hrs?|min|x\d|pressure|psi|way|peep))(?![\p{L}])"
+    r"cm|mm|mmhg|%|mg|mcg|cc|ml|units?|hrs?|min|x\d|pressure|psi|way|peep|up))(?![\p{L}])"
 )
 # Ventilator and oxygen settings earlier in the same clause ("PSV of 10/5", "wean down to 10/5", "flowby 6/3").
 _SETTINGS_CLAUSE = regex.compile(
-    r"(?<![\p{L}])(?i:cpap|peep|psv?|bipap|imv|simv|vent|wean(?:ed|ing)?\s(?:down\s)?to|flow-?by|trach|fio2|ipap|epap|"
-    r"pressure\ssupport)(?:[^.;\n]|\.\d){0,30}$"
+    r"(?<![\p{L}])(?i:cpap|peep|psv?|bipap|imv|simv|ipap|epap|pressure\ssupport|flow-?by|vent\ssettings?|"
+    r"wean(?:ed|ing)?\s(?:down\s)?to|(?:changed?|trialed|placed)\s(?:back\s)?(?:to|on))"
+    r"(?:[\s/:,&]+(?:of|to|at|on|down|now|is|and|@|(?:\.\d|\d)[\d.%]*(?:x\d+)*))*[\s/:,&]*$"
 )
 _SLASH_DATE = regex.compile(
     r"(?<![\d/:+])(?<!\d[.,-])(?<!/\.)(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?:/(?:\d{4}|\d{2}))?"
@@ -626,9 +628,15 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
 
 
 _PHONE_SHORTHAND = regex.compile(
-    r"(?<![\d-])(?:\(?\d{3}\)?[\s.-]?\d{7}|\d{3}[\s.]\d{3}[\s.]\d{4})(?![\d-])"
-    r"|(?<=(?i:call|phone|ph|tel|cell|home|work|#|number|no\.|reached\sat|contact|at)\W{0,3})\d{3}-\d{4}(?![\d-])"
-    r"|(?<![\p{L}])(?i:pager|beeper|bpr|pgr|ext|x)\.?\s?#?\s?(?:\d{1,2}-\d{4}|\d{4,5})(?![\d-])"
+    r"(?<![\d-])(?:\(?\d{3}\)?[\s./-]?\d{7}|\d{3}[\s.]\d{3}[\s.]\d{4}|\d{3}/\d{3}-\d{4})(?![\d-])"
+    r"|(?<![\p{L}])(?:(?i:pager|beeper|bpr|pgr|ext)\.?\s?#?\s?|x)(?:\d{1,2}-\d{4}|\d{4,5})(?![\d-])"
+)
+# A local number "555-2231": a phone where a phone word is near, or where it cannot be a range of values
+# ("500-1000", "930-1130" are; an upper bound never starts with 0 and is never below the lower one).
+_LOCAL_NUMBER = regex.compile(r"(?<![\d./-])(?P<a>\d{3})[-.](?P<b>\d{4})(?![\d-]|\.\d)")
+_PHONE_WORD = regex.compile(
+    r"(?<![\p{L}])(?i:call|called|phone|ph|tel|cell|home|work|#|number|no\.|reach|reached|contact|pager|beeper|fax)"
+    r"[^\n]{0,30}$"
 )
 
 
@@ -643,10 +651,15 @@ class ShorthandPhoneRecognizer(LocalRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         try:
-            return [
+            out = [
                 _result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.name)
                 for m in _PHONE_SHORTHAND.finditer(text, timeout=REGEX_TIMEOUT_S)
             ]
+            for m in _LOCAL_NUMBER.finditer(text, timeout=REGEX_TIMEOUT_S):
+                a, b = m.group("a"), m.group("b")
+                if b.startswith("0") or int(a) > int(b) or _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()]):
+                    out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.name))
+            return out
         except TimeoutError:
             logger.warning("phone regex timed out on a %d-char window", len(text))
             return []

@@ -539,8 +539,10 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
     out: list[Detection] = []
     for s, src in found:
         value = text[s.start : s.end]
-        if src == _SPACY and s.entity_type == "DATE_TIME" and not _FULL_DATE.search(value):
-            continue  # times, durations and vitals; the clinical date recognizer finds the partial dates
+        if src == _SPACY and s.entity_type == "DATE_TIME":
+            full = _FULL_DATE.search(value)
+            if full is None or not _valid_numeric_date(text, s.start + full.start(), s.start + full.end()):
+                continue  # times, durations and vitals; the clinical date recognizer finds the partial dates
         # A gazetteer place after a strong place cue ("lives in Framingham") even when Philter lists the word.
         cued = src in clinical.CUED or (src == _PLACES and s.score >= _PLACE_CUED_SCORE and is_place(value))
         if s.entity_type in _GUARDED and not cued and clinical.all_clinical_words(value):
