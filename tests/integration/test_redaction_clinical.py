@@ -77,6 +77,23 @@ CASES = [
     ("lasix 80mg IV given, UO 300cc, K 3.2 repleted, Mg 1.8", [], ["lasix", "UO", "Mg"]),
     ("MAP 60s on levophed, CI 2.1, SvO2 68", [], ["levophed", "SvO2"]),
     ("Coude catheter placed by urology, PICC site CDI", [], ["Coude", "PICC"]),
+    ("PT TRANSFERRED FROM LAWRENCE GENERAL FOR CABG EVAL", ["LAWRENCE"], ["CABG"]),
+    ("Pt was seen at Beth Israel ED 2 days ago", ["Beth Israel"], []),
+    ("TO BE D/C'D TO WINDSOR MANOR NURSING HOME IN AM", ["WINDSOR MANOR"], []),
+    ("Pt sent to Whitman Hospital for MRI, returned 1400", ["Whitman"], ["MRI"]),
+    ("daughter flying in from Phoenix tonight", ["Phoenix"], []),
+    ("HUSBAND DRIVING UP FROM NEW JERSEY, ETA 2200", ["NEW JERSEY"], []),
+    ("pt is a retired teacher from Worcester", ["Worcester"], []),
+    ("pt admitted to 7 Feldberg from ED", ["Feldberg"], []),
+    ("RN from Riverbend Home Care will visit 2x/wk", ["Riverbend"], []),
+    ("s/p fall 10/3 at home, brought to ED by son Dennis", ["10/3", "Dennis"], []),
+    ("CT head done 10/04/2006 neg", ["10/04/2006"], []),
+    ("on coumadin since Feb, INR 2.3 on 3-2", ["Feb"], ["INR", "2.3"]),
+    ("chest tube placed 11/28, to be pulled 12/1 per CT surgery", ["11/28", "12/1"], []),
+    ("DR. HANRAHAN (ORTHO) TO SEE PT IN AM", ["HANRAHAN"], ["ORTHO"]),
+    ("Case discussed w/ fellow, Dr. Yusupova; will f/u", ["Yusupova"], []),
+    ("spoke to pt's mother, Mrs. Oyelaran, at length", ["Oyelaran"], []),
+    ("NEPHEW TOMAS WILL BE HCP PER PT", ["TOMAS"], ["HCP"]),
 ]
 
 

@@ -234,6 +234,9 @@ def _result(entity: str, start: int, end: int, score: float, name: str) -> Recog
 
 _MONTHS_FULL = r"january|february|april|june|july|august|september|october|november|december"
 _MONTHS_ABBR = r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+# Abbreviations alone only in Title case: "DEC 5" and "dec" are "decreased" in shorthand.
+_ABBR_TITLE = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+
 # Numbers before a slash that are scores, ratios and settings, not dates ("pain 4/10", "CPAP 10/5", "1/2 NS").
 _NOT_DATE_BEFORE = regex.compile(
     r"(?<![\p{L}])(?i:pain|scale|score|rated|grade|strength|murmur|sem|gcs|cpap|peep|ps|psv|ac|simv|imv|bipap|ipap|epap|"
@@ -256,13 +259,14 @@ _SLASH_DATE = regex.compile(
     r"|(?:19|20)\d\d-(?:1[0-2]|0[1-9])-(?:3[01]|[12]\d|0[1-9]))(?![\d/%]|\.\d)"
 )
 _NAMED_DATE = regex.compile(
-    rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|{_MONTHS_ABBR})\.?\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
+    rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|(?-i:{_ABBR_TITLE})\.?|(?:{_MONTHS_ABBR})\.)\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
+    rf"|(?:{_MONTHS_ABBR})\.?\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}}"
     rf"|(?<![\d.])\d{{1,2}}(?:st|nd|rd|th)?\s(?:of\s)?(?:(?i:{_MONTHS_FULL})(?:,?\s\d{{4}})?"
     rf"|(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?(?:,?\s\d{{4}})?"
     rf"|(?:{_MONTHS_ABBR})\.?,?\s\d{{4}})"
     rf"|(?:{_MONTHS_FULL})"
     rf"|(?:may|march)(?=\s(?:of\s)?\d{{1,4}}\b)"
-    rf"|(?<=\b(?:in|since|during|early|late|mid|last|next|until|through|of)\s)(?:may|march)"
+    rf"|(?<=\b(?:in|since|during|early|late|mid|last|next|until|through|of)\s)(?:may|march|(?-i:{_ABBR_TITLE})\.?)"
     r"|christmas|xmas|thanksgiving|easter|hanukkah|new\syear'?s(?:\s(?:day|eve))?|labor\sday|memorial\sday|"
     r"independence\sday|july\s4th|valentine'?s\sday|halloween)(?![\p{{L}}])"
 )
@@ -552,7 +556,8 @@ _PREP = r"(?i:to|from|at|in|on|for|by)"
 _FAC_TOKEN = r"[\p{L}](?:[\p{L}'’.-]*[\p{L}])?(?![\p{L}\d-])"
 _AFTER_MOTION = regex.compile(
     rf"(?<![\p{{L}}]){_MOTION}\s{{1,3}}(?:(?i:back|over)\s{{1,2}})?{_PREP}\s{{1,3}}(?:(?i:the)\s{{1,2}})?"
-    rf"(?P<cand>{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,3}})"
+    rf"(?:\d{{1,2}}\s{{1,2}})?(?P<cand>{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,3}})"
+
 )
 _NAMED_FACILITY = regex.compile(
     rf"(?P<name>(?:(?i:st\.?|saint)\s{{1,2}})?{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,2}}?)\s{{1,2}}{_FACILITY_WORD}"
