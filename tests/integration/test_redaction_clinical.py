@@ -137,3 +137,29 @@ def test_profile_override(redactor: PresidioRedactor) -> None:
     assert [text[s.start : s.end] for s in redactor.analyze_batch([text], "clinical")[0]] == ["3/15"]
     with pytest.raises(ValueError):
         redactor.analyze_batch([text], "lenient")
+
+
+def test_cli_redact_profiles(tmp_path, capsysbinary, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``copilot redact --jsonl`` decides the kind per text by default; ``--profile`` overrides it."""
+    from copilot.cli import main
+    from copilot.config import get_settings
+
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(
+        b'{"text": "PT S/P CABG 6/14, DTR MARGIE AT BEDSIDE, TRANSFER TO QUARTERMAIN 2"}\n'
+        b'{"text": "Replace the battery of BME-DEF-0112 by 28 February 2026 (work order WO-2026-00580)."}\n'
+        b"\xff\xfe not utf-8\n"
+    )
+    rows = []
+    for profile in (None, "operational"):
+        argv = ["redact", "--jsonl", str(src)] + (["--profile", profile] if profile else [])
+        assert main(argv) == 0
+        rows.append([__import__("json").loads(x) for x in capsysbinary.readouterr().out.decode().splitlines()])
+    auto, operational = rows
+    assert "6/14" not in auto[0]["text"] and "MARGIE" not in auto[0]["text"] and "QUARTERMAIN" not in auto[0]["text"]
+    assert "28 February 2026" in auto[1]["text"] and "WO-2026-00580" in auto[1]["text"]
+    assert auto[2]["error"]["code"] == "invalid_utf8"
+    assert "6/14" in operational[0]["text"] and "MARGIE" not in operational[0]["text"]
+    get_settings.cache_clear()

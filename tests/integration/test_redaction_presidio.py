@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import json
 import resource
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from copilot.ingest.redaction import PresidioRedactor, RedactionConfig
+from copilot.ingest.redaction import PresidioRedactor, RedactionConfig, redact_jsonl
 
 pytestmark = pytest.mark.integration
 
@@ -116,15 +118,32 @@ def test_parallel_spans_equal_single_process(redactor: PresidioRedactor, paralle
 
 
 def test_10mb_text_bounded_memory(parallel_redactor: PresidioRedactor) -> None:
-    """A 10 MB PHI-dense text through both workers, as the service redacts it (~2 min on 2 cores): finishes,
-    redacts throughout, and the parent's memory grows by a bounded multiple of the text, not per token."""
-    line = "Pt J. SMITH seen, MRN 00123456. Pump BME-INF-0231 checked every 6 months. "
+    """A 10 MB PHI-dense line in a JSONL batch beside bad lines, through both workers as ``copilot redact
+    --jsonl`` runs it (~2 min on 2 cores): every bad line gets its typed error without echoing its input, the
+    10 MB text is redacted throughout, and the parent's memory grows by a bounded multiple of the text."""
+    line = "Pt J. SMITH seen 3/14, MRN 00123456. Pump BME-INF-0231 checked every 6 months. "
     text = line * (10_000_000 // len(line))
+    src = b"\n".join(
+        [
+            b'{"text": ""}',
+            b"\x89PNG\x00\x00\xff\xfe junk",  # binary, not UTF-8
+            b'{"text": "MRN 00123456 caf\xe9"}',  # Latin-1 inside JSON
+            b"not json: MRN 00998877",
+            json.dumps({"text": text}).encode(),
+            b'{"text": "\\u0000\\u0007 control characters, Pt J. SMITH"}',
+        ]
+    )
+    out = io.StringIO()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
-    res = parallel_redactor.redact(text)
-    assert "00123456" not in res.text and "SMITH" not in res.text
-    assert res.text.count("BME-INF-0231") == text.count("BME-INF-0231")
+    assert redact_jsonl(io.BytesIO(src), out, parallel_redactor) == 6
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert rows[0] == {"text": "", "spans": []}
+    assert [r["error"]["code"] for r in rows[1:4]] == ["invalid_utf8", "invalid_utf8", "invalid_json"]
+    assert "00998877" not in out.getvalue() and "00123456" not in out.getvalue()
+    redacted = rows[4]["text"]
+    assert "SMITH" not in redacted and "3/14" not in redacted and "SMITH" not in rows[5]["text"]
+    assert redacted.count("BME-INF-0231") == text.count("BME-INF-0231")
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 1500, grown_mb
     assert time.perf_counter() - t0 < 1800  # a hang guard, not a performance claim (see bench/redact.py)

@@ -142,3 +142,41 @@ def test_build_redactor_respects_settings(tmp_path) -> None:  # type: ignore[no-
     red = build_redactor(Settings(data_dir=tmp_path))
     assert isinstance(red, PresidioRedactor)
     assert red._analyzer is None  # cheap constructor: nothing loaded yet
+
+
+def test_redact_jsonl_bad_input_gets_typed_errors_and_loses_nothing() -> None:
+    """Bytes as the CLI reads them: each bad line gets its own typed error, the good ones around it survive,
+    and no error echoes its input."""
+    lines = [
+        b'{"text": "first"}',
+        b'{"text": "caf\xe9 MRN 12345678"}',  # Latin-1, not UTF-8
+        b"\x00\x01\xff\xfe garbage",
+        b"{not json at all: secret-value-123}",
+        b'["text", "a list"]',
+        b'{"text": ""}',
+        b'{"text": "\\u0000\\u0001 binary-ish junk \\ufffd"}',
+        b'{"text": "last"}',
+    ]
+    out = io.StringIO()
+    assert redact_jsonl(io.BytesIO(b"\n".join(lines) + b"\n"), out, PassThroughRedactor()) == len(lines)
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    codes = [r["error"]["code"] if "error" in r else None for r in rows]
+    assert codes == [None, "invalid_utf8", "invalid_utf8", "invalid_json", "missing_text", None, None, None]
+    assert rows[0]["text"] == "first" and rows[-1]["text"] == "last" and rows[5]["text"] == ""
+    assert [r["line"] for r in rows if "error" in r] == [2, 3, 4, 5]
+    assert "secret-value-123" not in out.getvalue() and "12345678" not in out.getvalue()
+
+
+def test_redact_jsonl_one_failing_text_does_not_lose_its_batch() -> None:
+    class Fragile(PassThroughRedactor):
+        def redact_batch(self, texts):  # type: ignore[no-untyped-def]
+            if any("boom" in t for t in texts):
+                raise RuntimeError("boom")
+            return super().redact_batch(texts)
+
+    src = io.BytesIO(b'{"text": "a"}\n{"text": "boom PHI"}\n{"text": "c"}\n')
+    out = io.StringIO()
+    assert redact_jsonl(src, out, Fragile()) == 3
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert rows[0]["text"] == "a" and rows[2]["text"] == "c"
+    assert rows[1] == {"line": 2, "error": {"code": "redaction_failed", "message": "the redactor failed on this text"}}

@@ -99,11 +99,19 @@ class _Prepared:
 _DONE = object()
 
 
-def redact_document(redactor: Redactor, texts: Sequence[str]) -> tuple[list[RedactionResult], dict[str, int]]:
-    """Redact one document's texts, numbering placeholders consistently when the redactor supports it."""
+def redact_document(
+    redactor: Redactor, texts: Sequence[str], doc_type: str | None = None
+) -> tuple[list[RedactionResult], dict[str, int]]:
+    """Redact one document's texts, numbering placeholders consistently when the redactor supports it.
+
+    ``doc_type`` (the source's metadata) lets the redactor pick its profile: an SOP's dates stay readable, an
+    incident report is clinical narrative.
+    """
     per_doc = getattr(redactor, "redact_document", None)
     if callable(per_doc):
-        results, report = per_doc(texts)
+        results, report = per_doc(texts, doc_type)
+
+
         reported = report if isinstance(report, dict) else dict(getattr(report, "counts", {}) or {})
         return list(results), {str(k): int(v) for k, v in reported.items()}
     results = redactor.redact_batch(texts)
@@ -194,7 +202,7 @@ class IngestPipeline:
             doc = self.loaders.load(data, ref)
             t2 = time.perf_counter()
             texts = [b.text for b in doc.blocks]
-            results, counts = redact_document(self.redactor, [ref.title, *texts])
+            results, counts = redact_document(self.redactor, [ref.title, *texts], ref.doc_type)
             title = results[0].text
             blocks = tuple(replace(b, text=r.text) for b, r in zip(doc.blocks, results[1:], strict=True))
             red_doc = LoadedDocument(

@@ -90,6 +90,7 @@ def clinical_vocabulary() -> frozenset[str]:
     return _philter_sets().get("nonames", frozenset())
 
 
+@lru_cache(maxsize=1)
 def philter_names() -> frozenset[str]:
     """Lower-case first names and surnames from Philter's blacklists (~250,000)."""
     sets = _philter_sets()
@@ -104,6 +105,7 @@ def warm() -> None:
 _WORDS = regex.compile(r"[\p{L}\d][\p{L}\d'’]*")
 
 
+@lru_cache(maxsize=65_536)
 def is_clinical_word(word: str) -> bool:
     """A word of the clinical vocabulary that is not mostly a first name ("Foley", "Neo", "BUN" are clinical;
     "Mary", "Carol" are names even though Philter lists them as words). Words of three letters or fewer in the
@@ -161,7 +163,9 @@ def all_not_names(value: str) -> bool:
     return bool(words) and all(is_not_a_name(w) for w in words)
 
 
+@lru_cache(maxsize=65_536)
 def known_name(word: str) -> bool:
+
     """A census or international first name, a census surname, or a name on Philter's lists, that is no
     clinical word ("Logan", "Margie", "Chen"; not "Foley", "Neo", "Line")."""
     from copilot.ingest.redaction.names import _key, census_last_share, first_name_strength
@@ -199,7 +203,11 @@ _OPERATIONAL_MARKERS = regex.compile(
 _IDENTIFIER = regex.compile(r"\b[A-Z]{2,5}-[A-Z0-9]{2,5}(?:-[A-Z0-9]{2,6})?\b|\b(?:PO|WO|LOT|INV)[-#]?\d{3,}\b")
 
 
+KIND_SAMPLE_CHARS = 20_000
+
+
 def text_kind(text: str) -> tuple[str, dict[str, float]]:
+
     """``clinical``, ``operational`` or ``general`` for one text, and the evidence (markers per 100 words).
 
     Clinical shorthand, vitals and doses against the vocabulary of procedures, supply and contracts (and
@@ -210,9 +218,13 @@ def text_kind(text: str) -> tuple[str, dict[str, float]]:
     written from knowledge of both kinds of writing and checked with ``copilot eval redaction --dataset
     text-kind``, not fitted to the redaction gold sets.
     """
+    text = text[:KIND_SAMPLE_CHARS]  # a 10 MB block is judged by its start, in bounded time
     words = max(1, len(text.split()))
-    clin = len(_CLINICAL_MARKERS.findall(text, timeout=REGEX_TIMEOUT_S)) + len(_VITALS.findall(text))
-    oper = len(_OPERATIONAL_MARKERS.findall(text, timeout=REGEX_TIMEOUT_S)) + 2 * len(_IDENTIFIER.findall(text))
+    try:
+        clin = len(_CLINICAL_MARKERS.findall(text, timeout=REGEX_TIMEOUT_S)) + len(_VITALS.findall(text))
+        oper = len(_OPERATIONAL_MARKERS.findall(text, timeout=REGEX_TIMEOUT_S)) + 2 * len(_IDENTIFIER.findall(text))
+    except TimeoutError:
+        return "general", {"clinical": 0.0, "operational": 0.0}  # strict
     evidence = {"clinical": round(100 * clin / words, 2), "operational": round(100 * oper / words, 2)}
     if (oper >= 2 and oper > 1.5 * clin) or (oper >= 1 and clin == 0):
         kind = "operational"
@@ -241,12 +253,13 @@ _ABBR_TITLE = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
 _NOT_DATE_BEFORE = regex.compile(
     r"(?<![\p{L}])(?i:pain|scale|score|rated|grade|strength|murmur|sem|gcs|cpap|peep|ps|psv|ac|simv|imv|bipap|ipap|epap|"
     r"vent|settings?|ratio|i:e|x|@|bp|nbp|abp|sbp|map|cvp|pap|pa|hr|rr|assist|ventilator|lytes?|"
-    r"ordered|given|strength|cx|cultures?|bottles?)\W{0,3}$"
+    r"ordered|given|strength)\W{0,3}$"
 
 )
 _NOT_DATE_AFTER = regex.compile(
     r"(?i:\s?(?:ns|nss|strength|tab|tabs|amp|amps|of|murmur|sem|hsm|holosystolic|systolic|diastolic|"
-    r"cm|mm|mmhg|%|mg|mcg|cc|ml|units?|hrs?|min|x\d|pressure|psi|way|peep|up))(?![\p{L}])"
+    r"cm|mm|mmhg|%|mg|mcg|cc|ml|units?|hrs?|min|x\d|pressure|psi|way|peep|up|bottles?))(?![\p{L}])"
+
 )
 # Ventilator and oxygen settings earlier in the same clause ("PSV of 10/5", "wean down to 10/5", "flowby 6/3").
 _SETTINGS_CLAUSE = regex.compile(
@@ -261,14 +274,14 @@ _SLASH_DATE = regex.compile(
 _NAMED_DATE = regex.compile(
     rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|(?-i:{_ABBR_TITLE})\.?|(?:{_MONTHS_ABBR})\.)\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
     rf"|(?:{_MONTHS_ABBR})\.?\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}}"
-    rf"|(?<![\d.])\d{{1,2}}(?:st|nd|rd|th)?\s(?:of\s)?(?:(?i:{_MONTHS_FULL})(?:,?\s\d{{4}})?"
+    rf"|(?<![\d.])\d{{1,2}}(?:st|nd|rd|th)?\s(?:of\s)?(?:(?i:{_MONTHS_FULL}|may|march)(?:,?\s\d{{4}})?"
     rf"|(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?(?:,?\s\d{{4}})?"
     rf"|(?:{_MONTHS_ABBR})\.?,?\s\d{{4}})"
     rf"|(?:{_MONTHS_FULL})"
     rf"|(?:may|march)(?=\s(?:of\s)?\d{{1,4}}\b)"
     rf"|(?<=\b(?:in|since|during|early|late|mid|last|next|until|through|of)\s)(?:may|march|(?-i:{_ABBR_TITLE})\.?)"
     r"|christmas|xmas|thanksgiving|easter|hanukkah|new\syear'?s(?:\s(?:day|eve))?|labor\sday|memorial\sday|"
-    r"independence\sday|july\s4th|valentine'?s\sday|halloween)(?![\p{{L}}])"
+    r"independence\sday|july\s4th|valentine'?s\sday|halloween)(?![\p{L}])"
 )
 _RANGE_END = regex.compile(
     r"(?<=(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])\s?-\s?)(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9]))(?![\d/%]|\.\d)"

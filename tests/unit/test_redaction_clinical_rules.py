@@ -1,0 +1,143 @@
+"""The clinical rules one by one, without spaCy: which kind a text is, and what each clinical recognizer finds.
+
+Rows are written from general knowledge of nursing notes, SOPs and tickets (not copied from any gold set).
+"""
+
+from __future__ import annotations
+
+import pytest
+from fixtures.redaction import found
+
+from copilot.ingest.redaction import clinical
+from copilot.ingest.redaction.clinical import (
+    ClinicalDateRecognizer,
+    ClinicalNameRecognizer,
+    FacilityRecognizer,
+    ShorthandPhoneRecognizer,
+    profile_for_doc_type,
+    text_kind,
+)
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("PT AWAKE, FOLLOWS COMMANDS. HR 80S SR, BP 110/60. CONT LASIX GTT. WIFE AT BEDSIDE.", "clinical"),
+        ("neuro: sedated on propofol. resp: vent 40% peep 5, abg 7.38/40/90. gu: foley uo 40cc/hr", "clinical"),
+        ("4.2 The supplier shall deliver within 5 business days of the purchase order; late delivery penalties "
+         "apply under section 9 of this agreement.", "operational"),
+        ("Preventive maintenance of BME-INF-0231 is due every 12 months; the technician records the work order.",
+         "operational"),
+        ("Thanks, see you tomorrow.", "general"),
+    ],
+)
+def test_text_kind(text: str, kind: str) -> None:
+    assert text_kind(text)[0] == kind
+
+
+def test_text_kind_is_bounded_on_huge_text() -> None:
+    assert text_kind("pt stable. " * 1_000_000)[0] == "clinical"
+
+
+@pytest.mark.parametrize(
+    ("doc_type", "profile"),
+    [("sop", "operational"), ("contract", "operational"), ("maintenance_log", "operational"),
+     ("incident_report", "clinical"), ("document", "auto"), (None, "auto")],
+)
+def test_profile_for_doc_type(doc_type: str | None, profile: str) -> None:
+    assert profile_for_doc_type(doc_type) == profile
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("s/p cabg 7/22, extubated 7/23", ["7/22", "7/23"]),
+        ("ADMITTED 10/3/05 FROM ED", ["10/3/05"]),
+        ("cx 2/27-3/1 pending", ["2/27", "3/1"]),
+        ("seen Sept 12th and again on 14 March 2019", ["14 March 2019", "Sept 12th"]),
+        ("home since christmas, PCP visit in march of 2019", ["christmas", "march"]),
+        ("pain 4/10, murmur 2/6, strength 5/5, 1/2 NS at 75", []),
+        ("on PS 10/5 and CPAP of 5/5, ABG 7.41/38/92", []),
+        ("DECREASED TO 5 DEC, T 101.5 DEC", []),
+        ("blood cx 2/4 bottles pos", []),
+    ],
+)
+def test_clinical_dates(text: str, dates: list[str]) -> None:
+    assert found(ClinicalDateRecognizer(), text) == sorted(dates)
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("dr. chen and dr. murray aware", ["chen", "murray"]),
+        ("per Dr. Tyro hold lasix", ["Tyro"]),
+        ("dtr laverne called, son rob at bedside", ["laverne", "rob"]),
+        ("daughters sarah and margie visited", ["margie", "sarah"]),
+        ("HERMAN W. EMPERATRICE, RRT", ["HERMAN W. EMPERATRICE"]),
+        ("Z. MILLER AWARE OF CT OUTPUT", ["Z. MILLER"]),
+        # shorthand after a cue is no name
+        ("PA line intact, wife states pt slept, son present", []),
+        ("pt needs a nasal trumpet, md aware", []),
+        ("MS, THEREFORE DECREASED ATIVAN", []),
+        ("dr. o'connell and declined an autopsy", ["o'connell"]),
+    ],
+)
+def test_clinical_names(text: str, names: list[str]) -> None:
+    got = found(ClinicalNameRecognizer(), text)
+    assert [n for n in names if n not in got] == []
+    # nothing else but later mentions of the names' own words
+    words = {w.lower() for n in names for w in n.replace(".", " ").split()}
+    assert [g for g in got if g not in names and not set(g.lower().replace(".", " ").split()) <= words] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("TRANSFER TO QUARTERMAIN 2 TODAY", ["QUARTERMAIN"]),
+        ("transferred from Fairhaven Rehab on 5/2", ["Fairhaven"]),
+        ("PT WAS ADMITTED TO HARFORD MEMORIAL FOR VFIB", ["HARFORD MEMORIAL"]),
+        ("med flighted to GH cath lab", ["GH"]),
+        ("from University of Maryland hospital", ["University of Maryland"]),
+        ("went to holy cross with fever", ["holy cross"]),
+        # places of care that are no facility's name
+        ("transferred to the floor, then to OSH for CT", []),
+        ("returned from cath lab, to ccu", []),
+    ],
+)
+def test_facilities(text: str, places: list[str]) -> None:
+    got = found(FacilityRecognizer(), text)
+    assert [p for p in places if p not in got] == []
+    words = {w.lower() for p in places for w in p.split()}
+    assert [g for g in got if g not in places and not set(g.lower().split()) <= words] == []
+
+
+def test_a_facility_is_redacted_wherever_it_is_mentioned() -> None:
+    text = "Transfer to Quartermain 2 when bed available. QuartermainBuilding aware."
+    assert found(FacilityRecognizer(), text) == ["Quartermain"]
+    assert len([r for r in FacilityRecognizer().analyze(text, []) if r.score >= 0.4]) >= 2
+
+
+@pytest.mark.parametrize(
+    ("text", "phones"),
+    [
+        ("can be reached at 202 2671093", ["202 2671093"]),
+        ("beeper #4417, x52231", ["beeper #4417", "x52231"]),
+        ("WIFE'S # IS 555-2231", ["555-2231"]),
+        ("555-0148 home", ["555-0148"]),
+        ("goal uo 500-1000cc, tv 930-1130", []),
+        ("X 2000 ml", []),
+    ],
+)
+def test_shorthand_phones(text: str, phones: list[str]) -> None:
+    assert found(ShorthandPhoneRecognizer(), text) == sorted(phones)
+
+
+def test_vocabulary_guard() -> None:
+    for word in ("PRBC", "BUN", "Kayexalate", "Foley", "SpO2", "fio2", "pre-illness"):
+        assert clinical.is_clinical_word(word), word
+    for word in ("Margie", "Logan", "Okonkwo", "Mary"):
+        assert not clinical.is_clinical_word(word), word
+    assert clinical.is_misspelt_word("PRESNT") and clinical.is_misspelt_word("recieve")
+    assert not clinical.is_misspelt_word("Nessenson")
