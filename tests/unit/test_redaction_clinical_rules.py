@@ -6,7 +6,6 @@ Rows are written from general knowledge of nursing notes, SOPs and tickets (not 
 from __future__ import annotations
 
 import pytest
-from fixtures.redaction import found
 
 from copilot.ingest.redaction import clinical
 from copilot.ingest.redaction.clinical import (
@@ -17,6 +16,7 @@ from copilot.ingest.redaction.clinical import (
     profile_for_doc_type,
     text_kind,
 )
+from fixtures.redaction import found
 
 pytestmark = pytest.mark.unit
 
@@ -26,10 +26,15 @@ pytestmark = pytest.mark.unit
     [
         ("PT AWAKE, FOLLOWS COMMANDS. HR 80S SR, BP 110/60. CONT LASIX GTT. WIFE AT BEDSIDE.", "clinical"),
         ("neuro: sedated on propofol. resp: vent 40% peep 5, abg 7.38/40/90. gu: foley uo 40cc/hr", "clinical"),
-        ("4.2 The supplier shall deliver within 5 business days of the purchase order; late delivery penalties "
-         "apply under section 9 of this agreement.", "operational"),
-        ("Preventive maintenance of BME-INF-0231 is due every 12 months; the technician records the work order.",
-         "operational"),
+        (
+            "4.2 The supplier shall deliver within 5 business days of the purchase order; late delivery penalties "
+            "apply under section 9 of this agreement.",
+            "operational",
+        ),
+        (
+            "Preventive maintenance of BME-INF-0231 is due every 12 months; the technician records the work order.",
+            "operational",
+        ),
         ("Thanks, see you tomorrow.", "general"),
     ],
 )
@@ -43,8 +48,14 @@ def test_text_kind_is_bounded_on_huge_text() -> None:
 
 @pytest.mark.parametrize(
     ("doc_type", "profile"),
-    [("sop", "operational"), ("contract", "operational"), ("maintenance_log", "operational"),
-     ("incident_report", "clinical"), ("document", "auto"), (None, "auto")],
+    [
+        ("sop", "operational"),
+        ("contract", "operational"),
+        ("maintenance_log", "operational"),
+        ("incident_report", "clinical"),
+        ("document", "auto"),
+        (None, "auto"),
+    ],
 )
 def test_profile_for_doc_type(doc_type: str | None, profile: str) -> None:
     assert profile_for_doc_type(doc_type) == profile

@@ -65,7 +65,7 @@ def part_of(patient: int) -> str:
 
 def _records(text: str) -> list[tuple[int, int, str]]:
     """``START_OF_RECORD=p||||n||||\\n body ||||END_OF_RECORD`` blocks -> (patient, note, body)."""
-    out = []
+    out: list[tuple[int, int, str]] = []
     pos = 0
     while True:
         start = text.find("START_OF_RECORD=", pos)

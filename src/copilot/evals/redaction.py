@@ -338,7 +338,7 @@ def _demo(analyzers: dict[str, Analyze]) -> dict[str, Any]:
                     left.append({"doc": e["doc"], "entity_type": e.get("entity_type")})
                     break
                 start = text.find(e["value"], end)  # type: ignore[union-attr]
-        def redacted(items: list[dict[str, Any]]) -> int:
+        def count_redacted(items: list[dict[str, Any]], preds: dict[str, list[RedactionSpan]] = preds) -> int:
             n = 0
             for k in items:
                 text = texts.get(k["doc"])
@@ -350,8 +350,8 @@ def _demo(analyzers: dict[str, Analyze]) -> dict[str, Any]:
                     start = text.find(k["value"], start + 1)  # type: ignore[union-attr]
             return n
 
-        broken = redacted(keep)
-        dates_broken = redacted(op_dates)
+        broken = count_redacted(keep)
+        dates_broken = count_redacted(op_dates)
         tokens = redacted = 0
         for d in free:
             if d not in texts:
@@ -482,6 +482,10 @@ def _demo_blocks() -> list[tuple[str, str]]:
     return out
 
 
+def _jsonl_texts(path: Path) -> list[str]:
+    return [json.loads(x)["text"] for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
 def text_kind_report() -> dict[str, Any]:
     """How well ``clinical.text_kind`` (the ``auto`` profile) tells clinical narrative from operational text.
 
@@ -496,8 +500,8 @@ def text_kind_report() -> dict[str, Any]:
 
     sets: dict[str, list[tuple[str, str]]] = {
         "physionet_notes": [("clinical", n.text) for n in load_notes()],
-        "clinical_shorthand": [("clinical", json.loads(x)["text"]) for x in SHORTHAND_PATH.read_text().splitlines() if x.strip()],
-        "ops_notes": [("operational", json.loads(x)["text"]) for x in OPS_NOTES_PATH.read_text().splitlines() if x.strip()],
+        "clinical_shorthand": [("clinical", t) for t in _jsonl_texts(SHORTHAND_PATH)],
+        "ops_notes": [("operational", t) for t in _jsonl_texts(OPS_NOTES_PATH)],
     }
     blocks = _demo_blocks()
     sets["demo_incident_paragraphs"] = [b for b in blocks if b[0] == "clinical"]

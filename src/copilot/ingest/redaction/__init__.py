@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from copilot.ingest.redaction.presidio import DocumentReport, PresidioRedactor
 from copilot.ingest.redaction.registry import RedactionConfig
@@ -136,7 +136,7 @@ def redact_jsonl(
         batch.clear()
 
     for n, raw in enumerate(in_stream, 1):
-        text, err = _parse_line(raw, n)
+        text, err = _parse_line(cast("bytes | str", raw), n)
         if text is None and err is None:
             continue  # blank line
         batch.append((n, text, err))

@@ -165,7 +165,6 @@ def all_not_names(value: str) -> bool:
 
 @lru_cache(maxsize=65_536)
 def known_name(word: str) -> bool:
-
     """A census or international first name, a census surname, or a name on Philter's lists, that is no
     clinical word ("Logan", "Margie", "Chen"; not "Foley", "Neo", "Line")."""
     from copilot.ingest.redaction.names import _key, census_last_share, first_name_strength
@@ -191,7 +190,9 @@ _CLINICAL_MARKERS = regex.compile(
     r"mg|mcg|cc|meq|nsr|afib|copd|chf|cabg|mi|htn|dm|cad|iabp|pacu|er|ed|ew|md|rn|np|ho|resident|attending)"
     r"(?![\p{L}\d])"
 )
-_VITALS = regex.compile(r"\b\d{2,3}/\d{2,3}\b|\b\d+(?:\.\d+)?\s?(?:mg|mcg|cc|ml|meq|units?|u)/?(?:hr|kg|min)?\b", regex.I)
+_VITALS = regex.compile(
+    r"\b\d{2,3}/\d{2,3}\b|\b\d+(?:\.\d+)?\s?(?:mg|mcg|cc|ml|meq|units?|u)/?(?:hr|kg|min)?\b", regex.I
+)
 _OPERATIONAL_MARKERS = regex.compile(
     r"(?<![\p{L}\d])(?i:sop|procedure|policy|scope|purpose|responsibilit\w*|supplier|vendor|contract\w*|"
     r"purchase|invoice|asset|serial|warranty|maintenance|calibrat\w*|preventive|work\sorder|inventory|stock|"
@@ -207,7 +208,6 @@ KIND_SAMPLE_CHARS = 20_000
 
 
 def text_kind(text: str) -> tuple[str, dict[str, float]]:
-
     """``clinical``, ``operational`` or ``general`` for one text, and the evidence (markers per 100 words).
 
     Clinical shorthand, vitals and doses against the vocabulary of procedures, supply and contracts (and
@@ -254,12 +254,10 @@ _NOT_DATE_BEFORE = regex.compile(
     r"(?<![\p{L}])(?i:pain|scale|score|rated|grade|strength|murmur|sem|gcs|cpap|peep|ps|psv|ac|simv|imv|bipap|ipap|epap|"
     r"vent|settings?|ratio|i:e|x|@|bp|nbp|abp|sbp|map|cvp|pap|pa|hr|rr|assist|ventilator|lytes?|"
     r"ordered|given|strength)\W{0,3}$"
-
 )
 _NOT_DATE_AFTER = regex.compile(
     r"(?i:\s?(?:ns|nss|strength|tab|tabs|amp|amps|of|murmur|sem|hsm|holosystolic|systolic|diastolic|"
     r"cm|mm|mmhg|%|mg|mcg|cc|ml|units?|hrs?|min|x\d|pressure|psi|way|peep|up|bottles?))(?![\p{L}])"
-
 )
 # Ventilator and oxygen settings earlier in the same clause ("PSV of 10/5", "wean down to 10/5", "flowby 6/3").
 _SETTINGS_CLAUSE = regex.compile(
@@ -295,8 +293,10 @@ class ClinicalDateRecognizer(LocalRecognizer):
     followed by a unit ("1/2 NS", "3/6 SEM", "5/5 strength") stays.
     """
 
+    NAME = "ClinicalDateRecognizer"
+
     def __init__(self) -> None:
-        super().__init__(supported_entities=["DATE_TIME"], name="ClinicalDateRecognizer", context=[])
+        super().__init__(supported_entities=["DATE_TIME"], name=self.NAME, context=[])
 
     def load(self) -> None:
         return None
@@ -310,11 +310,11 @@ class ClinicalDateRecognizer(LocalRecognizer):
                     continue
                 if _SETTINGS_CLAUSE.search(text[max(0, s - 40) : s]):
                     continue
-                out.append(_result("DATE_TIME", s, e, 0.85, self.name))
+                out.append(_result("DATE_TIME", s, e, 0.85, self.NAME))
             for m in _RANGE_END.finditer(text, timeout=REGEX_TIMEOUT_S):
-                out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.85, self.name))
+                out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.85, self.NAME))
             for m in _NAMED_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
-                out.append(_result("DATE_TIME", m.start(), m.end(), 0.85, self.name))
+                out.append(_result("DATE_TIME", m.start(), m.end(), 0.85, self.NAME))
         except TimeoutError:
             logger.warning("clinical date regex timed out on a %d-char window", len(text))
         return out
@@ -354,7 +354,9 @@ _STRONG_CUES = regex.compile(
     r"significant\sother|s\.o|hcp|proxy|guardian)$"
 )
 _INITIAL_NAME = regex.compile(r"[\p{Lu}]\.?\s{1,2}[\p{L}'’-]{3,}$")
-_INITIAL_SURNAME = regex.compile(r"(?<![\p{L}\d.'’/])(?P<name>\p{Lu}\.?\s{1,2}(?P<surname>\p{Lu}[\p{L}'’-]{2,}))(?![\p{L}])")
+_INITIAL_SURNAME = regex.compile(
+    r"(?<![\p{L}\d.'’/])(?P<name>\p{Lu}\.?\s{1,2}(?P<surname>\p{Lu}[\p{L}'’-]{2,}))(?![\p{L}])"
+)
 _HONORIFIC = regex.compile(r"(?i:dr|drs|doctor|mr|mrs|ms|miss|rabbi|rev|reverend|fr)")
 _NAME_TOKEN = regex.compile(r"(?P<w>[\p{L}](?:[\p{L}'’-]*[\p{L}])?)(?P<dot>\.)?")
 
@@ -403,10 +405,12 @@ class ClinicalNameRecognizer(LocalRecognizer):
     """Clinicians' and relatives' names after clinical cues, in any case: "dr. chen and dr. murray", "per d
     ross", "dtr laverne", "daughters sarah and margie", "HERMAN W. EMPERATRICE, RRT", "mary o'hara np aware"."""
 
+    NAME = "ClinicalNameRecognizer"
+
     ENTITY = "PERSON"
 
     def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name="ClinicalNameRecognizer", context=[])
+        super().__init__(supported_entities=[self.ENTITY], name=self.NAME, context=[])
 
     def load(self) -> None:
         return None
@@ -435,7 +439,7 @@ class ClinicalNameRecognizer(LocalRecognizer):
         out = []
         for w in words:
             for m in regex.finditer(rf"(?<![\p{{L}}])(?i:{regex.escape(w)})(?![\p{{L}}])", text):
-                out.append(_result(self.ENTITY, m.start(), m.end(), 0.7, self.name))
+                out.append(_result(self.ENTITY, m.start(), m.end(), 0.7, self.NAME))
         return out
 
     @staticmethod
@@ -460,7 +464,7 @@ class ClinicalNameRecognizer(LocalRecognizer):
 
     def _after_cues(self, text: str) -> Iterator[RecognizerResult]:
         for m in _NAME_CUE.finditer(text, timeout=REGEX_TIMEOUT_S):
-            raw = m.group().strip(" \t\n(\",")
+            raw = m.group().strip(' \t\n(",')
             cue = raw.rstrip(".").removesuffix("'s")
             strong = bool(_STRONG_CUES.search(cue))
             honorific = bool(_HONORIFIC.fullmatch(cue))
@@ -470,7 +474,7 @@ class ClinicalNameRecognizer(LocalRecognizer):
                 continue  # "daughter. states felt like": the cue ended a sentence
             span = self._run(text, m.end(), strong, honorific)
             while span is not None:
-                yield _result(self.ENTITY, span[0], span[1], 0.85 if strong else 0.7, self.name)
+                yield _result(self.ENTITY, span[0], span[1], 0.85 if strong else 0.7, self.NAME)
                 # "daughters sarah and margie", "dr. chen and dr. murray": the list goes on.
                 nxt = regex.match(
                     r"\s{0,2}(?:,|and|&)\s{1,2}(?P<title>(?i:(?:dr|dtr|md|np|rn)\.?\s{1,2}))?", text[span[1] :]
@@ -570,7 +574,6 @@ _FAC_TOKEN = r"[\p{L}](?:[\p{L}'’.-]*[\p{L}])?(?![\p{L}\d-])"
 _AFTER_MOTION = regex.compile(
     rf"(?<![\p{{L}}]){_MOTION}\s{{1,3}}(?:(?i:back|over)\s{{1,2}})?{_PREP}\s{{1,3}}(?:(?i:the)\s{{1,2}})?"
     rf"(?:\d{{1,2}}\s{{1,2}})?(?P<cand>{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,3}})"
-
 )
 _NAMED_FACILITY = regex.compile(
     rf"(?P<name>(?:(?i:st\.?|saint)\s{{1,2}})?{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,2}}?)\s{{1,2}}{_FACILITY_WORD}"
@@ -589,7 +592,9 @@ _US_STATE = (
     r"OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
 )
 # "from Middle River, MD": a town before a state code.
-_TOWN_STATE = regex.compile(rf"(?P<name>\p{{Lu}}[\p{{Ll}}]+(?:\s\p{{Lu}}[\p{{Ll}}]+){{0,2}}),\s(?:{_US_STATE})(?![\p{{L}}])")
+_TOWN_STATE = regex.compile(
+    rf"(?P<name>\p{{Lu}}[\p{{Ll}}]+(?:\s\p{{Lu}}[\p{{Ll}}]+){{0,2}}),\s(?:{_US_STATE})(?![\p{{L}}])"
+)
 # Facility words that belong to the name ("FREDERICK MEMORIAL"); "Hospital", "Medical Center" do not.
 _NAME_FACILITY_WORD = regex.compile(r"\s{1,2}(?i:memorial|general|infirmary)(?![\p{L}])")
 _WARD = regex.compile(
@@ -661,8 +666,10 @@ _PHONE_WORD = regex.compile(
 class ShorthandPhoneRecognizer(LocalRecognizer):
     """Phone and pager numbers as notes write them: "202 2671093", "beeper #4431", "x5523"."""
 
+    NAME = "ShorthandPhoneRecognizer"
+
     def __init__(self) -> None:
-        super().__init__(supported_entities=["PHONE_NUMBER"], name="ShorthandPhoneRecognizer", context=[])
+        super().__init__(supported_entities=["PHONE_NUMBER"], name=self.NAME, context=[])
 
     def load(self) -> None:
         return None
@@ -670,13 +677,13 @@ class ShorthandPhoneRecognizer(LocalRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         try:
             out = [
-                _result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.name)
+                _result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME)
                 for m in _PHONE_SHORTHAND.finditer(text, timeout=REGEX_TIMEOUT_S)
             ]
             for m in _LOCAL_NUMBER.finditer(text, timeout=REGEX_TIMEOUT_S):
                 a, b = m.group("a"), m.group("b")
                 if b.startswith("0") or int(a) > int(b) or _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()]):
-                    out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.name))
+                    out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME))
             return out
         except TimeoutError:
             logger.warning("phone regex timed out on a %d-char window", len(text))
@@ -686,10 +693,12 @@ class ShorthandPhoneRecognizer(LocalRecognizer):
 class FacilityRecognizer(LocalRecognizer):
     """Hospitals, wards and buildings in clinical text, and later mentions of them in the same text."""
 
+    NAME = "FacilityRecognizer"
+
     ENTITY = "LOCATION"
 
     def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name="FacilityRecognizer", context=[])
+        super().__init__(supported_entities=[self.ENTITY], name=self.NAME, context=[])
 
     def load(self) -> None:
         return None
@@ -711,11 +720,11 @@ class FacilityRecognizer(LocalRecognizer):
                     if t.group().lower().rstrip(".") in _FACILITY_STOP or t.group().lower() in _NOT_NAME:
                         break
                     toks.insert(0, t)
-                words = [t.group() for t in toks if t.group().lower().rstrip(".") not in {"st", "saint"}]
-                if not words or all(w.lower() in _GENERIC_FACILITY_NAMES for w in words):
+                names = [t.group() for t in toks if t.group().lower().rstrip(".") not in {"st", "saint"}]
+                if not names or all(w.lower() in _GENERIC_FACILITY_NAMES for w in names):
                     continue  # "the community hospital", "County Hospital"
-                titled = all(w[:1].isupper() and not w.isupper() for w in words)
-                if not titled and all(is_clinical_word(w) for w in words):
+                titled = all(w[:1].isupper() and not w.isupper() for w in names)
+                if not titled and all(is_clinical_word(w) for w in names):
                     continue  # "LIS FOR DIALYSIS CENTER": in upper- or lower-case text the words must be names
                 s = m.start("name") + toks[0].start()
                 e = m.start("name") + toks[-1].end()
@@ -744,7 +753,7 @@ class FacilityRecognizer(LocalRecognizer):
         except TimeoutError:
             logger.warning("facility regex timed out on a %d-char window", len(text))
         spans.extend(self._mentions(text, spans))
-        return [_result(self.ENTITY, s, e, sc, self.name) for s, e, sc in spans]
+        return [_result(self.ENTITY, s, e, sc, self.NAME) for s, e, sc in spans]
 
     @staticmethod
     def _mentions(text: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
