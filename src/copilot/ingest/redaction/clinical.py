@@ -651,12 +651,16 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
 
 
 _PHONE_SHORTHAND = regex.compile(
-    r"(?<![\d-])(?:\(?\d{3}\)?[\s./-]?\d{7}|\d{3}[\s.]\d{3}[\s.]\d{4}|\d{3}/\d{3}-\d{4})(?![\d-])"
+    # area code and number, any separators ("617 - 555 - 1234", "(617)-555-1234", "617555-1234"), an optional
+    # leading 1 and extension
+    r"(?<![\d./-])(?:1[\s.-]?)?\(?\d{3}\)?\s?[\s./-]?\s?\d{3}\s?[\s.-]?\s?\d{4}(?:\s?(?i:x|ext\.?)\s?\d{1,5})?"
+    r"(?![\d-]|\.\d)"
     r"|(?<![\p{L}])(?:(?i:pager|beeper|bpr|pgr|ext)\.?\s?#?\s?|x)(?:\d{1,2}-\d{4}|\d{4,5})(?![\d-])"
 )
 # A local number "555-2231": a phone where a phone word is near, or where it cannot be a range of values
 # ("500-1000", "930-1130" are; an upper bound never starts with 0 and is never below the lower one).
-_LOCAL_NUMBER = regex.compile(r"(?<![\d./-])(?P<a>\d{3})[-.](?P<b>\d{4})(?![\d-]|\.\d)")
+_LOCAL_NUMBER = regex.compile(r"(?<![\d./-])(?P<a>\d{3})(?P<sep>[-.\s]?)(?P<b>\d{4})(?![\d-]|\.\d)")
+
 _PHONE_WORD = regex.compile(
     r"(?<![\p{L}])(?i:call|called|phone|ph|tel|cell|home|work|#|number|no\.|reach|reached|contact|pager|beeper|fax)"
     r"[^\n]{0,30}$"
@@ -682,7 +686,10 @@ class ShorthandPhoneRecognizer(LocalRecognizer):
             ]
             for m in _LOCAL_NUMBER.finditer(text, timeout=REGEX_TIMEOUT_S):
                 a, b = m.group("a"), m.group("b")
-                if b.startswith("0") or int(a) > int(b) or _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()]):
+                cue = _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()])
+                # "555 1234" and "5551234" only beside a phone word: spaces and bare digits separate values too
+                if cue or (m.group("sep") in ("-", ".") and (b.startswith("0") or int(a) > int(b))):
+
                     out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME))
             return out
         except TimeoutError:
