@@ -94,6 +94,16 @@ CASES = [
     ("Case discussed w/ fellow, Dr. Yusupova; will f/u", ["Yusupova"], []),
     ("spoke to pt's mother, Mrs. Oyelaran, at length", ["Oyelaran"], []),
     ("NEPHEW TOMAS WILL BE HCP PER PT", ["TOMAS"], ["HCP"]),
+    ("PT LIVES IN BROCKTON WITH WIFE", ["BROCKTON"], []),
+    ("daughter visiting from Albany this wknd", ["Albany"], []),
+    ("PLAN TO RETURN TO NEBH WHEN STABLE", ["NEBH"], []),
+    ("records requested from SVMC", ["SVMC"], []),
+    ("cath done on 7-22, results in chart", ["7-22"], []),
+    ("increased from 2-4 mcg, on 2-3L NC", [], ["2-4", "2-3L"]),
+    ("SW ANNETTE MET WITH FAMILY", ["ANNETTE"], []),
+    ("case manager Joanne Fitzpatrick following for dispo", ["Joanne Fitzpatrick"], []),
+    ("Seen by Dr. Brennan-Oakes (GI)", ["Brennan-Oakes"], []),
+    ("SISTER & CHARLIE (FRIEND) AT BEDSIDE", ["CHARLIE"], []),
 ]
 
 

@@ -281,6 +281,11 @@ _NAMED_DATE = regex.compile(
     r"|christmas|xmas|thanksgiving|easter|hanukkah|new\syear'?s(?:\s(?:day|eve))?|labor\sday|memorial\sday|"
     r"independence\sday|july\s4th|valentine'?s\sday|halloween)(?![\p{L}])"
 )
+# "on 7-22", "since 10-3": dashed month-day only after a date preposition ("from 2-4 mcg" is a range)
+_DASH_DATE = regex.compile(
+    r"(?<=(?<![\p{L}])(?i:on|since|until|till|dated|of)\s)(?P<date>(?:1[0-2]|0?[1-9])-(?:3[01]|[12]\d|0?[1-9]))"
+    r"(?![\d\p{L}%/-]|\.\d)"
+)
 _RANGE_END = regex.compile(
     r"(?<=(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])\s?-\s?)(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9]))(?![\d/%]|\.\d)"
 )
@@ -311,6 +316,9 @@ class ClinicalDateRecognizer(LocalRecognizer):
                 if _SETTINGS_CLAUSE.search(text[max(0, s - 40) : s]):
                     continue
                 out.append(_result("DATE_TIME", s, e, 0.85, self.NAME))
+            for m in _DASH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
+                if not _NOT_DATE_AFTER.match(text, m.end("date")):
+                    out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.8, self.NAME))
             for m in _RANGE_END.finditer(text, timeout=REGEX_TIMEOUT_S):
                 out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.85, self.NAME))
             for m in _NAMED_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
@@ -322,7 +330,8 @@ class ClinicalDateRecognizer(LocalRecognizer):
 
 # Cues before a clinician's or a relative's name, and the roles written after one ("mary o'hara np aware").
 _NAME_CUE = regex.compile(
-    r"(?<![\p{L}])(?i:dr|drs|doctor|md|np|rn|pa|rrt|nurse|pharmacist|therapist|attending|resident|fellow|intern|cardiologist|surgeon|"
+    r"(?<![\p{L}])(?i:dr|drs|doctor|md|np|rn|pa|rrt|nurse|pharmacist|therapist|sw|cm|case\smanager|"
+    r"social\sworker|rt|ot|dietitian|dietician|nutritionist|interpreter|translator|cns|crna|lpn|cna|pct|attending|resident|fellow|intern|cardiologist|surgeon|"
     r"intensivist|hospitalist|nephrologist|neurologist|oncologist|pcp|pmd|mr|mrs|ms|miss|rabbi|priest|reverend|"
     r"rev|father|fr|chaplain|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|mother|mom|dad|"
     r"niece|nephew|grandson|granddaughter|grandchildren|aunt|uncle|cousin|friend|fiance|fiancee|partner|"
@@ -348,7 +357,8 @@ _NOT_NAME = frozenset(
     """.split()
 )
 _STRONG_CUES = regex.compile(
-    r"(?i:dr|drs|doctor|md|np|rn|pa|rrt|nurse|pharmacist|therapist|mr|mrs|ms|miss|rabbi|priest|reverend|rev|fr|chaplain|attending|resident|"
+    r"(?i:dr|drs|doctor|md|np|rn|pa|rrt|nurse|pharmacist|therapist|sw|cm|case\smanager|social\sworker|rt|ot|"
+    r"dietitian|dietician|nutritionist|interpreter|translator|cns|crna|lpn|cna|pct|mr|mrs|ms|miss|rabbi|priest|reverend|rev|fr|chaplain|attending|resident|"
     r"fellow|intern|pcp|pmd|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|mother|mom|dad|niece|"
     r"nephew|grandson|granddaughter|aunt|uncle|cousin|friend|fiancee?|partner|boyfriend|girlfriend|"
     r"significant\sother|s\.o|hcp|proxy|guardian)$"
@@ -473,6 +483,11 @@ class ClinicalNameRecognizer(LocalRecognizer):
             if raw.endswith(".") and not honorific:
                 continue  # "daughter. states felt like": the cue ended a sentence
             span = self._run(text, m.end(), strong, honorific)
+            if span is None and strong and not honorific:
+                # "SISTER & CHARLIE": another person joined to the cue; a known name only ("wife and son" stays)
+                link = regex.match(r"\s{0,2}(?:&|and)\s{1,2}", text[m.end() :])
+                if link is not None:
+                    span = self._run(text, m.end() + link.end(), False)
             while span is not None:
                 yield _result(self.ENTITY, span[0], span[1], 0.85 if strong else 0.7, self.NAME)
                 # "daughters sarah and margie", "dr. chen and dr. murray": the list goes on.
@@ -587,6 +602,8 @@ _ACRONYM_BEFORE_UNIT = regex.compile(
     r"(?<![\p{L}])(?i:to|at|from|in)\s{1,2}(?P<name>[A-Za-z]{1,5})\s{1,2}(?i:cath|er|ed|ew|icu|ccu|micu|sicu|or|"
     r"hospital|campus|clinic|rehab)(?![\p{L}])"
 )
+# "from SVMC", "to NEBH": a hospital's acronym after a preposition, when no vocabulary knows it.
+_ACRONYM_AFTER_PREP = regex.compile(r"(?<![\p{L}])(?i:to|at|from)\s{1,2}(?P<name>[A-Z]{2,5})(?![\p{L}\d])")
 _US_STATE = (
     r"AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
     r"OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
@@ -746,6 +763,10 @@ class FacilityRecognizer(LocalRecognizer):
                 if bare_u and not spelt_of and (len(name) < 3 or is_not_a_name(name)):
                     continue  # "P 2 U PC", "W/U. ON": a unit of blood, a work-up
                 spans.append((m.start(), m.end(), 0.75))
+            for m in _ACRONYM_AFTER_PREP.finditer(text, timeout=REGEX_TIMEOUT_S):
+                w = m.group("name")
+                if _ACRONYM_FACILITY.match(w) and w.lower() not in _GENERIC and w.lower() not in clinical_vocabulary():
+                    spans.append((m.start("name"), m.end("name"), 0.7))
             for m in _ACRONYM_BEFORE_UNIT.finditer(text, timeout=REGEX_TIMEOUT_S):
                 w = m.group("name")
                 if _ACRONYM_FACILITY.match(w) and w.lower() not in _GENERIC and (w.isupper() or len(w) <= 3):
