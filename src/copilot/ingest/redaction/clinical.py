@@ -138,12 +138,17 @@ def is_misspelt_word(word: str) -> bool:
     vocab = clinical_vocabulary()
     if len(w) < 4 or not w.isalpha() or w in vocab or not vocab or known_name(word):
         return False
+    return any(len(e) >= 4 and e in vocab for e in _edits1(w))
+
+
+def _edits1(w: str) -> set[str]:
+    """Every string one delete, swap, substitution or insertion away from ``w`` (lower-case letters)."""
     splits = [(w[:i], w[i:]) for i in range(len(w) + 1)]
     edits = {a + b[1:] for a, b in splits if b}
     edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
     edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
     edits |= {a + c + b for a, b in splits for c in _LETTERS}
-    return any(len(e) >= 4 and e in vocab for e in edits)
+    return edits
 
 
 def is_not_a_name(word: str) -> bool:
@@ -371,7 +376,22 @@ _HONORIFIC = regex.compile(r"(?i:dr|drs|doctor|mr|mrs|ms|miss|rabbi|rev|reverend
 _NAME_TOKEN = regex.compile(r"(?P<w>[\p{L}](?:[\p{L}'’-]*[\p{L}])?)(?P<dot>\.)?")
 
 
-def _ordinary_word(word: str) -> bool:
+_CUE_WORDS = frozenset(
+    """
+    wife husband spouse daughter daughters son sons sister sisters brother brothers mother father niece nephew
+    grandson granddaughter aunt uncle cousin friend fiance fiancee partner boyfriend girlfriend guardian nurse
+    doctor resident fellow attending pharmacist therapist chaplain family
+    """.split()
+)
+
+
+@lru_cache(maxsize=16_384)
+def _misspelt_cue(low: str) -> bool:
+    """A relative or role word typed with one slip ("neice", "daugther", "husbnad"): not a name."""
+    return len(low) >= 4 and low.isalpha() and low not in _CUE_WORDS and bool(_edits1(low) & _CUE_WORDS)
+
+
+def ordinary_word(word: str) -> bool:
     """A common English word that is not mostly a name ("declined" yes; "Logan", "Rakusin" no)."""
     from copilot.ingest.redaction.names import first_name_strength, is_common_word, surname_strength
 
@@ -383,7 +403,7 @@ def _ordinary_word(word: str) -> bool:
 
 def _titled_name(word: str) -> bool:
     """A Title-case word that is no clinical, misspelt or ordinary word ("Delaney" in "Marcus Delaney")."""
-    return word[:1].isupper() and not word.isupper() and not is_not_a_name(word) and not _ordinary_word(word)
+    return word[:1].isupper() and not word.isupper() and not is_not_a_name(word) and not ordinary_word(word)
 
 
 def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
@@ -399,15 +419,15 @@ def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
         # "DR TYRO", "DR. GREEN"; not "DR. ICU", "MS INCISION" (mental status), "MS, THEREFORE"
         if is_clinical_word(word) and len(low) <= 3:
             return False
-        return not _ordinary_word(word) or low.upper() in census_last_share() or not is_not_a_name(word)
-    if _STRONG_CUES.fullmatch(low) or regex.search(r"['’]e?d$", low):
-        return False  # "wife, son": another relative; "dc'd", "sx'd": shorthand verbs
+        return not ordinary_word(word) or low.upper() in census_last_share() or not is_not_a_name(word)
+    if _STRONG_CUES.fullmatch(low) or regex.search(r"['’]e?d$", low) or _misspelt_cue(low):
+        return False  # "wife, son", "neice": another relative; "dc'd", "sx'd": shorthand verbs
     if strong:
         # "SON ROB", "DTR ANN": a census first name, even a short word; not an ordinary English word
         # ("declined", "trumpet", "unstable": the vocabulary lists few inflections)
         if len(low) >= 3 and low.upper() in census_first_share():
             return True
-        return not is_not_a_name(word) and not _ordinary_word(word)
+        return not is_not_a_name(word) and not ordinary_word(word)
     return known_name(word)
 
 

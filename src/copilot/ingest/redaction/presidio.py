@@ -544,7 +544,12 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             if full is None or not _valid_numeric_date(text, s.start + full.start(), s.start + full.end()):
                 continue  # times, durations and vitals; the clinical date recognizer finds the partial dates
         # A gazetteer place after a strong place cue ("lives in Framingham") even when Philter lists the word.
-        cued = src in clinical.CUED or (src == _PLACES and s.score >= _PLACE_CUED_SCORE and is_place(value))
+        cued = src in clinical.CUED or (
+            src == _PLACES
+            and s.score >= _PLACE_CUED_SCORE
+            and is_place(value)
+            and not any(clinical.ordinary_word(w) for w in value.split())  # "IN PROGRESS", "IN ENGLISH"
+        )
         if s.entity_type in _GUARDED and not cued and clinical.all_clinical_words(value):
             continue
         if src == _SPACY and s.entity_type == "PERSON" and not clinical.has_known_name(value, min_len=4):
