@@ -416,6 +416,10 @@ class PresidioRedactor:
         people = _Intervals([(k.start, k.end) for k in kept if k.entity_type in _PERSON_TYPES])
 
         def near_person(start: int, end: int) -> bool:
+            if not strict:
+                # An operational document names staff beside its dates (sign-offs, test logs): only a
+                # patient near the date makes it a patient's.
+                return bool(_PATIENT_ONLY.search(text, max(0, start - 120), min(len(text), end + 60)))
             if _PATIENT_WORDS.search(text, max(0, start - 120), min(len(text), end + 60)):
                 return True
             return bool(people.overlapping(start - 150, end + 150))
@@ -622,7 +626,12 @@ _PATIENT_WORDS = re.compile(
     r"died|birth|birthday|my|me|i|he|she|his|her|him|mr|mrs|ms|name)\b",
     re.IGNORECASE,
 )
+_PATIENT_ONLY = re.compile(
+    r"\b(?:patient|patients|pt|dob|d\.o\.b|mrn|admitted|admission|discharged?|born|deceased|died|birth|birthday)\b",
+    re.IGNORECASE,
+)
 _MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec"
+
 _HAS_DATE_ELEMENT = re.compile(
     rf"\b(?:{_MONTHS})[a-z]*\.?\b|\b\d{{1,4}}[-/.]\d{{1,2}}(?:[-/.]\d{{1,4}})?\b|\b\d{{1,2}}:\d{{2}}\b"
     r"|\b(?:1[89]|20)\d{2}\b|\b\d{1,2}(?:st|nd|rd|th)\b",
