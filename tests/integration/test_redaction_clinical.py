@@ -104,6 +104,10 @@ CASES = [
     ("case manager Joanne Fitzpatrick following for dispo", ["Joanne Fitzpatrick"], []),
     ("Seen by Dr. Brennan-Oakes (GI)", ["Brennan-Oakes"], []),
     ("SISTER & CHARLIE (FRIEND) AT BEDSIDE", ["CHARLIE"], []),
+    ("HUSBAND DROVE DOWN FROM SCRANTON LAST NIGHT", ["SCRANTON"], []),
+    ("son works in Annapolis, will come after work", ["Annapolis"], []),
+    ("Pt is a retired mailman, wife Gloria, 2 kids in Glen Burnie", ["Gloria", "Glen Burnie"], []),
+    ("WIFE AND NEICE AT BEDSIDE, DAUGHTER ENROUTE", [], ["NEICE"]),
 ]
 
 

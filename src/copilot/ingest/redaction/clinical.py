@@ -27,6 +27,7 @@ Usage::
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import logging
 import tomllib
 from collections.abc import Iterator
@@ -175,7 +176,7 @@ def known_name(word: str) -> bool:
     from copilot.ingest.redaction.names import _key, census_last_share, first_name_strength
 
     w = word.strip(".,;:'’()")
-    if len(w) < 2 or is_clinical_word(w):
+    if len(w) < 2 or is_clinical_word(w) or _misspelt_cue(w.lower()):
         return False
     return first_name_strength(w.capitalize()) > 0 or _key(w) in census_last_share() or w.lower() in philter_names()
 
@@ -647,6 +648,8 @@ _GENERIC = frozenset(
     """.split()
 )
 _FACILITY_STOP = _NOT_NAME | _GENERIC
+_TOWN_TOKEN = regex.compile(r"(?<![\p{L}\d'’-])[\p{L}][\p{L}'’.-]*[\p{L}](?![\p{L}\d'’-])")
+
 # Words that name a kind of facility, not which one ("the community hospital", "a teaching hospital").
 _GENERIC_FACILITY_NAMES = frozenset(
     """
@@ -800,8 +803,49 @@ class FacilityRecognizer(LocalRecognizer):
                 spans.append((m.start("name"), m.end("name"), 0.7))
         except TimeoutError:
             logger.warning("facility regex timed out on a %d-char window", len(text))
+        spans.extend(self._towns(text))
         spans.extend(self._mentions(text, spans))
         return [_result(self.ENTITY, s, e, sc, self.NAME) for s, e, sc in spans]
+
+    @staticmethod
+    def _towns(text: str) -> list[tuple[int, int, float]]:
+        """Towns and cities of the gazetteer without a cue, in any case ("RANDALLSTOWN", "baltimore", "Middle
+        River"): one word that no vocabulary, English word or name list knows, or two or three words that
+        together are a place and share one casing."""
+        from copilot.ingest.redaction.places import is_place
+
+        toks = [(m.start(), m.end(), m.group()) for m in _TOWN_TOKEN.finditer(text)]
+        out: list[tuple[int, int, float]] = []
+        i = 0
+        while i < len(toks):
+            done = False
+            for n in (3, 2):
+                group = toks[i : i + n]
+                if len(group) < n or any(text[a[1] : b[0]] not in (" ", "  ") for a, b in itertools.pairwise(group)):
+                    continue
+                words = [g[2] for g in group]
+                same_case = len({(w.isupper(), w.islower(), w[:1].isupper()) for w in words}) == 1
+                if same_case and is_place(" ".join(words).title()) and not all_clinical_words(" ".join(words[1:])):
+                    out.append((group[0][0], group[-1][1], 0.7))
+                    i += n
+                    done = True
+                    break
+            if done:
+                continue
+            s, e, w = toks[i]
+            if (
+                len(w) >= 5
+                and w.lower() not in _FACILITY_STOP
+                and is_place(w.title())
+                and not known_name(w)
+                and not is_not_a_name(w)
+                and not ordinary_word(w)
+            ):
+                # "RANDALLSTOWN": a town no vocabulary knows. A town Philter lists as a word ("annapolis") is
+                # left to the place recognizer's cues and capitals: lower-case "from tube", "in oral" are words.
+                out.append((s, e, 0.7))
+            i += 1
+        return out
 
     @staticmethod
     def _mentions(text: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:

@@ -317,7 +317,7 @@ def _is_place(value: str) -> bool:
     return is_place(value)
 
 
-def _sentence_start(text: str, pos: int) -> bool:
+def sentence_start(text: str, pos: int) -> bool:
     """``pos`` opens the text, a line, a sentence, a quote or a label's value: a capital there says nothing."""
     j = pos - 1
     while j >= 0 and pos - j <= 4 and text[j] in " \t":
@@ -508,7 +508,7 @@ class NameRecognizer(LocalRecognizer):
             part = parts.get(t.text)
             if part is None or taken.score(t.start, t.end) is not None:
                 continue
-            if is_common_word(t.text) and first_name_strength(t.text) != 2 and _sentence_start(text, t.start):
+            if is_common_word(t.text) and first_name_strength(t.text) != 2 and sentence_start(text, t.start):
                 continue
             yield t.start, t.end, part
 
@@ -665,7 +665,7 @@ class NameRecognizer(LocalRecognizer):
                 continue
             if i + 2 < n and self._same_phrase(text, b, toks[i + 2]):
                 continue
-            if i > 0 and not _sentence_start(text, toks[i - 1].start) and self._same_phrase(text, toks[i - 1], a):
+            if i > 0 and not sentence_start(text, toks[i - 1].start) and self._same_phrase(text, toks[i - 1], a):
                 continue
             if self._in_address(text, a.start, b.end) or any(_is_place(v) for v in (a.text, b.text)):
                 continue
@@ -799,7 +799,7 @@ class NameRecognizer(LocalRecognizer):
                 continue  # "Otis tech", "Stryker rep": the company that sent someone
             if i + 1 < n and self._same_phrase(text, t, toks[i + 1]):
                 continue
-            if i > 0 and not _sentence_start(text, toks[i - 1].start) and self._same_phrase(text, toks[i - 1], t):
+            if i > 0 and not sentence_start(text, toks[i - 1].start) and self._same_phrase(text, toks[i - 1], t):
                 continue
             if _PLACE_BEFORE.search(text, max(0, t.start - 12), t.start):
                 score = 0.5
@@ -809,7 +809,7 @@ class NameRecognizer(LocalRecognizer):
     def _lone_surname(text: str, tok: _Tok) -> bool:
         """A census surname capitalised mid-sentence that is no English word and no brand: its share of the
         population explains its frequency in text ("met with Vasquez", "ex-Zombie Kastner"; not "Stryker")."""
-        if _key(tok.text) not in census_last_share() or _sentence_start(text, tok.start):
+        if _key(tok.text) not in census_last_share() or sentence_start(text, tok.start):
             return False
         return not is_common_word(tok.text) and surname_strength(tok.text) == 2
 

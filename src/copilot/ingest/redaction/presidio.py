@@ -36,7 +36,7 @@ from copilot.errors import ModelError
 from copilot.ingest.redaction import clinical
 from copilot.ingest.redaction.allowlist import DEFAULT_TERMS, OperationalAllowList
 from copilot.ingest.redaction.engine import Window, apply, is_duration, plain_label, resolve, windows
-from copilot.ingest.redaction.names import is_common_word, load_census_names, top_surnames
+from copilot.ingest.redaction.names import sentence_start, is_common_word, load_census_names, top_surnames
 from copilot.ingest.redaction.placeholders import PlaceholderTable, load_or_create_key
 from copilot.ingest.redaction.places import _CUED_SCORE as _PLACE_CUE
 from copilot.ingest.redaction.places import is_place
@@ -541,6 +541,8 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
     if kind == "general":
         return found  # no evidence either way: keep what every profile finds (strict)
     out: list[Detection] = []
+    letters = sum(ch.isalpha() for ch in text[:5000])
+    mixed_case = letters > 0 and sum(ch.islower() for ch in text[:5000]) >= 0.3 * letters
     for s, src in found:
         value = text[s.start : s.end]
         if src == _SPACY and s.entity_type == "DATE_TIME":
@@ -550,9 +552,13 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
         # A gazetteer place after a strong place cue ("lives in Framingham") even when Philter lists the word.
         cued = src in clinical.CUED or (
             src == _PLACES
-            and s.score >= _PLACE_CUED_SCORE
             and is_place(value)
-            and not any(clinical.ordinary_word(w) for w in value.split())  # "IN PROGRESS", "IN ENGLISH"
+            and (
+                # "lives in Framingham"; not "IN PROGRESS", "IN ENGLISH"
+                (s.score >= _PLACE_CUED_SCORE and not any(clinical.ordinary_word(w) for w in value.split()))
+                # "son works in Annapolis": a capital mid-sentence in mixed-case text names the place
+                or (mixed_case and value[:1].isupper() and not value.isupper() and not sentence_start(text, s.start))
+            )
         )
         if s.entity_type in _GUARDED and not cued and clinical.all_clinical_words(value):
             continue
