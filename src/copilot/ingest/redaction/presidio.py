@@ -36,7 +36,7 @@ from copilot.errors import ModelError
 from copilot.ingest.redaction import clinical
 from copilot.ingest.redaction.allowlist import DEFAULT_TERMS, OperationalAllowList
 from copilot.ingest.redaction.engine import Window, apply, is_duration, plain_label, resolve, windows
-from copilot.ingest.redaction.names import sentence_start, is_common_word, load_census_names, top_surnames
+from copilot.ingest.redaction.names import is_common_word, load_census_names, sentence_start, top_surnames
 from copilot.ingest.redaction.placeholders import PlaceholderTable, load_or_create_key
 from copilot.ingest.redaction.places import _CUED_SCORE as _PLACE_CUE
 from copilot.ingest.redaction.places import is_place
