@@ -47,8 +47,12 @@ eval: $(STAMP)
 	$(BIN)/copilot eval answers --dataset demo --json
 	$(BIN)/copilot eval retrieval --dataset policyqa --json
 	$(BIN)/copilot eval retrieval --dataset covidqa --json
+	$(BIN)/copilot eval redaction --dataset physionet-dev --json
 	$(BIN)/copilot eval redaction --dataset presidio-synth --json
 	$(BIN)/copilot eval redaction --dataset demo --json
+	$(BIN)/copilot eval redaction --dataset ops-notes --json
+	$(BIN)/copilot eval redaction --dataset shorthand --json
+	$(BIN)/copilot eval redaction --dataset text-kind --json
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,bench]'
