@@ -211,6 +211,10 @@ _IDENTIFIER = regex.compile(r"\b[A-Z]{2,5}-[A-Z0-9]{2,5}(?:-[A-Z0-9]{2,6})?\b|\b
 
 
 KIND_SAMPLE_CHARS = 20_000
+CLINICAL_DENSITY = 2.0
+"""Clinical markers per 100 words from which a text is clinical narrative (nursing notes: 8.5 at the 10th
+percentile; Faker prose joined into long texts: 0.1-0.4)."""
+
 
 
 def text_kind(text: str) -> tuple[str, dict[str, float]]:
@@ -235,7 +239,9 @@ def text_kind(text: str) -> tuple[str, dict[str, float]]:
     if (oper >= 2 and oper > 1.5 * clin) or (oper >= 1 and clin == 0):
         kind = "operational"
     else:
-        kind = "clinical" if clin >= 1 else "general"
+        # Density, not presence: a 5,000-word e-mail thread with "wife" and "admitted" in it is no nursing note
+        # (0.1-0.4 markers per 100 words); nursing notes carry 8-22.
+        kind = "clinical" if clin >= 1 and evidence["clinical"] >= CLINICAL_DENSITY else "general"
     return kind, evidence
 
 
@@ -373,6 +379,12 @@ _INITIAL_NAME = regex.compile(r"[\p{Lu}]\.?\s{1,2}[\p{L}'’-]{3,}$")
 _INITIAL_SURNAME = regex.compile(
     r"(?<![\p{L}\d.'’/])(?P<name>\p{Lu}\.?\s{1,2}(?P<surname>\p{Lu}[\p{L}'’-]{2,}))(?![\p{L}])"
 )
+_LINK = regex.compile(r"\s{0,2}(?:&|and)\s{1,2}")
+_LIST_LINK = regex.compile(r"\s{0,2}(?:,|and|&)\s{1,2}(?P<title>(?i:(?:dr|dtr|md|np|rn)\.?\s{1,2}))?")
+_AFTER_INITIAL = regex.compile(r"\.?\s{1,2}")
+_GAP = regex.compile(r"[ \t]{1,2}")
+_WORD_BEFORE = regex.compile(r"(?:^|(?<=[\s(]))([\p{L}][\p{L}'’-]*)\.?\s{0,2}$")
+_LETTER_WORD = regex.compile(r"[\p{L}][\p{L}'’-]*")
 _HONORIFIC = regex.compile(r"(?i:dr|drs|doctor|mr|mrs|ms|miss|rabbi|rev|reverend|fr)")
 _NAME_TOKEN = regex.compile(r"(?P<w>[\p{L}](?:[\p{L}'’-]*[\p{L}])?)(?P<dot>\.)?")
 
@@ -506,21 +518,19 @@ class ClinicalNameRecognizer(LocalRecognizer):
             span = self._run(text, m.end(), strong, honorific)
             if span is None and strong and not honorific:
                 # "SISTER & CHARLIE": another person joined to the cue; a known name only ("wife and son" stays)
-                link = regex.match(r"\s{0,2}(?:&|and)\s{1,2}", text[m.end() :])
+                link = _LINK.match(text, m.end())
                 if link is not None:
-                    span = self._run(text, m.end() + link.end(), False)
+                    span = self._run(text, link.end(), False)
             while span is not None:
                 yield _result(self.ENTITY, span[0], span[1], 0.85 if strong else 0.7, self.NAME)
                 # "daughters sarah and margie", "dr. chen and dr. murray": the list goes on.
-                nxt = regex.match(
-                    r"\s{0,2}(?:,|and|&)\s{1,2}(?P<title>(?i:(?:dr|dtr|md|np|rn)\.?\s{1,2}))?", text[span[1] :]
-                )
+                nxt = _LIST_LINK.match(text, span[1])
                 if nxt is None:
                     break
                 # The list goes on with the cue's strength; an honorific only where it is repeated ("dr. chen
                 # and dr. murray"; not "dr. o'connell and declined").
                 again = bool(nxt.group("title")) and honorific
-                span = self._run(text, span[1] + nxt.end(), strong or honorific, again)
+                span = self._run(text, nxt.end(), strong or honorific, again)
 
     @staticmethod
     def _run(text: str, pos: int, strong: bool, honorific: bool = False) -> tuple[int, int] | None:
@@ -537,11 +547,11 @@ class ClinicalNameRecognizer(LocalRecognizer):
             w = m.group("w")
             if len(w) == 1 and w.isalpha():
                 # An initial: "d ross", "E. WELSH", "HERMAN W. EMPERATRICE"
-                nxt = regex.match(r"\.?\s{1,2}", text[m.end("w") :])
+                nxt = _AFTER_INITIAL.match(text, m.end("w"))
                 if nxt is None or initials:
                     break
                 initials += 1
-                p = m.end("w") + nxt.end()
+                p = nxt.end()
                 continue
             if not _name_word(w, strong, honorific):
                 break
@@ -549,10 +559,10 @@ class ClinicalNameRecognizer(LocalRecognizer):
                 break  # "Dr. Ferreira recs vanc": only names go on a name
             words += 1
             end = m.end("w")
-            gap = regex.match(r"[ \t]{1,2}", text[end:])
+            gap = _GAP.match(text, end)
             if gap is None:
                 break
-            p = end + gap.end()
+            p = gap.end()
         if end is None:
             return None
         return start, end
@@ -579,7 +589,7 @@ class ClinicalNameRecognizer(LocalRecognizer):
             pos = end
             count = 0
             while count < 3:
-                w = regex.search(r"(?:^|(?<=[\s(]))([\p{L}][\p{L}'’-]*)\.?\s{0,2}$", text[max(0, pos - 40) : pos])
+                w = _WORD_BEFORE.search(text[max(0, pos - 40) : pos])
                 if w is None:
                     break
                 word = w.group(1)
@@ -611,9 +621,11 @@ _AFTER_MOTION = regex.compile(
     rf"(?<![\p{{L}}]){_MOTION}\s{{1,3}}(?:(?i:back|over)\s{{1,2}})?{_PREP}\s{{1,3}}(?:(?i:the)\s{{1,2}})?"
     rf"(?:\d{{1,2}}\s{{1,2}})?(?P<cand>{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,3}})"
 )
-_NAMED_FACILITY = regex.compile(
-    rf"(?P<name>(?:(?i:st\.?|saint)\s{{1,2}})?{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,2}}?)\s{{1,2}}{_FACILITY_WORD}"
-    rf"(?![\p{{L}}])"
+# "X Memorial", "St Mary hospital": a facility word, then up to three words before it (searched backwards from
+# the facility word: one pass over the text instead of a name pattern tried at every position).
+_FACILITY_AT = regex.compile(rf"(?<![\p{{L}}]){_FACILITY_WORD}(?![\p{{L}}])")
+_NAME_BEFORE = regex.compile(
+    rf"(?<![\p{{L}}])(?P<name>(?:(?i:st\.?|saint)\s{{1,2}})?{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,2}})\s{{1,2}}$"
 )
 _UNIVERSITY = regex.compile(
     r"(?<![\p{L}])(?:(?i:university|univ)\.?\s(?i:of)\s|(?i:u)\.?\s(?:(?i:of)\s)?)(?P<name>[\p{L}]{2,})(?![\p{L}])"
@@ -664,7 +676,7 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
     vocabulary, no grammar), facility acronyms ("GH", "VAMC") and places ("new haven")."""
     from copilot.ingest.redaction.places import is_place
 
-    toks = [(m.start(), m.end(), m.group()) for m in regex.finditer(r"[\p{L}][\p{L}'’-]*", cand)]
+    toks = [(m.start(), m.end(), m.group()) for m in _LETTER_WORD.finditer(cand)]
     keep: list[tuple[int, int]] = []
     for i, (s, e, w) in enumerate(toks):
         low = w.lower()
@@ -758,7 +770,11 @@ class FacilityRecognizer(LocalRecognizer):
                 words = _facility_words(m.group("cand"))
                 if words:
                     spans.append((base + words[0][0], base + words[-1][1], 0.8))
-            for m in _NAMED_FACILITY.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for f in _FACILITY_AT.finditer(text, timeout=REGEX_TIMEOUT_S):
+                base = max(0, f.start() - 80)
+                m = _NAME_BEFORE.search(text, base, f.start())
+                if m is None:
+                    continue
                 name = m.group("name")
                 all_toks = list(regex.finditer(r"[\p{L}][\p{L}'’.-]*", name))
                 # Keep the tail of the name up to the first word of grammar ("ADMITTED TO | FREDERICK").
@@ -809,37 +825,40 @@ class FacilityRecognizer(LocalRecognizer):
 
     @staticmethod
     def _towns(text: str) -> list[tuple[int, int, float]]:
-        """Towns and cities of the gazetteer without a cue, in any case ("RANDALLSTOWN", "baltimore", "Middle
-        River"): one word that no vocabulary, English word or name list knows, or two or three words that
-        together are a place and share one casing."""
-        from copilot.ingest.redaction.places import is_place
+        """Towns and cities of the gazetteer without a cue, in any case ("RANDALLSTOWN", "Middle River"): one
+        word that no vocabulary, English word or name list knows, or two or three words that together are a
+        place, share one casing and are not all clinical words."""
+        from copilot.ingest.redaction.places import is_place, place_first_words
 
+        firsts = place_first_words()
         toks = [(m.start(), m.end(), m.group()) for m in _TOWN_TOKEN.finditer(text)]
         out: list[tuple[int, int, float]] = []
         i = 0
         while i < len(toks):
-            done = False
-            for n in (3, 2):
-                group = toks[i : i + n]
-                if len(group) < n or any(text[a[1] : b[0]] not in (" ", "  ") for a, b in itertools.pairwise(group)):
-                    continue
-                words = [g[2] for g in group]
-                same_case = len({(w.isupper(), w.islower(), w[:1].isupper()) for w in words}) == 1
-                if same_case and is_place(" ".join(words).title()) and not all_clinical_words(" ".join(words[1:])):
-                    out.append((group[0][0], group[-1][1], 0.7))
-                    i += n
-                    done = True
-                    break
-            if done:
-                continue
             s, e, w = toks[i]
+            low = w.casefold()
+            taken = 0
+            if low in firsts:  # only words that open a multi-word place name are looked at twice more
+                for n in (3, 2):
+                    group = toks[i : i + n]
+                    if len(group) < n or any(text[a[1] : b[0]] not in (" ", "  ") for a, b in itertools.pairwise(group)):
+                        continue
+                    words = [g[2] for g in group]
+                    same_case = len({(x.isupper(), x.islower(), x[:1].isupper()) for x in words}) == 1
+                    if same_case and is_place(" ".join(words)) and not all_clinical_words(" ".join(words[1:])):
+                        out.append((s, group[-1][1], 0.7))
+                        taken = n
+                        break
+            if taken:
+                i += taken
+                continue
             if (
                 len(w) >= 5
-                and w.lower() not in _FACILITY_STOP
-                and is_place(w.title())
+                and low not in _FACILITY_STOP
+                and is_place(w)
+                and not ordinary_word(w)
                 and not known_name(w)
                 and not is_not_a_name(w)
-                and not ordinary_word(w)
             ):
                 # "RANDALLSTOWN": a town no vocabulary knows. A town Philter lists as a word ("annapolis") is
                 # left to the place recognizer's cues and capitals: lower-case "from tube", "in oral" are words.

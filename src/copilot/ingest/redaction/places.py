@@ -115,6 +115,13 @@ def load_places() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(cities), frozenset(regions)
 
 
+@lru_cache(maxsize=1)
+def place_first_words() -> frozenset[str]:
+    """The first word of every multi-word city, country or state name, case-folded ("new", "middle", "glen")."""
+    cities, regions = load_places()
+    return frozenset(name.split(" ", 1)[0] for name in (*cities, *regions) if " " in name)
+
+
 def is_place(value: str) -> bool:
     """A city (1,000+ inhabitants), country or US state in the gazetteer."""
     cities, regions = load_places()
