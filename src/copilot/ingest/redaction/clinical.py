@@ -216,7 +216,6 @@ CLINICAL_DENSITY = 2.0
 percentile; Faker prose joined into long texts: 0.1-0.4)."""
 
 
-
 def text_kind(text: str) -> tuple[str, dict[str, float]]:
     """``clinical``, ``operational`` or ``general`` for one text, and the evidence (markers per 100 words).
 
@@ -741,7 +740,6 @@ class ShorthandPhoneRecognizer(LocalRecognizer):
                 cue = _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()])
                 # "555 1234" and "5551234" only beside a phone word: spaces and bare digits separate values too
                 if cue or (m.group("sep") in ("-", ".") and (b.startswith("0") or int(a) > int(b))):
-
                     out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME))
             return out
         except TimeoutError:
@@ -841,7 +839,9 @@ class FacilityRecognizer(LocalRecognizer):
             if low in firsts:  # only words that open a multi-word place name are looked at twice more
                 for n in (3, 2):
                     group = toks[i : i + n]
-                    if len(group) < n or any(text[a[1] : b[0]] not in (" ", "  ") for a, b in itertools.pairwise(group)):
+                    if len(group) < n or any(
+                        text[a[1] : b[0]] not in (" ", "  ") for a, b in itertools.pairwise(group)
+                    ):
                         continue
                     words = [g[2] for g in group]
                     same_case = len({(x.isupper(), x.islower(), x[:1].isupper()) for x in words}) == 1
