@@ -46,7 +46,17 @@ PROFILES = ("auto", "clinical", "operational")
 KINDS = ("clinical", "operational", "general")
 
 # Recognizer names whose detections only the clinical profile keeps.
-CLINICAL_ONLY = frozenset({"ClinicalDateRecognizer", "FacilityRecognizer", "ShorthandPhoneRecognizer"})
+CLINICAL_ONLY = frozenset(
+    {"ClinicalDateRecognizer", "FacilityRecognizer", "ShorthandPhoneRecognizer", "TownRecognizer"}
+)
+# The kinds of text each recognizer runs on (every kind when unlisted): an SOP skips what its profile drops,
+# and the cue-free town rule, made for all-caps notes, runs on clinical text only.
+RUNS_IN: dict[str, frozenset[str]] = {
+    "ClinicalDateRecognizer": frozenset({"clinical", "general"}),
+    "FacilityRecognizer": frozenset({"clinical", "general"}),
+    "ShorthandPhoneRecognizer": frozenset({"clinical", "general"}),
+    "TownRecognizer": frozenset({"clinical"}),
+}
 # Recognizers whose spans are named by a cue, so the vocabulary guard does not apply to them.
 CUED = frozenset({"ClinicalNameRecognizer", "FacilityRecognizer"})
 
@@ -245,6 +255,7 @@ def text_kind(text: str) -> tuple[str, dict[str, float]]:
 
 
 def resolve_profile(text: str, profile: str) -> str:
+    """The kind of ``text`` under ``profile``: the profile itself, or ``text_kind`` for ``auto``."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, not {profile!r}")
     return text_kind(text)[0] if profile == "auto" else profile
@@ -292,6 +303,22 @@ _NAMED_DATE = regex.compile(
     r"|christmas|xmas|thanksgiving|easter|hanukkah|new\syear'?s(?:\s(?:day|eve))?|labor\sday|memorial\sday|"
     r"independence\sday|july\s4th|valentine'?s\sday|halloween)(?![\p{L}])"
 )
+_NAMED_DATE_HINTS = (
+    *_MONTHS_ABBR.split("|"),
+    "may",
+    "christmas",
+    "xmas",
+    "thanksgiving",
+    "easter",
+    "hanukkah",
+    "year",
+    "labor day",
+    "memorial day",
+    "independence",
+    "july",
+    "valentine",
+    "halloween",
+)
 # "on 7-22", "since 10-3": dashed month-day only after a date preposition ("from 2-4 mcg" is a range)
 _DASH_DATE = regex.compile(
     r"(?<=(?<![\p{L}])(?i:on|since|until|till|dated|of)\s)(?P<date>(?:1[0-2]|0?[1-9])-(?:3[01]|[12]\d|0?[1-9]))"
@@ -332,8 +359,10 @@ class ClinicalDateRecognizer(LocalRecognizer):
                     out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.8, self.NAME))
             for m in _RANGE_END.finditer(text, timeout=REGEX_TIMEOUT_S):
                 out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.85, self.NAME))
-            for m in _NAMED_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
-                out.append(_result("DATE_TIME", m.start(), m.end(), 0.85, self.NAME))
+            low = text.lower()
+            if any(h in low for h in _NAMED_DATE_HINTS):  # most windows name no month or holiday
+                for m in _NAMED_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
+                    out.append(_result("DATE_TIME", m.start(), m.end(), 0.85, self.NAME))
         except TimeoutError:
             logger.warning("clinical date regex timed out on a %d-char window", len(text))
         return out
@@ -378,6 +407,34 @@ _INITIAL_NAME = regex.compile(r"[\p{Lu}]\.?\s{1,2}[\p{L}'’-]{3,}$")
 _INITIAL_SURNAME = regex.compile(
     r"(?<![\p{L}\d.'’/])(?P<name>\p{Lu}\.?\s{1,2}(?P<surname>\p{Lu}[\p{L}'’-]{2,}))(?![\p{L}])"
 )
+_NAME_PART = regex.compile(r"[\p{L}][\p{L}'’]{3,}")
+_FACILITY_PART = regex.compile(r"[\p{L}]{4,}")
+_HEAD_BEFORE = regex.compile(
+    r"(?:(?<![\p{L}])(?P<first>[\p{L}]\.?|[\p{L}][\p{L}'’-]+)\s{1,2})?(?P<last>[\p{L}][\p{L}'’-]+)$"
+)
+
+
+def _occurrences(text: str, words: set[str], whole: bool) -> list[tuple[int, int]]:
+    """Case-insensitive occurrences of lower-case ``words`` in ``text``; ``whole``: not inside a longer word."""
+    if not words:
+        return []
+    low = text.lower()
+    if len(low) != len(text):  # a few characters change length when lowered ("İ"): keep the offsets exact
+        pattern = "|".join(regex.escape(w) for w in words)
+        rx = rf"(?<![\p{{L}}])(?i:{pattern})(?![\p{{L}}])" if whole else rf"(?i:{pattern})"
+        return [m.span() for m in regex.finditer(rx, text)]
+    out = []
+    for w in words:
+        pos = low.find(w)
+        while pos >= 0:
+            end = pos + len(w)
+            alone = (pos == 0 or not text[pos - 1].isalpha()) and (end == len(text) or not text[end].isalpha())
+            if alone or not whole:
+                out.append((pos, end))
+            pos = low.find(w, pos + 1)
+    return out
+
+
 _LINK = regex.compile(r"\s{0,2}(?:&|and)\s{1,2}")
 _LIST_LINK = regex.compile(r"\s{0,2}(?:,|and|&)\s{1,2}(?P<title>(?i:(?:dr|dtr|md|np|rn)\.?\s{1,2}))?")
 _AFTER_INITIAL = regex.compile(r"\.?\s{1,2}")
@@ -475,23 +532,16 @@ class ClinicalNameRecognizer(LocalRecognizer):
             w.lower()
             for r in found
             if r.score >= 0.8
-            for w in regex.findall(r"[\p{L}][\p{L}'’]{3,}", text[r.start : r.end])
+            for w in _NAME_PART.findall(text, r.start, r.end)
             if not is_not_a_name(w) and w.lower() not in _NOT_NAME and not _STRONG_CUES.fullmatch(w.lower())
         }
-        out = []
-        for w in words:
-            for m in regex.finditer(rf"(?<![\p{{L}}])(?i:{regex.escape(w)})(?![\p{{L}}])", text):
-                out.append(_result(self.ENTITY, m.start(), m.end(), 0.7, self.NAME))
-        return out
+        return [_result(self.ENTITY, a, b, 0.7, self.NAME) for a, b in _occurrences(text, words, whole=True)]
 
     @staticmethod
     def _before_said(text: str) -> Iterator[RecognizerResult]:
         """A known name (with an initial or a first name before it) right before "aware", "called"..."""
         for m in _SAID_AFTER.finditer(text, timeout=REGEX_TIMEOUT_S):
-            head = regex.search(
-                r"(?:(?<![\p{L}])(?P<first>[\p{L}]\.?|[\p{L}][\p{L}'’-]+)\s{1,2})?(?P<last>[\p{L}][\p{L}'’-]+)$",
-                text[max(0, m.start() - 40) : m.start()],
-            )
+            head = _HEAD_BEFORE.search(text[max(0, m.start() - 40) : m.start()])
             if head is None:
                 continue
             base = max(0, m.start() - 40)
@@ -817,18 +867,41 @@ class FacilityRecognizer(LocalRecognizer):
                 spans.append((m.start("name"), m.end("name"), 0.7))
         except TimeoutError:
             logger.warning("facility regex timed out on a %d-char window", len(text))
-        spans.extend(self._towns(text))
         spans.extend(self._mentions(text, spans))
         return [_result(self.ENTITY, s, e, sc, self.NAME) for s, e, sc in spans]
 
     @staticmethod
-    def _towns(text: str) -> list[tuple[int, int, float]]:
+    def _mentions(text: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+        """Every other mention of a facility word found above ("QUARTERMAIN3", "QuartermainBuilding")."""
+        words = {
+            w.lower()
+            for s, e, _ in spans
+            for w in _FACILITY_PART.findall(text, s, e)
+            if not is_clinical_word(w) and w.lower() not in _FACILITY_STOP
+        }
+        return [(a, b, 0.7) for a, b in _occurrences(text, words, whole=False)]
+
+
+class TownRecognizer(LocalRecognizer):
+    """Towns and cities of the gazetteer without a cue (clinical text only: made for all-caps and lower-case
+    notes, where capitals say nothing; Title-case towns are the place recognizer's)."""
+
+    ENTITY = "LOCATION"
+    NAME = "TownRecognizer"
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=[self.ENTITY], name=self.NAME, context=[])
+
+    def load(self) -> None:
+        return None
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         """Towns and cities of the gazetteer without a cue, in any case ("RANDALLSTOWN", "Middle River"): one
         word that no vocabulary, English word or name list knows, or two or three words that together are a
         place, share one casing and are not all clinical words."""
-        from copilot.ingest.redaction.places import is_place, place_first_words
+        from copilot.ingest.redaction.places import is_place, place_prefixes
 
-        firsts = place_first_words()
+        prefixes = place_prefixes()
         toks = [(m.start(), m.end(), m.group()) for m in _TOWN_TOKEN.finditer(text)]
         out: list[tuple[int, int, float]] = []
         i = 0
@@ -836,7 +909,8 @@ class FacilityRecognizer(LocalRecognizer):
             s, e, w = toks[i]
             low = w.casefold()
             taken = 0
-            if low in firsts:  # only words that open a multi-word place name are looked at twice more
+            nxt = toks[i + 1][2].casefold() if i + 1 < len(toks) else ""
+            if f"{low} {nxt}" in prefixes:  # only the two first words of a multi-word place are looked at more
                 for n in (3, 2):
                     group = toks[i : i + n]
                     if len(group) < n or any(
@@ -864,19 +938,4 @@ class FacilityRecognizer(LocalRecognizer):
                 # left to the place recognizer's cues and capitals: lower-case "from tube", "in oral" are words.
                 out.append((s, e, 0.7))
             i += 1
-        return out
-
-    @staticmethod
-    def _mentions(text: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-        """Every other mention of a facility word found above ("QUARTERMAIN3", "QuartermainBuilding")."""
-        words = {
-            w.lower()
-            for s, e, _ in spans
-            for w in regex.findall(r"[\p{L}]{4,}", text[s:e])
-            if not is_clinical_word(w) and w.lower() not in _FACILITY_STOP
-        }
-        out = []
-        for w in words:
-            for m in regex.finditer(rf"(?i:{regex.escape(w)})", text):
-                out.append((m.start(), m.end(), 0.7))
-        return out
+        return [_result(self.ENTITY, s, e, sc, self.NAME) for s, e, sc in out]

@@ -116,10 +116,11 @@ def load_places() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @lru_cache(maxsize=1)
-def place_first_words() -> frozenset[str]:
-    """The first word of every multi-word city, country or state name, case-folded ("new", "middle", "glen")."""
+def place_prefixes() -> frozenset[str]:
+    """The first two words of every multi-word city, country or state name, case-folded ("middle river",
+    "new haven", "glen burnie"): a cheap test before longer phrases are looked up."""
     cities, regions = load_places()
-    return frozenset(name.split(" ", 1)[0] for name in (*cities, *regions) if " " in name)
+    return frozenset(" ".join(name.split(" ")[:2]) for name in (*cities, *regions) if " " in name)
 
 
 def is_place(value: str) -> bool:

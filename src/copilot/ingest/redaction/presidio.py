@@ -237,6 +237,8 @@ class PresidioRedactor:
         if profile not in clinical.PROFILES:
             raise ValueError(f"profile must be one of {clinical.PROFILES}, not {profile!r}")
         texts = [t if isinstance(t, str) else str(t) for t in texts]
+        # The kind of each text, decided once: it picks the recognizers that run and the post-processing.
+        kinds = [clinical.resolve_profile(t, profile) for t in texts]
         raw: list[list[Detection]] = [[] for _ in texts]
         total = sum(len(t) for t in texts)
         cfg = self.config
@@ -245,21 +247,23 @@ class PresidioRedactor:
             # here, where all their windows meet.
             done: dict[int, list[RedactionSpan]] = {}
             wins = windows(texts, cfg.window_chars, cfg.window_overlap)
-            for idx, found in self._parallel(wins, total, profile):
+            for idx, found in self._parallel(wins, total, kinds):
                 if isinstance(found, _Resolved):
                     done[idx] = found.spans
                 else:
                     raw[idx].extend(found)
             return [
-                done[i] if i in done else self._postprocess(t, r, profile)
+                done[i] if i in done else self._postprocess(t, r, kinds[i])
                 for i, (t, r) in enumerate(zip(texts, raw, strict=True))
             ]
         self.warm_up()
-        for w, found in self._analyze_windows(windows(texts, cfg.window_chars, cfg.window_overlap)):
+        for w, found in self._analyze_windows(windows(texts, cfg.window_chars, cfg.window_overlap), kinds):
             raw[w.index].extend(found)
-        return [self._postprocess(t, r, profile) for t, r in zip(texts, raw, strict=True)]
+        return [self._postprocess(t, r, k) for t, r, k in zip(texts, raw, kinds, strict=True)]
 
-    def _analyze_windows(self, wins: Iterator[Window]) -> Iterator[tuple[Window, list[Detection]]]:
+    def _analyze_windows(
+        self, wins: Iterator[Window], kinds: Sequence[str] | dict[int, str]
+    ) -> Iterator[tuple[Window, list[Detection]]]:
         assert self._analyzer is not None
         thr = self.config.score_threshold
         pending: list[Window] = []
@@ -269,7 +273,7 @@ class PresidioRedactor:
                 [w.text for w in pending], LANGUAGE, batch_size=self.config.batch_size
             )
             for w, (_, art) in zip(pending, arts, strict=True):
-                yield w, self._run_recognizers(w, art, thr)
+                yield w, self._run_recognizers(w, art, thr, kinds[w.index])
 
         for w in wins:
             pending.append(w)
@@ -279,8 +283,9 @@ class PresidioRedactor:
         if pending:
             yield from flush()
 
-    def _run_recognizers(self, w: Window, art: Any, thr: float) -> list[Detection]:
-        """Every recognizer on one window, without AnalyzerEngine's per-result deep copies and lemma scan.
+    def _run_recognizers(self, w: Window, art: Any, thr: float, kind: str = "general") -> list[Detection]:
+        """Every recognizer of the text's kind on one window, without AnalyzerEngine's per-result deep copies and
+        lemma scan (an SOP skips the clinical-only recognizers whose findings its profile would drop).
 
         Presidio's own pattern recognizers (SSN, passport, ...) carry context words that lift weak matches;
         we apply the same lift (+0.35) when one of them occurs in the 60 characters before the match.
@@ -289,6 +294,8 @@ class PresidioRedactor:
         lowered: str | None = None
         out: list[Detection] = []
         for rec, ents, ctx in self._recognizers:
+            if kind not in clinical.RUNS_IN.get(rec.name, clinical.KINDS):
+                continue
             try:
                 res = rec.analyze(text=text, entities=list(ents), nlp_artifacts=art)
             except TimeoutError:
@@ -312,10 +319,12 @@ class PresidioRedactor:
                 )
         return out
 
-    def _postprocess(self, text: str, found: list[Detection], profile: str = "auto") -> list[RedactionSpan]:
+    def _postprocess(self, text: str, found: list[Detection], kind: str | None = None) -> list[RedactionSpan]:
+        """Resolved spans of one text from its raw detections; ``kind`` (clinical, operational, general) is
+        decided from the text when not given."""
         if not found:
             return []
-        kind = clinical.resolve_profile(text, profile)
+        kind = kind or clinical.text_kind(text)[0]
         found = _by_profile(text, found, kind)
         allowed = _Intervals(self._allow.regions(text))
         kept: list[RedactionSpan] = []
@@ -480,7 +489,7 @@ class PresidioRedactor:
         self.worker_pids = frozenset(seen)
 
     def _parallel(
-        self, wins: Iterator[Window], total_chars: int, profile: str
+        self, wins: Iterator[Window], total_chars: int, kinds: Sequence[str]
     ) -> Iterator[tuple[int, list[Detection] | _Resolved]]:
         """Fan windows out over the workers in jobs, at most ``2 x workers`` jobs in flight, results in order.
 
@@ -506,7 +515,7 @@ class PresidioRedactor:
                 yield cur
 
         for job in jobs():
-            in_flight.append(self._pool.submit(_worker_run, job, profile))
+            in_flight.append(self._pool.submit(_worker_run, job, {w.index: kinds[w.index] for w in job}))
             if len(in_flight) >= 2 * workers:
                 yield from in_flight.popleft().result()
         while in_flight:
@@ -771,9 +780,9 @@ class _Resolved:
     spans: list[RedactionSpan]
 
 
-def _worker_run(job: list[Window], profile: str) -> list[tuple[int, list[Detection] | _Resolved]]:
+def _worker_run(job: list[Window], kinds: dict[int, str]) -> list[tuple[int, list[Detection] | _Resolved]]:
     assert _WORKER is not None
     return [
-        (w.index, _Resolved(_WORKER._postprocess(w.text, found, profile)) if w.whole else found)
-        for w, found in _WORKER._analyze_windows(iter(job))
+        (w.index, _Resolved(_WORKER._postprocess(w.text, found, kinds[w.index])) if w.whole else found)
+        for w, found in _WORKER._analyze_windows(iter(job), kinds)
     ]

@@ -107,6 +107,7 @@ register("clinical_dates")(lambda c: clinical.ClinicalDateRecognizer())
 register("clinical_names")(lambda c: clinical.ClinicalNameRecognizer())
 register("facilities")(lambda c: clinical.FacilityRecognizer())
 register("phone_shorthand")(lambda c: clinical.ShorthandPhoneRecognizer())
+register("towns")(lambda c: clinical.TownRecognizer())
 
 _COMMON = (
     "spacy",
@@ -132,6 +133,7 @@ _COMMON = (
     "clinical_names",
     "facilities",
     "phone_shorthand",
+    "towns",
 )
 COUNTRY_PRESETS: dict[str, tuple[str, ...]] = {
     "US": (
