@@ -270,6 +270,9 @@ _MONTHS_FULL = r"january|february|april|june|july|august|september|october|novem
 _MONTHS_ABBR = r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 # Abbreviations alone only in Title case: "DEC 5" and "dec" are "decreased" in shorthand.
 _ABBR_TITLE = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+# In upper case before a day only where the abbreviation means nothing else ("DEC" decreased, "MAR" the
+# medication administration record).
+_ABBR_UPPER = r"JAN|FEB|APR|JUN|JUL|AUG|SEP|SEPT|OCT|NOV"
 
 # Numbers before a slash that are scores, ratios and settings, not dates ("pain 4/10", "CPAP 10/5", "1/2 NS").
 _NOT_DATE_BEFORE = regex.compile(
@@ -292,7 +295,8 @@ _SLASH_DATE = regex.compile(
     r"|(?:19|20)\d\d-(?:1[0-2]|0[1-9])-(?:3[01]|[12]\d|0[1-9]))(?![\d/%]|\.\d)"
 )
 _NAMED_DATE = regex.compile(
-    rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|(?-i:{_ABBR_TITLE})\.?|(?:{_MONTHS_ABBR})\.)\s\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s\d{{4}})?"
+    rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|(?-i:{_ABBR_TITLE}|{_ABBR_UPPER})\.?|(?:{_MONTHS_ABBR})\.)\s\d{{1,2}}(?:st|nd|rd|th)?"
+    rf"(?:,?\s\d{{4}})?"
     rf"|(?:{_MONTHS_ABBR})\.?\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}}"
     rf"|(?<![\d.])\d{{1,2}}(?:st|nd|rd|th)?\s(?:of\s)?(?:(?i:{_MONTHS_FULL}|may|march)(?:,?\s\d{{4}})?"
     rf"|(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?(?:,?\s\d{{4}})?"
@@ -302,6 +306,10 @@ _NAMED_DATE = regex.compile(
     rf"|(?<=\b(?:in|since|during|early|late|mid|last|next|until|through|of)\s)(?:may|march|(?-i:{_ABBR_TITLE})\.?)"
     r"|christmas|xmas|thanksgiving|easter|hanukkah|new\syear'?s(?:\s(?:day|eve))?|labor\sday|memorial\sday|"
     r"independence\sday|july\s4th|valentine'?s\sday|halloween)(?![\p{L}])"
+)
+# "on the 14th", "since the 3rd": a day of the month alone.
+_ORDINAL_DAY = regex.compile(
+    r"(?<=(?<![\p{L}])(?i:on|since|until|till|of)\sthe\s)(?:[12]?\d|3[01])(?i:st|nd|rd|th)(?![\p{L}\d])"
 )
 _NAMED_DATE_HINTS = (
     *_MONTHS_ABBR.split("|"),
@@ -359,6 +367,8 @@ class ClinicalDateRecognizer(LocalRecognizer):
                     out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.8, self.NAME))
             for m in _RANGE_END.finditer(text, timeout=REGEX_TIMEOUT_S):
                 out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.85, self.NAME))
+            for m in _ORDINAL_DAY.finditer(text, timeout=REGEX_TIMEOUT_S):
+                out.append(_result("DATE_TIME", m.start(), m.end(), 0.8, self.NAME))
             low = text.lower()
             if any(h in low for h in _NAMED_DATE_HINTS):  # most windows name no month or holiday
                 for m in _NAMED_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
@@ -387,6 +397,11 @@ _SAID_AFTER = regex.compile(
     r"in\sto\ssee|at\sbedside|spoke|says|said|stated|states|wants|requests|requested)(?![\p{L}])"
 )
 # Words a cue can be followed by that are never the name: the grammar of shorthand notes.
+# Function words: never a name, after any cue. Role words: never a name, except as a surname after "Dr".
+_GRAMMAR = frozenset(
+    "the a an and or of to at in on for with by from is was are were be been has had have it its as".split()
+)
+_ROLE_WORDS = frozenset({"ho", "md", "rn", "np", "pa", "pt"})
 _NOT_NAME = frozenset(
     """
     the a an and or of to at in on for with by from is was are were be been has had have will would can could
@@ -482,12 +497,17 @@ def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
     from copilot.ingest.redaction.names import census_first_share, census_last_share
 
     low = word.lower()
-    if low in _NOT_NAME or len(low) < 2:
+    if len(low) < 2 or low in _GRAMMAR:
+        return False
+    if honorific and low in _ROLE_WORDS and low.upper() in census_last_share():
+        return True  # "Dr Ho": after an honorific a short surname, not the house officer
+    if low in _NOT_NAME:
         return False
     if honorific:
         # "DR TYRO", "DR. GREEN"; not "DR. ICU", "MS INCISION" (mental status), "MS, THEREFORE"
         if is_clinical_word(word) and len(low) <= 3:
-            return False
+            # "DR. NG", "Dr Ho": a short census surname after an honorific; not "DR. ICU", "MS OR"
+            return low.upper() in census_last_share() and low not in _GENERIC
         return not ordinary_word(word) or low.upper() in census_last_share() or not is_not_a_name(word)
     if _STRONG_CUES.fullmatch(low) or regex.search(r"['’]e?d$", low) or _misspelt_cue(low):
         return False  # "wife, son", "neice": another relative; "dc'd", "sx'd": shorthand verbs
@@ -699,7 +719,7 @@ _NAME_FACILITY_WORD = regex.compile(r"\s{1,2}(?i:memorial|general|infirmary)(?![
 _WARD = regex.compile(
     rf"(?<![\p{{L}}])(?i:on|to|in|at|from)\s{{1,2}}(?P<name>{_FAC_TOKEN})\s{{1,2}}\d{{1,2}}(?!\d|\.\d|[%:/\p{{L}}])"
 )
-_ACRONYM_FACILITY = regex.compile(r"^(?:[A-Za-z]{0,4}[Hh]|[A-Za-z]{1,3}(?:MC|mc|HC|hc))$")
+_ACRONYM_FACILITY = regex.compile(r"^(?:[A-Za-z]{0,4}[Hh]|[A-Za-z]{1,3}(?:MC|mc|HC|hc)|VA|VAMC|VAH)$")
 # Generic places of care: where a patient goes, not which hospital ("transferred to the floor", "OSH").
 _GENERIC = frozenset(
     """
@@ -754,7 +774,7 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
 _PHONE_SHORTHAND = regex.compile(
     # area code and number, any separators ("617 - 555 - 1234", "(617)-555-1234", "617555-1234"), an optional
     # leading 1 and extension
-    r"(?<![\d./-])(?:1[\s.-]?)?\(?\d{3}\)?\s?[\s./-]?\s?\d{3}\s?[\s.-]?\s?\d{4}(?:\s?(?i:x|ext\.?)\s?\d{1,5})?"
+    r"(?<![\d/-])(?<!\d\.)(?:1[\s.-]?)?\(?\d{3}\)?\s?[\s./-]?\s?\d{3}\s?[\s.-]?\s?\d{4}(?:\s?(?i:x|ext\.?)\s?\d{1,5})?"
     r"(?![\d-]|\.\d)"
     r"|(?<![\p{L}])(?:(?i:pager|beeper|bpr|pgr|ext)\.?\s?#?\s?|x)(?:\d{1,2}-\d{4}|\d{4,5})(?![\d-])"
 )
