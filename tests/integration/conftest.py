@@ -1,10 +1,11 @@
-"""Shared integration fixtures: a scratch schema on the real PostgreSQL server."""
+"""Shared integration fixtures: a scratch schema on the real PostgreSQL server, the real redactor."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -37,3 +38,13 @@ def pg_schema() -> Iterator[str]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redactor() -> Any:
+    """The real redactor, spaCy loaded once for every integration test that needs it."""
+    from copilot.ingest.redaction import PresidioRedactor, RedactionConfig
+
+    red = PresidioRedactor(RedactionConfig(workers=1))
+    red.warm_up()
+    return red

@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.ingest.redaction import PresidioRedactor, RedactionConfig
+from copilot.ingest.redaction import PresidioRedactor
 
 pytestmark = pytest.mark.integration
 
-
-@pytest.fixture(scope="module")
-def redactor() -> PresidioRedactor:
-    red = PresidioRedactor(RedactionConfig(workers=1))
-    red.warm_up()
-    return red
 
 
 CASES = [

@@ -15,12 +15,6 @@ from copilot.ingest.redaction import PresidioRedactor, RedactionConfig, redact_j
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="session")
-def redactor() -> PresidioRedactor:
-    red = PresidioRedactor(RedactionConfig(workers=1))
-    red.warm_up()
-    return red
-
 
 @pytest.mark.parametrize(
     ("text", "gone", "kept"),
