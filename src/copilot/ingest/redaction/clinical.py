@@ -45,10 +45,6 @@ logger = logging.getLogger(__name__)
 PROFILES = ("auto", "clinical", "operational")
 KINDS = ("clinical", "operational", "general")
 
-# Recognizer names whose detections only the clinical profile keeps.
-CLINICAL_ONLY = frozenset(
-    {"ClinicalDateRecognizer", "FacilityRecognizer", "ShorthandPhoneRecognizer", "TownRecognizer"}
-)
 # The kinds of text each recognizer runs on (every kind when unlisted): an SOP skips what its profile drops,
 # and the cue-free town rule, made for all-caps notes, runs on clinical text only.
 RUNS_IN: dict[str, frozenset[str]] = {
@@ -57,6 +53,8 @@ RUNS_IN: dict[str, frozenset[str]] = {
     "ShorthandPhoneRecognizer": frozenset({"clinical", "general"}),
     "TownRecognizer": frozenset({"clinical"}),
 }
+# Recognizer names whose detections the operational profile drops (derived: they do not run there).
+CLINICAL_ONLY = frozenset(name for name, kinds in RUNS_IN.items() if "operational" not in kinds)
 # Recognizers whose spans are named by a cue, so the vocabulary guard does not apply to them.
 CUED = frozenset({"ClinicalNameRecognizer", "FacilityRecognizer"})
 
