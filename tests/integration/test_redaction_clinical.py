@@ -106,8 +106,6 @@ CASES = [
     ("PT TRANSFERRED FROM VA FOR CABG, SEEN IN CLINIC JUL 14", ["VA", "JUL 14"], ["CABG"]),
     ("family meeting on the 14th w/ dr ho", ["14th", "ho"], []),
     ("K 3.1 DEC TO 2.9, MAR REVIEWED", [], ["DEC", "MAR"]),
-    ("pt lives in quincy w/ wife, daughter visiting from worcester", ["quincy", "worcester"], []),
-    ("LIVES AT HOME WITH WIFE, PREV LIVED IN NURSING HOME", [], ["HOME", "NURSING"]),
 ]
 
 

@@ -680,9 +680,7 @@ _FACILITY_WORD = (
 _MOTION = (
     r"(?i:transfer(?:r?ed)?|trans|xfer(?:r?ed)?|admitted|adm|readmitted|brought|went|sent|returned|return|"
     r"med-?flighted|flighted|flown|presented|came|rec'?d|recei?ved|discharged|d/?c'?d|moved|taken|transported|"
-    r"works?|working|employed|seen|treated|arrived|intubated|found|code\scalled|called|back|"
-    r"lives?|living|resides?|residing|visiting|staying|stays|vacationing|born|raised|grew\sup|flew|flying|drove|"
-    r"driving|traveling|travelling|relocated)"
+    r"works?|working|employed|seen|treated|arrived|intubated|found|code\scalled|called|back)"
 )
 _PREP = r"(?i:to|from|at|in|on|for|by)"
 _FAC_TOKEN = r"[\p{L}](?:[\p{L}'’.-]*[\p{L}])?(?![\p{L}\d-])"
