@@ -335,7 +335,20 @@ _RANGE_END = regex.compile(
 )
 
 
-class ClinicalDateRecognizer(LocalRecognizer):
+class _ClinicalRecognizer(LocalRecognizer):
+    """One entity type, no model, no context words: subclasses set ``NAME`` and ``ENTITY`` and analyse."""
+
+    NAME = ""
+    ENTITY = ""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=[self.ENTITY], name=self.NAME, context=[])
+
+    def load(self) -> None:
+        return None
+
+
+class ClinicalDateRecognizer(_ClinicalRecognizer):
     """m/d and m/d/yy dates with or without context, month-name dates and months alone (clinical profile).
 
     Not scores, ratios and settings: a slash number after "pain", "grade", "CPAP", "PS", a BP label, or
@@ -343,12 +356,7 @@ class ClinicalDateRecognizer(LocalRecognizer):
     """
 
     NAME = "ClinicalDateRecognizer"
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=["DATE_TIME"], name=self.NAME, context=[])
-
-    def load(self) -> None:
-        return None
+    ENTITY = "DATE_TIME"
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
@@ -518,19 +526,13 @@ def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
     return known_name(word)
 
 
-class ClinicalNameRecognizer(LocalRecognizer):
+class ClinicalNameRecognizer(_ClinicalRecognizer):
     """Clinicians' and relatives' names after clinical cues, in any case: "dr. chen and dr. murray", "per d
     ross", "dtr laverne", "daughters sarah and margie", "HERMAN W. EMPERATRICE, RRT", "mary o'hara np aware"."""
 
     NAME = "ClinicalNameRecognizer"
 
     ENTITY = "PERSON"
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name=self.NAME, context=[])
-
-    def load(self) -> None:
-        return None
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
@@ -786,16 +788,11 @@ _PHONE_WORD = regex.compile(
 )
 
 
-class ShorthandPhoneRecognizer(LocalRecognizer):
+class ShorthandPhoneRecognizer(_ClinicalRecognizer):
     """Phone and pager numbers as notes write them: "202 2671093", "beeper #4431", "x5523"."""
 
     NAME = "ShorthandPhoneRecognizer"
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=["PHONE_NUMBER"], name=self.NAME, context=[])
-
-    def load(self) -> None:
-        return None
+    ENTITY = "PHONE_NUMBER"
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         try:
@@ -815,18 +812,12 @@ class ShorthandPhoneRecognizer(LocalRecognizer):
             return []
 
 
-class FacilityRecognizer(LocalRecognizer):
+class FacilityRecognizer(_ClinicalRecognizer):
     """Hospitals, wards and buildings in clinical text, and later mentions of them in the same text."""
 
     NAME = "FacilityRecognizer"
 
     ENTITY = "LOCATION"
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name=self.NAME, context=[])
-
-    def load(self) -> None:
-        return None
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         spans: list[tuple[int, int, float]] = []
@@ -900,18 +891,12 @@ class FacilityRecognizer(LocalRecognizer):
         return [(a, b, 0.7) for a, b in _occurrences(text, words, whole=False)]
 
 
-class TownRecognizer(LocalRecognizer):
+class TownRecognizer(_ClinicalRecognizer):
     """Towns and cities of the gazetteer without a cue (clinical text only: made for all-caps and lower-case
     notes, where capitals say nothing; Title-case towns are the place recognizer's)."""
 
     ENTITY = "LOCATION"
     NAME = "TownRecognizer"
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=[self.ENTITY], name=self.NAME, context=[])
-
-    def load(self) -> None:
-        return None
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         """Towns and cities of the gazetteer without a cue, in any case ("RANDALLSTOWN", "Middle River"): one

@@ -590,6 +590,8 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
 _NAMES = "NameRecognizer"
 _PLACES = "PlaceRecognizer"
 _PLACE_CUED_SCORE = _PLACE_CUE  # the place recognizer's score after a strong cue ("lives in Framingham")
+# Narrower than the address recognizer's street suffixes: in notes "Dr", "Hill", "Park", "Walk", "Run" are
+# people and verbs, not streets.
 _STREET_WORD = re.compile(
     r"\b(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|lane|ln|court|ct|place|way|terrace|circle|"
     r"parkway|pkwy|highway|hwy|square|trail|plaza|route|apt|apartment|suite|box)\b\.?",
