@@ -139,6 +139,8 @@ def test_a_facility_is_redacted_wherever_it_is_mentioned() -> None:
         ("555-0148 home", ["555-0148"]),
         ("goal uo 500-1000cc, tv 930-1130", []),
         ("X 2000 ml", []),
+        ("son can be reached at 5-1234 after 5", ["5-1234"]),  # in-house extension beside a phone word
+        ("k 3-4000 range, po 2-1000cc", []),  # ... and a range of values without one
     ],
 )
 def test_shorthand_phones(text: str, phones: list[str]) -> None:

@@ -780,7 +780,8 @@ _PHONE_SHORTHAND = regex.compile(
 )
 # A local number "555-2231": a phone where a phone word is near, or where it cannot be a range of values
 # ("500-1000", "930-1130" are; an upper bound never starts with 0 and is never below the lower one).
-_LOCAL_NUMBER = regex.compile(r"(?<![\d./-])(?P<a>\d{3})(?P<sep>[-.\s]?)(?P<b>\d{4})(?![\d-]|\.\d)")
+# An in-house extension "5-1234" likewise, but only beside a phone word.
+_LOCAL_NUMBER = regex.compile(r"(?<![\d./-])(?P<a>\d{1,3})(?P<sep>[-.\s]?)(?P<b>\d{4})(?![\d-]|\.\d)")
 
 _PHONE_WORD = regex.compile(
     r"(?<![\p{L}])(?i:call|called|phone|ph|tel|cell|home|work|#|number|no\.|reach|reached|contact|pager|beeper|fax)"
@@ -803,6 +804,8 @@ class ShorthandPhoneRecognizer(_ClinicalRecognizer):
             for m in _LOCAL_NUMBER.finditer(text, timeout=REGEX_TIMEOUT_S):
                 a, b = m.group("a"), m.group("b")
                 cue = _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()])
+                if len(a) < 3 and not (cue and m.group("sep") == "-"):
+                    continue
                 # "555 1234" and "5551234" only beside a phone word: spaces and bare digits separate values too
                 if cue or (m.group("sep") in ("-", ".") and (b.startswith("0") or int(a) > int(b))):
                     out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME))
