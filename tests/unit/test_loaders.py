@@ -29,6 +29,7 @@ from fixtures.docs import (
     make_image_only_pdf,
     make_pdf,
     make_ref,
+    make_table_pdf,
     make_text_pdf,
     truncated,
 )
@@ -114,6 +115,56 @@ def test_pdf_unwraps_hyphenated_lines(registry: LoaderRegistry) -> None:
     assert registry.load(data, make_ref("h.pdf")).blocks[0].text == (
         "The pump must be recalibrated after every repair."
     )
+
+
+PUMP_ROWS = [
+    ["Pump type", "PM interval", "Battery replacement", "Grace period"],
+    ["Medirion IP-7 volumetric", "Every 12 months", "Every 24 months", "30 days"],
+    ["Calvera PCA-2 patient-controlled analgesia pump", "Every 6 months", "Every 18 months", "14 days"],
+]
+
+
+def test_pdf_ruled_table_becomes_one_table_block_in_place(registry: LoaderRegistry) -> None:
+    data = make_table_pdf(PUMP_ROWS, before="Intervals by pump type:", after="Overdue pumps are tagged out.")
+    doc = registry.load(data, make_ref("pm.pdf"))
+    assert [b.kind for b in doc.blocks] == [
+        BlockKind.HEADING, BlockKind.PARAGRAPH, BlockKind.TABLE, BlockKind.PARAGRAPH
+    ]
+    table = doc.blocks[2]
+    assert table.page == 1
+    # a wrapped cell comes back whole, every row in order, header first
+    assert table.text.splitlines() == ["| " + " | ".join(r) + " |" for r in PUMP_ROWS]
+    prose = " ".join(b.text for b in doc.blocks if b.kind is not BlockKind.TABLE)
+    assert "Every 24 months" not in prose and "Medirion" not in prose  # no flattened copy left behind
+
+
+def test_pdf_table_repeated_on_next_page_and_boxed_paragraph(registry: LoaderRegistry) -> None:
+    note = "Note: loan pumps follow the lender's schedule and are not entered here."
+    doc = registry.load(make_table_pdf(PUMP_ROWS, boxed_note=note, pages=2), make_ref("pm2.pdf"))
+    tables = [b for b in doc.blocks if b.kind is BlockKind.TABLE]
+    assert [t.page for t in tables] == [1, 2]
+    # a ruled box around one paragraph is one cell, not a table: it stays a paragraph
+    assert [b.text for b in doc.blocks if b.kind is BlockKind.PARAGRAPH] == [note]
+
+
+def test_pdf_tables_off_keeps_pypdf_text(registry: LoaderRegistry) -> None:
+    from copilot.ingest.loaders import PdfLoader
+
+    doc = PdfLoader(tables=False).load(make_table_pdf(PUMP_ROWS), make_ref("pm.pdf"))
+    assert not [b for b in doc.blocks if b.kind is BlockKind.TABLE]
+    assert "Every 24 months" in " ".join(b.text for b in doc.blocks)
+
+
+def test_pdf_table_detection_failure_keeps_the_text(registry: LoaderRegistry, monkeypatch) -> None:
+    import pdfplumber
+
+    def broken(*_a, **_k):
+        raise ValueError("pdfminer could not parse the content stream")
+
+    monkeypatch.setattr(pdfplumber, "open", broken)
+    doc = registry.load(make_table_pdf(PUMP_ROWS), make_ref("pm.pdf"))
+    assert not [b for b in doc.blocks if b.kind is BlockKind.TABLE]
+    assert "Every 24 months" in " ".join(b.text for b in doc.blocks)
 
 
 def test_pdf_encrypted_with_empty_user_password_opens(registry: LoaderRegistry) -> None:

@@ -378,6 +378,10 @@ def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         return run_retrieval(args.dataset, settings, file=args.file, limit=args.limit)
     if kind == "answers":
         return run_answers(args.dataset, settings, limit=args.limit)
+    if kind == "tables":
+        from copilot.evals import tables
+
+        return tables.run()
     if kind == "redaction":
         from copilot.evals import redaction
 

@@ -21,6 +21,7 @@ fallback is visible downstream.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import unicodedata
 from collections import Counter
@@ -43,6 +44,8 @@ from copilot.errors import (
 from copilot.types import Block, BlockKind, DocumentRef, LoadedDocument
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+logger = logging.getLogger(__name__)
 
 _WS = re.compile(r"\s+")
 
@@ -188,9 +191,19 @@ class _Line:
 
 
 @dataclass
+class _PdfTable:
+    """A ruled table found by pdfplumber: its vertical extent in PDF user space (origin bottom-left) and rows."""
+
+    y_low: float
+    y_high: float
+    rows: list[list[str]]
+
+
+@dataclass
 class _PageLines:
     number: int
     lines: list[_Line] = field(default_factory=list)
+    tables: list[_PdfTable] = field(default_factory=list)
 
 
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$|^-\s*\d{1,4}\s*-$", re.IGNORECASE)
@@ -199,12 +212,20 @@ _SINGLE_HEADING = re.compile(r"^(?P<num>\d{1,2})[.)]?\s+(?P<title>[A-Z].*)$")
 
 
 class PdfLoader:
-    """PDF via pypdf: page numbers on every block, heuristic headings and lists, headers/footers stripped.
+    """PDF via pypdf: page numbers on every block, heuristic headings and lists, headers/footers stripped,
+    ruled tables as labelled rows.
 
     Headings come from font size when the PDF varies it (pypdf's text visitor reports the size of every text
     run, cheaply), and from numbering ("2.", "2.3 Scope") and ALL-CAPS short lines. Lines repeated at the
     top or bottom of most pages (running headers, footers, "Page 3 of 9") are dropped. Paragraphs are rebuilt
     from wrapped lines using the vertical gaps between them.
+
+    Tables: pypdf's text flattens a table into one run of words ("Pump type PM interval Battery replacement
+    Medirion IP-7 volumetric Every 12 months ..."), which no answerer can read. pdfplumber (pdfminer.six)
+    finds ruled tables from the page's drawn lines and gives their cells; the lines pypdf placed inside a
+    table's extent are replaced by one TABLE block (header row first, like HTML/Markdown/DOCX tables). A
+    failure of the table pass never fails the document: it keeps pypdf's text for that page.
+    ``tables=False`` turns the pass off.
     """
 
     mime_types: tuple[str, ...] = ("application/pdf",)
@@ -212,6 +233,9 @@ class PdfLoader:
 
     max_heading_chars = 100
     heading_size_ratio = 1.12
+
+    def __init__(self, *, tables: bool = True) -> None:
+        self.tables = tables
 
     def load(self, data: bytes, ref: DocumentRef) -> LoadedDocument:
         from pypdf import PdfReader
@@ -240,6 +264,8 @@ class PdfLoader:
             raise EmptyDocumentError(f"{name}: PDF has no pages")
         if not any(line.text.strip() for p in pages for line in p.lines):
             raise NoTextLayerError(f"{name}: no text on any of {len(pages)} page(s) (scanned? no OCR done)")
+        if self.tables:
+            self._find_tables(data, pages, name)
         self._strip_running_lines(pages)
         blocks = self._blocks(pages)
         return LoadedDocument(ref=ref, blocks=tuple(blocks), page_count=len(pages))
@@ -274,6 +300,31 @@ class PdfLoader:
         if not out.lines and text.strip():  # visitor gave nothing usable: fall back to plain lines
             out.lines = [_Line(_clean(t)) for t in text.splitlines() if t.strip()]
         return out
+
+    @staticmethod
+    def _find_tables(data: bytes, pages: list[_PageLines], name: str) -> None:
+        """Attach pdfplumber's ruled tables to the pages whose lines carry positions."""
+        try:
+            import pdfplumber
+        except ImportError:  # optional at run time: without it, tables stay flattened text
+            return
+        try:
+            with pdfplumber.open(io.BytesIO(data)) as pdf:
+                for p, page in zip(pages, pdf.pages, strict=False):
+                    if not p.lines or any(ln.y is None for ln in p.lines) or not (page.rects or page.lines):
+                        continue
+                    height = float(page.height)
+                    for table in page.find_tables():
+                        rows = [[_clean((c or "").replace("\n", " ")) for c in row] for row in table.extract()]
+                        rows = [r for r in rows if any(r)]
+                        if len(rows) < 2 or max(len(r) for r in rows) < 2:
+                            continue  # a ruled box around a paragraph is not a table
+                        _x0, top, _x1, bottom = table.bbox
+                        p.tables.append(_PdfTable(height - float(bottom), height - float(top), rows))
+        except Exception as exc:
+            logger.warning("%s: table detection failed (%s); tables stay as text", name, type(exc).__name__)
+            for p in pages:
+                p.tables.clear()
 
     @staticmethod
     def _strip_running_lines(pages: list[_PageLines], edge: int = 2) -> None:
@@ -343,7 +394,20 @@ class PdfLoader:
                 blocks.append(_list_block(items, p.number))
                 items.clear()
 
+        tables = sorted(p.tables, key=lambda t: -t.y_high)
+        placed: set[int] = set()
         for ln in p.lines:
+            inside = next(
+                (i for i, t in enumerate(tables) if ln.y is not None and t.y_low <= ln.y <= t.y_high), None
+            )
+            if inside is not None:
+                if inside not in placed:
+                    flush()
+                    placed.add(inside)
+                    if (table := _table_block(tables[inside].rows, p.number)) is not None:
+                        blocks.append(table)
+                prev = None
+                continue
             level = self._heading_level(ln, body, size_level)
             gap_break = (
                 prev is not None
@@ -368,6 +432,9 @@ class PdfLoader:
                 para.append(ln.text)
             prev = ln
         flush()
+        for i, t in enumerate(tables):  # a table pypdf read no line of still keeps its cells
+            if i not in placed and (table := _table_block(t.rows, p.number)) is not None:
+                blocks.append(table)
         return blocks
 
     def _heading_level(self, ln: _Line, body: float, size_level: dict[float, int]) -> int:
