@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +32,7 @@ from copilot.ingest.manifest import Manifest
 from copilot.ingest.pipeline import IngestPipeline, IngestReport
 from copilot.protocols import Answerer, Embedder, Redactor, Source, SparseEncoder, VectorIndex
 from copilot.retrieval.answerer import ExtractiveAnswerer
+from copilot.retrieval.normalize import QueryNormalizer
 from copilot.retrieval.search import Retriever
 from copilot.types import AccessScope, Answer, Hit, SearchMode
 
@@ -58,6 +59,7 @@ class Copilot:
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)  # opening/closing the index
     _ingest_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one ingestion at a time
     _index_open: bool = False
+    _normalizer: QueryNormalizer | None = field(default=None, repr=False)
 
     # -- parts ----------------------------------------------------------------------------------------------
 
@@ -194,6 +196,8 @@ class Copilot:
         serialise with each other."""
         with self._ingest_lock:
             report = self.pipeline().run(source)
+            with self._lock:
+                self._normalizer = None  # the vocabulary and glossary change with the corpus
             count = self.index.count()
             if count >= self.settings.hnsw_threshold:
                 self.index.optimize()
@@ -218,10 +222,22 @@ class Copilot:
             query_vector=query_vector,
         )
 
+    def normalizer(self) -> QueryNormalizer | None:
+        """The query normaliser, learned from the indexed chunks on first use and again after each ingestion."""
+        if not self.settings.query_normalization:
+            return None
+        with self._lock:
+            if self._normalizer is None:
+                self._normalizer = QueryNormalizer.from_texts(c.text for c in self.index.iter_chunks())
+            return self._normalizer
+
     def ask(self, question: str, scope: AccessScope, *, filters: dict[str, str] | None = None) -> Answer:
-        query_vector = self.embedder.embed_query(question)  # made once: retrieval and the answerer share it
-        hits = self.search(question, scope, filters=filters, query_vector=query_vector)
-        return self.answerer.answer(question, hits, query_vector=query_vector)
+        norm = self.normalizer()
+        query = norm.normalize(question).text if norm is not None else question
+        query_vector = self.embedder.embed_query(query)  # made once: retrieval and the answerer share it
+        hits = self.search(query, scope, filters=filters, query_vector=query_vector)
+        answer = self.answerer.answer(query, hits, query_vector=query_vector)
+        return replace(answer, question=question) if query != question else answer
 
     def status(self) -> dict[str, Any]:
         counts = self.manifest.counts()

@@ -324,7 +324,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("eval", help="evaluations: retrieval, answers, redaction, PDF tables")
     s.add_argument("kind", choices=["retrieval", "answers", "redaction", "tables"])
     s.add_argument("--dataset", default="demo")
-    s.add_argument("--file", default=None, help="a SQuAD-format file (retrieval)")
+    s.add_argument("--file", default=None,
+                   help="retrieval: a SQuAD-format file; answers: a gold JSONL file (demo_qa.jsonl format)")
+    s.add_argument("--corpus", default=None, help="answers --file: the folder its 'doc' paths are relative to "
+                   "(ingested for the run; the demo corpus by default)")
     s.add_argument("--limit", type=int, default=None, help="at most this many questions")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_eval)

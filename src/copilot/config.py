@@ -73,6 +73,8 @@ class Settings(BaseSettings):
 
     # Retrieval / answers
     retrieval_limit: int = 8
+    # Rewrite shorthand, abbreviations and typos into the corpus' words before retrieval (retrieval/normalize.py)
+    query_normalization: bool = True
     prefetch_limit: int = 50
     abstain_threshold: float = Field(
         default=0.52, description="Extractive answerer abstains below this confidence (calibrated: eval answers)"

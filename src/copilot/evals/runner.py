@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.config import Settings
+from copilot.errors import ValidationError
 from copilot.types import AccessScope, DocumentRef, Hit, SearchMode, SearchRequest
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -49,7 +50,9 @@ class EvalQuestion:
     answer: str = ""  # answer text: when set, the hit's chunk must also contain it
     groups: tuple[str, ...] = ()
     answerable: bool = True
-    facts: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()  # answerable: what a correct answer contains; restricted: what it must not
+    kinds: tuple[str, ...] = ()
+    restricted_docs: set[str] = field(default_factory=set)  # the documents a restricted question must not reach
 
 
 class TextSource:
@@ -223,16 +226,21 @@ def retrieval_eval(cp: Any, questions: Sequence[EvalQuestion], *, k: int = 10) -
     }
 
 
-def _demo_questions(cp: Any, gold: list[dict[str, Any]]) -> list[EvalQuestion]:
+def _demo_questions(cp: Any, gold: list[dict[str, Any]], root: Path = DEMO_CORPUS) -> list[EvalQuestion]:
     by_path = {}
     for entry in cp.manifest.all().values():
         by_path[entry.uri] = entry.doc_id
+
+    def doc_ids(rel: str | None) -> set[str]:
+        if not rel:
+            return set()
+        target = str((root / rel).resolve())
+        return {d for uri, d in by_path.items() if uri == target or uri.endswith("/" + rel)}
+
     out = []
     for g in gold:
-        docs: set[str] = set()
-        if g.get("doc"):
-            target = str((DEMO_CORPUS / g["doc"]).resolve())
-            docs = {d for uri, d in by_path.items() if uri == target or uri.endswith("/" + g["doc"])}
+        docs = doc_ids(g.get("doc"))
+        kinds = g.get("kind") or ()
         out.append(
             EvalQuestion(
                 qid=g["id"],
@@ -243,6 +251,8 @@ def _demo_questions(cp: Any, gold: list[dict[str, Any]]) -> list[EvalQuestion]:
                 groups=tuple(g.get("groups") or ("all_staff",)),
                 answerable=bool(g.get("answerable", True)),
                 facts=tuple(g.get("answer_facts") or ()),
+                kinds=tuple([kinds] if isinstance(kinds, str) else kinds),
+                restricted_docs=doc_ids(g.get("restricted_doc")),
             )
         )
     return out
@@ -293,27 +303,83 @@ def run_retrieval(
     }
 
 
+STAFF_SPLIT_SALT = "copilot-demo-staff-split-v1"
+GOLD_FIELDS = ("id", "question", "answer_facts", "answerable")
+
+
+def staff_split(qid: str) -> str:
+    """``test`` for a third of the questions, ``train`` for the rest: fixed by a salted hash of the id before
+    anyone looked at an answer. Nothing (threshold, weight, rule, list entry) may be fitted on ``test``."""
+    return "test" if sha256(f"{STAFF_SPLIT_SALT}:{qid}".encode()).digest()[0] % 3 == 0 else "train"
+
+
+class GoldFileError(ValidationError):
+    """A gold file line that cannot be scored (names the line, never quotes document text)."""
+
+    code = "gold_file"
+
+
+def load_gold_file(path: Path) -> list[dict[str, Any]]:
+    """Gold lines in the ``demo_qa.jsonl`` format (id, question, answer_facts, doc, groups, answerable; optional
+    ``kind`` list and ``restricted_doc``). A malformed line is a :class:`GoldFileError` naming it."""
+    if not path.exists():
+        raise GoldFileError(f"gold file not found: {path}")
+    out, seen = [], set()
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise GoldFileError(f"{path.name} line {n}: not JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise GoldFileError(f"{path.name} line {n}: not a JSON object")
+        if missing := [f for f in GOLD_FIELDS if f not in row]:
+            raise GoldFileError(f"{path.name} line {n}: missing field(s) {', '.join(missing)}")
+        if row["id"] in seen:
+            raise GoldFileError(f"{path.name} line {n}: duplicate id {row['id']!r}")
+        if row["answerable"] and not row.get("doc"):
+            raise GoldFileError(f"{path.name} line {n}: an answerable question needs its 'doc'")
+        seen.add(row["id"])
+        out.append(row)
+    return out
+
+
+def _abstained(a: Any, threshold: float | None) -> bool:
+    return bool(a.abstained) if threshold is None else a.confidence < threshold or not a.citations
+
+
+def _has_all_facts(q: EvalQuestion, a: Any) -> bool:
+    text = _norm(a.text)
+    return all(_norm(f) in text for f in q.facts)
+
+
+def _leaked(q: EvalQuestion, a: Any) -> bool:
+    """A restricted question's answer names a fact of, or cites, the document the asker may not open."""
+    if not q.restricted_docs or a.abstained:
+        return False
+    text = _norm(a.text)
+    return any(_norm(f) in text for f in q.facts) or any(c.doc_id in q.restricted_docs for c in a.citations)
+
+
 def answer_metrics(answers: list[tuple[EvalQuestion, Any]], threshold: float | None = None) -> dict[str, Any]:
     answerable = [(q, a) for q, a in answers if q.answerable]
     unanswerable = [(q, a) for q, a in answers if not q.answerable]
 
-    def abstained(a: Any) -> bool:
-        return bool(a.abstained) if threshold is None else a.confidence < threshold or not a.citations
-
     fact_scores, all_facts, cited_ok = [], [], []
     for q, a in answerable:
-        if abstained(a):
+        if _abstained(a, threshold):
             fact_scores.append(0.0)
             all_facts.append(0.0)
             cited_ok.append(0.0)
             continue
-        text = a.text.lower()
-        hits = [f.lower() in text for f in q.facts] or [True]
+        text = _norm(a.text)
+        hits = [_norm(f) in text for f in q.facts] or [True]
         fact_scores.append(sum(hits) / len(hits))
         all_facts.append(1.0 if all(hits) else 0.0)
         cited_ok.append(1.0 if any(c.doc_id in q.gold_docs for c in a.citations) else 0.0)
-    false_abstain = sum(1 for _, a in answerable if abstained(a))
-    correct_abstain = sum(1 for _, a in unanswerable if abstained(a))
+    false_abstain = sum(1 for _, a in answerable if _abstained(a, threshold))
+    correct_abstain = sum(1 for _, a in unanswerable if _abstained(a, threshold))
     n = max(len(answerable), 1)
     return {
         "answerable": len(answerable),
@@ -324,60 +390,118 @@ def answer_metrics(answers: list[tuple[EvalQuestion, Any]], threshold: float | N
         "abstained_on_unanswerable": correct_abstain,
         "abstention_rate_unanswerable": round(correct_abstain / max(len(unanswerable), 1), 4),
         "false_abstention_rate": round(false_abstain / n, 4),
+        "restricted": sum(1 for q, _ in answers if q.restricted_docs),
+        "restricted_leaks": sum(1 for q, a in answers if _leaked(q, a)),
     }
 
 
-def run_answers(dataset: str, settings: Settings, *, limit: int | None = None) -> dict[str, Any]:
-    if dataset != "demo":
-        raise ValueError("answers are evaluated on the demo gold set (evals/gold/demo_qa.jsonl)")
+def per_kind(answers: list[tuple[EvalQuestion, Any]]) -> dict[str, dict[str, Any]]:
+    """One row per question kind (table, typo, shorthand, synonym, multi_part, unanswerable, restricted...)."""
+    kinds = sorted({k for q, _ in answers for k in q.kinds})
+    rows: dict[str, dict[str, Any]] = {}
+    for kind in kinds:
+        sub = [(q, a) for q, a in answers if kind in q.kinds]
+        ok = [(q, a) for q, a in sub if q.answerable]
+        row: dict[str, Any] = {"questions": len(sub)}
+        if ok:
+            row["all_facts"] = sum(1 for q, a in ok if not a.abstained and _has_all_facts(q, a))
+            row["all_facts_accuracy"] = round(row["all_facts"] / len(ok), 4)
+            row["false_abstention_rate"] = round(sum(1 for _, a in ok if a.abstained) / len(ok), 4)
+        if len(ok) < len(sub):
+            row["abstained_on_unanswerable"] = sum(1 for q, a in sub if not q.answerable and a.abstained)
+            row["restricted_leaks"] = sum(1 for q, a in sub if _leaked(q, a))
+        rows[kind] = row
+    return rows
+
+
+def _failures(answers: list[tuple[EvalQuestion, Any]], limit: int = 60) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": q.qid,
+            "answerable": q.answerable,
+            "abstained": a.abstained,
+            "confidence": round(a.confidence, 3),
+            "answer": a.text[:160],
+        }
+        for q, a in answers
+        if (q.answerable and (a.abstained or not _has_all_facts(q, a))) or (not q.answerable and not a.abstained)
+    ][:limit]
+
+
+def _part_report(answers: list[tuple[EvalQuestion, Any]], *, failures: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"questions": len(answers), **answer_metrics(answers), "per_kind": per_kind(answers)}
+    if failures:
+        out["failures"] = _failures(answers)
+    return out
+
+
+def run_answers(
+    dataset: str,
+    settings: Settings,
+    *,
+    file: str | None = None,
+    corpus: str | None = None,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """Answer quality on a gold set, through the real pipeline (ingest with redaction, retrieval, answerer).
+
+    ``dataset``: ``demo`` (evals/gold/demo_qa.jsonl: the set the answerer's first weights were tuned on),
+    ``demo-staff`` (evals/gold/demo_staff.jsonl, written in staff voice without looking at the answers; split
+    by :func:`staff_split` into ``test`` — reported first, never fitted on — and ``train``). ``file``: any gold
+    file in the same format, over ``corpus`` (a folder; the demo corpus by default).
+    """
     from copilot.ingest.sources import FolderSource
 
+    if file:
+        gold, name, root = load_gold_file(Path(file)), Path(file).name, Path(corpus) if corpus else DEMO_CORPUS
+    elif dataset == "demo":
+        gold, name, root = load_demo_gold(), "demo", DEMO_CORPUS
+    elif dataset == "demo-staff":
+        gold, name, root = load_gold_file(GOLD_DIR / "demo_staff.jsonl"), "demo-staff", DEMO_CORPUS
+    else:
+        raise ValueError(f"unknown answers dataset {dataset!r}: demo, demo-staff or --file X.jsonl")
+    gold = gold[:limit] if limit else gold
     with tempfile.TemporaryDirectory(prefix="copilot-eval-") as tmp:
         cp = _build(settings, Path(tmp), settings.redaction)
         with cp:
-            cp.ingest(FolderSource(DEMO_CORPUS))
-            qs = _demo_questions(cp, load_demo_gold())
-            qs = qs[:limit] if limit else qs
-            answers = []
-            lat = []
+            cp.ingest(FolderSource(root))
+            qs = _demo_questions(cp, gold, root)
+            answers, lat = [], []
             for q in qs:
                 t0 = time.perf_counter()
                 answers.append((q, cp.ask(q.question, AccessScope(groups=q.groups))))
                 lat.append(time.perf_counter() - t0)
-    result = answer_metrics(answers)
+    lat.sort()
+    report: dict[str, Any] = {
+        "eval": "answers",
+        "dataset": name,
+        "threshold": settings.abstain_threshold,
+        "latency_ms_p50": round(1000 * lat[len(lat) // 2], 1) if lat else None,
+    }
+    if name == "demo-staff":
+        report["split"] = "salted hash of the id (a third test): nothing is fitted on 'test'"
+        for part in ("test", "train"):
+            sub = [(q, a) for q, a in answers if staff_split(q.qid) == part]
+            report[part] = _part_report(sub, failures=part == "train")
+        report["all"] = answer_metrics(answers)
+        return report
+    report.update(_part_report(answers, failures=True))
     # calibration: the same answers under other abstention thresholds (confidence is recorded per answer)
     sweep = {f"{t:.2f}": answer_metrics(answers, t) for t in (0.40, 0.45, 0.48, 0.50, 0.52, 0.54, 0.56, 0.60)}
-    lat.sort()
-    return {
-        "eval": "answers",
-        "dataset": dataset,
-        "threshold": settings.abstain_threshold,
-        **result,
-        "latency_ms_p50": round(1000 * lat[len(lat) // 2], 1) if lat else None,
-        "threshold_sweep": {
-            t: {k: m[k] for k in ("all_facts_accuracy", "abstention_rate_unanswerable", "false_abstention_rate")}
-            for t, m in sweep.items()
-        },
-        "failures": [
-            {
-                "id": q.qid,
-                "answerable": q.answerable,
-                "abstained": a.abstained,
-                "confidence": round(a.confidence, 3),
-                "answer": a.text[:160],
-            }
-            for q, a in answers
-            if (q.answerable and (a.abstained or not all(f.lower() in a.text.lower() for f in q.facts)))
-            or (not q.answerable and not a.abstained)
-        ][:40],
+    report["threshold_sweep"] = {
+        t: {k: m[k] for k in ("all_facts_accuracy", "abstention_rate_unanswerable", "false_abstention_rate")}
+        for t, m in sweep.items()
     }
+    return report
 
 
 def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if kind == "retrieval":
         return run_retrieval(args.dataset, settings, file=args.file, limit=args.limit)
     if kind == "answers":
-        return run_answers(args.dataset, settings, limit=args.limit)
+        return run_answers(
+            args.dataset, settings, file=args.file, corpus=getattr(args, "corpus", None), limit=args.limit
+        )
     if kind == "tables":
         from copilot.evals import tables
 

