@@ -37,6 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*|\d+[A-Za-z]+[A-Za-z0-9]*")
 _DEFINITION = re.compile(r"\(\s*([A-Z][A-Za-z0-9&/-]{1,9})\s*\)")
@@ -99,7 +100,7 @@ def schwartz_hearst(short: str, words: list[str]) -> str | None:
     start = lf.rfind(" ", 0, li + 1) + 1
     long_form = lf[start:]
     n_words = len(long_form.split())
-    if n_words < 2 and len(short) > 2 or n_words > min(len(short) + 5, 2 * len(short)):
+    if (n_words < 2 and len(short) > 2) or n_words > min(len(short) + 5, 2 * len(short)):
         return None
     return long_form
 
@@ -126,7 +127,7 @@ class QueryNormalizer:
     def __init__(self, vocabulary: Counter[str], glossary: dict[str, str] | None = None) -> None:
         self.vocabulary = vocabulary
         self.glossary = dict(glossary or {})
-        self._symspell = None
+        self._symspell: Any = None
         self._by_first: dict[str, list[tuple[str, int]]] = {}
         for word, n in vocabulary.items():
             if word.isalpha() and len(word) >= 3:
@@ -143,7 +144,7 @@ class QueryNormalizer:
 
     # -- lookups
 
-    def _spell(self):  # type: ignore[no-untyped-def]
+    def _spell(self) -> Any:
         if self._symspell is None:
             from symspellpy import SymSpell
 
