@@ -329,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--corpus", default=None, help="answers --file: the folder its 'doc' paths are relative to "
                    "(ingested for the run; the demo corpus by default)")
     s.add_argument("--limit", type=int, default=None, help="at most this many questions")
+    s.add_argument("--calibrate", action="store_true",
+                   help="answers: refit the abstention calibration on the training questions (never 'test')")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_eval)
 

@@ -76,8 +76,10 @@ class Settings(BaseSettings):
     # Rewrite shorthand, abbreviations and typos into the corpus' words before retrieval (retrieval/normalize.py)
     query_normalization: bool = True
     prefetch_limit: int = 50
-    abstain_threshold: float = Field(
-        default=0.52, description="Extractive answerer abstains below this confidence (calibrated: eval answers)"
+    abstain_threshold: float | None = Field(
+        default=None,
+        description="Extractive answerer abstains below this confidence; unset: the shipped calibration's "
+        "threshold (retrieval/calibration.json, refit with `copilot eval answers --calibrate`)",
     )
 
     # Odoo (unset url: no Odoo sync; `copilot serve --demo` serves the demo network from the protocol double)

@@ -12,6 +12,7 @@ Flow: ``Source`` yields :class:`DocumentRef` → ``Loader`` turns bytes into a :
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -220,6 +221,8 @@ class Answer:
     passages: tuple[Hit, ...]
     confidence: float = 0.0
     answerer: str = "extractive"
+    # the answerer's measurements behind ``confidence`` (evals fit the calibration on them; not in to_dict)
+    signals: Mapping[str, float] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The one JSON shape of an answer (CLI ``--json``, ``POST /v1/ask``, the knowledge_search tool)."""

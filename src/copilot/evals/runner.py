@@ -435,6 +435,46 @@ def _part_report(answers: list[tuple[EvalQuestion, Any]], *, failures: bool) -> 
     return out
 
 
+def _ask_all(
+    settings: Settings, root: Path, gold: list[dict[str, Any]]
+) -> tuple[list[tuple[EvalQuestion, Any]], list[float], float]:
+    """Ingest ``root`` into a fresh index and ask every gold question as its asker; sorted latencies."""
+    from copilot.ingest.sources import FolderSource
+
+    with tempfile.TemporaryDirectory(prefix="copilot-eval-") as tmp:
+        cp = _build(settings, Path(tmp), settings.redaction)
+        with cp:
+            cp.ingest(FolderSource(root))
+            qs = _demo_questions(cp, gold, root)
+            answers, lat = [], []
+            for q in qs:
+                t0 = time.perf_counter()
+                answers.append((q, cp.ask(q.question, AccessScope(groups=q.groups))))
+                lat.append(time.perf_counter() - t0)
+            threshold = float(getattr(cp.answerer, "threshold", settings.abstain_threshold or 0.0))
+    lat.sort()
+    return answers, lat, threshold
+
+
+def calibrate_answers(settings: Settings) -> dict[str, Any]:
+    """Refit the answerer's abstention calibration on training data only — the ``train`` split of demo-staff
+    and the whole demo set — and write it where the answerer loads it. The ``test`` split is never read."""
+    from copilot.retrieval.calibration import DEFAULT_PATH, Calibration
+
+    staff = [g for g in load_gold_file(GOLD_DIR / "demo_staff.jsonl") if staff_split(g["id"]) == "train"]
+    demo = load_demo_gold()
+    answers, _, _ = _ask_all(settings, DEMO_CORPUS, staff + demo)
+    rows = [(a.signals, q.answerable) for q, a in answers]
+    cal = Calibration.fit(rows, meta={
+        "data": f"demo-staff train split ({len(staff)}) + demo_qa ({len(demo)}); demo-staff test never read",
+        "split_salt": STAFF_SPLIT_SALT,
+    })
+    cal.save(DEFAULT_PATH)
+    return {"eval": "answers-calibration", "path": str(DEFAULT_PATH), "features": list(cal.features),
+            "coef": [round(c, 4) for c in cal.coef], "intercept": round(cal.intercept, 4),
+            "threshold": cal.threshold, **cal.meta}
+
+
 def run_answers(
     dataset: str,
     settings: Settings,
@@ -450,8 +490,6 @@ def run_answers(
     by :func:`staff_split` into ``test`` — reported first, never fitted on — and ``train``). ``file``: any gold
     file in the same format, over ``corpus`` (a folder; the demo corpus by default).
     """
-    from copilot.ingest.sources import FolderSource
-
     if file:
         gold, name, root = load_gold_file(Path(file)), Path(file).name, Path(corpus) if corpus else DEMO_CORPUS
     elif dataset == "demo":
@@ -461,21 +499,11 @@ def run_answers(
     else:
         raise ValueError(f"unknown answers dataset {dataset!r}: demo, demo-staff or --file X.jsonl")
     gold = gold[:limit] if limit else gold
-    with tempfile.TemporaryDirectory(prefix="copilot-eval-") as tmp:
-        cp = _build(settings, Path(tmp), settings.redaction)
-        with cp:
-            cp.ingest(FolderSource(root))
-            qs = _demo_questions(cp, gold, root)
-            answers, lat = [], []
-            for q in qs:
-                t0 = time.perf_counter()
-                answers.append((q, cp.ask(q.question, AccessScope(groups=q.groups))))
-                lat.append(time.perf_counter() - t0)
-    lat.sort()
+    answers, lat, threshold = _ask_all(settings, root, gold)
     report: dict[str, Any] = {
         "eval": "answers",
         "dataset": name,
-        "threshold": settings.abstain_threshold,
+        "threshold": threshold,
         "latency_ms_p50": round(1000 * lat[len(lat) // 2], 1) if lat else None,
     }
     if name == "demo-staff":
@@ -498,6 +526,8 @@ def run_answers(
 def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if kind == "retrieval":
         return run_retrieval(args.dataset, settings, file=args.file, limit=args.limit)
+    if kind == "answers" and getattr(args, "calibrate", False):
+        return calibrate_answers(settings)
     if kind == "answers":
         return run_answers(
             args.dataset, settings, file=args.file, corpus=getattr(args, "corpus", None), limit=args.limit

@@ -18,13 +18,15 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
 
 from copilot.protocols import Embedder
+from copilot.retrieval.calibration import Calibration, default_calibration
 from copilot.types import Answer, Citation, Hit
 
 NOT_FOUND = "I could not find this in the documents you can access."
@@ -52,6 +54,14 @@ def _stem(tok: str) -> str:
 @lru_cache(maxsize=65_536)
 def content_terms(text: str) -> frozenset[str]:
     return frozenset(_stem(t) for t in _TOKEN.findall(text.lower()) if t not in _STOP)
+
+
+@lru_cache(maxsize=65_536)
+def _specificity(word: str) -> float:
+    """0 for everyday English words (Zipf >= 6: "back", "time"), 1 for rare ones (Zipf <= 2: "enteral")."""
+    from wordfreq import zipf_frequency
+
+    return max(0.0, min(1.0, (6.0 - float(zipf_frequency(word, "en"))) / 4.0))
 
 
 def _norm(text: str) -> str:
@@ -124,6 +134,23 @@ _BOILERPLATE = re.compile(
 )
 
 
+# Questions whose answer is a quantity, a duration, a time or a threshold ("how long", "how often", "max hrs",
+# "what %"): a sentence with a number in it is the likelier answer. Written from English question forms, not
+# from any gold question.
+_NUMERIC_QUESTION = re.compile(
+    r"\b(how (long|often|many|much|soon|fast|quickly|frequently|old|far|cold|warm|hot|high|low)"
+    r"|when\b|what time|what day|what date|which day|deadline|frequency|interval|minimum|maximum|min\b|max\b"
+    r"|limit|threshold|temperature|percent|percentage|rate\b|cost|price|fee|penalty|amount|value|within)"
+    r"|%",
+    re.IGNORECASE,
+)
+_HAS_NUMBER = re.compile(r"\d")
+
+
+def expects_number(question: str) -> bool:
+    return bool(_NUMERIC_QUESTION.search(question))
+
+
 @dataclass(frozen=True)
 class _Candidate:
     hit_rank: int
@@ -143,19 +170,30 @@ class ExtractiveAnswerer:
         self,
         embedder: Embedder,
         *,
-        abstain_threshold: float = 0.52,
+        abstain_threshold: float | None = None,
+        calibration: Calibration | Literal["default"] | None = "default",
         top_passages: int = 5,
         max_sentences: int = 3,
         runner_up_margin: float = 0.06,
+        coverage_margin: float = 0.2,
+        answer_type_weight: float = 0.05,
         max_candidates: int = 120,
         max_embedded: int = 32,
         cache_size: int = 20_000,
     ) -> None:
         self.embedder = embedder
+        self.calibration = default_calibration() if calibration == "default" else calibration
+        # an explicit threshold wins; else the calibration's own; else the fixed weights' 0.52
         self.abstain_threshold = abstain_threshold
+        self.threshold = (
+            abstain_threshold if abstain_threshold is not None
+            else self.calibration.threshold if self.calibration is not None else 0.52
+        )
         self.top_passages = top_passages
         self.max_sentences = max_sentences
         self.runner_up_margin = runner_up_margin
+        self.coverage_margin = coverage_margin
+        self.answer_type_weight = answer_type_weight
         self.max_candidates = max_candidates
         self.max_embedded = max_embedded
         self.cache_size = cache_size
@@ -189,9 +227,12 @@ class ExtractiveAnswerer:
         texts = [f"{section}: {sent}" if section else sent for _, _, sent, section, _ in raw]
         q = query_vector if query_vector is not None else self.embedder.embed_query(question)
         cos = np.asarray(self._sentence_vectors(texts) @ q, dtype=np.float32)
+        numeric = expects_number(question)
         out = []
         for (rank, pos, sent, _section, lex), c in zip(raw, cos, strict=True):
             score = 0.65 * float(c) + 0.30 * lex + 0.05 / (1 + rank) - (0.2 if _BOILERPLATE.match(sent) else 0.0)
+            if numeric:
+                score += self.answer_type_weight if _HAS_NUMBER.search(sent) else -self.answer_type_weight
             out.append(_Candidate(rank, pos, sent, float(c), lex, score))
         return out
 
@@ -217,17 +258,59 @@ class ExtractiveAnswerer:
             return np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
         return np.vstack(rows)
 
-    def confidence(self, question: str, best: _Candidate, hits: Sequence[Hit]) -> float:
-        """How sure we are the passages answer the question: the best sentence's similarity and word overlap,
-        and how many of the question's content words the top three passages contain at all (a question about
-        parking fees finds no "parking" anywhere). Weights and the default threshold were calibrated on the
-        demo gold set (``copilot eval answers``; held-out halves: 8/9 unanswerable abstained on each)."""
+    def signals(self, question: str, best: _Candidate | None, hits: Sequence[Hit]) -> dict[str, float]:
+        """What the confidence is computed from (see :mod:`copilot.retrieval.calibration`)."""
         q_terms = content_terms(question)
         top = " ".join(f"{h.chunk.title} {h.chunk.section} {h.chunk.text}" for h in hits[:3])
-        coverage = len(q_terms & content_terms(top)) / len(q_terms) if q_terms else 0.0
-        return 0.6 * best.cosine + 0.1 * best.lexical + 0.3 * coverage
+        top_terms = content_terms(top)
+        coverage = len(q_terms & top_terms) / len(q_terms) if q_terms else 0.0
+        # the most specific word of the question that the passages never mention: "enteral" (rare in English)
+        # weighs, "money" (common) hardly does
+        missing = [w for w in _TOKEN.findall(question.lower()) if w not in _STOP and _stem(w) not in top_terms]
+        # codes and shorthand ("250k", "2fa", "p1", "otd") say nothing about the topic: only words count
+        missing_specific = max((_specificity(w) for w in missing if w.isalpha() and len(w) > 3), default=0.0)
+        if best is None:
+            return {"cosine": 0.0, "lexical": 0.0, "coverage": coverage, "missing_specific": missing_specific,
+                    "numeric_match": 0.0, "score": 0.0}
+        numeric = expects_number(question)
+        return {
+            "cosine": best.cosine,
+            "lexical": best.lexical,
+            "coverage": coverage,
+            "missing_specific": missing_specific,
+            "numeric_match": (1.0 if _HAS_NUMBER.search(best.text) else 0.0) if numeric else 0.5,
+            "score": best.score,
+        }
 
-    def _abstain(self, question: str, hits: Sequence[Hit], confidence: float) -> Answer:
+    def confidence(self, signals: Mapping[str, float]) -> float:
+        """P(the passages answer the question) from the shipped calibration; without one, the first fixed
+        weights (0.6 similarity, 0.1 overlap, 0.3 coverage)."""
+        if self.calibration is not None:
+            return self.calibration.probability(signals)
+        return 0.6 * signals["cosine"] + 0.1 * signals["lexical"] + 0.3 * signals["coverage"]
+
+    def _select(self, question: str, ranked: list[_Candidate]) -> list[_Candidate]:
+        """The best sentence, close runners-up, and sentences that answer what the chosen ones leave out: a
+        multi-part question ("how often ... and who signs it off") names terms the best sentence lacks; a
+        sentence holding some of them, not far below the best, answers that part."""
+        best = ranked[0]
+        q_terms = content_terms(question)
+        chosen = [best]
+        covered = q_terms & content_terms(best.text)
+        for c in ranked[1:]:
+            if len(chosen) >= self.max_sentences or c.score < best.score - self.coverage_margin:
+                break
+            if any(c.text == x.text for x in chosen):
+                continue
+            new = (q_terms & content_terms(c.text)) - covered
+            if c.score >= best.score - self.runner_up_margin or new:
+                chosen.append(c)
+                covered |= new
+        return chosen
+
+    def _abstain(
+        self, question: str, hits: Sequence[Hit], confidence: float, signals: Mapping[str, float]
+    ) -> Answer:
         return Answer(
             question=question,
             text=NOT_FOUND,
@@ -236,25 +319,21 @@ class ExtractiveAnswerer:
             passages=tuple(hits),
             confidence=confidence,
             answerer=self.name,
+            signals=dict(signals),
         )
 
     def answer(self, question: str, hits: Sequence[Hit], *, query_vector: np.ndarray | None = None) -> Answer:
         """``query_vector``: the question's embedding when the caller already has it (retrieval made it)."""
         cands = self.score_candidates(question, hits, query_vector)
         if not cands:
-            return self._abstain(question, hits, 0.0)
+            return self._abstain(question, hits, 0.0, self.signals(question, None, hits))
         ranked = sorted(cands, key=lambda c: c.score, reverse=True)
         best = ranked[0]
-        conf = self.confidence(question, best, hits)
-        if conf < self.abstain_threshold:
-            return self._abstain(question, hits, conf)
-        chosen = [best]
-        for c in ranked[1:]:
-            if len(chosen) >= self.max_sentences or c.score < best.score - self.runner_up_margin:
-                break
-            if any(c.text == x.text for x in chosen):
-                continue
-            chosen.append(c)
+        signals = self.signals(question, best, hits)
+        conf = self.confidence(signals)
+        if conf < self.threshold:
+            return self._abstain(question, hits, conf, signals)
+        chosen = self._select(question, ranked)
         # a list item or short line right after the best sentence usually continues it (e.g. "Checks:" + items)
         nxt = next((c for c in cands if c.hit_rank == best.hit_rank and c.position == best.position + 1), None)
         if (
@@ -292,4 +371,5 @@ class ExtractiveAnswerer:
             passages=tuple(hits),
             confidence=conf,
             answerer=self.name,
+            signals=signals,
         )
