@@ -32,6 +32,7 @@ from copilot.ingest.manifest import Manifest
 from copilot.ingest.pipeline import IngestPipeline, IngestReport
 from copilot.protocols import Answerer, Embedder, Redactor, Source, SparseEncoder, VectorIndex
 from copilot.retrieval.answerer import ExtractiveAnswerer
+from copilot.retrieval.fusion import FusionConfig
 from copilot.retrieval.normalize import QueryNormalizer
 from copilot.retrieval.search import Retriever
 from copilot.types import AccessScope, Answer, Hit, SearchMode
@@ -122,7 +123,10 @@ class Copilot:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.embedder, self.sparse, self.index, prefetch_limit=self.settings.prefetch_limit)
+        fusion = FusionConfig(self.settings.fusion_method, self.settings.fusion_dense_weight)
+        return Retriever(
+            self.embedder, self.sparse, self.index, prefetch_limit=self.settings.prefetch_limit, fusion=fusion
+        )
 
     @cached_property
     def governance(self) -> Governance:

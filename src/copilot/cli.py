@@ -321,8 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sync-odoo", action="store_true", help="sync from COPILOT_ODOO_URL after start-up")
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("eval", help="evaluations: retrieval, answers, redaction, PDF tables")
-    s.add_argument("kind", choices=["retrieval", "answers", "redaction", "tables"])
+    s = sub.add_parser("eval", help="evaluations: retrieval, fusion, answers, redaction, PDF tables")
+    s.add_argument("kind", choices=["retrieval", "fusion", "answers", "redaction", "tables"])
     s.add_argument("--dataset", default="demo")
     s.add_argument("--file", default=None,
                    help="retrieval: a SQuAD-format file; answers: a gold JSONL file (demo_qa.jsonl format)")

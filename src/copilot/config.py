@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # Rewrite shorthand, abbreviations and typos into the corpus' words before retrieval (retrieval/normalize.py)
     query_normalization: bool = True
     prefetch_limit: int = 50
+    # Hybrid fusion, chosen by `copilot eval fusion` on dev splits (retrieval/fusion.py): rrf | convex | rescore
+    fusion_method: Literal["rrf", "convex", "rescore", "adaptive"] = "convex"
+    fusion_dense_weight: float = Field(default=0.4, ge=0.0, le=1.0)
     abstain_threshold: float | None = Field(
         default=None,
         description="Extractive answerer abstains below this confidence; unset: the shipped calibration's "

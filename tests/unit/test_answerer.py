@@ -62,3 +62,33 @@ def test_abstains_without_passages_and_below_threshold() -> None:
     assert answerer.answer("anything", []).text == NOT_FOUND
     answer = answerer.answer("What is the cafeteria menu on Friday?", [_hit("Pumps are serviced yearly.")])
     assert answer.abstained and answer.citations == () and answer.passages  # closest passages still listed
+
+
+def test_multi_part_question_gets_a_sentence_per_part() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0)
+    hit = _hit(
+        "SOPs are reviewed every 2 years by their owner. "
+        "Quality sends the owner a reminder 60 days before the review date. "
+        "Archived versions are kept for 10 years."
+    )
+    answer = answerer.answer("how often are sops reviewed and how much reminder notice does quality send", [hit])
+    assert "every 2 years" in answer.text and "60 days" in answer.text
+
+
+def test_a_question_for_a_number_prefers_a_sentence_with_one() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0)
+    hit = _hit(
+        "Cold-chain items travel from the warehouse in validated insulated boxes with a logger. "
+        "A packed insulated box holds temperature for 36 hours."
+    )
+    answer = answerer.answer("how long can items stay in the insulated box", [hit])
+    assert "36 hours" in answer.text
+
+
+def test_signals_are_recorded_and_a_missing_rare_word_counts() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0)
+    hit = _hit("Infusion pumps receive preventive maintenance every 12 months.")
+    plain = answerer.answer("infusion pump maintenance interval", [hit]).signals
+    rare = answerer.answer("enteral feeding pump maintenance interval", [hit]).signals
+    assert set(plain) == {"cosine", "lexical", "coverage", "missing_specific", "numeric_match", "score"}
+    assert plain["missing_specific"] == 0.0 and rare["missing_specific"] > 0.9

@@ -532,6 +532,10 @@ def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         return run_answers(
             args.dataset, settings, file=args.file, corpus=getattr(args, "corpus", None), limit=args.limit
         )
+    if kind == "fusion":
+        from copilot.evals import fusion
+
+        return fusion.run(settings, limit=args.limit)
     if kind == "tables":
         from copilot.evals import tables
 

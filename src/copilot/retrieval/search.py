@@ -10,9 +10,12 @@ Usage::
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from copilot.protocols import Embedder, SparseEncoder, VectorIndex
+from copilot.retrieval.fusion import FusionConfig, fuse
 from copilot.types import AccessScope, Hit, SearchMode, SearchRequest
 
 
@@ -24,11 +27,13 @@ class Retriever:
         index: VectorIndex,
         *,
         prefetch_limit: int = 50,
+        fusion: FusionConfig | None = None,
     ) -> None:
         self.embedder = embedder
         self.sparse = sparse
         self.index = index
         self.prefetch_limit = prefetch_limit
+        self.fusion = fusion or FusionConfig()
 
     def search(
         self,
@@ -55,4 +60,10 @@ class Retriever:
             filters=dict(filters or {}),
             prefetch_limit=max(self.prefetch_limit, limit),
         )
-        return self.index.search(request)
+        if mode is not SearchMode.HYBRID or self.fusion.native or not (sparse and sparse.indices):
+            return self.index.search(request)  # the index fuses equal-weight RRF itself, in one query
+        # Two filtered queries (the ACL filter sits inside each), fused here as measured by `eval fusion`.
+        depth = request.prefetch_limit
+        dense_hits = self.index.search(replace(request, mode=SearchMode.DENSE, limit=depth))
+        sparse_hits = self.index.search(replace(request, mode=SearchMode.SPARSE, limit=depth))
+        return fuse(dense_hits, sparse_hits, self.fusion, limit)

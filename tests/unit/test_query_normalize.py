@@ -1,0 +1,76 @@
+"""Query normalisation: glossary learned from the documents, medical abbreviations, truncations, typos."""
+
+from __future__ import annotations
+
+import pytest
+
+from copilot.retrieval.normalize import QueryNormalizer, learn_glossary, schwartz_hearst
+
+pytestmark = pytest.mark.unit
+
+CORPUS = [
+    "Biomedical Engineering (BME) performs preventive maintenance (PM) on every infusion pump.",
+    "The PM interval is 12 months. Defibrillators are checked daily; the defibrillator log is kept.",
+    "Record the temperature of the medication refrigerator twice a day. Lakeside Hospital receiving dock.",
+    "Deliveries are inspected at receiving. The equipment library lends equipment between sites.",
+    "Oxygen cylinders are stored upright. The cylinder pressure must be checked before a patient transfer.",
+    "The manager of the unit approves. Each patient has a wristband. Patient transport is booked.",
+    "The Chief Information Officer (IT) is told of P1 tickets.",
+    "General and internal procedures apply to central stores.",
+]
+
+
+@pytest.fixture(scope="module")
+def norm() -> QueryNormalizer:
+    return QueryNormalizer.from_texts(CORPUS)
+
+
+def test_schwartz_hearst_aligns_letters_to_words() -> None:
+    assert schwartz_hearst("BME", ["performs", "Biomedical", "Engineering"]) == "biomedical engineering"
+    assert schwartz_hearst("PM", ["preventive", "maintenance"]) == "preventive maintenance"
+    assert schwartz_hearst("XYZ", ["preventive", "maintenance"]) is None
+
+
+def test_glossary_is_learned_from_definitions_only() -> None:
+    glossary = learn_glossary(CORPUS)
+    assert glossary["bme"] == "biomedical engineering"
+    assert glossary["pm"] == "preventive maintenance"
+    assert "medication" not in glossary  # words in brackets are not abbreviations
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("recieving", "receiving"),  # typo: one transposition
+        ("lakside", "lakeside"),  # typo: one letter dropped
+        ("defribillator", "defibrillator"),  # long word: two edits, same first letter
+        ("temp", "temperature"),  # truncation
+        ("equip", "equipment"),
+        ("mgr", "manager"),  # contraction without vowels
+    ],
+)
+def test_rewrites_into_corpus_words(norm: QueryNormalizer, typed: str, expected: str) -> None:
+    assert norm.normalize(f"the {typed} thing").text == f"the {expected} thing"
+
+
+def test_glossary_abbreviation_gets_its_long_form(norm: QueryNormalizer) -> None:
+    assert norm.normalize("pm for pumps").text == "pm preventive maintenance for pumps"
+
+
+def test_medical_abbreviation_only_when_the_corpus_speaks_of_it(norm: QueryNormalizer) -> None:
+    assert norm.normalize("min O2 cyl pressure").text.startswith("min oxygen")
+    # "ABG" means arterial blood gas, but nothing in this corpus mentions blood gases: kept as typed
+    assert norm.normalize("ABG analyser").text == "ABG analyser"
+
+
+def test_words_are_not_rewritten(norm: QueryNormalizer) -> None:
+    # real English words the corpus lacks stay ("smartphone"); a pronoun is not the IT department
+    assert norm.normalize("my smartphone broke, is it covered").text == "my smartphone broke, is it covered"
+    assert norm.normalize("how long does it take").text == "how long does it take"
+    # a rare word one edit from a corpus word but with another first letter is not a typo of it
+    assert "enteral" in norm.normalize("enteral feeding pump").text
+
+
+def test_changes_are_reported(norm: QueryNormalizer) -> None:
+    out = norm.normalize("lakside temp")
+    assert [(c[0], c[2]) for c in out.changes] == [("lakside", "typo"), ("temp", "truncation")]
