@@ -62,7 +62,7 @@ class _RecordingIndex:
 
 
 class _Embedder:
-    def embed_query(self, text: str):  # noqa: ANN201
+    def embed_query(self, text: str):
         import numpy as np
 
         return np.ones(4, dtype=np.float32)

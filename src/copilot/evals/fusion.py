@@ -75,7 +75,7 @@ def _datasets(settings: Settings, limit: int | None) -> dict[str, list[tuple[Any
     from copilot.evals import runner as R
     from copilot.ingest.sources import FolderSource
 
-    out = {}
+    out: dict[str, list[tuple[Any, list[Any], list[Any], int]]] = {}
     for name in ("demo", "policyqa", "covidqa"):
         with tempfile.TemporaryDirectory(prefix="copilot-fusion-") as tmp:
             if name == "demo":
