@@ -35,6 +35,13 @@ pytestmark = pytest.mark.integration
             ["RM 336", "4 West", "Hillrom Centrella", "Baxter Clearlink IV", "RITM3123894", "Zosyn", "PACU"],
         ),
         (
+            # a product name and its model code ("Aeris T200"), alone or in a list, is not a person or place
+            "ICU ventilators (North Campus ICU, Lakeside HDU), Aeris T200 transport ventilators and "
+            "Calvera PCA-2 pumps; Dr Maria Lopez signed the loan of the Aeris V800.",
+            ["Lopez"],
+            ["Aeris T200", "Calvera PCA-2", "Aeris V800"],
+        ),
+        (
             "Check the pump every 6 months and annually replace the battery.",
             [],
             ["every 6 months", "annually"],

@@ -74,3 +74,17 @@ def test_words_are_not_rewritten(norm: QueryNormalizer) -> None:
 def test_changes_are_reported(norm: QueryNormalizer) -> None:
     out = norm.normalize("lakside temp")
     assert [(c[0], c[2]) for c in out.changes] == [("lakside", "typo"), ("temp", "truncation")]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("a 30k order", "a 30,000 order"),
+        ("over $1000", "over $1,000"),
+        ("in 2025", "in 2025"),  # a year
+        ("a 5m walk", "a 5m walk"),  # minutes or metres as often as millions
+        ("3.5 units", "3.5 units"),
+    ],
+)
+def test_amounts_as_documents_write_them(norm: QueryNormalizer, typed: str, expected: str) -> None:
+    assert norm.normalize(typed).text == expected

@@ -119,8 +119,14 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+_UNDERLINE = re.compile(r"[-=_~]{5,}\s*$")
+
+
 def _is_heading_like(sentence: str) -> bool:
-    """An all-capitals line (a plain-text heading, maybe with its ``=====`` underline) carries no answer."""
+    """An all-capitals line or a line ending in its own ``-----`` underline (a plain-text heading) carries no
+    answer."""
+    if _UNDERLINE.search(sentence):
+        return True
     letters = [ch for ch in re.sub(r"[=\-_]{3,}", "", sentence) if ch.isalpha()]
     return len(letters) >= 6 and all(ch.isupper() for ch in letters)
 

@@ -13,7 +13,8 @@ documents do not contain, using only what it can learn or look up — no list wr
 3. **Truncations** ("temp", "equip", "defib", "evac"): a word that begins exactly one dominant corpus word.
 4. **Contractions** without vowels ("pt", "mgr", "hrs"): the corpus word that holds their letters in order,
    when one such word dominates.
-5. **Typos**: a corpus word one edit away (two for long words with the same first letter), via SymSpell
+5. **Amounts** as documents write them: "30k" and "30000" become "30,000" (years stay).
+6. **Typos**: a corpus word one edit away (two for long words with the same first letter), via SymSpell
    (``symspellpy``) over the corpus vocabulary; only for words that are not common English words on their own
    (``wordfreq``), so "smartphone" or "enteral" are never turned into something the corpus happens to hold.
 
@@ -42,6 +43,8 @@ from typing import Any
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*|\d+[A-Za-z]+[A-Za-z0-9]*")
 _DEFINITION = re.compile(r"\(\s*([A-Z][A-Za-z0-9&/-]{1,9})\s*\)")
 _VOWELS = frozenset("aeiouy")
+# "30k" (thousands; "5m" stays: minutes or metres as often as millions) and bare 4+ digit amounts
+_AMOUNT = re.compile(r"(?<![\w.,])(?P<n>\d{1,9})(?:(?P<k>[kK])\b|(?![\w]|[.,]\d))")
 
 COMMON_WORD_ZIPF = 3.0
 """A word at least this frequent in general English (wordfreq's Zipf scale: 3 = once per million words) is a
@@ -211,9 +214,12 @@ class QueryNormalizer:
                 clean = re.sub(r"\(.*?\)|/.*$", "", meaning).strip()
                 if clean and self._known(clean):
                     return clean, "medical abbreviation"
-        if zipf >= COMMON_WORD_ZIPF:  # a real word the corpus lacks: at most a truncation ("temp")
-            if zipf < TRUNCATION_MAX_ZIPF and (t := self._truncation(low)) is not None:
-                return t, "truncation"
+        if zipf >= COMMON_WORD_ZIPF:  # a real word the corpus lacks: at most a shortening ("temp", "hrs")
+            if zipf < TRUNCATION_MAX_ZIPF:
+                if (t := self._truncation(low)) is not None:
+                    return t, "truncation"
+                if (t := self._contraction(low)) is not None:
+                    return t, "contraction"
             return None
         for fn, why in ((self._truncation, "truncation"), (self._contraction, "contraction"), (self._typo, "typo")):
             if (found := fn(low)) is not None:
@@ -225,6 +231,19 @@ class QueryNormalizer:
             return hit
         changes: list[tuple[str, str, str]] = []
 
+        def number(m: re.Match[str]) -> str:
+            digits, suffix = m.group("n"), (m.group("k") or "").lower()
+            value = int(digits) * (1000 if suffix == "k" else 1)
+            if not suffix and 1900 <= value <= 2100:
+                return m.group(0)  # a year
+            out = f"{value:,}"
+            if out != m.group(0):
+                changes.append((m.group(0), out, "number"))
+            return out
+
+        # amounts as documents write them: "30k" -> "30,000", "$1000" -> "$1,000" (years stay)
+        question_n = _AMOUNT.sub(number, question)
+
         def sub(m: re.Match[str]) -> str:
             token = m.group(0)
             rewritten = self.rewrite(token)
@@ -233,7 +252,7 @@ class QueryNormalizer:
             changes.append((token, rewritten[0], rewritten[1]))
             return rewritten[0]
 
-        out = Normalized(_WORD.sub(sub, question), tuple(changes))
+        out = Normalized(_WORD.sub(sub, question_n), tuple(changes))
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[question] = out

@@ -345,7 +345,9 @@ class PresidioRedactor:
                     continue  # mostly allow-listed: "Baxter Healthcare", "WO-587895 Zoll R Series"
                 if src == _SPACY and any(a <= s.start < b for a, b in near):
                     continue  # a product named after its maker: "Hillrom Centrella", "Baxter Clearlink IV"
-            if s.entity_type in {"PERSON", "LOCATION"} and _MODEL_CODE.match(text, s.end):
+            if s.entity_type in {"PERSON", "LOCATION"} and (
+                _MODEL_CODE.match(text, s.end) or _MODEL_CODE_AT_END.search(value.rstrip())
+            ):
                 continue  # a product and its model code: "Aeris V800", "Calvera PCA-2", "Medirion IP-7"
             if src == _SPACY and s.entity_type == "PERSON":
                 if _DIGIT.search(value.split(maxsplit=1)[0]):
@@ -642,6 +644,7 @@ _WORD = re.compile(r"[^\W\d_]+")
 _DIGIT = re.compile(r"\d")
 # A model designation right after a word: capitals and digits, maybe hyphenated ("V800", "IP-7", "SF-660").
 _MODEL_CODE = re.compile(r"[ \t]+(?=[A-Z0-9-]*\d)[A-Z]{1,4}-?\d{1,5}[A-Z]?\b")
+_MODEL_CODE_AT_END = re.compile(r"\S[ \t]+(?=[A-Z0-9-]*\d)[A-Z]{1,4}-?\d{1,5}[A-Z]?$")  # "Aeris T200" as one span
 _PATIENT_WORDS = re.compile(
     r"\b(?:patient|pt|resident|dob|d\.o\.b|mrn|admitted|admission|discharged?|born|deceased|"
     r"died|birth|birthday|my|me|i|he|she|his|her|him|mr|mrs|ms|name)\b",
