@@ -184,7 +184,7 @@ class ExtractiveAnswerer:
         coverage_margin: float = 0.2,
         answer_type_weight: float = 0.05,
         max_candidates: int = 120,
-        max_embedded: int = 32,
+        max_embedded: int = 12,
         cache_size: int = 20_000,
     ) -> None:
         self.embedder = embedder
@@ -244,25 +244,26 @@ class ExtractiveAnswerer:
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Embeddings of sentences, through a bounded LRU cache: staff ask about the same SOPs again and again,
-        and a passage's sentences embed the same every time."""
+        and a passage's sentences embed the same every time. Sentences not cached are embedded in one batch
+        and used directly (never read back from the cache, which may already have evicted them)."""
+        found: dict[str, np.ndarray] = {}
         with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            for t in dict.fromkeys(texts):
+                vec = self._cache.get(t)
+                if vec is not None:
+                    self._cache.move_to_end(t)
+                    found[t] = vec
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             fresh = self.embedder.embed_documents(missing)
-            with self._lock:
-                for text, vec in zip(missing, fresh, strict=True):
-                    self._cache[text] = vec
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
-        with self._lock:
-            for t in texts:
-                if t in self._cache:
-                    self._cache.move_to_end(t)
-            cached = [self._cache.get(t) for t in texts]
-        rows = [r for r in cached if r is not None]
-        if len(rows) < len(texts):  # evicted between the two steps under heavy churn: embed directly
-            return np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
-        return np.vstack(rows)
+            found.update(zip(missing, fresh, strict=True))
+            if self.cache_size > 0:
+                with self._lock:
+                    for text, vec in zip(missing, fresh, strict=True):
+                        self._cache[text] = vec
+                    while len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
+        return np.vstack([found[t] for t in texts])
 
     def signals(self, question: str, best: _Candidate | None, hits: Sequence[Hit]) -> dict[str, float]:
         """What the confidence is computed from (see :mod:`copilot.retrieval.calibration`)."""
