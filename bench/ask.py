@@ -29,14 +29,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import emit, latency_summary, log, machine  # noqa: E402
-
-from copilot.config import get_settings  # noqa: E402
-from copilot.evals import runner as R  # noqa: E402
-from copilot.ingest.sources import FolderSource  # noqa: E402
-from copilot.retrieval.answerer import ExtractiveAnswerer  # noqa: E402
-from copilot.retrieval.fusion import FusionConfig  # noqa: E402
-from copilot.types import AccessScope  # noqa: E402
+from _common import emit, latency_summary, log, machine
+from copilot.config import get_settings
+from copilot.evals import runner as R
+from copilot.ingest.sources import FolderSource
+from copilot.retrieval.answerer import ExtractiveAnswerer
+from copilot.retrieval.fusion import FusionConfig
+from copilot.types import AccessScope
 
 
 def main(argv: list[str] | None = None) -> int:
