@@ -44,7 +44,10 @@ lint: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/copilot eval retrieval --dataset demo --json
+	$(BIN)/copilot eval answers --dataset demo-staff --json
 	$(BIN)/copilot eval answers --dataset demo --json
+	$(BIN)/copilot eval tables --json
+	$(BIN)/copilot eval fusion --json
 	$(BIN)/copilot eval retrieval --dataset policyqa --json
 	$(BIN)/copilot eval retrieval --dataset covidqa --json
 	$(BIN)/copilot eval redaction --dataset physionet-dev --json
@@ -60,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/embed.py --json | tee bench/results/embed.json
 	$(BIN)/python bench/ingest.py --json | tee bench/results/ingest.json
 	$(BIN)/python bench/query.py --json | tee bench/results/query.json
+	$(BIN)/python bench/ask.py --json | tee bench/results/ask.json
 	$(BIN)/python bench/redact.py --json | tee bench/results/redact.json
 	$(BIN)/python bench/audit.py --json | tee bench/results/audit.json
 	$(BIN)/python bench/sync.py --json | tee bench/results/sync.json
