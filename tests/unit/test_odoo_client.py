@@ -267,3 +267,28 @@ def test_unreachable_server_at_connect() -> None:
 def test_config_repr_hides_secrets() -> None:
     cfg = OdooConfig(url="http://x", db="d", login="l", password="secret-pw", api_key="secret-key")
     assert "secret" not in repr(cfg)
+
+
+@pytest.mark.parametrize("version", ["17.0", "19.0"])
+def test_jsonrpc_create_needs_vals_positionally(version: str) -> None:
+    """Odoo's call_kw reads `create`'s argument from args[0]: as a keyword it fails (IndexError, rolled back).
+    The client once sent it as a keyword and every create over JSON-RPC failed on a real server."""
+    import httpx
+
+    db = Database(version=version)
+    seed_sample(db)
+    with OdooDouble(db) as double:
+
+        def execute_kw(args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+            body = {"jsonrpc": "2.0", "method": "call", "id": 1, "params": {
+                "service": "object", "method": "execute_kw",
+                "args": [double.db.name, 2, "admin", "res.partner", "create", args, kwargs],  # uid 2: admin
+            }}
+            return httpx.post(f"{double.url}/jsonrpc", json=body, timeout=5).json()
+
+        before = len(db.table("res.partner"))
+        keyword = execute_kw([], {"vals_list": [{"name": "Kw Partner"}]})
+        assert keyword["error"]["data"]["name"] == "builtins.IndexError"
+        assert len(db.table("res.partner")) == before  # nothing created
+        assert isinstance(execute_kw([{"name": "One"}], {})["result"], int)  # a dict: an id
+        assert isinstance(execute_kw([[{"name": "Two"}]], {})["result"], list)  # a list: ids

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.unit
 def _requests_db(version: str) -> Database:
     """Five maintenance requests on two pieces of equipment, one with an unset description and duration."""
     db = Database(version=version)
-    pump = b.add_equipment(db, "Pump A", serial_no="P-1", location="North")
-    xray = b.add_equipment(db, "X-ray B", serial_no="X-1", location="South")
+    pump = b.add_equipment(db, "Pump A", serial_no="P-1", model="North")  # `model`: both versions have it
+    xray = b.add_equipment(db, "X-ray B", serial_no="X-1", model="South")
     b.add_maintenance(
         db,
         pump,
@@ -100,7 +100,7 @@ DOMAIN_CASES = [
         ],
         ["PM x-ray", "pm_pump_2"],
     ),
-    ([("equipment_id.location", "=", "South")], ["PM x-ray", "Tube x-ray"]),
+    ([("equipment_id.model", "=", "South")], ["PM x-ray", "Tube x-ray"]),
     ([("equipment_id.serial_no", "ilike", "p-")], ["Alarm pump", "PM pump", "pm_pump_2"]),
     ([("equipment_id", "=", "X-ray B")], ["PM x-ray", "Tube x-ray"]),  # a name on a many2one searches by name
     ([("equipment_id", "child_of", [2])], ["PM x-ray", "Tube x-ray"]),

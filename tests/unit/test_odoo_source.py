@@ -4,7 +4,9 @@ request counts proportional to pages, the ir.attachment fallback, and outages mi
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -229,3 +231,41 @@ def test_own_documents_only_folder_17() -> None:
             }
             assert by_acl == allowed, login
         assert f"odoo:documents:{sample.documents['pm']}" in allowed  # carol (finance) writes, so reads all
+
+
+RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "odoo_recordings"
+
+
+def _recorded_fields(version: str, model: str) -> set[str]:
+    path = RECORDINGS / f"odoo{version.split('.')[0]}" / "fields_get.json"
+    if not path.exists():
+        pytest.skip("real-Odoo recordings not available")
+    return set(json.loads(path.read_text(encoding="utf-8"))[model])
+
+
+@pytest.mark.parametrize("version", ["17.0", "19.0"])
+def test_maintenance_reader_asks_only_fields_the_real_server_has(version: str) -> None:
+    """19 removed `maintenance.equipment.location`: asking for it is "Invalid field" and ended the sync."""
+    from copilot.odoo.readers import MaintenanceReader
+
+    class _Ctx:
+        def fields(self, model: str) -> set[str]:
+            return _recorded_fields(version, model)
+
+    asked = MaintenanceReader.equipment_fields(_Ctx())  # type: ignore[arg-type]
+    assert set(asked) <= _recorded_fields(version, "maintenance.equipment")
+    assert ("location" in asked) is (version == "17.0")
+    assert set(MaintenanceReader.REQUEST_FIELDS) <= _recorded_fields(version, "maintenance.request")
+
+
+def test_double_serves_the_recorded_equipment_fields_per_version() -> None:
+    for version in ("17.0", "19.0"):
+        served = set(Database(version=version).models["maintenance.equipment"].fields)
+        assert ("location" in served) == ("location" in _recorded_fields(version, "maintenance.equipment"))
+
+
+def test_maintenance_sync_on_19_lists_equipment(env: Env) -> None:
+    logs = [r for r in env.refs().values() if r.doc_type == "maintenance_log"]
+    assert logs  # the 17 wire shows the location line, the 19 one has none to show
+    text = env.source().read(logs[0]).decode()
+    assert ("- Location: North ICU" in text) is (env.db.major < 19)

@@ -109,6 +109,7 @@ class DemoNetwork:
     documents: dict[str, int] = field(default_factory=dict)  # corpus relative path -> documents.document id
     articles: dict[str, int] = field(default_factory=dict)
     equipment: dict[str, int] = field(default_factory=dict)
+    equipment_site: dict[str, str] = field(default_factory=dict)  # asset tag -> site key (19 has no `location`)
     exceptions: list[dict[str, Any]] = field(default_factory=list)
     ticket_truth: dict[int, dict[str, Any]] = field(default_factory=dict)
     bot_login: str = BOT_LOGIN
@@ -287,6 +288,7 @@ def _maintenance(net: DemoNetwork, rng: random.Random) -> None:
     }
     start = TODAY - timedelta(days=365)
     missing_pm_site = "lakeside"
+    equipment_fields = db.models["maintenance.equipment"].fields  # 19 has no free-text `location`
     for prefix, label, cat, per_hosp, per_clinic, interval in EQUIPMENT_KINDS:
         serial = 0
         for site, site_name in {**HOSPITALS, **CLINICS}.items():
@@ -299,12 +301,13 @@ def _maintenance(net: DemoNetwork, rng: random.Random) -> None:
                     f"{label} {tag}",
                     serial_no=tag,
                     model=f"{label} model {rng.choice('ABC')}",
-                    location=site_name,
+                    **({"location": site_name} if "location" in equipment_fields else {}),
                     category_id=cats[cat],
                     maintenance_team_id=team,
                     effective_date=str(start - timedelta(days=rng.randint(200, 2000))),
                 )
                 net.equipment[tag] = eid
+                net.equipment_site[tag] = site
                 skip_pm = prefix == "BME-INF" and site == missing_pm_site
                 day = start + timedelta(days=rng.randint(0, 30 * interval - 1))
                 while day <= TODAY and not skip_pm:
@@ -351,9 +354,7 @@ def _maintenance(net: DemoNetwork, rng: random.Random) -> None:
             "equipment": sorted(
                 t
                 for t, _ in net.equipment.items()
-                if t.startswith("BME-INF")
-                and db.table("maintenance.equipment")[net.equipment[t]]["location"]
-                == HOSPITALS[missing_pm_site]
+                if t.startswith("BME-INF") and net.equipment_site[t] == missing_pm_site
             ),
         }
     )

@@ -415,13 +415,18 @@ class MaintenanceReader:
         self.acl = tuple(groups)
         self._rendered: dict[str, bytes] = {}
 
+    # Asked only where the server has them: 19 removed the free-text `location` (asking for it is "Invalid
+    # field" and ends the sync); stock_maintenance's `location_id` takes its place where stock is installed.
+    EQUIPMENT_FIELDS = ("name", "serial_no", "model", "location", "location_id", "category_id", "write_date")
+
+    @classmethod
+    def equipment_fields(cls, ctx: Context) -> list[str]:
+        have = ctx.fields("maintenance.equipment")
+        return [f for f in cls.EQUIPMENT_FIELDS if f in have]
+
     def list_refs(self, ctx: Context) -> Iterator[DocumentRef]:
         equipment: dict[int, dict[str, Any]] = {}
-        for page in ctx.pages(
-            "maintenance.equipment",
-            [],
-            ["name", "serial_no", "model", "location", "category_id", "write_date"],
-        ):
+        for page in ctx.pages("maintenance.equipment", [], self.equipment_fields(ctx)):
             equipment |= {e["id"]: e for e in page}
         requests: dict[int, list[dict[str, Any]]] = {}
         for page in ctx.pages("maintenance.request", [("equipment_id", "!=", False)], self.REQUEST_FIELDS):
@@ -458,6 +463,8 @@ class MaintenanceReader:
         for label, key in (("Serial number", "serial_no"), ("Model", "model"), ("Location", "location")):
             if eq.get(key):
                 lines.append(f"- {label}: {eq[key]}")
+        if eq.get("location_id"):
+            lines.append(f"- Location: {m2o_name(eq['location_id'])}")
         if eq.get("category_id"):
             lines.append(f"- Category: {m2o_name(eq['category_id'])}")
         reqs = sorted(reqs, key=lambda r: (str(r.get("request_date") or ""), r["id"]), reverse=True)
@@ -480,11 +487,7 @@ class MaintenanceReader:
         if ref.doc_id in self._rendered:
             return self._rendered[ref.doc_id]
         eid = int(ref.extra["res_id"])
-        eq = ctx.client.read(
-            "maintenance.equipment",
-            [eid],
-            ["name", "serial_no", "model", "location", "category_id", "write_date"],
-        )
+        eq = ctx.client.read("maintenance.equipment", [eid], self.equipment_fields(ctx))
         if not eq:
             raise OdooMissingError(f"equipment {eid} is gone")
         reqs = ctx.client.search_read(

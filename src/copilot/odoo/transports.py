@@ -80,6 +80,10 @@ class JsonRpcTransport:
         import odoorpc
 
         args: list[Any] = [ids] if ids is not None else []
+        kwargs = dict(kwargs)
+        for name in _POSITIONAL.get(method, ()):
+            if name in kwargs:  # call_kw reads these from args, not kwargs (a keyword fails on the server)
+                args.append(kwargs.pop(name))
         try:
             return self._odoo.execute_kw(model, method, args, kwargs)
         except odoorpc.error.RPCError as exc:
@@ -91,6 +95,12 @@ class JsonRpcTransport:
         if self._odoo is not None:
             self._odoo.logout()
             self._odoo = None
+
+
+# Parameters Odoo's JSON-RPC ``call_kw`` needs positionally: ``create`` decides whether to return an id or a list of
+# ids from ``args[0]`` (O17 odoo/api.py ``_call_kw_model_create``, O19 odoo/service/model.py ``call_kw``), so
+# ``vals_list`` as a keyword raises IndexError on 17, 18 and 19. JSON-2 takes named parameters only.
+_POSITIONAL: dict[str, tuple[str, ...]] = {"create": ("vals_list",)}
 
 
 def _rpc_error(exc: Any) -> Exception:

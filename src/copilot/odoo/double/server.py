@@ -367,6 +367,13 @@ class OdooDouble:
                 pos = list(rest[0]) if rest else []
                 kw = dict(rest[1]) if len(rest) > 1 and rest[1] else {}
             context = kw.pop("context", None) or {}
+            if meth == "create" and not pos:
+                # Odoo's call_kw decides int-or-list from args[0] after creating: `vals_list` passed as a keyword
+                # fails with IndexError and the transaction rolls back (O17 odoo/api.py _call_kw_model_create,
+                # O19 odoo/service/model.py call_kw). Not recorded: every recorded create passes it positionally.
+                err = OdooServerError("list index out of range")
+                err.name = "builtins.IndexError"
+                raise err
             return self.call(self.db.env(uid, context), model, meth, pos, kw)
         raise HttpNotFound(f"unknown service {service!r}")
 
