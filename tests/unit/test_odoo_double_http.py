@@ -55,8 +55,10 @@ def test_odoorpc_connects_logs_in_and_reads(served: tuple[OdooDouble, Sample]) -
     doc = odoo.env["documents.document"].browse(sample.documents["pm"])
     assert doc.name == "Infusion pump PM.md"
     assert doc.folder_id.name == "SOPs"  # many2one read lazily with load=_classic_write, then browsed
-    assert "knowledge.article" in odoo.env
-    assert "stock.move" not in odoo.env
+    # odoorpc's `"model" in env` searches ir.model, which only Access Rights administrators may read: a plain
+    # user gets AccessError on a real server (recorded: 17 g10.odoorpc.12, 19 g10.odoorpc.14)
+    with pytest.raises(odoorpc.error.RPCError, match="not allowed to access 'Models'"):
+        _ = "knowledge.article" in odoo.env
     assert odoo.env.user.login == "alice"
 
 

@@ -14,7 +14,7 @@ from copilot.odoo.client import OdooClient, OdooConfig
 from copilot.odoo.double import SUPERUSER_ID, Database, OdooDouble
 from copilot.odoo.double import builders as b
 from copilot.odoo.double.sample import Sample, seed_sample
-from copilot.odoo.errors import OdooMissingError, OdooUnavailableError
+from copilot.odoo.errors import OdooAccessError, OdooMissingError, OdooUnavailableError
 from copilot.odoo.source import OdooSource, resolve_user_groups
 from copilot.types import DocumentRef
 
@@ -156,6 +156,8 @@ def test_attachment_fallback_without_documents(env: Env) -> None:
     su = env.db.env(SUPERUSER_ID)
     doc_models = ["documents.document", "documents.folder", "documents.access"]
     su.unlink("ir.model", su.search("ir.model", [("model", "in", doc_models)]))
+    for model in doc_models:  # not installed: "Object documents.document doesn't exist", as on Community
+        env.db.models.pop(model, None)
     src = env.source()
     refs = {r.doc_id: r for r in src.list_documents()}
     assert "attachments" in src.active_readers and "documents" not in src.active_readers
@@ -269,3 +271,26 @@ def test_maintenance_sync_on_19_lists_equipment(env: Env) -> None:
     assert logs  # the 17 wire shows the location line, the 19 one has none to show
     text = env.source().read(logs[0]).decode()
     assert ("- Location: North ICU" in text) is (env.db.major < 19)
+
+
+@pytest.mark.parametrize(("version", "transport"), WIRES)
+def test_least_privilege_account_syncs_without_ir_model(version: str, transport: str) -> None:
+    """A sync account that is a plain internal user (no Access Rights, no Settings) may read neither
+    `ir.model` nor `ir.model.data` on a real server (recorded: g8.search_read.demo.ir.model*). The installed-model
+    probe (fields_get) and the group names (get_external_id) must not need them."""
+    db = Database(version=version)
+    seed_sample(db)
+    with OdooDouble(db) as double:
+        cfg = OdooConfig(url=double.url, db=db.name, login="alice", password="alice-pw", api_key="key-alice",
+                         transport=transport, retries=1, backoff=0.0)  # type: ignore[arg-type]
+        client = OdooClient(cfg, sleep=lambda s: None).connect()
+        with pytest.raises(OdooAccessError):
+            client.search_read("ir.model.data", [], ["name"], limit=1)
+        with pytest.raises(OdooAccessError):
+            client.search_read("ir.model", [], ["model"], limit=1)
+        src = OdooSource(client, base_url="https://odoo.example.org")
+        refs = list(src.list_documents())
+        assert refs and "maintenance" in src.active_readers and "knowledge" in src.active_readers
+        groups = {g for r in refs for g in r.acl_groups}
+        assert "base.group_user" in groups  # names resolved, not odoo_group_<id> placeholders
+        assert not [g for g in groups if g.startswith("odoo_group_")]

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import httpx
 
 from copilot.errors import ConfigError
-from copilot.odoo.errors import OdooProtocolError, OdooUnavailableError
+from copilot.odoo.errors import OdooMissingError, OdooProtocolError, OdooUnavailableError, OdooValidationError
 from copilot.odoo.transports import (
     TRANSIENT_STATUS,
     Json2Transport,
@@ -296,8 +296,29 @@ class OdooClient:
     def context_get(self) -> dict[str, Any]:
         return dict(self.call("res.users", "context_get", idempotent=True))
 
+    def fields_of(self, model: str) -> dict[str, dict[str, Any]] | None:
+        """``fields_get`` of ``model`` (type and relation), or None when the server has no such model.
+
+        This is the installed-model probe: ``ir.model`` is readable only by Access Rights administrators
+        (``base.group_erp_manager``), ``fields_get`` by any user; an unknown model answers "Object X doesn't
+        exist" (UserError over JSON-RPC, 404 over JSON-2)."""
+        try:
+            return self.fields_get(model, attributes=["type", "relation"])
+        except (OdooValidationError, OdooMissingError) as exc:
+            if "doesn't exist" in exc.odoo_message or exc.status == 404:
+                return None
+            raise
+
     def model_exists(self, model: str) -> bool:
-        return bool(self.search("ir.model", [("model", "=", model)], limit=1))
+        return self.fields_of(model) is not None
+
+    def external_ids(self, model: str, ids: Sequence[int]) -> dict[int, str]:
+        """``{id: "module.name"}`` ("" where a record has none) through ``get_external_id``, which Odoo runs
+        as superuser: no read access to ``ir.model.data`` is needed."""
+        if not ids:
+            return {}
+        result = self.call(model, "get_external_id", ids=ids, idempotent=True)
+        return {int(k): str(v or "") for k, v in dict(result).items()}
 
     # writes: used only by the governed tools
     def create(self, model: str, vals: dict[str, Any], *, context: dict[str, Any] | None = None) -> int:

@@ -81,8 +81,14 @@ class Context:
         self._fields: dict[str, dict[str, dict[str, Any]]] = {}
 
     def probe(self, models: Sequence[str]) -> None:
-        rows = self.client.search_read("ir.model", [("model", "in", list(models))], ["model"])
-        self.installed = {r["model"] for r in rows}
+        """Installed models, by asking each for its fields: ``ir.model`` is readable only by Access Rights
+        administrators, ``fields_get`` by anyone; an unknown model answers "Object X doesn't exist"."""
+        self.installed = set()
+        for model in models:
+            fields = self.client.fields_of(model)
+            if fields is not None:
+                self._fields[model] = fields
+                self.installed.add(model)
 
     def fields(self, model: str) -> dict[str, dict[str, Any]]:
         if model not in self._fields:
@@ -105,16 +111,14 @@ class Context:
             last = int(rows[-1]["id"])
 
     def group_names(self, group_ids: Sequence[int]) -> list[str]:
-        """XML ids of groups (one ``ir.model.data`` request for the ids not seen yet), mapped by GroupMap."""
+        """XML ids of groups (one ``get_external_id`` request for the ids not seen yet), mapped by GroupMap.
+        ``res.groups.get_external_id`` reads ``ir.model.data`` as superuser, so a least-privilege account
+        that may not read ``ir.model.data`` itself still resolves them."""
         missing = sorted({int(g) for g in group_ids} - set(self._xmlids))
         if missing:
-            rows = self.client.search_read(
-                "ir.model.data",
-                [("model", "=", "res.groups"), ("res_id", "in", missing)],
-                ["module", "name", "res_id"],
-            )
-            for r in rows:
-                self._xmlids[int(r["res_id"])] = f"{r['module']}.{r['name']}"
+            for gid, xmlid in self.client.external_ids("res.groups", missing).items():
+                if xmlid:
+                    self._xmlids[gid] = xmlid
             for g in missing:
                 self._xmlids.setdefault(g, f"odoo_group_{g}")
         return [self.groups(self._xmlids[int(g)]) for g in group_ids]

@@ -150,6 +150,18 @@ def _check_object_reference(env: Env, model: str, module: str, xml_id: str) -> A
     raise ValueError(f"External ID not found in the system: {module}.{xml_id}")
 
 
+def _get_external_id(env: Env, model: str, ids: Any) -> Any:
+    """``{id: "module.name"}`` (ids as JSON keys) for records of any model; Odoo reads ``ir.model.data`` as
+    superuser here, so a user who may not read it still gets the names (recorded as admin:
+    ``g8.groups.xmlids``; sudo from O17/O19 ``odoo/models.py`` ``_get_external_ids``)."""
+    wanted = {int(i) for i in (ids if isinstance(ids, list) else [ids])}
+    out: dict[int, str] = dict.fromkeys(sorted(wanted), "")
+    for rec in env.db.table("ir.model.data").values():
+        if rec["model"] == model and rec["res_id"] in wanted and not out[rec["res_id"]]:
+            out[rec["res_id"]] = f"{rec['module']}.{rec['name']}"
+    return out
+
+
 @dataclass(frozen=True)
 class Method:
     fn: Callable[..., Any]
@@ -171,11 +183,12 @@ def method_table(major: int) -> dict[str, Method]:
         "context_get": Method(_context_get),
         "default_get": Method(_default_get),
         "check_object_reference": Method(_check_object_reference),
+        "get_external_id": Method(_get_external_id, True),
+        # deprecated in 18+ but still public on 19 (recorded: g8.check_access_rights.demo.*)
+        "check_access_rights": Method(_check_access_rights),
     }
     if major >= 18:
         table["has_access"] = Method(_has_access, True)
-    if major <= 18:
-        table["check_access_rights"] = Method(_check_access_rights)
     return table
 
 
