@@ -294,3 +294,19 @@ def test_least_privilege_account_syncs_without_ir_model(version: str, transport:
         groups = {g for r in refs for g in r.acl_groups}
         assert "base.group_user" in groups  # names resolved, not odoo_group_<id> placeholders
         assert not [g for g in groups if g.startswith("odoo_group_")]
+
+
+@pytest.mark.parametrize("version", ["17.0", "18.0", "19.0"])
+def test_documents_manager_sees_member_only_documents_only_before_18(version: str) -> None:
+    """18+: a Documents manager — even with Settings — does not see a document shared with named members only;
+    a Documents *system* administrator does. A sync bot that is only a manager under-indexes silently."""
+    db = Database(version=version)
+    sample = seed_sample(db)
+    manager = db.add_user("mgr", "mgr-pw", groups=["base.group_user", "documents.group_documents_manager",
+                                                    "base.group_system"])
+    contracts = sample.documents["supply"]  # in a folder readable by procurement and finance only
+    seen_by_manager = contracts in db.env(manager).search("documents.document", [])
+    assert seen_by_manager is (db.major < 18)
+    if db.major >= 18:
+        system = db.add_user("docsys", "docsys-pw", groups=["base.group_user", "documents.group_documents_system"])
+        assert contracts in db.env(system).search("documents.document", [])

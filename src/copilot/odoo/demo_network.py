@@ -163,7 +163,9 @@ def _users(net: DemoNetwork) -> None:
     bot = db.add_user(
         BOT_LOGIN,
         "copilot-bot-pw",
-        groups=[*base, "documents.group_documents_manager", "base.group_system"],
+        # 18+: only a Documents *system* administrator sees member-only documents (a manager does not)
+        groups=[*base, "documents.group_documents_system" if db.major >= 18 else "documents.group_documents_manager",
+                "base.group_system"],
         name="Copilot Sync",
     )
     net.users[BOT_LOGIN] = bot

@@ -130,6 +130,12 @@ class Database:
             ("maintenance.group_equipment_manager", "Equipment Manager"),
         ):
             self.add_group(xmlid, label)
+        if self.major >= 18:
+            # 18+: only Documents system administrators see every document; neither Documents managers nor
+            # Settings admins do (Enterprise documents 18/19 tests create a `group_documents_system` user to see
+            # member-only documents; not recorded: the recordings have no Enterprise module)
+            self.add_group("documents.group_documents_system", "Documents / System Administrator")
+            self.set_implied("documents.group_documents_system", ["documents.group_documents_manager"])
         self.set_implied("base.group_system", ["base.group_erp_manager", "base.group_user"])
         self.set_implied("documents.group_documents_manager", ["documents.group_documents_user"])
         self.set_implied("documents.group_documents_user", ["base.group_user"])
@@ -139,7 +145,7 @@ class Database:
             "admin",
             groups=[
                 "base.group_system",
-                "documents.group_documents_manager",
+                "documents.group_documents_system" if self.major >= 18 else "documents.group_documents_manager",
                 "maintenance.group_equipment_manager",
             ],
             name="Administrator",
@@ -202,6 +208,7 @@ class Database:
         manager = ["documents.group_documents_manager"]
         user = ["documents.group_documents_user"]
         if self.major >= 18:
+            manager = ["documents.group_documents_system"]  # managers see what users see (see _seed)
             visible = [
                 "|",
                 "|",
