@@ -157,7 +157,8 @@ def operation_models(major: int) -> list[ModelSpec]:
                 "quantity": _f("float", "Quantity"),
                 "location_id": _m2o("stock.location", "Source Location"),
                 "location_dest_id": _m2o("stock.location", "Destination Location"),
-                "lot_id": _m2o("stock.lot", "Lot"),
+                # a move's lots are many2many (recordings: fields_get of stock.move in 17 and 19)
+                "lot_ids": Field("many2many", "Serial Numbers", relation="stock.lot"),
                 "state": _sel(
                     "Status",
                     "draft",
@@ -188,7 +189,18 @@ def operation_models(major: int) -> list[ModelSpec]:
                 "order_line": Field(
                     "one2many", "Order Lines", relation="purchase.order.line", relation_field="order_id"
                 ),
-                "picking_type_id": _m2o("stock.location", "Deliver To"),
+                # an operation type, not a location (recordings: purchase.order fields_get, 17 and 19)
+                "picking_type_id": _m2o("stock.picking.type", "Deliver To"),
+            },
+        ),
+        ModelSpec(
+            "stock.picking.type",
+            "Operation Types",
+            {
+                "name": _f("char", "Operation Type", required=True),
+                "code": _sel("Type of Operation", "incoming", "outgoing", "internal"),
+                "warehouse_id": _m2o("stock.warehouse", "Warehouse"),
+                "default_location_dest_id": _m2o("stock.location", "Default Destination Location"),
             },
         ),
         ModelSpec(
@@ -409,7 +421,13 @@ def build_operations(net: DemoNetwork, rng: random.Random, *, tickets: int = 150
             "expiration_date": lot_row["expiration_date"][:10],
         }
     )
-    _purchases(db, rng, products, locs["central_warehouse"], supplier_loc, weeks, net)
+    receipts = b.create(
+        db,
+        "stock.picking.type",
+        {"name": "Receipts", "code": "incoming", "warehouse_id": wh,
+         "default_location_dest_id": locs["central_warehouse"]},
+    )
+    _purchases(db, rng, products, receipts, supplier_loc, weeks, net)
     _budgets(db, rng, net, TODAY)
     from copilot.odoo.demo_tickets import build_tickets
 
@@ -438,7 +456,7 @@ def _purchases(
     db: Database,
     rng: random.Random,
     products: dict[str, int],
-    cwh: int,
+    receipts: int,
     supplier_loc: int,
     weeks: list[date],
     net: DemoNetwork,
@@ -484,7 +502,7 @@ def _purchases(
                     "effective_date": f"{arrived} 11:00:00" if done else False,
                     "state": "purchase",
                     "receipt_status": "full" if done else "pending",
-                    "picking_type_id": cwh,
+                    "picking_type_id": receipts,
                     "amount_total": round(sum(v[2]["price_subtotal"] for v in lines), 2),
                     "order_line": lines,
                 },
