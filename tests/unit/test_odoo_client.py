@@ -292,3 +292,12 @@ def test_jsonrpc_create_needs_vals_positionally(version: str) -> None:
         assert len(db.table("res.partner")) == before  # nothing created
         assert isinstance(execute_kw([{"name": "One"}], {})["result"], int)  # a dict: an id
         assert isinstance(execute_kw([[{"name": "Two"}]], {})["result"], list)  # a list: ids
+
+
+def test_jsonrpc_on_19_warns_it_is_deprecated(caplog: pytest.LogCaptureFixture) -> None:
+    db = Database(version="19.0")
+    seed_sample(db)
+    with OdooDouble(db) as double, caplog.at_level("WARNING", logger="copilot.odoo.client"):
+        cfg = OdooConfig(url=double.url, db=db.name, login="admin", password="admin", transport="jsonrpc")
+        OdooClient(cfg).connect()
+        assert "deprecated since 19" in caplog.text

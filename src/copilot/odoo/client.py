@@ -15,6 +15,7 @@ Usage::
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from copilot.odoo.transports import (
 )
 
 TransportName = Literal["auto", "jsonrpc", "json2"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,11 @@ class OdooClient:
         secret = cfg.password or cfg.api_key
         if not secret or not cfg.login:
             raise ConfigError("JSON-RPC needs a login and a password or API key")
+        if self.major >= 19:
+            log.warning(
+                "Odoo %s: using JSON-RPC, deprecated since 19 and announced for removal in 20; "
+                "configure an API key to use JSON-2", self.version,
+            )
         return JsonRpcTransport(
             cfg.url, cfg.db, cfg.login, secret, timeout=cfg.timeout, version=self.version or ""
         )

@@ -40,7 +40,8 @@ class Transport(Protocol):
 
 
 class JsonRpcTransport:
-    """``/jsonrpc`` through the real ``odoorpc`` client (Odoo 16–21; removal announced for 22)."""
+    """``/jsonrpc`` through the real ``odoorpc`` client (Odoo 16–19; deprecated in 19, whose own code announces
+    its removal for Odoo 20: prefer JSON-2 wherever the server has it)."""
 
     name = "jsonrpc"
 
