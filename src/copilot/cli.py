@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot.config import Settings, get_settings
-from copilot.errors import CopilotError
+from copilot.errors import CopilotError, ValidationError
 
 if TYPE_CHECKING:
     from copilot.governance.principal import Principal
@@ -273,6 +273,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_odoo_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from copilot.odoo.double.replay import run
+
+    folder = Path(args.dir)
+    if not (folder / "exchanges.jsonl").exists():
+        raise ValidationError(f"{folder}: no exchanges.jsonl (a folder of real-Odoo recordings is expected)")
+    _print(run(folder), bool(args.json))
+    return 0
+
+
 def cmd_redact(args: argparse.Namespace, settings: Settings) -> int:
     from copilot.ingest.redaction import build_redactor, redact_jsonl
 
@@ -333,6 +345,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="answers: refit the abstention calibration on the training questions (never 'test')")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_eval)
+
+    s = sub.add_parser("odoo", help="Odoo tools: replay real-Odoo recordings against the protocol double")
+    osub = s.add_subparsers(dest="odoo_cmd", required=True)
+    r = osub.add_parser("replay", help="replay DIR/exchanges.jsonl against a double seeded from DIR; "
+                        "prints passed/total per group")
+    r.add_argument("dir", help="a recordings folder, e.g. ../shared/odoo_recordings/odoo19")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_odoo_replay)
 
     s = sub.add_parser("redact", help="redact JSON lines {\"text\": ...} from FILE (or - for stdin)")
     s.add_argument("--jsonl", required=True)

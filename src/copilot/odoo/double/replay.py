@@ -1,0 +1,248 @@
+"""Replay exchanges recorded from a real Odoo server against the protocol double: ``copilot odoo replay DIR``.
+
+``DIR`` is a recordings folder (``../shared/odoo_recordings/odoo19``): ``exchanges.jsonl`` (one request and the
+real server's answer per line, in execution order) and ``fields_get.json``. The double is seeded from the
+recordings themselves — the models and fields of ``fields_get.json`` (added to the double's own declarations),
+the records of the ``0_snapshot`` group with their real ids, the recorded users with their recorded uids and
+passwords (the demo credentials: password = login) — then every exchange is sent, in order, over HTTP to the
+double and its answer compared with the recorded one:
+
+- the HTTP status;
+- JSON-RPC: an error's ``code`` and ``data.name``, or the ``result`` (placeholders the recorder wrote for values
+  that change between runs — ``<DATETIME>``, ``<NOW>``, ``<KEY>``... — match anything; a ``fields_get`` result
+  the recorder replaced by a ``$ref`` is compared by its field names);
+- JSON-2: the body (an error's ``name``, or the result as above);
+- other bodies (HTML, plain text, XML-RPC): the status alone.
+
+Usage::
+
+    copilot odoo replay ../shared/odoo_recordings/odoo19 --json
+    # {"passed": ..., "total": ..., "groups": {"1_basics": {"passed": ..., "total": ...}, ...}, "failures": [...]}
+
+This is the measure of the double's fidelity; what it does not yet reproduce is listed in the report's
+``failures`` (id, group and why), never hidden.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+PLACEHOLDER = re.compile(r"^<[A-Z_]+(?:[ ,].*)?>$")
+AUDIT_FIELDS = ("create_date", "write_date", "create_uid", "write_uid")
+
+
+def load(folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    ex_path, fg_path = folder / "exchanges.jsonl", folder / "fields_get.json"
+    if not ex_path.exists() or not fg_path.exists():
+        raise FileNotFoundError(f"{folder}: exchanges.jsonl and fields_get.json expected")
+    exchanges = [json.loads(x) for x in ex_path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return exchanges, json.loads(fg_path.read_text(encoding="utf-8"))
+
+
+def recorded_version(exchanges: list[dict[str, Any]]) -> str:
+    for e in exchanges:
+        body = e["response"].get("body")
+        if isinstance(body, dict):
+            info = (body.get("result") or {}) if "result" in body else body
+            if isinstance(info, dict) and isinstance(info.get("server_version_info"), list):
+                return f"{info['server_version_info'][0]}.0"
+            if isinstance(info, dict) and isinstance(info.get("version_info"), list):
+                return f"{info['version_info'][0]}.0"
+    raise ValueError("no version exchange in the recordings")
+
+
+def recorded_db(exchanges: list[dict[str, Any]]) -> str:
+    for e in exchanges:
+        if e["transport"] == "json2" and (db := (e["request"].get("headers") or {}).get("X-Odoo-Database")):
+            return str(db)
+        args = _rpc_args(e)
+        body = e["request"].get("body")
+        if args and isinstance(body, dict) and body.get("params", {}).get("service") == "object":
+            return str(args[0])
+    return "odoo"
+
+
+def _rpc_args(e: dict[str, Any]) -> list[Any]:
+    body = e["request"].get("body")
+    if isinstance(body, dict) and isinstance(body.get("params"), dict):
+        return list(body["params"].get("args") or [])
+    return []
+
+
+def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
+    """A double's database holding the recorded server's models, fields, users and snapshot records."""
+    from copilot.odoo.double import Database
+    from copilot.odoo.double.schema import Field, ModelSpec
+
+    db = Database(version=recorded_version(exchanges), name=recorded_db(exchanges))
+    for key, spec_fields in fields.items():
+        if "@" in key or ":" in key or not isinstance(spec_fields, dict):
+            continue
+        spec = db.models.get(key)
+        if spec is None:
+            spec = ModelSpec(key, key, {})
+            db.models[key] = spec
+            db._insert("ir.model", {"model": key, "name": key})
+        for name, f in spec_fields.items():
+            if name in spec.fields or name in ("id", "display_name", *AUDIT_FIELDS) or not isinstance(f, dict):
+                continue
+            sel = f.get("selection")
+            spec.fields[name] = Field(
+                str(f.get("type") or "char"),
+                str(f.get("string") or name),
+                relation=f.get("relation"),
+                relation_field=f.get("relation_field"),
+                selection=tuple(tuple(x) for x in sel) if isinstance(sel, list) else (),
+                # not enforced: Odoo fills most required fields from defaults the double does not know
+                # (company_id, currency_id, ...); the double's own declarations keep theirs
+                required=False,
+            )
+    for e in exchanges:
+        if e["group"] != "0_snapshot":
+            continue
+        args = _rpc_args(e)
+        rows = (e["response"].get("body") or {}).get("result")
+        if len(args) < 4 or not isinstance(rows, list):
+            continue
+        model = args[3]
+        spec = db.models.get(model)
+        table = db.table(model)
+        for row in rows:
+            rec = dict(table.get(row["id"], {}))
+            for name, value in row.items():
+                if name in ("display_name", "group_ids", "groups_id", "all_group_ids"):
+                    continue  # group ids of the real server mean nothing here: groups are set by login below
+                f = spec.fields.get(name) if spec else None
+                if f is not None and f.type == "many2one" and isinstance(value, list):
+                    value = value[0] if value else False
+                rec[name] = value
+            rec.setdefault("create_date", db.clock())
+            rec.setdefault("write_date", db.clock())
+            table[row["id"]] = rec
+            db._persist(model, row["id"])
+        db._next[model] = max([db._next.get(model, 1), *(r + 1 for r in table)])
+    # the recorded admin is a Settings user: full rights on every model of the server
+    for key in fields:
+        if "@" not in key and ":" not in key and key in db.models:
+            db.grant(key, "base.group_system", read=True, write=True, create=True, unlink=True)
+    # the recorded users log in with password = login (the public demo credentials of the recordings); admin is
+    # a Settings user, demo an internal user, portal a share user (README of the recordings)
+    roles: dict[str, list[str]] = {"demo": ["base.group_user"], "portal": []}
+    for rid, rec in db.table("res.users").items():
+        login = str(rec.get("login"))
+        if login in ("admin", *roles):
+            rec["password"] = login
+            if login in roles:
+                rec[db.users_groups_field] = [db.group_id(g) for g in roles[login]]
+            db._persist("res.users", rid)
+    db.commit()
+    return db
+
+
+def _same(recorded: Any, got: Any, fields: dict[str, Any]) -> bool:
+    if isinstance(recorded, str) and PLACEHOLDER.match(recorded):
+        return True
+    if isinstance(recorded, dict) and "$ref" in recorded and "key" in recorded:
+        ref = fields.get(recorded["key"])
+        return isinstance(got, dict) and isinstance(ref, dict) and set(got) == set(ref)
+    if isinstance(recorded, dict):
+        return isinstance(got, dict) and set(recorded) == set(got) and all(
+            _same(v, got[k], fields) for k, v in recorded.items()
+        )
+    if isinstance(recorded, list):
+        return isinstance(got, list) and len(recorded) == len(got) and all(
+            _same(a, b, fields) for a, b in zip(recorded, got, strict=True)
+        )
+    if isinstance(recorded, float) and isinstance(got, (int, float)):
+        return abs(recorded - got) < 1e-6
+    return bool(recorded == got)
+
+
+def compare(e: dict[str, Any], status: int, body: Any, fields: dict[str, Any]) -> str:
+    """Empty when the double answered like the recorded server; else why not."""
+    rec = e["response"]
+    if rec.get("status") != status:
+        return f"status {status}, recorded {rec.get('status')}"
+    want = rec.get("body")
+    if not isinstance(want, (dict, list)) or e["transport"] == "xmlrpc":
+        return ""
+    if not isinstance(body, (dict, list)):
+        return "not JSON"
+    if e["transport"] == "jsonrpc" and isinstance(want, dict) and "jsonrpc" in want:
+        if "error" in want:
+            if not isinstance(body, dict) or "error" not in body:
+                return "no error, recorded " + str(want["error"].get("data", {}).get("name"))
+            w, g = want["error"], body["error"]
+            if w.get("code") != g.get("code"):
+                return f"error code {g.get('code')}, recorded {w.get('code')}"
+            wn, gn = (w.get("data") or {}).get("name"), (g.get("data") or {}).get("name")
+            return "" if wn == gn else f"error {gn}, recorded {wn}"
+        if isinstance(body, dict) and "error" in body:
+            return "error " + str((body["error"].get("data") or {}).get("name")) + ", recorded a result"
+        return "" if _same(want.get("result"), body.get("result") if isinstance(body, dict) else None, fields) \
+            else "result differs"
+    if isinstance(want, dict) and "name" in want and "message" in want:
+        return "" if isinstance(body, dict) and body.get("name") == want["name"] else \
+            f"error {body.get('name') if isinstance(body, dict) else body!r:.60}, recorded {want['name']}"
+    return "" if _same(want, body, fields) else "result differs"
+
+
+def run(folder: Path, *, max_failures: int = 60) -> dict[str, Any]:
+    import httpx
+
+    from copilot.odoo.double import OdooDouble
+
+    exchanges, fields = load(folder)
+    db = seed(exchanges, fields)
+    passed: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    why: Counter[str] = Counter()
+    failures: list[dict[str, str]] = []
+    with OdooDouble(db) as double, httpx.Client(timeout=30) as http:
+        key_user: dict[str, int] = {}
+        for rec in db.table("res.users").values():
+            key_user[str(rec.get("login"))] = int(rec["id"])
+        for e in exchanges:
+            if e["group"] == "0_snapshot":
+                continue
+            req = e["request"]
+            headers = {k: v for k, v in (req.get("headers") or {}).items() if k.lower() != "cookie"}
+            if "<KEY>" in str(headers.get("Authorization", "")) and e.get("user") in key_user:
+                # the recorder hid real keys: give the placeholder to the exchange's user for this request
+                db.table("res.users.apikeys").clear()
+                db.add_api_key(key_user[e["user"]], "<KEY>")
+            body = req.get("body")
+            kwargs: dict[str, Any] = {"headers": headers}
+            if isinstance(body, (dict, list)) or (body is None and req.get("method") == "POST"):
+                kwargs["content"] = json.dumps(body).encode() if body is not None else b""
+            elif isinstance(body, str):
+                kwargs["content"] = body.encode()
+            try:
+                resp = http.request(req.get("method", "POST"), f"{double.url}{req['path']}", **kwargs)
+                try:
+                    got: Any = resp.json()
+                except ValueError:
+                    got = resp.text
+                reason = compare(e, resp.status_code, got, fields)
+            except httpx.HTTPError as exc:
+                reason = f"transport error {type(exc).__name__}"
+            total[e["group"]] += 1
+            if reason:
+                why[reason.split(",")[0][:40]] += 1
+                if len(failures) < max_failures:
+                    failures.append({"id": e["id"], "group": e["group"], "why": reason})
+            else:
+                passed[e["group"]] += 1
+    return {
+        "recordings": str(folder),
+        "version": db.version,
+        "passed": sum(passed.values()),
+        "total": sum(total.values()),
+        "groups": {g: {"passed": passed[g], "total": total[g]} for g in total},
+        "top_reasons": dict(why.most_common(12)),
+        "failures": failures,
+    }
