@@ -271,3 +271,28 @@ def test_database_persists_to_sqlite(tmp_path: Any) -> None:
     again = Database(version="19.0", path=path)
     assert len(again.env(2).search("documents.document", [("type", "=", "binary")])) == 4
     assert again.authenticate("alice", "key-alice") is not None
+
+
+def test_formatted_read_group_19_shapes() -> None:
+    """19's grouping API as recorded (g5.formatted_read_group.*); 17 does not serve it."""
+    db = _requests_db("19.0")
+    env = db.env(SUPERUSER_ID)
+    rows = env.formatted_read_group("maintenance.request", [], ["maintenance_type"], ["__count", "duration:sum"])
+    assert rows == [
+        {"maintenance_type": "corrective", "__extra_domain": [["maintenance_type", "=", "corrective"]],
+         "__count": 2, "duration:sum": 3.0},
+        {"maintenance_type": "preventive", "__extra_domain": [["maintenance_type", "=", "preventive"]],
+         "__count": 3, "duration:sum": 3.5},
+    ]
+    months = env.formatted_read_group("maintenance.request", [], ["request_date:month"], ["__count"], limit=1)
+    assert months == [{"request_date:month": ["2026-01-01", "January 2026"], "__count": 2,
+                       "__extra_domain": ["&", ["request_date", ">=", "2026-01-01"],
+                                          ["request_date", "<", "2026-02-01"]]}]
+    assert env.formatted_read_group("maintenance.request", [], [], ["__count"]) == [
+        {"__extra_domain": [[1, "=", 1]], "__count": 5}
+    ]
+    busy = env.formatted_read_group("maintenance.request", [], ["equipment_id"], ["__count"],
+                                    having=[["__count", ">", 2]])
+    assert [r["equipment_id"][1] for r in busy] == ["Pump A"]
+    with pytest.raises(Exception, match="Aggregate method is mandatory"):
+        env.formatted_read_group("maintenance.request", [], ["stage_id"], ["duration"])

@@ -105,6 +105,20 @@ def _read_group(
     return env.read_group(model, domain, fields, groupby, offset, limit, orderby, lazy)
 
 
+def _formatted_read_group(
+    env: Env,
+    model: str,
+    domain: Any = None,
+    groupby: Any = (),
+    aggregates: Any = (),
+    having: Any = (),
+    offset: int = 0,
+    limit: int | None = None,
+    order: str | None = None,
+) -> Any:
+    return env.formatted_read_group(model, domain or [], groupby, aggregates, having, offset, limit, order)
+
+
 def _create(env: Env, model: str, vals_list: Any) -> Any:
     return env.create(model, vals_list)
 
@@ -189,6 +203,8 @@ def method_table(major: int) -> dict[str, Method]:
     }
     if major >= 18:
         table["has_access"] = Method(_has_access, True)
+    if major >= 19:
+        table["formatted_read_group"] = Method(_formatted_read_group)
     return table
 
 
