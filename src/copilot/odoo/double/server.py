@@ -36,6 +36,10 @@ from copilot.odoo.double.errors import (
 )
 from copilot.odoo.double.store import Database, Env
 
+# @api.private on 19: public names, not callable over RPC (recorded: g4.exists, g8.check_access.demo; 17 allows
+# `exists`: g4.exists in odoo17)
+PRIVATE_19 = frozenset({"exists", "search_fetch", "check_access"})
+
 
 class ServerAttributeError(OdooServerError):
     name = "builtins.AttributeError"
@@ -164,6 +168,12 @@ def _check_object_reference(env: Env, model: str, module: str, xml_id: str) -> A
     raise ValueError(f"External ID not found in the system: {module}.{xml_id}")
 
 
+def _exists(env: Env, model: str, ids: Any) -> Any:
+    """The ids that still exist (public before 19: recorded 17 ``g4.exists``)."""
+    table = env.db.table(model)
+    return [int(i) for i in (ids if isinstance(ids, list) else [ids]) if int(i) in table]
+
+
 def _get_external_id(env: Env, model: str, ids: Any) -> Any:
     """``{id: "module.name"}`` (ids as JSON keys) for records of any model; Odoo reads ``ir.model.data`` as
     superuser here, so a user who may not read it still gets the names (recorded as admin:
@@ -205,6 +215,8 @@ def method_table(major: int) -> dict[str, Method]:
         table["has_access"] = Method(_has_access, True)
     if major >= 19:
         table["formatted_read_group"] = Method(_formatted_read_group)
+    else:
+        table["exists"] = Method(_exists, True)
     return table
 
 
@@ -308,8 +320,10 @@ class OdooDouble:
     def call(
         self, env: Env, model: str, method: str, args: list[Any], kwargs: dict[str, Any], ids: Any = None
     ) -> Any:
-        if method.startswith("_"):
-            raise AccessError(f"Private methods (such as '{method}') cannot be called remotely.")
+        if method.startswith("_") or (self.major >= 19 and method in PRIVATE_19):
+            raise AccessError(f"Private methods (such as '{model}.{method}') cannot be called remotely."
+                              if not method.startswith("_") else
+                              f"Private methods (such as '{method}') cannot be called remotely.")
         env.spec(model)
         m = self.methods.get(method)
         if m is None:
