@@ -285,6 +285,39 @@ def cmd_odoo_replay(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+LEAST_PRIVILEGE_LOGIN = "copilot-sync-lp"
+
+
+def cmd_odoo_check(args: argparse.Namespace, settings: Settings) -> int:
+    from copilot.odoo.check import check
+    from copilot.odoo.client import OdooClient, OdooConfig
+
+    if not args.demo:
+        _print(check(OdooClient(settings.odoo_config()).connect()), bool(args.json))
+        return 0
+    if settings.environment != "development":
+        raise CopilotError("--demo is refused outside development", code="forbidden")
+    import tempfile
+
+    from copilot.odoo.demo_network import BOT_KEY, BOT_LOGIN, build_demo_network
+    from copilot.odoo.double import Database, OdooDouble
+
+    db = Database(version=args.odoo_version, path=str(Path(tempfile.mkdtemp()) / "odoo.sqlite"))
+    build_demo_network(db, tickets=50)
+    # a sync account with no Settings or Access Rights: an internal user who sees every document
+    docs_admin = "documents.group_documents_system" if db.major >= 18 else "documents.group_documents_manager"
+    lp = db.add_user(LEAST_PRIVILEGE_LOGIN, "", groups=["base.group_user", docs_admin], name="Copilot Sync (LP)")
+    db.add_api_key(lp, "demo-key-lp")
+    db.commit()
+    out: dict[str, Any] = {}
+    with OdooDouble(db) as double:
+        for login, key in ((BOT_LOGIN, BOT_KEY), (LEAST_PRIVILEGE_LOGIN, "demo-key-lp")):
+            cfg = OdooConfig(url=double.url, db=db.name, login=login, api_key=key, transport="auto")
+            out[login] = check(OdooClient(cfg).connect())
+    _print(out, bool(args.json))
+    return 0
+
+
 def cmd_redact(args: argparse.Namespace, settings: Settings) -> int:
     from copilot.ingest.redaction import build_redactor, redact_jsonl
 
@@ -353,6 +386,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("dir", help="a recordings folder, e.g. ../shared/odoo_recordings/odoo19")
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_odoo_replay)
+    c = osub.add_parser("check", help="what the configured Odoo account can and cannot read, per source, "
+                        "with the groups that would close each gap")
+    c.add_argument("--demo", action="store_true",
+                   help="check the demo network's sync bot and a least-privilege account (development only)")
+    c.add_argument("--version", dest="odoo_version", default="19.0", help="--demo: the Odoo version served")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_odoo_check)
 
     s = sub.add_parser("redact", help="redact JSON lines {\"text\": ...} from FILE (or - for stdin)")
     s.add_argument("--jsonl", required=True)

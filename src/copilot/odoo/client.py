@@ -24,7 +24,13 @@ from typing import Any, Literal
 import httpx
 
 from copilot.errors import ConfigError
-from copilot.odoo.errors import OdooMissingError, OdooProtocolError, OdooUnavailableError, OdooValidationError
+from copilot.odoo.errors import (
+    OdooAccessError,
+    OdooMissingError,
+    OdooProtocolError,
+    OdooUnavailableError,
+    OdooValidationError,
+)
 from copilot.odoo.transports import (
     TRANSIENT_STATUS,
     Json2Transport,
@@ -312,6 +318,8 @@ class OdooClient:
         exist" (UserError over JSON-RPC, 404 over JSON-2)."""
         try:
             return self.fields_get(model, attributes=["type", "relation"])
+        except OdooAccessError:
+            return {}  # installed, but this account may not read it (the caller's reads will say so)
         except (OdooValidationError, OdooMissingError) as exc:
             if "doesn't exist" in exc.odoo_message or exc.status == 404:
                 return None

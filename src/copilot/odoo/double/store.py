@@ -436,7 +436,18 @@ class Env:
                 return True
         if raise_exception:
             desc = self.spec(model).description
-            raise AccessError(f"You are not allowed to access '{desc}' ({model}) records.")
+            groups = sorted({
+                str(self.db.table("res.groups").get(acc["group_id"], {}).get("name") or acc["group_id"])
+                for acc in self.db.table("ir.model.access").values()
+                if acc["model_id"] == mid and acc.get(f"perm_{op}") and acc["group_id"] is not None
+            })
+            verb = "access" if op == "read" else {"write": "modify", "create": "create", "unlink": "delete"}[op]
+            msg = f"You are not allowed to {verb} '{desc}' ({model}) records."
+            if groups:  # as recorded (g8.search_read.demo.ir.model): the groups that would allow it
+                msg += "\n\nThis operation is allowed for the following groups:\n" + "".join(
+                    f"\t- {g}\n" for g in groups
+                ) + "\nContact your administrator to request access if necessary."
+            raise AccessError(msg)
         return False
 
     def rule_domain(self, model: str, op: str) -> list[Any]:
