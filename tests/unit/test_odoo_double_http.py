@@ -186,8 +186,10 @@ JSON2_ERRORS = [
     ),
     ("no.such.model/search", {"domain": []}, "key-alice", None, None, 404, "werkzeug.exceptions.NotFound"),
     ("res.partner/no_such_method", {}, "key-alice", None, None, 404, "werkzeug.exceptions.NotFound"),
-    ("res.partner/search", {"ids": [1], "domain": []}, "key-alice", None, None, 422, "builtins.TypeError"),
-    ("res.partner/search", {"domian": []}, "key-alice", None, None, 422, "builtins.TypeError"),
+    # parameters that do not fit: 422 UnprocessableEntity (recorded: g6.json2.ids_on_model_method, unexpected_kwarg)
+    ("res.partner/search", {"ids": [1], "domain": []}, "key-alice", None, None, 422,
+     "werkzeug.exceptions.UnprocessableEntity"),
+    ("res.partner/search", {"domian": []}, "key-alice", None, None, 422, "werkzeug.exceptions.UnprocessableEntity"),
     ("res.partner/_private", {}, "key-alice", None, None, 403, "odoo.exceptions.AccessError"),
     ("ir.rule/search", {"domain": []}, "key-bob", None, None, 403, "odoo.exceptions.AccessError"),
     (

@@ -109,7 +109,7 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
         if len(args) < 4 or not isinstance(rows, list):
             continue
         model = args[3]
-        spec = db.models.get(model)
+        spec = db.models.get(model) or _spec_from_rows(db, model, rows)
         table = db.table(model)
         for row in rows:
             rec = dict(table.get(row["id"], {}))
@@ -160,6 +160,29 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
     return db
 
 
+def _spec_from_rows(db: Any, model: str, rows: list[dict[str, Any]]) -> Any:
+    """A model the snapshot holds but ``fields_get.json`` does not (``res.country``, ``res.partner.category``):
+    its scalar fields typed from the values; ``parent_id`` is the model's own hierarchy; other relations are
+    left out (their comodel is not recorded)."""
+    from copilot.odoo.double.schema import Field, ModelSpec
+
+    kinds = {bool: "boolean", int: "integer", float: "float", str: "char"}
+    fields: dict[str, Any] = {}
+    for row in rows:
+        for name, value in row.items():
+            if name in fields or name in ("id", "display_name"):
+                continue
+            if name == "parent_id":
+                fields[name] = Field("many2one", "Parent", relation=model)
+            elif type(value) in kinds and value is not False:
+                fields[name] = Field(kinds[type(value)], name)
+    spec = ModelSpec(model, model, fields)
+    db.models[model] = spec
+    db._insert("ir.model", {"model": model, "name": model})
+    db.grant(model, "base.group_user", read=True)
+    return spec
+
+
 def _same(recorded: Any, got: Any, fields: dict[str, Any]) -> bool:
     if isinstance(recorded, str) and PLACEHOLDER.match(recorded):
         return True
@@ -208,7 +231,8 @@ def compare(e: dict[str, Any], status: int, body: Any, fields: dict[str, Any]) -
     return "" if _same(want, body, fields) else "result differs"
 
 
-def run(folder: Path, *, max_failures: int = 60) -> dict[str, Any]:
+def run(folder: Path, *, max_failures: int = 60, detail: bool = False) -> dict[str, Any]:
+    """Replay ``folder``; ``detail`` adds the recorded and the double's answers (truncated) to each failure."""
     import httpx
 
     from copilot.odoo.double import OdooDouble
@@ -252,6 +276,9 @@ def run(folder: Path, *, max_failures: int = 60) -> dict[str, Any]:
                 why[reason.split(",")[0][:40]] += 1
                 if len(failures) < max_failures:
                     failures.append({"id": e["id"], "group": e["group"], "why": reason})
+                    if detail:
+                        failures[-1] |= {"recorded": json.dumps(e["response"].get("body"))[:400],
+                                         "double": json.dumps(got)[:400] if "got" in locals() else ""}
             else:
                 passed[e["group"]] += 1
     return {

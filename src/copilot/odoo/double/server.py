@@ -334,7 +334,7 @@ class OdooDouble:
         try:
             bound = inspect.signature(m.fn).bind(env, model, *args, **kwargs)
         except TypeError as exc:
-            raise ArgumentError(f"{method}() {exc}") from exc
+            raise _BindError(f"{method}() {exc}", str(exc)) from exc
         with self.db.lock:
             try:
                 return m.fn(*bound.args, **bound.kwargs)
@@ -441,7 +441,7 @@ class OdooDouble:
             except ValueError:
                 return 400, self.json2_error_body(_BadRequest("Invalid JSON data"))
             if not isinstance(body, dict):
-                return 400, self.json2_error_body(_BadRequest("Invalid JSON data: expected an object"))
+                body = {}  # JSON null, [] or [[]]: no parameters (recorded: g6.json2.body_null, body_array)
             if model not in self.db.models:
                 raise HttpNotFound(f"the model '{model}' does not exist")
             m = self.methods.get(method)
@@ -450,8 +450,11 @@ class OdooDouble:
             ids = body.pop("ids", None)
             context = body.pop("context", None) or {}
             if m is not None and not m.on_records and ids is not None:
-                raise ArgumentError(f"cannot call {model}.{method} with ids")
-            result = self.call(self.db.env(uid, context), model, method, [], body, ids=ids)
+                raise _Unprocessable(f"cannot call {model}.{method} with ids")  # recorded: ids_on_model_method
+            try:
+                result = self.call(self.db.env(uid, context), model, method, [], body, ids=ids)
+            except _BindError as exc:  # the parameters do not fit the method: 422 (recorded: g6.json2.*)
+                raise _Unprocessable(exc.bare) from exc
             return 200, result
         except OdooServerError as exc:
             return exc.status, self.json2_error_body(exc)
@@ -461,6 +464,19 @@ class OdooDouble:
         if exc.name.startswith("werkzeug"):
             args = [exc.message, exc.status]
         return {"name": exc.name, "message": exc.message, "arguments": args, "context": {}, "debug": ""}
+
+
+class _BindError(ArgumentError):
+    """Parameters that do not fit the method's signature (``bare``: Python's own message)."""
+
+    def __init__(self, message: str, bare: str) -> None:
+        super().__init__(message)
+        self.bare = bare
+
+
+class _Unprocessable(OdooServerError):
+    name = "werkzeug.exceptions.UnprocessableEntity"
+    status = 422
 
 
 class _Unsupported(OdooServerError):
