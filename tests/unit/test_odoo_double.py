@@ -8,7 +8,7 @@ import pytest
 
 from copilot.odoo.double import SUPERUSER_ID, Database
 from copilot.odoo.double import builders as b
-from copilot.odoo.double.errors import AccessError, MissingError, ValidationError
+from copilot.odoo.double.errors import AccessError, MissingError, ServerValueError, ValidationError
 from copilot.odoo.double.sample import seed_sample
 
 pytestmark = pytest.mark.unit
@@ -139,9 +139,10 @@ def test_child_of_walks_the_parent_field() -> None:
 
 def test_invalid_domain_and_field_are_rejected() -> None:
     db = _requests_db("17.0")
-    with pytest.raises(ValidationError):
+    # a malformed domain is a plain ValueError in Odoo (recorded: g3.err.bad_operator, missing_operand)
+    with pytest.raises(ServerValueError):
         _names(db, [("name", "~", "x")])
-    with pytest.raises(ValidationError):
+    with pytest.raises(ServerValueError):
         _names(db, ["|", ("name", "=", "x")])
     with pytest.raises(Exception, match="Invalid field"):
         _names(db, [("nope", "=", 1)])
@@ -257,7 +258,7 @@ def test_create_checks_required_fields_and_selection() -> None:
     env = Database(version="17.0").env(2)
     with pytest.raises(ValidationError, match="mandatory"):
         env.create("maintenance.request", {"description": "x"})
-    with pytest.raises(ValidationError, match="Wrong value"):
+    with pytest.raises(ServerValueError, match="Wrong value"):  # ValueError in Odoo (g6.jsonrpc.wrong_type_selection)
         env.create("maintenance.request", {"name": "x", "maintenance_type": "nonsense"})
     ids = env.create("maintenance.request", [{"name": "a"}, {"name": "b"}])
     assert isinstance(ids, list)

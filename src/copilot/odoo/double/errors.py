@@ -62,3 +62,11 @@ class HttpNotFound(OdooServerError):
 class HttpUnauthorized(OdooServerError):
     name = "werkzeug.exceptions.Unauthorized"
     status = 401
+
+
+class ServerValueError(OdooServerError):
+    """Odoo raises a bare ``ValueError`` for unknown fields, malformed domains and wrong values (serialised as
+    ``builtins.ValueError``; JSON-2 answers 500 — recorded: g3.err.*, g6.*.wrong_type_*)."""
+
+    name = "builtins.ValueError"
+    status = 500

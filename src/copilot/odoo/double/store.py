@@ -26,7 +26,7 @@ from copilot.odoo.double import domain as dom
 from copilot.odoo.double.errors import (
     AccessError,
     MissingError,
-    OdooServerError,
+    ServerValueError,
     UserError,
     ValidationError,
 )
@@ -36,12 +36,6 @@ SUPERUSER_ID = 1
 MAGIC_FIELDS = ("create_date", "write_date", "create_uid", "write_uid")
 GRANULARITIES = ("hour", "day", "week", "month", "quarter", "year")
 
-
-class ServerValueError(OdooServerError):
-    """Odoo raises a bare ``ValueError`` for unknown fields (serialised as ``builtins.ValueError``)."""
-
-    name = "builtins.ValueError"
-    status = 500
 
 
 def _now() -> str:
@@ -1099,7 +1093,7 @@ class Env:
         if f.type == "many2many":
             return _x2m_commands(value, current)
         if f.type == "selection" and value is not None and value not in {k for k, _ in f.selection}:
-            raise ValidationError(f"Wrong value for {f.string}: {value!r}")
+            raise ServerValueError(f"Wrong value for {f.string}: {value!r}")  # ValueError in Odoo (recorded)
         return value
 
     def _o2m(self, model: str, rid: int, fname: str, cmds: Any) -> None:
