@@ -119,6 +119,8 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 f = spec.fields.get(name) if spec else None
                 if f is not None and f.type == "many2one" and isinstance(value, list):
                     value = value[0] if value else False
+                if value is False and (f is None or f.type not in ("boolean", "many2many", "one2many")):
+                    value = None  # Odoo reads NULL back as false: store it as the double's NULL
                 rec[name] = value
             rec.setdefault("create_date", db.clock())
             rec.setdefault("write_date", db.clock())

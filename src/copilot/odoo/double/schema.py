@@ -255,6 +255,7 @@ def build_models(major: int) -> dict[str, ModelSpec]:
                 "duration": _f("float", "Duration"),
                 "archive": _f("boolean", "Archive"),
             },
+            order="id desc",  # maintenance's `_order` (recorded: g3.mreq.default_order, newest first)
         ),
         ModelSpec(
             "knowledge.article",
