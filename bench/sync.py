@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, log, machine
 from copilot.app import build_copilot
 from copilot.config import Settings
+from copilot.demo.network import GROUP_MAP, build_demo_network
 from copilot.odoo.client import OdooClient, OdooConfig
-from copilot.odoo.demo_network import GROUP_MAP, build_demo_network
-from copilot.odoo.double import Database, OdooDouble
 from copilot.odoo.source import OdooSource
+from copilot.odoo_double import Database, OdooDouble
 
 
 def _sync(cp: Any, source: OdooSource, double: OdooDouble) -> dict[str, Any]:

@@ -279,15 +279,15 @@ def start_demo_odoo(settings: Settings, *, version: str = "19.0") -> tuple[Setti
     The double's database persists in the data dir, so a restart keeps the same records (and ids). Returns
     settings pointing at it and the running double (``stop()`` it on shutdown).
     """
-    from copilot.odoo.demo_network import GROUP_MAP, build_demo_network
-    from copilot.odoo.double import Database, OdooDouble
+    from copilot.demo.network import GROUP_MAP, build_demo_network
+    from copilot.odoo_double import Database, OdooDouble
 
     path = settings.ensure_data_dir() / f"odoo-demo-{version}.sqlite"
     fresh = not path.exists()
     db = Database(version=version, path=str(path))
     if fresh:
         build_demo_network(db)
-    from copilot.odoo.demo_network import BOT_KEY, BOT_LOGIN
+    from copilot.demo.network import BOT_KEY, BOT_LOGIN
 
     double = OdooDouble(db, host="127.0.0.1", port=0).start()
     demo = settings.model_copy(

@@ -276,7 +276,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_odoo_replay(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from copilot.odoo.double.replay import run
+    from copilot.odoo_double.replay import run
 
     folder = Path(args.dir)
     if not (folder / "exchanges.jsonl").exists():
@@ -299,8 +299,8 @@ def cmd_odoo_check(args: argparse.Namespace, settings: Settings) -> int:
         raise CopilotError("--demo is refused outside development", code="forbidden")
     import tempfile
 
-    from copilot.odoo.demo_network import BOT_KEY, BOT_LOGIN, build_demo_network
-    from copilot.odoo.double import Database, OdooDouble
+    from copilot.demo.network import BOT_KEY, BOT_LOGIN, build_demo_network
+    from copilot.odoo_double import Database, OdooDouble
 
     db = Database(version=args.odoo_version, path=str(Path(tempfile.mkdtemp()) / "odoo.sqlite"))
     build_demo_network(db, tickets=50)

@@ -6,8 +6,8 @@ import pytest
 
 from copilot.odoo.check import check
 from copilot.odoo.client import OdooClient, OdooConfig
-from copilot.odoo.double import Database, OdooDouble
-from copilot.odoo.double.sample import seed_sample
+from copilot.odoo_double import Database, OdooDouble
+from copilot.odoo_double.sample import seed_sample
 
 pytestmark = pytest.mark.unit
 

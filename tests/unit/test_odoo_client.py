@@ -17,8 +17,6 @@ from copilot.errors import (
     ValidationError,
 )
 from copilot.odoo.client import OdooClient, OdooConfig
-from copilot.odoo.double import Database, OdooDouble
-from copilot.odoo.double.sample import Sample, seed_sample
 from copilot.odoo.errors import (
     OdooAccessError,
     OdooAuthError,
@@ -27,6 +25,8 @@ from copilot.odoo.errors import (
     OdooUnavailableError,
     OdooValidationError,
 )
+from copilot.odoo_double import Database, OdooDouble
+from copilot.odoo_double.sample import Sample, seed_sample
 
 pytestmark = pytest.mark.unit
 

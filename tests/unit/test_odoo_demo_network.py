@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from copilot.demo.network import GROUP_MAP, HOSPITALS, USERS, DemoNetwork, build_demo_network
 from copilot.odoo.client import OdooClient, OdooConfig
-from copilot.odoo.demo_network import GROUP_MAP, HOSPITALS, USERS, DemoNetwork, build_demo_network
-from copilot.odoo.double import SUPERUSER_ID, Database, OdooDouble
 from copilot.odoo.source import OdooSource, resolve_user_groups
+from copilot.odoo_double import SUPERUSER_ID, Database, OdooDouble
 
 pytestmark = pytest.mark.unit
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from copilot.odoo.double import SUPERUSER_ID, Database
-from copilot.odoo.double import builders as b
-from copilot.odoo.double.errors import AccessError, MissingError, ServerValueError, ValidationError
-from copilot.odoo.double.sample import seed_sample
+from copilot.odoo_double import SUPERUSER_ID, Database
+from copilot.odoo_double import builders as b
+from copilot.odoo_double.errors import AccessError, MissingError, ServerValueError, ValidationError
+from copilot.odoo_double.sample import seed_sample
 
 pytestmark = pytest.mark.unit
 

@@ -13,8 +13,8 @@ import httpx
 import odoorpc
 import pytest
 
-from copilot.odoo.double import Database, OdooDouble
-from copilot.odoo.double.sample import Sample, seed_sample
+from copilot.odoo_double import Database, OdooDouble
+from copilot.odoo_double.sample import Sample, seed_sample
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.odoo.double.replay import compare, run
+from copilot.odoo_double.replay import compare, run
 
 pytestmark = pytest.mark.unit
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from copilot.odoo.demo_network import build_demo_network
-from copilot.odoo.double import Database
+from copilot.demo.network import build_demo_network
+from copilot.odoo_double import Database
 
 pytestmark = pytest.mark.unit
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from copilot.odoo.client import OdooClient, OdooConfig
-from copilot.odoo.double import SUPERUSER_ID, Database, OdooDouble
-from copilot.odoo.double import builders as b
-from copilot.odoo.double.sample import Sample, seed_sample
 from copilot.odoo.errors import OdooAccessError, OdooMissingError, OdooUnavailableError
 from copilot.odoo.source import OdooSource, resolve_user_groups
+from copilot.odoo_double import SUPERUSER_ID, Database, OdooDouble
+from copilot.odoo_double import builders as b
+from copilot.odoo_double.sample import Sample, seed_sample
 from copilot.types import DocumentRef
 
 pytestmark = pytest.mark.unit

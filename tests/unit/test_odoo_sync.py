@@ -15,10 +15,10 @@ import pytest
 from copilot.app import build_copilot
 from copilot.config import Settings
 from copilot.odoo.client import OdooClient, OdooConfig
-from copilot.odoo.double import SUPERUSER_ID, Database, OdooDouble
-from copilot.odoo.double import builders as b
-from copilot.odoo.double.sample import Sample, seed_sample
 from copilot.odoo.source import OdooSource, resolve_user_groups
+from copilot.odoo_double import SUPERUSER_ID, Database, OdooDouble
+from copilot.odoo_double import builders as b
+from copilot.odoo_double.sample import Sample, seed_sample
 from copilot.types import AccessScope
 from fixtures.embedders import CountingEmbedder
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.odoo.write_truth import write_truth
+from copilot.demo.write_truth import write_truth
 
 pytestmark = pytest.mark.unit
 

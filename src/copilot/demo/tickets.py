@@ -12,10 +12,10 @@ import random
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from copilot.odoo.double import builders as b
+from copilot.odoo_double import builders as b
 
 if TYPE_CHECKING:
-    from copilot.odoo.demo_network import DemoNetwork
+    from copilot.demo.network import DemoNetwork
 
 TEAMS = {
     "it": "IT Service Desk",
@@ -219,7 +219,7 @@ def _priority(rng: random.Random, category: str, body: str) -> str:
 
 
 def build_tickets(net: DemoNetwork, rng: random.Random, *, count: int, today: date) -> None:
-    from copilot.odoo.demo_network import SITES
+    from copilot.demo.network import SITES
 
     db = net.db
     teams = {k: b.create(db, "helpdesk.team", {"name": v}) for k, v in TEAMS.items()}

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from copilot.odoo.double.errors import (
+from copilot.odoo_double.errors import (
     AccessDenied,
     AccessError,
     ArgumentError,
@@ -34,7 +34,7 @@ from copilot.odoo.double.errors import (
     OdooServerError,
     UserError,
 )
-from copilot.odoo.double.store import Database, Env
+from copilot.odoo_double.store import Database, Env
 
 # @api.private on 19: public names, not callable over RPC (recorded: g4.exists, g8.check_access.demo; 17 allows
 # `exists`: g4.exists in odoo17)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from copilot.odoo.double import builders
-from copilot.odoo.double.store import Database
+from copilot.odoo_double import builders
+from copilot.odoo_double.store import Database
 
 GROUPS = {
     "hospital.group_procurement": "Procurement",

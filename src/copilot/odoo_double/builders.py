@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from copilot.odoo.double.store import SUPERUSER_ID, Database
+from copilot.odoo_double.store import SUPERUSER_ID, Database
 
 
 def _su(db: Database) -> Any:

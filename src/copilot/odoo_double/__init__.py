@@ -4,7 +4,7 @@ Part of the product (the demo serves the hospital network from it), not only of 
 ``docs/odoo-double.md`` for what it replicates and what it does not.
 """
 
-from copilot.odoo.double.server import OdooDouble, Stats
-from copilot.odoo.double.store import SUPERUSER_ID, Database, Env
+from copilot.odoo_double.server import OdooDouble, Stats
+from copilot.odoo_double.store import SUPERUSER_ID, Database, Env
 
 __all__ = ["SUPERUSER_ID", "Database", "Env", "OdooDouble", "Stats"]

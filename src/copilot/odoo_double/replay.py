@@ -75,8 +75,8 @@ def _rpc_args(e: dict[str, Any]) -> list[Any]:
 
 def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
     """A double's database holding the recorded server's models, fields, users and snapshot records."""
-    from copilot.odoo.double import Database
-    from copilot.odoo.double.schema import Field, ModelSpec
+    from copilot.odoo_double import Database
+    from copilot.odoo_double.schema import Field, ModelSpec
 
     db = Database(version=recorded_version(exchanges), name=recorded_db(exchanges))
     for key, spec_fields in fields.items():
@@ -166,7 +166,7 @@ def _spec_from_rows(db: Any, model: str, rows: list[dict[str, Any]]) -> Any:
     """A model the snapshot holds but ``fields_get.json`` does not (``res.country``, ``res.partner.category``):
     its scalar fields typed from the values; ``parent_id`` is the model's own hierarchy; other relations are
     left out (their comodel is not recorded)."""
-    from copilot.odoo.double.schema import Field, ModelSpec
+    from copilot.odoo_double.schema import Field, ModelSpec
 
     kinds = {bool: "boolean", int: "integer", float: "float", str: "char"}
     fields: dict[str, Any] = {}
@@ -237,7 +237,7 @@ def run(folder: Path, *, max_failures: int = 60, detail: bool = False) -> dict[s
     """Replay ``folder``; ``detail`` adds the recorded and the double's answers (truncated) to each failure."""
     import httpx
 
-    from copilot.odoo.double import OdooDouble
+    from copilot.odoo_double import OdooDouble
 
     exchanges, fields = load(folder)
     db = seed(exchanges, fields)

@@ -1,7 +1,7 @@
 """Serve the Odoo double on loopback, optionally filled with the demo network.
 
-    python -m copilot.odoo.double --version 19.0 --port 8069 --demo
-    python -m copilot.odoo.double --version 17.0 --db-file .copilot/odoo17.sqlite --sample
+    python -m copilot.odoo_double --version 19.0 --port 8069 --demo
+    python -m copilot.odoo_double --version 17.0 --db-file .copilot/odoo17.sqlite --sample
 
 Prints one JSON line with the URL, database name and the sync account's credentials, then serves until
 interrupted. A ``--db-file`` that already holds data is served as is (no re-seeding).
@@ -15,11 +15,11 @@ import json
 import signal
 import threading
 
-from copilot.odoo.double import Database, OdooDouble
+from copilot.odoo_double import Database, OdooDouble
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m copilot.odoo.double", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m copilot.odoo_double", description=__doc__.splitlines()[0])
     ap.add_argument("--version", default="19.0")
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8069)
@@ -33,12 +33,12 @@ def main(argv: list[str] | None = None) -> None:
     fresh = len(db.table("res.users")) <= 2
     info: dict[str, object] = {"login": "admin", "password": "admin"}
     if fresh and args.demo:
-        from copilot.odoo.demo_network import build_demo_network
+        from copilot.demo.network import build_demo_network
 
         net = build_demo_network(db)
         info = {"login": net.bot_login, "api_key": net.bot_key, "exceptions": net.exceptions}
     elif fresh and args.sample:
-        from copilot.odoo.double.sample import seed_sample
+        from copilot.odoo_double.sample import seed_sample
 
         seed_sample(db)
         info = {"login": "admin", "password": "admin", "api_key": "key-admin"}

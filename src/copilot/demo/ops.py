@@ -11,12 +11,12 @@ import random
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from copilot.odoo.double import builders as b
-from copilot.odoo.double.schema import Field, ModelSpec
-from copilot.odoo.double.store import Database
+from copilot.odoo_double import builders as b
+from copilot.odoo_double.schema import Field, ModelSpec
+from copilot.odoo_double.store import Database
 
 if TYPE_CHECKING:
-    from copilot.odoo.demo_network import DemoNetwork
+    from copilot.demo.network import DemoNetwork
 
 
 def _f(type_: str, string: str, **kw: Any) -> Field:
@@ -298,7 +298,7 @@ OVER_BUDGET = ("lakeside", "Nursing")
 
 
 def build_operations(net: DemoNetwork, rng: random.Random, *, tickets: int = 1500) -> None:
-    from copilot.odoo.demo_network import CLINICS, HOSPITALS, SITES, TODAY
+    from copilot.demo.network import CLINICS, HOSPITALS, SITES, TODAY
 
     db = net.db
     register_operation_models(db)
@@ -429,7 +429,7 @@ def build_operations(net: DemoNetwork, rng: random.Random, *, tickets: int = 150
     )
     _purchases(db, rng, products, receipts, supplier_loc, weeks, net)
     _budgets(db, rng, net, TODAY)
-    from copilot.odoo.demo_tickets import build_tickets
+    from copilot.demo.tickets import build_tickets
 
     build_tickets(net, rng, count=tickets, today=TODAY)
 
@@ -520,7 +520,7 @@ def _purchases(
 
 
 def _budgets(db: Database, rng: random.Random, net: DemoNetwork, today: date) -> None:
-    from copilot.odoo.demo_network import HOSPITALS
+    from copilot.demo.network import HOSPITALS
 
     months = [
         date(today.year - (today.month - i <= 0), (today.month - i - 1) % 12 + 1, 1) for i in range(12, 0, -1)

@@ -1,6 +1,6 @@
 """Write the demo network's ground truth for the dashboard and triage evals.
 
-    python -m copilot.odoo.write_truth evals/gold
+    python -m copilot.demo.write_truth evals/gold
 
 Writes ``demo_network_exceptions.json`` (the injected operational exceptions a dashboard summary must surface) and
 ``demo_tickets_truth.jsonl`` (per helpdesk ticket: the category it was generated as, the label stored in Odoo,
@@ -13,8 +13,8 @@ import json
 import sys
 from pathlib import Path
 
-from copilot.odoo.demo_network import build_demo_network
-from copilot.odoo.double import Database
+from copilot.demo.network import build_demo_network
+from copilot.odoo_double import Database
 
 
 def write_truth(out_dir: Path, *, version: str = "19.0") -> tuple[Path, Path]:

@@ -4,7 +4,7 @@
 the double with users per department, the demo corpus in Documents folders whose permissions follow the
 corpus sidecar (``copilot-meta.yaml``), a few Knowledge articles, and the biomedical/facility equipment fleet
 with 12 months of preventive and corrective maintenance. Operational data (stock, purchases, budgets, tickets)
-is added by :mod:`copilot.odoo.demo_ops`. Known exceptions are returned as ground truth.
+is added by :mod:`copilot.demo.ops`. Known exceptions are returned as ground truth.
 
 Odoo groups are ``riverside.group_<name>``; :data:`GROUP_MAP` turns them (and ``base.group_user``) into the
 Copilot ACL groups the corpus uses (``procurement``, ``all_staff``...).
@@ -25,8 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from copilot.odoo.double import builders as b
-from copilot.odoo.double.store import SUPERUSER_ID, Database
+from copilot.odoo_double import builders as b
+from copilot.odoo_double.store import SUPERUSER_ID, Database
 
 SEED = 20260101
 TODAY = date(2026, 4, 30)  # the network's "now": data covers the 12 months before it
@@ -141,7 +141,7 @@ def build_demo_network(
     _knowledge(net)
     _maintenance(net, rng)
     if operations:
-        from copilot.odoo.demo_ops import build_operations
+        from copilot.demo.ops import build_operations
 
         build_operations(net, rng, tickets=tickets)
     db.commit()

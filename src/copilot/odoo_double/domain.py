@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from copilot.odoo.double.errors import ServerValueError as ValidationError  # malformed domains: ValueError in Odoo
+from copilot.odoo_double.errors import ServerValueError as ValidationError  # malformed domains: ValueError in Odoo
 
 OPERATORS = frozenset(
     {

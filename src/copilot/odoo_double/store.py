@@ -22,15 +22,15 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from copilot.odoo.double import domain as dom
-from copilot.odoo.double.errors import (
+from copilot.odoo_double import domain as dom
+from copilot.odoo_double.errors import (
     AccessError,
     MissingError,
     ServerValueError,
     UserError,
     ValidationError,
 )
-from copilot.odoo.double.schema import NUMERIC, RELATIONAL, Field, ModelSpec, build_models
+from copilot.odoo_double.schema import NUMERIC, RELATIONAL, Field, ModelSpec, build_models
 
 SUPERUSER_ID = 1
 MAGIC_FIELDS = ("create_date", "write_date", "create_uid", "write_uid")
