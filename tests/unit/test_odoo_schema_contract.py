@@ -18,8 +18,6 @@ from copilot.odoo_double import Database
 
 pytestmark = pytest.mark.unit
 
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "odoo_recordings"
-
 # (model, field) -> why the double differs from the recorded server
 KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {
     ("ir.attachment", "res_id"): "many2one_reference served as an integer: the same value on the wire",
@@ -37,10 +35,8 @@ KNOWN_DEVIATIONS: dict[tuple[str, str], str] = {
 
 
 @pytest.mark.parametrize("version", ["17.0", "19.0"])
-def test_double_fields_match_the_real_server(version: str) -> None:
-    path = RECORDINGS / f"odoo{version[:2]}" / "fields_get.json"
-    if not path.exists():
-        pytest.skip("real-Odoo recordings not available")
+def test_double_fields_match_the_real_server(version: str, odoo_recordings: Path) -> None:
+    path = odoo_recordings / f"odoo{version[:2]}" / "fields_get.json"
     real = json.loads(path.read_text(encoding="utf-8"))
     db = Database(version=version)
     build_demo_network(db, tickets=10)

@@ -235,35 +235,31 @@ def test_own_documents_only_folder_17() -> None:
         assert f"odoo:documents:{sample.documents['pm']}" in allowed  # carol (finance) writes, so reads all
 
 
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "odoo_recordings"
-
-
-def _recorded_fields(version: str, model: str) -> set[str]:
-    path = RECORDINGS / f"odoo{version.split('.')[0]}" / "fields_get.json"
-    if not path.exists():
-        pytest.skip("real-Odoo recordings not available")
+def _recorded_fields(recordings: Path, version: str, model: str) -> set[str]:
+    path = recordings / f"odoo{version.split('.')[0]}" / "fields_get.json"
     return set(json.loads(path.read_text(encoding="utf-8"))[model])
 
 
 @pytest.mark.parametrize("version", ["17.0", "19.0"])
-def test_maintenance_reader_asks_only_fields_the_real_server_has(version: str) -> None:
+def test_maintenance_reader_asks_only_fields_the_real_server_has(version: str, odoo_recordings: Path) -> None:
     """19 removed `maintenance.equipment.location`: asking for it is "Invalid field" and ended the sync."""
     from copilot.odoo.readers import MaintenanceReader
 
     class _Ctx:
         def fields(self, model: str) -> set[str]:
-            return _recorded_fields(version, model)
+            return _recorded_fields(odoo_recordings, version, model)
 
     asked = MaintenanceReader.equipment_fields(_Ctx())  # type: ignore[arg-type]
-    assert set(asked) <= _recorded_fields(version, "maintenance.equipment")
+    assert set(asked) <= _recorded_fields(odoo_recordings, version, "maintenance.equipment")
     assert ("location" in asked) is (version == "17.0")
-    assert set(MaintenanceReader.REQUEST_FIELDS) <= _recorded_fields(version, "maintenance.request")
+    assert set(MaintenanceReader.REQUEST_FIELDS) <= _recorded_fields(odoo_recordings, version, "maintenance.request")
 
 
-def test_double_serves_the_recorded_equipment_fields_per_version() -> None:
+def test_double_serves_the_recorded_equipment_fields_per_version(odoo_recordings: Path) -> None:
     for version in ("17.0", "19.0"):
         served = set(Database(version=version).models["maintenance.equipment"].fields)
-        assert ("location" in served) == ("location" in _recorded_fields(version, "maintenance.equipment"))
+        recorded = _recorded_fields(odoo_recordings, version, "maintenance.equipment")
+        assert ("location" in served) == ("location" in recorded)
 
 
 def test_maintenance_sync_on_19_lists_equipment(env: Env) -> None:
