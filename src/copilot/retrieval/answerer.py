@@ -2,14 +2,16 @@
 
 It splits the top passages into sentences (list items and table rows count as sentences), scores each against
 the question by semantic similarity (the same embedding model, sentence prefixed by its section heading) and
-lexical coverage of the question's content words, takes the best sentence plus close runners-up, and numbers
-citations per passage. It abstains — "not found in the documents you can access" — when the best evidence is
-below a calibrated threshold (``abstain_threshold``, tuned by ``copilot eval answers``), and then lists the
+lexical coverage of the question's content words — a question asking for a number prefers sentences holding one
+— and takes the best sentence, close runners-up, and sentences that answer the parts of a multi-part question
+the chosen ones leave out. Citations are numbered per passage. It abstains — "not found in the documents you can
+access" — when the calibrated probability that the passages answer the question (:mod:`calibration`, fitted by
+``copilot eval answers --calibrate`` on training questions only) is below its threshold, and then lists the
 closest documents instead of pretending.
 
 Usage::
 
-    answerer = ExtractiveAnswerer(embedder, abstain_threshold=0.52)
+    answerer = ExtractiveAnswerer(embedder)            # the shipped calibration and its threshold
     answer = answerer.answer("How often are infusion pumps serviced?", hits)
 """
 
