@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -126,5 +127,8 @@ def default_calibration() -> Calibration | None:
     """The shipped calibration, or None when the file is missing (the answerer then uses its fixed weights)."""
     try:
         return Calibration.load(DEFAULT_PATH)
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError) as exc:
+        logging.getLogger(__name__).warning(
+            "answer calibration %s unreadable (%s): abstaining on the fixed weights", DEFAULT_PATH, type(exc).__name__
+        )
         return None
