@@ -40,7 +40,28 @@ def odoo_recordings() -> Path:
     """``../shared/odoo_recordings``: exchanges recorded from real Odoo 17 and 19 servers, kept beside the repository
     (they are evidence, not ours to copy in). The contract tests need them; a checkout without them skips those
     tests with this reason rather than passing them."""
-    path = Path(__file__).resolve().parents[2] / "shared" / "odoo_recordings"
-    if not (path / "odoo19" / "fields_get.json").exists():
-        pytest.skip("../shared/odoo_recordings (real-Odoo recordings, outside the repository) is absent")
-    return path
+    for shared in _shared_dirs():
+        path = shared / "odoo_recordings"
+        if (path / "odoo19" / "fields_get.json").exists():
+            return path
+    pytest.skip("../shared/odoo_recordings (real-Odoo recordings, outside the repository) is absent")
+
+
+def _shared_dirs() -> list[Path]:
+    """Where ``shared/`` may be: ``COPILOT_SHARED_DIR``, beside this checkout, or beside the repository this
+    checkout was cloned from (CI tests a clean clone made elsewhere)."""
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[1]
+    out = [Path(p) for p in [os.environ.get("COPILOT_SHARED_DIR", "")] if p]
+    out.append(repo.parent / "shared")
+    try:
+        origin = subprocess.run(
+            ["git", "-C", str(repo), "config", "--get", "remote.origin.url"],
+            capture_output=True, text=True, timeout=5, check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        origin = ""
+    if origin and Path(origin).is_dir():
+        out.append(Path(origin).resolve().parent / "shared")
+    return out
