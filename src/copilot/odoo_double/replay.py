@@ -182,6 +182,7 @@ def _spec_from_rows(db: Any, model: str, rows: list[dict[str, Any]]) -> Any:
     db.models[model] = spec
     db._insert("ir.model", {"model": model, "name": model})
     db.grant(model, "base.group_user", read=True)
+    db.grant(model, "base.group_system", read=True, write=True, create=True, unlink=True)
     return spec
 
 

@@ -168,6 +168,32 @@ def _check_object_reference(env: Env, model: str, module: str, xml_id: str) -> A
     raise ValueError(f"External ID not found in the system: {module}.{xml_id}")
 
 
+def _has_group_records(env: Env, model: str, ids: Any, group_ext_id: str) -> Any:
+    """18+: a record method, ``has_group([uid], "module.xmlid")`` (recorded: 19 g8.has_group.demo*)."""
+    uid = (ids if isinstance(ids, list) else [ids])[0] if ids else env.uid
+    return _in_group(env, int(uid), group_ext_id)
+
+
+def _has_group_model(env: Env, model: str, group_ext_id: str) -> Any:
+    """17: ``@api.model``, the calling user (O17 res_users.py)."""
+    return _in_group(env, env.uid, group_ext_id)
+
+
+def _in_group(env: Env, uid: int, group_ext_id: str) -> bool:
+    module, _, name = group_ext_id.partition(".")
+    for rec in env.db.table("ir.model.data").values():
+        if rec["model"] == "res.groups" and rec["module"] == module and rec["name"] == name:
+            return rec["res_id"] in env.db.user_group_ids(uid)
+    return False
+
+
+def _name_create(env: Env, model: str, name: str) -> Any:
+    """``[id, display_name]`` of a record created from its name (recorded: g4.name_create, g7.name_create)."""
+    spec = env.spec(model)
+    rid = env.create(model, {spec.rec_name: name})
+    return [rid, env.display_name(model, env.db.table(model)[rid])]
+
+
 def _exists(env: Env, model: str, ids: Any) -> Any:
     """The ids that still exist (public before 19: recorded 17 ``g4.exists``)."""
     table = env.db.table(model)
@@ -208,6 +234,8 @@ def method_table(major: int) -> dict[str, Method]:
         "default_get": Method(_default_get),
         "check_object_reference": Method(_check_object_reference),
         "get_external_id": Method(_get_external_id, True),
+        "name_create": Method(_name_create),
+        "has_group": Method(_has_group_records, True) if major >= 18 else Method(_has_group_model),
         # deprecated in 18+ but still public on 19 (recorded: g8.check_access_rights.demo.*)
         "check_access_rights": Method(_check_access_rights),
     }

@@ -964,9 +964,25 @@ class Env:
             return [val[0] if isinstance(val, list) else (val or None)]
         if val in (None, False) and f.type != "boolean":
             return [None]
+        if f.type == "datetime" and (tz := self._tz()) is not None:
+            # buckets of the caller's local days (context tz only: recorded g5 ..._tz, g7.formatted_read_group_tz)
+            local = datetime.fromisoformat(str(val)[:19]).replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+            start, end = _bucket(local.isoformat(sep=" "), gran or "month")
+            return [(_to_utc(start, tz), _to_utc(end, tz), start)]
         if f.type in ("date", "datetime"):
             return [_bucket(str(val), gran or "month")]
         return [val]
+
+    def _tz(self) -> Any:
+        name = self.context.get("tz") if isinstance(self.context, dict) else None
+        if not name:
+            return None
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            return ZoneInfo(str(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
 
     def _formatted_value(self, model: str, spec_: str, key: Any) -> tuple[Any, list[Any]]:
         """(the group value as 19 shows it, the group's condition)."""
@@ -983,9 +999,10 @@ class Env:
             target = self.db.table(f.relation or "").get(key)
             return [key, self.display_name(f.relation or "", target) if target else ""], [[first, "=", key]]
         if f.type in ("date", "datetime"):
-            start, end = key
+            start, end = key[:2]
+            local_start = key[2] if len(key) > 2 else start  # the label names the caller's local bucket
             fmt = "%Y-%m-%d" if f.type == "date" else "%Y-%m-%d %H:%M:%S"
-            return [start.strftime(fmt), _label(start, gran or "month")], [
+            return [start.strftime(fmt), _label(local_start, gran or "month")], [
                 "&", [first, ">=", start.strftime(fmt)], [first, "<", end.strftime(fmt)]
             ]
         return key, [[first, "=", key]]
@@ -1254,6 +1271,10 @@ def _label(start: datetime, gran: str) -> str:
     if gran == "hour":
         return start.strftime("%H:00 %d %b")
     return start.strftime("%B %Y")
+
+
+def _to_utc(local: datetime, tz: Any) -> datetime:
+    return local.replace(tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:
