@@ -190,7 +190,7 @@ def _in_group(env: Env, uid: int, group_ext_id: str) -> bool:
 def _name_create(env: Env, model: str, name: str) -> Any:
     """``[id, display_name]`` of a record created from its name (recorded: g4.name_create, g7.name_create)."""
     spec = env.spec(model)
-    rid = env.create(model, {spec.rec_name: name})
+    rid = int(env.create(model, {spec.rec_name: name}))  # type: ignore[arg-type]  # one dict: one id
     return [rid, env.display_name(model, env.db.table(model)[rid])]
 
 
