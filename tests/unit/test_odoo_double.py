@@ -297,3 +297,13 @@ def test_formatted_read_group_19_shapes() -> None:
     assert [r["equipment_id"][1] for r in busy] == ["Pump A"]
     with pytest.raises(Exception, match="Aggregate method is mandatory"):
         env.formatted_read_group("maintenance.request", [], ["stage_id"], ["duration"])
+
+
+@pytest.mark.parametrize(("version", "domain_key"), [("17.0", []), ("19.0", [[1, "=", 1]])])
+def test_read_group_without_groupby_is_one_row(version: str, domain_key: list[Any]) -> None:
+    """Lazy read_group with an empty groupby once crashed the double; Odoo answers one row over everything
+    (recorded: g5.read_group.mreq.no_groupby in 17 and 19)."""
+    env = _requests_db(version).env(SUPERUSER_ID)
+    assert env.read_group("maintenance.request", [], ["duration:sum"], []) == [
+        {"__count": 5, "duration": 6.5, "__domain": domain_key}
+    ]

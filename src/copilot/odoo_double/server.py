@@ -194,6 +194,27 @@ def _name_create(env: Env, model: str, name: str) -> Any:
     return [rid, env.display_name(model, env.db.table(model)[rid])]
 
 
+def _copy_data(env: Env, model: str, ids: Any) -> Any:
+    """The values a copy would be created with: stored fields but the id, audit fields and one2many; a list on
+    19, the first record's dict before (recorded: g4.copy in 17 and 19)."""
+    env.check_access(model, "read")
+    spec = env.spec(model)
+    out = []
+    for rid in ids if isinstance(ids, list) else [ids]:
+        rec = env.db.table(model).get(int(rid))
+        if rec is None:
+            continue
+        vals = {}
+        for name, f in spec.fields.items():
+            if not f.stored or f.private or name in ("id", "create_date", "write_date", "create_uid", "write_uid"):
+                continue
+            value = rec.get(name)
+            vals[name] = [(6, 0, list(value or []))] if f.type == "many2many" else (
+                False if value is None and f.type != "boolean" else value)
+        out.append(vals)
+    return out if env.db.major >= 19 else (out[0] if out else {})
+
+
 def _exists(env: Env, model: str, ids: Any) -> Any:
     """The ids that still exist (public before 19: recorded 17 ``g4.exists``)."""
     table = env.db.table(model)
@@ -235,6 +256,7 @@ def method_table(major: int) -> dict[str, Method]:
         "check_object_reference": Method(_check_object_reference),
         "get_external_id": Method(_get_external_id, True),
         "name_create": Method(_name_create),
+        "copy_data": Method(_copy_data, True),
         "has_group": Method(_has_group_records, True) if major >= 18 else Method(_has_group_model),
         # deprecated in 18+ but still public on 19 (recorded: g8.check_access_rights.demo.*)
         "check_access_rights": Method(_check_access_rights),
