@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -187,7 +188,25 @@ class Copilot:
         from copilot.odoo.source import OdooSource
 
         client = OdooClient(self.settings.odoo_config()).connect()
+        self._record_odoo_connection(client)
         return OdooSource(client, group_map=self.settings.odoo_group_map)
+
+    ODOO_CONNECTION_FILE = "odoo-connection.json"
+
+    def _record_odoo_connection(self, client: Any) -> None:
+        """What `copilot status` shows of the Odoo link: server version and the transport in use (no secrets),
+        and whether that transport is deprecated (JSON-RPC on 19+: removal announced for 20)."""
+        info = {
+            "url": self.settings.odoo_url,
+            "db": self.settings.odoo_db,
+            "login": self.settings.odoo_login,
+            "server_version": client.version,
+            "transport": client.transport_name,
+            "transport_deprecated": client.transport_name == "jsonrpc" and client.major >= 19,
+            "connected_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        path = self.settings.ensure_data_dir() / self.ODOO_CONNECTION_FILE
+        path.write_text(json.dumps(info, indent=2), encoding="utf-8")
 
     # -- operations -----------------------------------------------------------------------------------------
 
@@ -249,11 +268,18 @@ class Copilot:
             {"doc_id": e.doc_id, "title": e.title, "reason": e.error_code, "error": e.error}
             for e in self.manifest.failures()
         ]
-        return {
+        out: dict[str, Any] = {
             "documents": {k: v for k, v in counts.items() if k != "chunks"},
             "chunks": counts.get("chunks", 0),
             "failures": failures,
         }
+        odoo = self.settings.data_dir / self.ODOO_CONNECTION_FILE
+        if odoo.exists():
+            try:
+                out["odoo"] = json.loads(odoo.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                out["odoo"] = {"error": "odoo-connection.json unreadable"}
+        return out
 
     def close(self) -> None:
         with self._lock:

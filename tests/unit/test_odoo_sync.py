@@ -154,3 +154,27 @@ def test_odoo_down_mid_sync_loses_nothing_and_the_next_sync_resumes(sync: Sync) 
     assert resumed.indexed == 1 and resumed.failed == 0
     texts = [c.text for c in sync.cp.index.iter_chunks() if c.doc_id == sync.doc("pm")]
     assert any("4 months" in t for t in texts)
+
+
+@pytest.mark.parametrize(("version", "transport", "deprecated"),
+                         [("17.0", "jsonrpc", False), ("19.0", "jsonrpc", True), ("19.0", "json2", False)])
+def test_status_says_which_transport_and_whether_it_is_deprecated(
+    tmp_path: Path, version: str, transport: str, deprecated: bool
+) -> None:
+    from pydantic import SecretStr
+
+    db = Database(version=version)
+    seed_sample(db)
+    with OdooDouble(db) as double:
+        settings = Settings(
+            data_dir=tmp_path / "data", embedding_backend="hashing", redaction="none", odoo_url=double.url,
+            odoo_db=db.name, odoo_login="admin", odoo_password=SecretStr("admin"),
+            odoo_api_key=SecretStr("key-admin"), odoo_transport=transport,
+        )
+        with build_copilot(settings) as cp:
+            cp.odoo_source()
+            odoo = cp.status()["odoo"]
+    assert (odoo["server_version"], odoo["transport"], odoo["transport_deprecated"]) == (
+        version, transport, deprecated
+    )
+    assert "admin" == odoo["login"] and "key-admin" not in str(odoo)  # the login, never a secret
