@@ -177,4 +177,4 @@ def test_status_says_which_transport_and_whether_it_is_deprecated(
     assert (odoo["server_version"], odoo["transport"], odoo["transport_deprecated"]) == (
         version, transport, deprecated
     )
-    assert "admin" == odoo["login"] and "key-admin" not in str(odoo)  # the login, never a secret
+    assert odoo["login"] == "admin" and "key-admin" not in str(odoo)  # the login, never a secret
