@@ -435,23 +435,41 @@ class OdooDouble:
         }
 
     def _dispatch_rpc(self, params: dict[str, Any]) -> Any:
+        """The services of ``/jsonrpc`` (recorded: the ``1_basics`` group of both versions)."""
         service, method, args = params.get("service"), params.get("method"), list(params.get("args") or [])
         if service == "common":
             if method == "version":
                 return self.version_info()
+            if method == "about":
+                return "See http://openerp.com"
             if method in ("login", "authenticate"):
+                if method == "authenticate" and len(args) < 4:
+                    raise _named("builtins.TypeError",
+                                 "exp_authenticate() missing 1 required positional argument: 'user_agent_env'")
                 dbname, login, password = args[:3]
                 if dbname != self.db.name:
-                    return False
+                    raise _named("psycopg2.OperationalError", f'database "{dbname}" does not exist')
                 return self.db.authenticate(login, password) or False
-            raise ServerAttributeError(f"'common' service has no method {method!r}")
-        if service == "db" and method == "list":
-            return [self.db.name]
+            raise _named("builtins.Exception", f"Method not found: {method}")
+        if service == "db":
+            if method == "list":
+                return [self.db.name]
+            if method == "server_version":
+                return self.version
+            if method == "exist":
+                return bool(args) and args[0] == self.db.name
+            raise _named("builtins.Exception", f"Method not found: {method}")
         if service == "object" and method in ("execute", "execute_kw"):
             if len(args) < 5:
-                raise ArgumentError("execute needs db, uid, password, model, method")
+                raise _named(
+                    "builtins.ValueError", f"not enough values to unpack (expected at least 5, got {len(args)})"
+                )
             dbname, uid, password, model, meth = args[:5]
-            if dbname != self.db.name or not isinstance(uid, int) or not self.db.check_uid(uid, password):
+            if isinstance(uid, str) and uid.isdigit():
+                uid = int(uid)  # a uid sent as a string is accepted (recorded: g1.execute_kw.uid_string)
+            if dbname != self.db.name:
+                raise _named("psycopg2.OperationalError", f'database "{dbname}" does not exist')
+            if not isinstance(uid, int) or not self.db.check_uid(uid, password):
                 raise AccessDenied()
             rest = args[5:]
             if method == "execute":
@@ -464,11 +482,9 @@ class OdooDouble:
                 # Odoo's call_kw decides int-or-list from args[0] after creating: `vals_list` passed as a keyword
                 # fails with IndexError and the transaction rolls back (O17 odoo/api.py _call_kw_model_create,
                 # O19 odoo/service/model.py call_kw). Not recorded: every recorded create passes it positionally.
-                err = OdooServerError("list index out of range")
-                err.name = "builtins.IndexError"
-                raise err
+                raise _named("builtins.IndexError", "list index out of range")
             return self.call(self.db.env(uid, context), model, meth, pos, kw)
-        raise HttpNotFound(f"unknown service {service!r}")
+        raise _named("builtins.KeyError", str(service))  # unknown service (recorded: g1.unknown_service)
 
     def json2(self, model: str, method: str, headers: Any, raw: bytes) -> tuple[int, Any]:
         try:
@@ -514,6 +530,13 @@ class OdooDouble:
         if exc.name.startswith("werkzeug"):
             args = [exc.message, exc.status]
         return {"name": exc.name, "message": exc.message, "arguments": args, "context": {}, "debug": ""}
+
+
+def _named(name: str, message: str) -> OdooServerError:
+    """An error Odoo serialises under a Python or library name (``builtins.KeyError``, ``psycopg2...``)."""
+    err = OdooServerError(message)
+    err.name = name
+    return err
 
 
 class _BindError(ArgumentError):
