@@ -29,10 +29,12 @@ from typing import Any
 from copilot.types import BlockKind, DocumentRef
 
 _WS = re.compile(r"\s+")
-_LATIN1 = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "≥": ">=", "≤": "<="})
 
 
 def _norm(text: str) -> str:
+    """Case- and space-insensitive, with the renderer's own latin-1 substitutions (the PDF holds those)."""
+    from copilot.demo.render import _LATIN1
+
     return _WS.sub(" ", text.translate(_LATIN1)).strip().lower()
 
 

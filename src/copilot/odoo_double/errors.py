@@ -70,3 +70,35 @@ class ServerValueError(OdooServerError):
 
     name = "builtins.ValueError"
     status = 500
+
+
+def named(name: str, message: str) -> OdooServerError:
+    """An error Odoo serialises under a Python or library name (``builtins.KeyError``, ``psycopg2...``)."""
+    err = OdooServerError(message)
+    err.name = name
+    return err
+
+
+class BindError(ArgumentError):
+    """Parameters that do not fit the method's signature (``bare``: Python's own message)."""
+
+    def __init__(self, message: str, bare: str) -> None:
+        super().__init__(message)
+        self.bare = bare
+
+
+class Unprocessable(OdooServerError):
+    """JSON-2: parameters that do not fit the method (recorded: g6.json2.*)."""
+
+    name = "werkzeug.exceptions.UnprocessableEntity"
+    status = 422
+
+
+class UnsupportedMediaType(OdooServerError):
+    name = "werkzeug.exceptions.UnsupportedMediaType"
+    status = 415
+
+
+class BadRequest(OdooServerError):
+    name = "werkzeug.exceptions.BadRequest"
+    status = 400

@@ -29,10 +29,15 @@ from copilot.odoo_double.errors import (
     AccessDenied,
     AccessError,
     ArgumentError,
+    BadRequest,
+    BindError,
     HttpNotFound,
     HttpUnauthorized,
     OdooServerError,
+    Unprocessable,
+    UnsupportedMediaType,
     UserError,
+    named,
 )
 from copilot.odoo_double.store import Database, Env
 
@@ -384,7 +389,7 @@ class OdooDouble:
         try:
             bound = inspect.signature(m.fn).bind(env, model, *args, **kwargs)
         except TypeError as exc:
-            raise _BindError(f"{method}() {exc}", str(exc)) from exc
+            raise BindError(f"{method}() {exc}", str(exc)) from exc
         with self.db.lock:
             try:
                 return m.fn(*bound.args, **bound.kwargs)
@@ -444,13 +449,13 @@ class OdooDouble:
                 return "See http://openerp.com"
             if method in ("login", "authenticate"):
                 if method == "authenticate" and len(args) < 4:
-                    raise _named("builtins.TypeError",
+                    raise named("builtins.TypeError",
                                  "exp_authenticate() missing 1 required positional argument: 'user_agent_env'")
                 dbname, login, password = args[:3]
                 if dbname != self.db.name:
-                    raise _named("psycopg2.OperationalError", f'database "{dbname}" does not exist')
+                    raise named("psycopg2.OperationalError", f'database "{dbname}" does not exist')
                 return self.db.authenticate(login, password) or False
-            raise _named("builtins.Exception", f"Method not found: {method}")
+            raise named("builtins.Exception", f"Method not found: {method}")
         if service == "db":
             if method == "list":
                 return [self.db.name]
@@ -458,17 +463,17 @@ class OdooDouble:
                 return self.version
             if method == "exist":
                 return bool(args) and args[0] == self.db.name
-            raise _named("builtins.Exception", f"Method not found: {method}")
+            raise named("builtins.Exception", f"Method not found: {method}")
         if service == "object" and method in ("execute", "execute_kw"):
             if len(args) < 5:
-                raise _named(
+                raise named(
                     "builtins.ValueError", f"not enough values to unpack (expected at least 5, got {len(args)})"
                 )
             dbname, uid, password, model, meth = args[:5]
             if isinstance(uid, str) and uid.isdigit():
                 uid = int(uid)  # a uid sent as a string is accepted (recorded: g1.execute_kw.uid_string)
             if dbname != self.db.name:
-                raise _named("psycopg2.OperationalError", f'database "{dbname}" does not exist')
+                raise named("psycopg2.OperationalError", f'database "{dbname}" does not exist')
             if not isinstance(uid, int) or not self.db.check_uid(uid, password):
                 raise AccessDenied()
             rest = args[5:]
@@ -482,9 +487,9 @@ class OdooDouble:
                 # Odoo's call_kw decides int-or-list from args[0] after creating: `vals_list` passed as a keyword
                 # fails with IndexError and the transaction rolls back (O17 odoo/api.py _call_kw_model_create,
                 # O19 odoo/service/model.py call_kw). Not recorded: every recorded create passes it positionally.
-                raise _named("builtins.IndexError", "list index out of range")
+                raise named("builtins.IndexError", "list index out of range")
             return self.call(self.db.env(uid, context), model, meth, pos, kw)
-        raise _named("builtins.KeyError", str(service))  # unknown service (recorded: g1.unknown_service)
+        raise named("builtins.KeyError", str(service))  # unknown service (recorded: g1.unknown_service)
 
     def json2(self, model: str, method: str, headers: Any, raw: bytes) -> tuple[int, Any]:
         try:
@@ -501,11 +506,11 @@ class OdooDouble:
             if uid is None:
                 raise HttpUnauthorized("Invalid apikey")
             if raw and (headers.get("Content-Type") or "").split(";")[0].strip() != "application/json":
-                return 415, self.json2_error_body(_Unsupported("Unsupported Media Type"))
+                return 415, self.json2_error_body(UnsupportedMediaType("Unsupported Media Type"))
             try:
                 body = json.loads(raw) if raw else {}
             except ValueError:
-                return 400, self.json2_error_body(_BadRequest("Invalid JSON data"))
+                return 400, self.json2_error_body(BadRequest("Invalid JSON data"))
             if not isinstance(body, dict):
                 body = {}  # JSON null, [] or [[]]: no parameters (recorded: g6.json2.body_null, body_array)
             if model not in self.db.models:
@@ -516,11 +521,11 @@ class OdooDouble:
             ids = body.pop("ids", None)
             context = body.pop("context", None) or {}
             if m is not None and not m.on_records and ids is not None:
-                raise _Unprocessable(f"cannot call {model}.{method} with ids")  # recorded: ids_on_model_method
+                raise Unprocessable(f"cannot call {model}.{method} with ids")  # recorded: ids_on_model_method
             try:
                 result = self.call(self.db.env(uid, context), model, method, [], body, ids=ids)
-            except _BindError as exc:  # the parameters do not fit the method: 422 (recorded: g6.json2.*)
-                raise _Unprocessable(exc.bare) from exc
+            except BindError as exc:  # the parameters do not fit the method: 422 (recorded: g6.json2.*)
+                raise Unprocessable(exc.bare) from exc
             return 200, result
         except OdooServerError as exc:
             return exc.status, self.json2_error_body(exc)
@@ -530,36 +535,6 @@ class OdooDouble:
         if exc.name.startswith("werkzeug"):
             args = [exc.message, exc.status]
         return {"name": exc.name, "message": exc.message, "arguments": args, "context": {}, "debug": ""}
-
-
-def _named(name: str, message: str) -> OdooServerError:
-    """An error Odoo serialises under a Python or library name (``builtins.KeyError``, ``psycopg2...``)."""
-    err = OdooServerError(message)
-    err.name = name
-    return err
-
-
-class _BindError(ArgumentError):
-    """Parameters that do not fit the method's signature (``bare``: Python's own message)."""
-
-    def __init__(self, message: str, bare: str) -> None:
-        super().__init__(message)
-        self.bare = bare
-
-
-class _Unprocessable(OdooServerError):
-    name = "werkzeug.exceptions.UnprocessableEntity"
-    status = 422
-
-
-class _Unsupported(OdooServerError):
-    name = "werkzeug.exceptions.UnsupportedMediaType"
-    status = 415
-
-
-class _BadRequest(OdooServerError):
-    name = "werkzeug.exceptions.BadRequest"
-    status = 400
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -192,7 +192,6 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.calibration = default_calibration() if calibration == "default" else calibration
         # an explicit threshold wins; else the calibration's own; else the fixed weights' 0.52
-        self.abstain_threshold = abstain_threshold
         self.threshold = (
             abstain_threshold if abstain_threshold is not None
             else self.calibration.threshold if self.calibration is not None else 0.52
