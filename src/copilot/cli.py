@@ -366,14 +366,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sync-odoo", action="store_true", help="sync from COPILOT_ODOO_URL after start-up")
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("eval", help="evaluations: retrieval, fusion, answers, redaction, PDF tables")
-    s.add_argument("kind", choices=["retrieval", "fusion", "answers", "redaction", "tables"])
+    s = sub.add_parser("eval", help="evaluations: retrieval, fusion, answers, redaction, PDF tables, triage")
+    s.add_argument("kind", choices=["retrieval", "fusion", "answers", "redaction", "tables", "triage"])
     s.add_argument("--dataset", default="demo")
     s.add_argument("--file", default=None,
                    help="retrieval: a SQuAD-format file; answers: a gold JSONL file (demo_qa.jsonl format)")
     s.add_argument("--corpus", default=None, help="answers --file: the folder its 'doc' paths are relative to "
                    "(ingested for the run; the demo corpus by default)")
     s.add_argument("--limit", type=int, default=None, help="at most this many questions")
+    s.add_argument("--train", default=None, help="triage: a training CSV (title, body, label columns)")
+    s.add_argument("--test", default=None, help="triage: a test CSV in the same layout")
+    s.add_argument("--targets", default=None, help="triage: comma-separated label columns (default: all known)")
     s.add_argument("--calibrate", action="store_true",
                    help="answers: refit the abstention calibration on the training questions (never 'test')")
     s.add_argument("--json", action="store_true")

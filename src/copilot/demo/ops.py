@@ -227,6 +227,7 @@ def operation_models(major: int) -> list[ModelSpec]:
         ModelSpec(
             "helpdesk.ticket.type", "Helpdesk Ticket Type", {"name": _f("char", "Type", required=True)}
         ),
+        ModelSpec("helpdesk.tag", "Helpdesk Tags", {"name": _f("char", "Tag Name", required=True)}),
         ModelSpec(
             "helpdesk.ticket",
             "Helpdesk Ticket",
@@ -243,6 +244,7 @@ def operation_models(major: int) -> list[ModelSpec]:
                     "Priority",
                     selection=(("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Urgent")),
                 ),
+                "tag_ids": Field("many2many", "Tags", relation="helpdesk.tag"),
                 "close_date": _f("datetime", "Close date"),
                 "active": _f("boolean", "Active", default=True),
             },

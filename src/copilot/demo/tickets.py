@@ -219,7 +219,7 @@ def _priority(rng: random.Random, category: str, body: str) -> str:
 
 
 def build_tickets(net: DemoNetwork, rng: random.Random, *, count: int, today: date) -> None:
-    from copilot.demo.network import SITES
+    from copilot.demo.network import SITES, USERS
 
     db = net.db
     teams = {k: b.create(db, "helpdesk.team", {"name": v}) for k, v in TEAMS.items()}
@@ -229,12 +229,17 @@ def build_tickets(net: DemoNetwork, rng: random.Random, *, count: int, today: da
         for n in ("New", "In Progress", "On Hold", "Solved", "Cancelled")
     }
     requesters = [db.table("res.users")[u]["partner_id"] for u in net.users.values()]
+    department_of = {  # requester partner -> the department (Copilot group) the bias section reports by
+        db.table("res.users")[uid]["partner_id"]: (USERS.get(login, ("", ("staff",)))[1] or ("staff",))[0]
+        for login, uid in net.users.items()
+    }
     weights = [18, 16, 10, 10, 16, 14, 6, 10]
     truth: dict[int, dict[str, Any]] = {}
     site_names = list(SITES.values())
     for _ in range(count):
         category = rng.choices(list(CATEGORIES), weights=weights)[0]
-        subject, body, ambiguous = _text(rng, category, rng.choice(site_names))
+        site = rng.choice(site_names)
+        subject, body, ambiguous = _text(rng, category, site)
         label = category
         mislabelled = rng.random() < 0.05
         if mislabelled:
@@ -253,7 +258,7 @@ def build_tickets(net: DemoNetwork, rng: random.Random, *, count: int, today: da
                 "team_id": teams[team],
                 "ticket_type_id": types[label],
                 "stage_id": stages[stage],
-                "partner_id": rng.choice(requesters),
+                "partner_id": (requester := rng.choice(requesters)),
                 "priority": _priority(rng, category, body),
                 "close_date": f"{close:%Y-%m-%d %H:%M:%S}" if close else False,
             },
@@ -267,5 +272,7 @@ def build_tickets(net: DemoNetwork, rng: random.Random, *, count: int, today: da
             "team": TEAMS[team],
             "mislabelled": mislabelled,
             "ambiguous": ambiguous,
+            "site": site,
+            "department": department_of.get(requester, "staff"),
         }
     net.ticket_truth = truth

@@ -544,4 +544,15 @@ def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         from copilot.evals import redaction
 
         return redaction.run(dataset=args.dataset, limit=args.limit, spacy_model=settings.spacy_model)
+    if kind == "triage":
+        from copilot.evals import triage
+
+        return triage.run(
+            settings,
+            dataset=args.dataset,
+            train=getattr(args, "train", None),
+            test=getattr(args, "test", None),
+            targets=getattr(args, "targets", None),
+            limit=args.limit,
+        )
     raise ValueError(kind)
