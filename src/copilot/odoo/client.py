@@ -346,6 +346,40 @@ class OdooClient:
     ) -> bool:
         return bool(self.call(model, "write", ids=ids, vals=vals, context=context))
 
+    def message_post(
+        self,
+        model: str,
+        record_id: int,
+        body: str,
+        *,
+        subtype_xmlid: str = "mail.mt_note",
+        message_type: str = "comment",
+    ) -> int:
+        """Post ``body`` in the chatter of one ``mail.thread`` record; returns the new ``mail.message`` id.
+
+        ``body`` goes as given. Odoo escapes a plain-string body itself and wraps it in ``<p>`` (so markup
+        arrives as text, and already-escaped text is escaped twice). The default is an internal note
+        (``mail.mt_note``); ``mail.mt_comment`` is a discussion message that notifies followers. Not retried
+        once the request may have reached Odoo: a retry could post twice. 17 returns the id, 18+ ``[id]``.
+
+        Usage::
+
+            mid = client.message_post("maintenance.request", 13, "Technician visited, replaced fuse.")
+        """
+        result = self.call(
+            model,
+            "message_post",
+            ids=[record_id],  # JSON-RPC sends it positionally (args[0]), JSON-2 as "ids"
+            body=body,
+            subtype_xmlid=subtype_xmlid,
+            message_type=message_type,
+        )
+        if isinstance(result, list) and len(result) == 1:
+            result = result[0]
+        if isinstance(result, bool) or not isinstance(result, int):
+            raise OdooProtocolError(f"message_post returned {result!r}, not a message id")
+        return result
+
 
 def _opt(values: Sequence[str] | None) -> list[str] | None:
     return list(values) if values else None

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from copilot.odoo_double import chatter
+
 RELATIONAL = frozenset({"many2one", "one2many", "many2many"})
 NUMERIC = frozenset({"integer", "float", "monetary"})
 
@@ -31,6 +33,7 @@ class Field:
     ondelete: str = "set null"
     default: Any = None
     private: bool = False  # never exposed over RPC (passwords)
+    groups: str = ""  # Odoo's field ``groups=``: comma-separated group xml ids; others may not read or search it
 
     @property
     def stored(self) -> bool:
@@ -357,4 +360,78 @@ def build_models(major: int) -> dict[str, ModelSpec]:
                 parent_name="parent_folder_id",
             )
         )
-    return {s.name: s for s in specs}
+    specs += mail_models()
+    return {s.name: chatter.add_thread_fields(s, major) for s in specs}
+
+
+def mail_models() -> list[ModelSpec]:
+    """``mail.message`` and what it points to, as the ``mail`` module declares them (O17/O19
+    ``addons/mail/models/mail_message.py``: ``_rec_name = 'subject'``, ``_order = 'id desc'``). The fields are
+    those the recordings read (19 ``g9.mreq.message_read.*``, ``g9.mreq.messages.*``) plus the ones
+    ``message_post`` fills; ``tracking_value_ids`` is restricted to Settings users (recorded:
+    ``g9.mreq.tracking.demo``)."""
+    message_types = (
+        ("email", "Incoming Email"),
+        ("comment", "Comment"),
+        ("email_outgoing", "Outgoing Email"),
+        ("notification", "System notification"),
+        ("auto_comment", "Automated Targeted Notification"),
+        ("user_notification", "User Specific Notification"),
+    )
+    return [
+        ModelSpec(
+            "mail.message",
+            "Message",
+            {
+                "subject": _f("char", "Subject"),
+                "date": _f("datetime", "Date"),
+                "body": _f("html", "Contents", default=""),
+                "model": _f("char", "Related Document Model"),
+                "res_id": _f("many2one_reference", "Related Document ID"),
+                "record_name": _f("char", "Message Record Name"),
+                "message_type": Field(
+                    "selection", "Type", selection=message_types, required=True, default="comment"
+                ),
+                "subtype_id": _m2o("mail.message.subtype", "Subtype"),
+                "is_internal": _f("boolean", "Employee Only"),
+                "email_from": _f("char", "From"),
+                "author_id": _m2o("res.partner", "Author"),
+                "partner_ids": Field("many2many", "Recipients (To)", relation="res.partner"),
+                "parent_id": _m2o("mail.message", "Parent Message"),
+                "child_ids": Field("one2many", "Child Messages", relation="mail.message", relation_field="parent_id"),
+                "attachment_ids": Field("many2many", "Attachments", relation="ir.attachment"),
+                "tracking_value_ids": Field(
+                    "one2many",
+                    "Tracking values",
+                    relation="mail.tracking.value",
+                    relation_field="mail_message_id",
+                    groups="base.group_system",
+                ),
+            },
+            rec_name="subject",
+            order="id desc",
+        ),
+        ModelSpec(
+            "mail.message.subtype",
+            "Message subtypes",
+            {
+                "name": _f("char", "Message Type", required=True),
+                "description": _f("text", "Description"),
+                "internal": _f("boolean", "Internal Only"),
+                "default": _f("boolean", "Default", default=True),
+                "res_model": _f("char", "Model"),
+                "sequence": _f("integer", "Sequence", default=1),
+            },
+            order="sequence, id",
+        ),
+        ModelSpec(
+            "mail.tracking.value",
+            "Mail Tracking Value",
+            {
+                "old_value_char": _f("char", "Old Value Char"),
+                "new_value_char": _f("char", "New Value Char"),
+                "mail_message_id": _m2o("mail.message", "Message ID", required=True, ondelete="cascade"),
+            },
+            rec_name="new_value_char",
+        ),
+    ]

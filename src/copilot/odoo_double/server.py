@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from copilot.odoo_double import chatter
 from copilot.odoo_double.errors import (
     AccessDenied,
     AccessError,
@@ -39,6 +40,7 @@ from copilot.odoo_double.errors import (
     UserError,
     named,
 )
+from copilot.odoo_double.schema import ModelSpec
 from copilot.odoo_double.store import Database, Env
 
 # @api.private on 19: public names, not callable over RPC (recorded: g4.exists, g8.check_access.demo; 17 allows
@@ -238,10 +240,23 @@ def _get_external_id(env: Env, model: str, ids: Any) -> Any:
     return out
 
 
+def _context(value: Any) -> dict[str, Any]:
+    """The call's context as Odoo builds it, ``dict(ctx, ...)``: a value that is not a mapping fails with Python's
+    own error (recorded on JSON-2: 19 ``g6.json2.context_not_object``; JSON-RPC's ``with_context`` does the same)."""
+    try:
+        return dict(value) if value else {}
+    except (TypeError, ValueError) as exc:
+        raise named(f"builtins.{type(exc).__name__}", str(exc)) from exc
+
+
 @dataclass(frozen=True)
 class Method:
     fn: Callable[..., Any]
     on_records: bool = False  # args[0] (JSON-RPC) / "ids" (JSON-2) are the record ids
+    models: Callable[[ModelSpec], bool] | None = None  # the models that have it (None: every model)
+
+    def on(self, spec: ModelSpec) -> bool:
+        return self.models is None or self.models(spec)
 
 
 def method_table(major: int) -> dict[str, Method]:
@@ -265,6 +280,8 @@ def method_table(major: int) -> dict[str, Method]:
         "has_group": Method(_has_group_records, True) if major >= 18 else Method(_has_group_model),
         # deprecated in 18+ but still public on 19 (recorded: g8.check_access_rights.demo.*)
         "check_access_rights": Method(_check_access_rights),
+        # mail.thread's, on the models that inherit it (recorded: 19 g9.*.message_post.*, g7.message_post_empty_ids)
+        "message_post": Method(chatter.message_post, True, chatter.is_thread),
     }
     if major >= 18:
         table["has_access"] = Method(_has_access, True)
@@ -379,9 +396,9 @@ class OdooDouble:
             raise AccessError(f"Private methods (such as '{model}.{method}') cannot be called remotely."
                               if not method.startswith("_") else
                               f"Private methods (such as '{method}') cannot be called remotely.")
-        env.spec(model)
+        spec = env.spec(model)
         m = self.methods.get(method)
-        if m is None:
+        if m is None or not m.on(spec):
             raise ServerAttributeError(f"The method '{method}' does not exist on the model '{model}'")
         if m.on_records:
             args = [ids if ids is not None else (args[0] if args else []), *args[1:]]
@@ -482,7 +499,7 @@ class OdooDouble:
             else:
                 pos = list(rest[0]) if rest else []
                 kw = dict(rest[1]) if len(rest) > 1 and rest[1] else {}
-            context = kw.pop("context", None) or {}
+            context = _context(kw.pop("context", None))
             if meth == "create" and not pos:
                 # Odoo's call_kw decides int-or-list from args[0] after creating: `vals_list` passed as a keyword
                 # fails with IndexError and the transaction rolls back (O17 odoo/api.py _call_kw_model_create,
@@ -516,10 +533,12 @@ class OdooDouble:
             if model not in self.db.models:
                 raise HttpNotFound(f"the model '{model}' does not exist")
             m = self.methods.get(method)
+            if m is not None and not m.on(self.db.models[model]):
+                m = None
             if m is None and not method.startswith("_"):
                 raise HttpNotFound(f"the method '{method}' does not exist on the model '{model}'")
             ids = body.pop("ids", None)
-            context = body.pop("context", None) or {}
+            context = _context(body.pop("context", None))
             if m is not None and not m.on_records and ids is not None:
                 raise Unprocessable(f"cannot call {model}.{method} with ids")  # recorded: ids_on_model_method
             try:
