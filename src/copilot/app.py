@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from copilot.governance.audit import AuditLog
     from copilot.governance.executor import GovernedExecutor
     from copilot.governance.factory import Governance
+    from copilot.triage.service import TriageService
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +143,34 @@ class Copilot:
             redactor=self.redactor,
             services=self,
             checkpoint_every=self.settings.audit_checkpoint_every,
+        )
+
+    @cached_property
+    def triage(self) -> TriageService:
+        """Helpdesk triage: model registry, queue, and the Odoo helpdesk (connected on first use)."""
+        from copilot.triage.model import TrainConfig
+        from copilot.triage.service import ModelRegistry, TriageService
+        from copilot.triage.store import TriageStore
+        from copilot.triage.text import TicketEncoder
+
+        settings = self.settings
+        reader = None
+        if settings.odoo_url and settings.odoo_db:
+
+            def reader() -> Any:
+                from copilot.odoo.client import OdooClient
+                from copilot.odoo.helpdesk import HelpdeskReader
+
+                return HelpdeskReader(OdooClient(settings.odoo_config()).connect(), project=settings.triage_project)
+
+        return TriageService(
+            TriageStore(self.engine),
+            TicketEncoder(_Lazy(lambda: self.redactor), _Lazy(lambda: self.embedder)),
+            ModelRegistry(settings.data_dir / "triage"),
+            reader=reader,
+            targets=settings.triage_targets,
+            config=TrainConfig(target_precision=settings.triage_target_precision),
+            odoo_url=settings.odoo_url,
         )
 
     # CLI handlers of governance take a ``services`` object with these attributes
@@ -294,6 +323,16 @@ class Copilot:
         self.close()
 
 
+class _Lazy:
+    """Builds its target on first attribute access (the redactor loads spaCy; triage status must not)."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._make(), name)
+
+
 def build_copilot(settings: Settings, **parts: Any) -> Copilot:
     """Build the graph; pass ``embedder_=``, ``index_=``, ``redactor_=``... to substitute parts (tests)."""
     return Copilot(settings=settings, **parts)
@@ -313,6 +352,10 @@ def start_demo_odoo(settings: Settings, *, version: str = "19.0") -> tuple[Setti
     db = Database(version=version, path=str(path))
     if fresh:
         build_demo_network(db)
+    else:
+        from copilot.demo.ops import reattach_operation_models
+
+        reattach_operation_models(db)
     from copilot.demo.network import BOT_KEY, BOT_LOGIN
 
     double = OdooDouble(db, host="127.0.0.1", port=0).start()

@@ -206,6 +206,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         app.state.jobs.start(lambda: FolderSource(folder, max_bytes=settings.max_file_bytes))
     elif settings.odoo_url and (args.demo or args.sync_odoo):
         app.state.jobs.start(cp.odoo_source)
+    if args.demo:  # train on the demo helpdesk history (first start) and queue the open tickets
+        app.state.ctx.extra["triage_jobs"].start(train_first=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
@@ -318,6 +320,51 @@ def cmd_odoo_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_triage(args: argparse.Namespace, settings: Settings) -> int:
+    """``copilot triage train|sync|suggest|card``: the server need not run (the queue lives in the database)."""
+    from copilot.app import build_copilot
+
+    double = None
+    if getattr(args, "demo", False):
+        if settings.environment != "development":
+            raise CopilotError("--demo is refused outside development", code="forbidden")
+        from copilot.app import start_demo_odoo
+
+        settings, double = start_demo_odoo(settings)
+    try:
+        with build_copilot(settings) as cp:
+            svc = cp.triage
+            if args.triage_cmd == "train":
+                if args.csv:
+                    labels = dict(kv.split("=", 1) for kv in _csv(args.labels)) if args.labels else {}
+                    if not labels:
+                        raise ValidationError("--csv needs --labels target=column[,target=column]")
+                    card = svc.train_from_csv(Path(args.csv), labels)
+                else:
+                    card = svc.train_from_odoo(since=args.since, until=args.until)
+                out: Any = {k: card[k] for k in ("version", "tickets", "window", "source", "seconds")} | {
+                    "targets": {n: {"chosen": t["chosen"], "cv": t["cv"], "ece_after": t["ece_after"],
+                                    "classes": len(t["classes"]),
+                                    "auto_apply_classes": sum(x["threshold"] is not None for x in t["thresholds"])}
+                                for n, t in card["targets"].items()},
+                    "derived": {k: {"from": v["from"], "purity": v["purity"]} for k, v in card["derived"].items()},
+                    "card": str(svc.models.models_dir / card["version"] / "card.md"),
+                }
+            elif args.triage_cmd == "sync":
+                from copilot.triage.sync import run_sync
+
+                out = run_sync(svc, cp.executor, backlog=args.backlog)
+            elif args.triage_cmd == "suggest":
+                out = svc.suggest([(args.subject, args.body)])[0]
+            else:
+                out = svc.models.load()[1].card
+            _print(out, bool(args.json))
+    finally:
+        if double is not None:
+            double.stop()
+    return 0
+
+
 def cmd_redact(args: argparse.Namespace, settings: Settings) -> int:
     from copilot.ingest.redaction import build_redactor, redact_jsonl
 
@@ -406,6 +453,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="clinical narrative, operational documents, or auto (each text decides; the default)",
     )
     s.set_defaults(func=cmd_redact)
+
+    s = sub.add_parser("triage", help="helpdesk triage: train from Odoo history or a CSV, sync, suggest")
+    tsub = s.add_subparsers(dest="triage_cmd", required=True)
+    t = tsub.add_parser("train", help="train and version a model (closed tickets in a window, or a CSV)")
+    t.add_argument("--since", default=None, help="created on or after this date (YYYY-MM-DD)")
+    t.add_argument("--until", default=None, help="created before this date")
+    t.add_argument("--csv", default=None, help="train from a CSV with title, body and label columns instead")
+    t.add_argument("--labels", default=None, help="--csv: target=column pairs, e.g. category=category")
+    y = tsub.add_parser("sync", help="suggest for new and changed open tickets; apply or queue per the policy")
+    y.add_argument("--backlog", action="store_true", help="every open ticket, not only those changed since")
+    g = tsub.add_parser("suggest", help="a suggestion for one ticket's text")
+    g.add_argument("--subject", default="")
+    g.add_argument("--body", default="")
+    c = tsub.add_parser("card", help="the current model's card")
+    for sp in (t, y, g, c):
+        sp.add_argument("--json", action="store_true")
+        sp.add_argument("--demo", action="store_true", help="against the demo network's Odoo double")
+    s.set_defaults(func=cmd_triage)
 
     _add_users_commands(sub)
 

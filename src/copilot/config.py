@@ -98,6 +98,17 @@ class Settings(BaseSettings):
         default_factory=dict, description="Odoo group XML id -> Copilot ACL group (JSON in the environment)"
     )
 
+    # Helpdesk triage
+    triage_project: str | None = Field(
+        default=None, description="Community fallback: the project (project.task) used as the helpdesk"
+    )
+    triage_targets: dict[str, str] = Field(
+        default_factory=lambda: {"category": "ticket_type_id", "priority": "priority"},
+        description="Triage target -> Odoo field learned and written (JSON); the team follows the category "
+        "when the history says so",
+    )
+    triage_target_precision: float = Field(default=0.9, gt=0.5, le=1.0)
+
     # Governance
     policy_path: Path | None = Field(default=None, description="Policy YAML; default: the shipped policy")
     audit_checkpoint_every: int = 1000

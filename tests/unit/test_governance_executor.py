@@ -169,16 +169,17 @@ def test_over_threshold_waits_for_approval_without_side_effect(gov: tuple[Govern
     res.raise_for_status()  # pending is not an error
 
 
-def test_triage_auto_applies_only_when_confident_and_not_urgent(gov: tuple[Governance, Ledger]) -> None:
+def test_triage_auto_applies_only_when_confident_not_urgent_and_no_critical_equipment(
+    gov: tuple[Governance, Ledger],
+) -> None:
     g, ledger = gov
-    base = {"ticket_id": 7, "category": "it", "team": "desk"}
-    ok = g.executor.execute(AGENT, "ticket_triage_apply", {**base, "priority": "high", "confidence": 0.91})
-    urgent = g.executor.execute(
-        AGENT, "ticket_triage_apply", {**base, "priority": "urgent", "confidence": 0.99}
-    )
-    unsure = g.executor.execute(AGENT, "ticket_triage_apply", {**base, "priority": "low", "confidence": 0.6})
+    base = {"ticket_id": 7, "labels": {"ticket_type_id": "Network & phones"}, "confidence": 0.97}
+    ok = g.executor.execute(AGENT, "ticket_triage_apply", {**base, "auto": True})
+    urgent = g.executor.execute(AGENT, "ticket_triage_apply", {**base, "auto": True, "urgent": True})
+    vent = g.executor.execute(AGENT, "ticket_triage_apply", {**base, "auto": True, "critical_equipment": True})
+    unsure = g.executor.execute(AGENT, "ticket_triage_apply", {**base, "confidence": 0.6, "auto": False})
     assert (ok.status, ok.rule_id) == ("ok", "triage-auto-apply")
-    assert [urgent.status, unsure.status] == ["pending_approval", "pending_approval"]
+    assert [urgent.status, vent.status, unsure.status] == ["pending_approval"] * 3
     assert ledger.count() == 1
 
 

@@ -24,9 +24,9 @@ from fastapi.staticfiles import StaticFiles
 
 from copilot.api.auth import Authenticator
 from copilot.api.deps import RateLimiter, ServiceContext
-from copilot.api.jobs import IngestJobs
+from copilot.api.jobs import IngestJobs, TriageJobs
 from copilot.api.middleware import Metrics, ServiceMiddleware
-from copilot.api.routes import ask, ops, review, session, web
+from copilot.api.routes import ask, ops, review, session, triage, web
 from copilot.api.routes.ask import AskRequest, AskResponse, acting_principal
 from copilot.api.settings import ServiceSettings
 from copilot.api.users import UserStore
@@ -47,7 +47,7 @@ def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None
     ctx = ServiceContext(
         copilot=copilot, svc=svc, auth=Authenticator(svc, users, static=tokens), users=users,
         jobs=IngestJobs(copilot), limiter=RateLimiter(svc.rate_limit_per_minute, svc.rate_limit_burst),
-        extra={"metrics": metrics},
+        extra={"metrics": metrics, "triage_jobs": TriageJobs(copilot)},
     )
     app = FastAPI(title="Copilot", version="0.1.0",
                   description="Cited answers from SOPs, contracts and maintenance logs; governed tools; "
@@ -55,7 +55,7 @@ def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None
     app.state.ctx = ctx
     app.state.copilot = copilot
     app.state.jobs = ctx.jobs
-    for router in (ask.router, review.router, session.router, ops.router, web.router):
+    for router in (ask.router, review.router, session.router, triage.router, ops.router, web.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 

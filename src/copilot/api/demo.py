@@ -15,7 +15,7 @@ Usage::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from copilot.api.users import UserStore
 from copilot.errors import ConflictError
@@ -78,6 +78,10 @@ class DemoServices:
 
     copilot: Copilot
     ledger: Ledger = field(default_factory=lambda: _ledger())
+
+    @property
+    def triage(self) -> Any:
+        return self.copilot.triage
 
 
 def _ledger() -> Ledger:

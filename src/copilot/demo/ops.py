@@ -252,6 +252,13 @@ def operation_models(major: int) -> list[ModelSpec]:
     ]
 
 
+def reattach_operation_models(db: Database) -> None:
+    """A demo database reopened from its file: the records and access rows are there, the model definitions
+    (code, not data) are not — without this a restarted demo has no stock, purchase or helpdesk models."""
+    for spec in operation_models(db.major):
+        db.add_model(spec)
+
+
 def register_operation_models(db: Database) -> None:
     for spec in operation_models(db.major):
         db.add_model(spec)

@@ -26,6 +26,7 @@ from copilot.governance.factory import Governance, build_governance
 from copilot.governance.policy import DEFAULT_POLICY_PATH, Policy
 from copilot.protocols import Redactor
 from copilot.tools.base import Tool, ToolContext, ToolRegistry, tool
+from copilot.tools.ticket_triage_apply import TriageApplyArgs
 
 
 @dataclass
@@ -57,14 +58,6 @@ class PurchaseRequestArgs(BaseModel):
     controlled_substance: bool = False
     description: str = ""
     requested_for: str | None = None
-
-
-class TriageApplyArgs(BaseModel):
-    ticket_id: int
-    category: str
-    team: str
-    priority: Literal["low", "normal", "high", "urgent"]
-    confidence: float = Field(ge=0, le=1)
 
 
 class EquipmentStatusArgs(BaseModel):
@@ -106,7 +99,8 @@ def purchase_request_create(args: PurchaseRequestArgs, ctx: ToolContext) -> dict
     name="ticket_triage_apply",
     args=TriageApplyArgs,
     read_only=False,
-    description="Write a triage decision back to a helpdesk ticket (double)",
+    description="Write a triage decision back to a helpdesk ticket (double: the real tool's arguments, a ledger "
+    "entry instead of the Odoo write)",
     approving_roles=("helpdesk_agent",),
 )
 def ticket_triage_apply(args: TriageApplyArgs, ctx: ToolContext) -> dict[str, Any]:

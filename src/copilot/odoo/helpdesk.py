@@ -149,8 +149,8 @@ class HelpdeskReader:
         if closed is not None:
             folded = sorted(self.folded_stages())
             domain.append(("stage_id", "in" if closed else "not in", folded))
-        if since:
-            domain.append(("write_date", ">", since))
+        if since:  # >=: write_date has one-second resolution; the queue skips a version it already holds
+            domain.append(("write_date", ">=", since))
         if until:
             domain.append(("create_date", "<", until))
         return domain
@@ -164,7 +164,7 @@ class HelpdeskReader:
         created_after: str | None = None,
     ) -> Iterator[Ticket]:
         """Tickets in ``id`` order, keyset-paged. ``closed``: only folded (True) / open (False) stages;
-        ``since``: changed after this ``write_date`` (incremental sync); ``created_after``/``until``: the training
+        ``since``: changed at or after this ``write_date`` (incremental sync); ``created_after``/``until``: the training
         window on ``create_date``."""
         self._discover()
         domain = self._domain(closed=closed, since=since, until=until)

@@ -12,5 +12,7 @@ from copilot.tools.base import ToolRegistry
 
 def default_registry() -> ToolRegistry:
     from copilot.tools.knowledge_search import knowledge_search
+    from copilot.tools.ticket_triage import ticket_triage
+    from copilot.tools.ticket_triage_apply import ticket_triage_apply
 
-    return ToolRegistry((knowledge_search,))
+    return ToolRegistry((knowledge_search, ticket_triage, ticket_triage_apply))

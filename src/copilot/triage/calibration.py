@@ -120,11 +120,10 @@ def class_thresholds(
     target_precision: float = 0.9,
     min_support: int = 10,
 ) -> list[ClassThreshold]:
-    """Per class, the smallest confidence ``t`` such that predictions of that class with confidence >= ``t``
-    reach ``target_precision`` (computed on held-out ``probs``) with at least ``min_support`` predictions.
-
-    Precision is required at every confidence above ``t`` too (the running precision from the top must stay at
-    or above target from ``t`` upwards), so a threshold never rests on a lucky dip."""
+    """Per class, the smallest confidence ``t`` such that the predictions of that class with confidence >= ``t``
+    reach ``target_precision`` on held-out ``probs``, counted over at least ``min_support`` predictions (the
+    deepest cut of the ranking whose cumulative precision meets the target, the way ServiceNow's per-class
+    precision/coverage tuning reads a precision-coverage curve). Ties in confidence are never split."""
     pred = probs.argmax(axis=1)
     conf = probs.max(axis=1)
     out = []
@@ -137,12 +136,9 @@ def class_thresholds(
         order = np.argsort(-conf[m], kind="stable")
         c, ok = conf[m][order], (y[m] == k)[order]
         prec = np.cumsum(ok) / np.arange(1, len(ok) + 1)
-        # the deepest cut whose precision, and every shallower cut's from min_support on, is >= target
         best = -1
-        for i in range(len(c)):
-            if i + 1 >= min_support and prec[i] < target_precision:
-                break
-            if i + 1 >= min_support and (i + 1 == len(c) or c[i + 1] < c[i]):
+        for i in range(min_support - 1, len(c)):
+            if prec[i] >= target_precision and (i + 1 == len(c) or c[i + 1] < c[i]):
                 best = i
         if best < 0:
             out.append(ClassThreshold(label, None, None, 0.0, support))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +106,8 @@ class TargetModel:
     idf: np.ndarray
     thresholds: list[ClassThreshold]
     metrics: dict[str, Any] = field(default_factory=dict)
+    oof_labels: list[str | None] = field(default_factory=list, repr=False)
+    """Training only, not saved: the out-of-fold prediction per training ticket (None where not learned)."""
     _vectorizer: Any = field(default=None, repr=False)
 
     def _lexical(self, texts: Sequence[str]) -> Any:
@@ -253,8 +255,11 @@ def train_target(
         "per_class": _per_class(y, probs.argmax(1), keep_labels),
         "dropped_labels": {lab: c for lab, c in sorted(counts.items()) if lab not in index},
     }
+    oof_pred = iter(probs.argmax(1).tolist())
+    oof_labels = [keep_labels[next(oof_pred)] if k else None for k in keep]
     return TargetModel(
-        name, keep_labels, variant, temperature, weights, bias, vocabulary, idf, thresholds, metrics
+        name, keep_labels, variant, temperature, weights, bias, vocabulary, idf, thresholds, metrics,
+        oof_labels,
     )
 
 
@@ -377,7 +382,7 @@ class TriageModel:
 def train_model(
     texts: Sequence[str],
     vectors: np.ndarray,
-    labels: dict[str, Sequence[str | None]],
+    labels: Mapping[str, Sequence[str | None]],
     *,
     embedder_id: str,
     config: TrainConfig | None = None,
@@ -390,11 +395,10 @@ def train_model(
     targets = {}
     for name, raw in labels.items():
         idx = [i for i, lab in enumerate(raw) if lab not in (None, "")]
-        targets[name] = train_target(
-            name,
-            [texts[i] for i in idx],
-            vectors[idx],
-            [str(raw[i]) for i in idx],
-            cfg,
-        )
+        tm = train_target(name, [texts[i] for i in idx], vectors[idx], [str(raw[i]) for i in idx], cfg)
+        full: list[str | None] = [None] * len(texts)
+        for j, i in enumerate(idx):
+            full[i] = tm.oof_labels[j]
+        tm.oof_labels = full
+        targets[name] = tm
     return TriageModel(targets, embedder_id, int(vectors.shape[1]) if len(vectors) else 0)
