@@ -56,6 +56,8 @@ eval: $(STAMP)
 	$(BIN)/copilot eval redaction --dataset ops-notes --json
 	$(BIN)/copilot eval redaction --dataset shorthand --json
 	$(BIN)/copilot eval redaction --dataset text-kind --json
+	$(BIN)/copilot eval triage --dataset endava --json
+	$(BIN)/copilot eval triage --dataset demo --json
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,bench]'
@@ -67,6 +69,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/redact.py --json | tee bench/results/redact.json
 	$(BIN)/python bench/audit.py --json | tee bench/results/audit.json
 	$(BIN)/python bench/sync.py --json | tee bench/results/sync.json
+	$(BIN)/python bench/triage.py --json | tee bench/results/triage.json
 
 clean:
 	rm -rf .copilot .pytest_cache .mypy_cache .ruff_cache
