@@ -239,3 +239,35 @@ def test_community_fallback_reads_tasks_of_the_helpdesk_project(odoo_recordings:
     assert desk.model == "project.task" and len(tasks) == 22
     assert all(t.model == "project.task" and t.subject for t in tasks)
     assert {"priority"} <= set(tasks[0].labels)
+
+
+def test_odoo_refusing_the_write_marks_the_item_failed_and_keeps_it(world: World, tmp_path: Path) -> None:
+    """A sync account that may read but not write tickets (a plain internal user in the demo)."""
+    cfg = OdooConfig(url=world.double.url, db=world.db.name, login="nina.nurse", api_key="demo-key-nina.nurse",
+                     transport="auto", retries=1, backoff=0.0)
+    client = OdooClient(cfg, sleep=lambda s: None).connect()
+    engine = make_engine(f"sqlite:///{tmp_path / 'ro.db'}")
+    migrate(engine)
+    svc = TriageService(TriageStore(engine), world.svc.encoder, world.svc.models,
+                        reader=lambda: HelpdeskReader(client), config=TrainConfig(folds=3))
+    gov = build_governance(engine, default_registry(), services=SimpleNamespace(triage=svc))
+    report = run_sync(svc, gov.executor, ticket_ids=[world.ids["login"]])
+    item = svc.store.queue(status="all")[0]
+    if report["pending_approval"]:
+        res = gov.executor.approve(AGENT, item.approval_id or "")
+        assert res.status == "error"
+        item = svc.store.get(item.id)
+    else:
+        assert report["failed"] == 1
+    assert item.status == "failed" and item.suggestion["labels"]
+    assert world.notes("login") == [] or all("Copilot" not in n for n in world.notes("login"))
+
+
+def test_a_label_odoo_does_not_know_is_a_clear_error_and_nothing_is_written(world: World) -> None:
+    wifi = world.item("wifi")
+    before = world.ticket("wifi")
+    res = world.gov.executor.execute(AGENT, "ticket_triage_apply", {
+        "ticket_id": wifi.ticket_id, "labels": {"ticket_type_id": "Teleportation"}, "confidence": 1.0,
+        "source": "agent"})
+    assert (res.status, res.error_code) == ("error", "triage_unknown_label")
+    assert world.ticket("wifi").get("ticket_type_id") == before.get("ticket_type_id")
