@@ -1,4 +1,5 @@
-"""The browser pages: sign-in, a page imitating the Odoo backend with the widget embedded, compliance review.
+"""The browser pages: sign-in, a page imitating the Odoo backend with the widget embedded, compliance review,
+the helpdesk triage queue.
 
 Pages and ``/static`` are public (they hold no data and no credentials); everything they show comes from
 ``/v1`` with the signed-in user's short-lived session token.
@@ -15,7 +16,7 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "web" / "static"
 
 router = APIRouter(include_in_schema=False)
 
-_PAGES = {"signin": "signin.html", "odoo": "odoo.html", "review": "review.html"}
+_PAGES = {"signin": "signin.html", "odoo": "odoo.html", "review": "review.html", "triage": "triage.html"}
 
 
 @router.get("/")
@@ -41,3 +42,8 @@ def odoo_page() -> FileResponse:
 @router.get("/review")
 def review() -> FileResponse:
     return _page("review")
+
+
+@router.get("/triage")
+def triage() -> FileResponse:
+    return _page("triage")
