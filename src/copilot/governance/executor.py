@@ -77,6 +77,8 @@ class ExecutionResult:
     error_code: str | None = None
     error: str | None = None
     audit_complete: bool = True
+    error_type: type[CopilotError] | None = field(default=None, repr=False, compare=False)
+    """The class of a tool's own typed error, so :meth:`raise_for_status` maps it to HTTP like the tool meant."""
 
     @property
     def ok(self) -> bool:
@@ -86,8 +88,8 @@ class ExecutionResult:
         """Turn a refusal into the typed error the API maps to HTTP (pending is not an error)."""
         if self.status in ("ok", "pending_approval"):
             return self
-        cls = _ERROR_FOR_CODE.get(
-            self.error_code or "", PermissionDeniedError if self.status == "denied" else None
+        cls = _ERROR_FOR_CODE.get(self.error_code or "") or self.error_type or (
+            PermissionDeniedError if self.status == "denied" else None
         )
         err = (cls or CopilotError)(self.error or self.status, code=self.error_code)
         raise err
@@ -590,6 +592,7 @@ class GovernedExecutor:
             flags=tuple(call.flags),
             error_code=err.code if err else None,
             error=err.message if err else None,
+            error_type=type(err) if err else None,
         )
         try:
             result.audit_id = self.audit.append(entry).record_id

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from copilot.errors import ConflictError, NotFoundError, SourceError
+from copilot.errors import ConflictError, NotFoundError
 from copilot.triage.model import TrainConfig, TriageDataError, TriageModel, TriageModelError, train_model
 from copilot.triage.rules import TriageRules
 from copilot.triage.store import TriageItem, TriageStore
@@ -173,7 +173,9 @@ class TriageService:
         with self._lock:
             if self._reader is None:
                 if self._reader_factory is None:
-                    raise SourceError("no Odoo helpdesk is configured (COPILOT_ODOO_URL)", code="odoo_unconfigured")
+                    raise ConflictError(
+                        "no Odoo helpdesk is configured (COPILOT_ODOO_URL)", code="odoo_unconfigured"
+                    )
                 self._reader = self._reader_factory()
             return self._reader
 

@@ -15,9 +15,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, model_validator
 
 from copilot.api.deps import Ctx, require_tool
-from copilot.errors import ConflictError, ValidationError
+from copilot.errors import ConflictError, NotFoundError, ValidationError
 from copilot.governance.approvals import ApprovalStatus
 from copilot.governance.principal import Principal
+from copilot.triage.model import TriageModelError
 
 router = APIRouter(prefix="/v1/triage", tags=["triage"])
 
@@ -103,7 +104,12 @@ def queue(
 @router.get("/model")
 def model_card(ctx: Ctx, _: Reader) -> dict[str, Any]:
     """The current model's card (data window, classes, per-class precision/recall, calibration, thresholds)."""
-    card: dict[str, Any] = ctx.copilot.triage.models.load()[1].card
+    try:
+        card: dict[str, Any] = ctx.copilot.triage.models.load()[1].card
+    except TriageModelError as exc:
+        if exc.code == "triage_no_model":
+            raise NotFoundError(exc.message, code=exc.code) from exc
+        raise
     return card
 
 
