@@ -92,8 +92,7 @@ def _labels(link: str, ticket_id: int) -> dict[str, str]:
 
 def _agent_page(page_factory: Any) -> Any:
     page = page_factory(viewport={"width": 1400, "height": 1000})
-    sign_in(page, AGENT, expect="/odoo")
-    page.goto("/triage")
+    sign_in(page, AGENT, expect="/triage")  # helpdesk agents land on their queue
     expect(page.locator("#queue-rows tr").first).to_be_visible()
     return page
 

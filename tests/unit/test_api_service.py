@@ -417,7 +417,7 @@ def test_rate_limit_is_per_principal(tmp_path: Path) -> None:
 
 
 def test_pages_and_widget_are_served_without_inline_script(svc: Service) -> None:
-    for page in ("/signin", "/odoo", "/review"):
+    for page in ("/signin", "/odoo", "/review", "/triage"):
         html = svc.client.get(page).text
         assert "<script>" not in html and " style=" not in html and "onclick" not in html
     assert 'src="/static/widget.js"' in svc.client.get("/odoo").text

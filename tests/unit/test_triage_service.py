@@ -198,11 +198,15 @@ def test_feedback_overrides_odoo_labels_in_the_next_training(world: World, monke
                         status="rejected")
     item = world.svc.store.find("helpdesk.ticket", closed.id, closed.write_date)
     assert item is not None
-    world.svc.store.update(item.id, final={"ticket_type_id": "Cleaning & waste"}, decided_at="2026-12-01")
+    world.svc.store.update(item.id, final={"ticket_type_id": "Cleaning & waste"}, decided_at="2099-12-01T00:00:00")
     seen: dict[str, Any] = {}
     monkeypatch.setattr(world.svc, "train", lambda pairs, labels, **kw: seen.update(labels=labels) or {})
     world.svc.train_from_odoo()
     assert seen["labels"]["category"][0] == "Cleaning & waste"
+    # a decision older than the ticket's last change in Odoo gives way to Odoo's value
+    world.svc.store.update(item.id, decided_at="2000-01-01T00:00:00")
+    world.svc.train_from_odoo()
+    assert seen["labels"]["category"][0] == closed.labels["ticket_type_id"]
 
 
 def test_too_little_history_is_refused_with_a_clear_message(world: World) -> None:
@@ -271,3 +275,23 @@ def test_a_label_odoo_does_not_know_is_a_clear_error_and_nothing_is_written(worl
         "source": "agent"})
     assert (res.status, res.error_code) == ("error", "triage_unknown_label")
     assert world.ticket("wifi").get("ticket_type_id") == before.get("ticket_type_id")
+
+
+def test_a_rejected_suggestion_is_not_proposed_again_after_an_unrelated_edit(world: World) -> None:
+    pending = [i for i in world.svc.store.queue(status="suggested", limit=500) if i.approval_id]
+    if not pending:
+        pytest.skip("every new ticket was applied or agreed")
+    item = pending[0]
+    world.gov.executor.reject(AGENT, item.approval_id or "", reason="labels are right")
+    from copilot.api.routes.triage import _approval_status
+
+    world.svc.reconcile(_approval_status(SimpleNamespace(copilot=SimpleNamespace(approvals=world.gov.approvals))))
+    assert world.svc.store.get(item.id).status == "rejected"
+    clock = world.db.clock
+    world.db.clock = lambda: "2099-06-01 00:00:00"
+    try:  # a person edits something else on the ticket
+        world.client.write("helpdesk.ticket", [item.ticket_id], {"name": "updated subject"})
+    finally:
+        world.db.clock = clock
+    report = run_sync(world.svc, world.gov.executor, ticket_ids=[item.ticket_id])
+    assert report["new"] == 1 and report["pending_approval"] == 0 and report["applied"] == 0

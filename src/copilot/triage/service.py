@@ -278,10 +278,14 @@ class TriageService:
         pairs: list[tuple[str, str]] = []
         labels: dict[str, list[str | None]] = {name: [] for name in [*self.targets, "team"]}
         for t in tickets:
-            fb = feedback.get((t.model, t.id), {})
+            fb, decided_at = feedback.get((t.model, t.id), ({}, ""))
+            # Odoo's value wins when the ticket changed after the agent's decision (write_date is UTC, seconds)
+            if decided_at and t.write_date and t.write_date > decided_at.replace("T", " ")[:19]:
+                fb = {}
             pairs.append((t.subject, t.body))
             for name, field in {**self.targets, "team": TEAM_FIELD}.items():
-                labels[name].append(fb.get(field, t.labels.get(field)))
+                value = fb.get(field)
+                labels[name].append(value if value not in (None, "") else t.labels.get(field))
         window = f"created {since or 'any'} .. {until or 'now'}, closed (folded stage)"
         return self.train(pairs, labels, source=f"odoo {reader.model}", window=window, ids=[t.id for t in tickets])
 
@@ -377,6 +381,19 @@ class TriageService:
             return opts[label]
         raise NotFoundError(f"{field}: {label!r} is not a value this Odoo knows", code="triage_unknown_label")
 
+    def check_labels(self, labels: dict[str, str]) -> None:
+        """Raise :class:`ValidationError` naming any label Odoo does not know, before anything is decided."""
+        from copilot.errors import ValidationError
+
+        bad = []
+        for field, label in labels.items():
+            try:
+                self._option(field, label)
+            except NotFoundError:
+                bad.append(f"{field}={label!r}")
+        if bad:
+            raise ValidationError(f"not values this Odoo knows: {', '.join(bad)}", code="triage_unknown_label")
+
     def apply(
         self,
         *,
@@ -418,6 +435,13 @@ class TriageService:
                 "message_id": res["message_id"], "item_id": item_id}
 
 
+    def rejected_final(self, item: TriageItem) -> dict[str, Any]:
+        """What a rejection settles: every field the suggestion proposed keeps the ticket's value, empty
+        included (``None``), so the next sync does not propose it again."""
+        fields = {**self.targets, "team": "team_id"}
+        proposed = {fields[n]: item.current.get(fields[n]) for n in item.suggestion.get("labels", {}) if n in fields}
+        return {**proposed, **item.current}
+
     def reconcile(self, approval_status: Callable[[str], tuple[str, str | None, str | None]]) -> int:
         """Items whose approval was decided elsewhere (the approvals routes, expiry): a rejection is the agent's
         feedback that the ticket's current labels stand. ``approval_status(id)`` -> (status, decided_by, at)."""
@@ -427,8 +451,8 @@ class TriageService:
                 continue
             status, by, at = approval_status(item.approval_id)
             if status == "rejected":
-                n += self.store.update(item.id, expect=("suggested",), status="rejected", final=item.current,
-                                       decided_by=by, decided_at=at)
+                n += self.store.update(item.id, expect=("suggested",), status="rejected",
+                                       final=self.rejected_final(item), decided_by=by, decided_at=at)
             elif status == "expired":
                 n += self.store.update(item.id, expect=("suggested",), status="expired")
         return n

@@ -239,19 +239,38 @@ class TriageStore:
             rows = conn.execute(select(items.c.status, func.count()).group_by(items.c.status)).all()
         return {str(s): int(n) for s, n in rows}
 
-    def feedback(self) -> dict[tuple[str, int], dict[str, Any]]:
-        """Agents' final labels per ticket (the latest decision wins): the next training prefers them to
-        the labels stored in Odoo."""
-        out: dict[tuple[str, int], dict[str, Any]] = {}
+    def feedback(self) -> dict[tuple[str, int], tuple[dict[str, Any], str]]:
+        """Agents' final labels per ticket (the latest decision wins) and when they were decided: the next
+        training prefers them to Odoo's labels unless the ticket changed in Odoo after the decision."""
+        out: dict[tuple[str, int], tuple[dict[str, Any], str]] = {}
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(items.c.odoo_model, items.c.ticket_id, items.c.final_json)
+                select(items.c.odoo_model, items.c.ticket_id, items.c.final_json, items.c.decided_at)
                 .where(items.c.final_json.is_not(None))
                 .order_by(items.c.decided_at)
             ).all()
-        for model, tid, final in rows:
-            out[(str(model), int(tid))] = json.loads(final)
+        for model, tid, final, decided_at in rows:
+            out[(str(model), int(tid))] = (json.loads(final), str(decided_at or ""))
         return out
+
+    def settled(self, odoo_model: str, ticket_id: int) -> dict[str, Any]:
+        """The ticket's last decided labels (applied or rejected, by the model's rule or a person): a later sync
+        does not propose to change a field that still holds that value."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(items.c.final_json)
+                .where(
+                    and_(
+                        items.c.odoo_model == odoo_model,
+                        items.c.ticket_id == ticket_id,
+                        items.c.status.in_(("applied", "rejected")),
+                        items.c.final_json.is_not(None),
+                    )
+                )
+                .order_by(items.c.updated_at.desc())
+                .limit(1)
+            ).first()
+        return dict(json.loads(row[0])) if row else {}
 
     def get_state(self, key: str) -> str | None:
         with self.engine.connect() as conn:

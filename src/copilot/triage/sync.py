@@ -23,14 +23,25 @@ TRIAGE_PRINCIPAL = Principal(id="svc-triage", name="Copilot triage", role="triag
 BATCH = 64
 
 
-def apply_args(item_id: str, ticket: Any, suggestion: dict[str, Any], fields: dict[str, str]) -> dict[str, Any] | None:
+def apply_args(
+    item_id: str,
+    ticket: Any,
+    suggestion: dict[str, Any],
+    fields: dict[str, str],
+    settled: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
     """The ``ticket_triage_apply`` arguments for the labels that differ from the ticket's; None when the model
-    agrees with what the ticket already says."""
+    agrees with what the ticket already says. A field still holding the value of the ticket's last decision
+    (``settled``: an agent's change or rejection, or an earlier application) is not proposed again."""
     labels: dict[str, str] = {}
+    settled = settled or {}
     for name, pred in suggestion["labels"].items():
         field = fields.get(name)
-        if field and pred.get("label") and ticket.labels.get(field) != pred["label"]:
-            labels[field] = pred["label"]
+        if not field or not pred.get("label") or ticket.labels.get(field) == pred["label"]:
+            continue
+        if field in settled and ticket.labels.get(field) == settled[field]:
+            continue
+        labels[field] = pred["label"]
     if not labels:
         return None
     alts = []
@@ -101,7 +112,7 @@ def run_sync(
             if status == "no_suggestion":
                 report["no_suggestion"] += 1
                 continue
-            args = apply_args(item.id, t, s, fields)
+            args = apply_args(item.id, t, s, fields, service.store.settled(model, t.id))
             if args is None:
                 service.store.update(item.id, expect=("suggested",), status="agrees", final=t.labels)
                 report["agrees"] += 1

@@ -128,15 +128,15 @@ def decide(
         pending = req if req.status is ApprovalStatus.PENDING else None
     fields = _fields(ctx)
     if body.action == "accept" and pending is not None:
-        res = ex.approve(who, pending.id, reason=body.reason)
-        return {"item_id": item_id, "status": res.status, "error": res.error_code, "result": res.result}
+        res = ex.approve(who, pending.id, reason=body.reason).raise_for_status()
+        return {"item_id": item_id, "status": "applied", "result": res.result}
     if body.action == "reject":
         if pending is not None:
             ex.reject(who, pending.id, reason=body.reason or "rejected in the triage queue")
         svc.reconcile(_approval_status(ctx))
         if pending is None:
-            svc.store.update(item_id, expect=("suggested", "failed"), status="rejected", final=item.current,
-                             decided_by=who.id)
+            svc.store.update(item_id, expect=("suggested", "failed"), status="rejected",
+                             final=svc.rejected_final(item), decided_by=who.id)
         return {"item_id": item_id, "status": "rejected"}
     # change, or accept of an item with no pending approval (a failed write retried by the agent)
     wanted = body.labels if body.action == "change" else {
@@ -145,12 +145,11 @@ def decide(
     if unknown or not wanted:
         raise ValidationError(f"labels must name targets among {sorted(fields)}")
     labels = {fields[k]: v for k, v in wanted.items()}
+    svc.check_labels(labels)  # a typo is a 422 and the pending call stays as it was
     if pending is not None:
         ex.reject(who, pending.id, reason="changed in the triage queue")
     res = ex.execute(who, "ticket_triage_apply", {
         "ticket_id": item.ticket_id, "item_id": item_id, "labels": labels, "confidence": 1.0,
         "source": "agent", "expected_write_date": item.ticket_write_date or None,
-        "model_version": item.model_version})
-    if res.status != "ok":
-        return {"item_id": item_id, "status": res.status, "error": res.error_code}
+        "model_version": item.model_version}).raise_for_status()
     return {"item_id": item_id, "status": "applied", "result": res.result}

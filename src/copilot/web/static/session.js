@@ -47,7 +47,8 @@
     if (!bar) { return; }
     var nav = el("nav", {"aria-label": "Copilot pages"}, [
       el("a", {href: "/odoo", text: "Odoo (widget demo)", "aria-current": current === "odoo" ? "page" : "false"}),
-      el("a", {href: "/review", text: "Compliance & approvals", "aria-current": current === "review" ? "page" : "false"})
+      el("a", {href: "/review", text: "Compliance & approvals", "aria-current": current === "review" ? "page" : "false"}),
+      el("a", {href: "/triage", text: "Helpdesk triage", "aria-current": current === "triage" ? "page" : "false"})
     ]);
     bar.appendChild(nav);
     var who = el("span", {class: "who", id: "who"});

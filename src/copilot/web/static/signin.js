@@ -7,6 +7,7 @@
   function landing(role) {
     var next = params.get("next");
     if (next && next.charAt(0) === "/" && next.charAt(1) !== "/") { return next; }
+    if (role === "helpdesk_agent") { return "/triage"; }
     return (role === "compliance" || role === "admin" || role === "executive") ? "/review" : "/odoo";
   }
 

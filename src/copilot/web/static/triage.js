@@ -15,21 +15,12 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     S.header("triage");
-    addNavLink();
     if (!S.load()) { window.location.assign("/signin?next=/triage"); return; }
     buildTabs();
     $("backlog-start").addEventListener("click", startBacklog);
     $("queue-refresh").addEventListener("click", function () { load(); });
     loadCard().then(load);
   });
-
-  /* session.js builds the nav without this page; mark it as the current one here */
-  function addNavLink() {
-    var nav = document.querySelector("#topbar nav");
-    if (nav && !nav.querySelector('a[href="/triage"]')) {
-      nav.appendChild(S.el("a", {href: "/triage", text: "Helpdesk triage", "aria-current": "page"}));
-    }
-  }
 
   // -- messages -------------------------------------------------------------------------------------------------
 
