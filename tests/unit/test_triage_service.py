@@ -295,3 +295,24 @@ def test_a_rejected_suggestion_is_not_proposed_again_after_an_unrelated_edit(wor
         world.db.clock = clock
     report = run_sync(world.svc, world.gov.executor, ticket_ids=[item.ticket_id])
     assert report["new"] == 1 and report["pending_approval"] == 0 and report["applied"] == 0
+
+
+def test_tags_are_written_as_a_set_and_the_previous_set_is_kept(world: World) -> None:
+    for name in ("Patient safety", "Cold chain"):
+        if not any(t["name"] == name for t in world.db.table("helpdesk.tag").values()):
+            b.create(world.db, "helpdesk.tag", {"name": name})
+    world.svc._options.pop("tag_ids", None)
+    tid = world.ids["spanish"]
+    res = world.gov.executor.execute(AGENT, "ticket_triage_apply", {
+        "ticket_id": tid, "labels": {"tag_ids": "Cold chain|Patient safety"}, "confidence": 1.0,
+        "source": "agent"}).raise_for_status()
+    assert res.result["previous"] == {"tag_ids": []}
+    ticket = world.svc.reader.read([tid])[0]
+    assert ticket.labels["tag_ids"] == "Cold chain|Patient safety"
+
+
+def test_a_one_megabyte_body_is_cut_not_refused(world: World) -> None:
+    body = "<p>" + ("the label printer at the nurses station prints blank labels again. " * 16000)[:1_000_000] + "</p>"
+    s = world.svc.suggest([("Label printer", body)])[0]
+    assert s["truncated"] is True and s["reason"] is None
+    assert s["labels"]["category"]["label"] == "Computers & printers"

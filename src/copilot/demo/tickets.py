@@ -55,7 +55,7 @@ PROBLEMS: dict[str, list[str]] = {
     ],
     "Computers & printers": [
         "the printer on {ward} keeps jamming and now shows a blank screen",
-        "workstation {tag} is very slow and freezes when I open more than two windows",
+        "workstation {pc} is very slow and freezes when I open more than two windows",
         "the label printer at the nurses' station prints blank labels",
         "my monitor screen flickers and then goes black",
         "the keyboard on the admission desk PC is not working, several keys stuck",
@@ -179,9 +179,12 @@ NAMES = ["Maria Gomez", "Tom Reilly", "Aisha Khan", "Jonas Berg", "Lucy Tran", "
 
 
 def _fill(rng: random.Random, text: str) -> str:
+    ward = rng.choice(WARDS)
+    n = rng.randint(1, 160)  # same draws in the same order as before: the network stays reproducible
     return text.format(
-        ward=rng.choice(WARDS),
-        tag=f"BME-INF-{rng.randint(1, 160):04d}",
+        ward=ward,
+        tag=f"BME-INF-{n:04d}",
+        pc=f"WS-{n:04d}",  # a workstation's asset tag; BME-INF- is the infusion pumps' prefix
         room=rng.randint(101, 450),
         name=rng.choice(NAMES),
         time=f"{rng.randint(6, 22)}:00",

@@ -64,6 +64,8 @@ class Ticket:
     write_date: str
     closed: bool
     partner: str = ""
+    company: str = ""
+    """The ticket's company (a site, in multi-company networks): the card's bias section groups by it."""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -218,6 +220,7 @@ class HelpdeskReader:
                     write_date=str(r.get("write_date") or ""),
                     closed=stage in folded if stage is not None else False,
                     partner=_m2o_name(r.get("partner_id")),
+                    company=_m2o_name(r.get("company_id")),
                 )
             )
         return out

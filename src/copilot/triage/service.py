@@ -287,7 +287,9 @@ class TriageService:
                 value = fb.get(field)
                 labels[name].append(value if value not in (None, "") else t.labels.get(field))
         window = f"created {since or 'any'} .. {until or 'now'}, closed (folded stage)"
-        return self.train(pairs, labels, source=f"odoo {reader.model}", window=window, ids=[t.id for t in tickets])
+        groups = {"company": [t.company for t in tickets]} if any(t.company for t in tickets) else None
+        return self.train(pairs, labels, source=f"odoo {reader.model}", window=window,
+                          ids=[t.id for t in tickets], groups=groups)
 
     def train_from_csv(self, path: Path, label_columns: dict[str, str]) -> dict[str, Any]:
         from copilot.evals.triage import read_csv
@@ -374,9 +376,17 @@ class TriageService:
     # -- the governed write (called by the ticket_triage_apply tool only) ------------------------------------
 
     def _option(self, field: str, label: str) -> Any:
+        """The value to write for a label: a many2one id, a selection key, or for ``tag_ids`` (a ``|``-joined
+        tag set, one class per set) the command replacing the ticket's tags: ``[(6, 0, ids)]``."""
         opts = self._options.get(field)
         if opts is None:
             opts = self._options[field] = self.reader.options(field)
+        if field == "tag_ids":
+            names = [n for n in label.split("|") if n]
+            missing = [n for n in names if n not in opts]
+            if not missing:
+                return [[6, 0, [opts[n] for n in names]]]
+            raise NotFoundError(f"{field}: {missing!r} are not tags this Odoo knows", code="triage_unknown_label")
         if label in opts:
             return opts[label]
         raise NotFoundError(f"{field}: {label!r} is not a value this Odoo knows", code="triage_unknown_label")
