@@ -287,7 +287,9 @@ class TriageService:
                 value = fb.get(field)
                 labels[name].append(value if value not in (None, "") else t.labels.get(field))
         window = f"created {since or 'any'} .. {until or 'now'}, closed (folded stage)"
-        groups = {"company": [t.company for t in tickets]} if any(t.company for t in tickets) else None
+        groups: dict[str, Sequence[str]] | None = None
+        if any(t.company for t in tickets):
+            groups = {"company": [str(t.company) for t in tickets]}
         return self.train(pairs, labels, source=f"odoo {reader.model}", window=window,
                           ids=[t.id for t in tickets], groups=groups)
 
