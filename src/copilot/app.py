@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from copilot.governance.audit import AuditLog
     from copilot.governance.executor import GovernedExecutor
     from copilot.governance.factory import Governance
+    from copilot.kpi.service import KpiService
     from copilot.triage.service import TriageService
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,23 @@ class Copilot:
             config=TrainConfig(target_precision=settings.triage_target_precision),
             odoo_url=settings.odoo_url,
         )
+
+    @cached_property
+    def kpis(self) -> KpiService:
+        """The KPI pack over the configured Odoo (an engine reused for five minutes: the per-period cache)."""
+        from copilot.kpi.service import KpiService
+
+        settings = self.settings
+        connect = None
+        if settings.odoo_url and settings.odoo_db:
+
+            def connect() -> Any:
+                from copilot.odoo.client import OdooClient
+
+                return OdooClient(settings.odoo_config()).connect()
+
+        as_of = settings.kpi_as_of
+        return KpiService(connect, site_aliases=settings.kpi_site_aliases, today=(lambda: as_of) if as_of else None)
 
     # CLI handlers of governance take a ``services`` object with these attributes
     @property
@@ -356,7 +374,7 @@ def start_demo_odoo(settings: Settings, *, version: str = "19.0") -> tuple[Setti
         from copilot.demo.ops import reattach_operation_models
 
         reattach_operation_models(db)
-    from copilot.demo.network import BOT_KEY, BOT_LOGIN
+    from copilot.demo.network import BOT_KEY, BOT_LOGIN, SITES, TODAY
 
     double = OdooDouble(db, host="127.0.0.1", port=0).start()
     demo = settings.model_copy(
@@ -366,6 +384,8 @@ def start_demo_odoo(settings: Settings, *, version: str = "19.0") -> tuple[Setti
             "odoo_login": BOT_LOGIN,
             "odoo_api_key": SecretStr(BOT_KEY),
             "odoo_group_map": dict(GROUP_MAP),
+            "kpi_site_aliases": dict(SITES),
+            "kpi_as_of": TODAY,
         }
     )
     return demo, double

@@ -11,6 +11,7 @@ Tests build ``Settings(data_dir=tmp_path, ...)`` directly instead of touching th
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -108,6 +109,16 @@ class Settings(BaseSettings):
         "when the history says so",
     )
     triage_target_precision: float = Field(default=0.9, gt=0.5, le=1.0)
+
+    # KPIs
+    kpi_site_aliases: dict[str, str] = Field(
+        default_factory=dict, description="Site key as stored in Odoo (hr.department.x_site) -> site name (JSON)"
+    )
+
+    kpi_as_of: date | None = Field(
+        default=None, description="Compute KPIs as of this date instead of today (the demo network's data ends "
+        "on a fixed day)"
+    )
 
     # Governance
     policy_path: Path | None = Field(default=None, description="Policy YAML; default: the shipped policy")

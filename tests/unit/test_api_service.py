@@ -119,6 +119,12 @@ PROTECTED = [
     ("GET", "/v1/me", None),
     ("POST", "/v1/auth/session", None),
     ("POST", "/v1/tools/knowledge_search", {"question": "x"}),
+    ("POST", "/v1/triage", {"subject": "printer"}),
+    ("GET", "/v1/triage/queue", None),
+    ("GET", "/v1/triage/jobs", None),
+    ("GET", "/v1/triage/model", None),
+    ("POST", "/v1/triage/items/x/decision", {"action": "accept"}),
+    ("GET", "/v1/kpis", None),
     ("GET", "/metrics", None),
 ]
 
@@ -430,5 +436,6 @@ def test_openapi_documents_every_v1_route(svc: Service) -> None:
         template = path.replace("/records/x", "/records/{record_id}")
         template = template.replace("/approvals/x", "/approvals/{approval_id}")
         template = template.replace("/tools/knowledge_search", "/tools/{name}")
+        template = template.replace("/items/x/", "/items/{item_id}/")
         assert template in paths, template
     assert "text/event-stream" in paths["/v1/ask"]["post"]["responses"]["200"]["content"]

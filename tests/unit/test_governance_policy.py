@@ -292,6 +292,7 @@ def test_unknown_tools_are_reported() -> None:
             "maintenance_request_read",
             "maintenance_equipment_status_set",
             "dashboard_summary",
+            "kpi_query",
             "ops_query",
             "purchase_request_create",
             "audit_search",

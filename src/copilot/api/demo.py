@@ -83,6 +83,10 @@ class DemoServices:
     def triage(self) -> Any:
         return self.copilot.triage
 
+    @property
+    def kpis(self) -> Any:
+        return self.copilot.kpis
+
 
 def _ledger() -> Ledger:
     from copilot.governance.testing import Ledger

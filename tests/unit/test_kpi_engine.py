@@ -1,0 +1,181 @@
+"""The KPI pack computed from the demo network through the real client (17 over JSON-RPC, 19 over JSON-2),
+cross-checked against an independent computation on the double's raw records (plain Python over the tables,
+not the engine's code path), plus what the pack must say instead of a number."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from copilot.db import make_engine, migrate
+from copilot.demo.network import BOT_KEY, BOT_LOGIN, SITES, TODAY, build_demo_network
+from copilot.governance.factory import build_governance
+from copilot.governance.principal import Principal
+from copilot.kpi.engine import KpiEngine
+from copilot.kpi.pack import KpiPack
+from copilot.kpi.service import KpiService
+from copilot.odoo.client import OdooClient, OdooConfig
+from copilot.odoo_double import Database, OdooDouble
+from copilot.tools import default_registry
+
+pytestmark = pytest.mark.unit
+
+
+class Net:
+    def __init__(self, version: str) -> None:
+        self.db = Database(version=version)
+        self.net = build_demo_network(self.db, tickets=300)
+        self.double = OdooDouble(self.db).start()
+        cfg = OdooConfig(url=self.double.url, db=self.db.name, login=BOT_LOGIN, api_key=BOT_KEY, transport="auto")
+        self.connect = lambda: OdooClient(cfg).connect()
+        self.engine = KpiEngine(self.connect(), today=TODAY, site_aliases=SITES)
+
+    def t(self, model: str) -> list[dict[str, Any]]:
+        return list(self.db.table(model).values())
+
+
+@pytest.fixture(scope="module", params=["17.0", "19.0"])
+def net(request: pytest.FixtureRequest) -> Iterator[Net]:
+    n = Net(request.param)
+    yield n
+    n.double.stop()
+
+
+def _site_of_location(net: Net) -> dict[int, Any]:
+    return {r["id"]: (r["name"].split("/")[0] if r.get("usage") == "internal" and "/" in r["name"] else None,
+                      r.get("usage")) for r in net.t("stock.location")}
+
+
+def test_pack_is_data_and_every_kpi_has_a_compute() -> None:
+    from copilot.kpi.engine import COMPUTE
+
+    pack = KpiPack.load()
+    assert len(pack.kpis) >= 12 and all(k.compute in COMPUTE for k in pack.kpis)
+    assert pack["stockout_rate"].status_of(0.06) == "breach" and pack["supplier_on_time"].status_of(0.85) == "warn"
+
+
+def test_stockout_rate_matches_an_independent_count(net: Net) -> None:
+    locs = _site_of_location(net)
+    short: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+    for m in net.t("stock.move"):
+        src, dst = locs.get(m["location_id"]), locs.get(m["location_dest_id"])
+        if m["state"] == "done" and src and src[1] == "internal" and dst and dst[1] == "customer" \
+                and m["product_uom_qty"] > 0:
+            short[(m["date"][:7], src[0])].append(int(m["quantity"] < m["product_uom_qty"]))
+    got = {(r.period, r.site): r.value for r in net.engine.compute("stockout_rate")}
+    assert got.keys() == short.keys()
+    for key, flags in short.items():
+        assert got[key] == pytest.approx(sum(flags) / len(flags))
+    riverbend = [v or 0.0 for (p, s), v in got.items() if s == "Riverbend Clinic"]
+    assert max(riverbend) > 0  # the injected repeated stockouts show
+
+
+def test_supplier_on_time_and_cycle_time_match(net: Net) -> None:
+    partners = {r["id"]: r["name"] for r in net.t("res.partner")}
+    on_time: dict[tuple[str, str], list[int]] = defaultdict(list)
+    cycle: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for o in net.t("purchase.order"):
+        if o["state"] in ("purchase", "done") and o.get("effective_date"):
+            key = (o["effective_date"][:7], partners[o["partner_id"]])
+            on_time[key].append(int(o["effective_date"][:10] <= o["date_planned"][:10]))
+            delta = datetime.fromisoformat(o["effective_date"]) - datetime.fromisoformat(o["date_order"])
+            cycle[key].append(delta.total_seconds() / 86400)
+    got = {(r.period, r.group): r.value for r in net.engine.compute("supplier_on_time")}
+    assert got == pytest.approx({k: sum(v) / len(v) for k, v in on_time.items()})
+    got_c = {(r.period, r.group): r.value for r in net.engine.compute("purchase_cycle_time")}
+    assert got_c == pytest.approx({k: sum(v) / len(v) for k, v in cycle.items()})
+    late = [v or 0.0 for (p, g), v in got.items() if g == "Crestline Medical Supply"]
+    assert max(late) < 0.5  # the injected late supplier shows
+
+
+def test_budget_variance_matches_and_shows_the_overspend(net: Net) -> None:
+    depts = {r["id"]: r for r in net.t("hr.department")}
+    sums: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for r in net.t("x_department_budget"):
+        d = depts[r["x_department_id"]]
+        key = (r["x_month"][:7], SITES[d["x_site"]], d["name"].split(" / ")[-1])
+        sums[key][0] += r["x_budget"]
+        sums[key][1] += r["x_actual"]
+    got = {(r.period, r.site, r.group): r.value for r in net.engine.compute("budget_variance") if r.value is not None}
+    periods = set(net.engine.periods)  # the 12 months up to the as-of date
+    assert got == pytest.approx({k: (a - b) / b for k, (b, a) in sums.items() if k[0] in periods})
+    assert got[("2026-02", "Lakeside Hospital", "Nursing")] > 0.10
+
+
+def test_expiring_value_and_ticket_resolution_match(net: Net) -> None:
+    lots = {r["id"]: r for r in net.t("stock.lot")}
+    cost = {r["id"]: r["standard_price"] for r in net.t("product.product")}
+    locs = _site_of_location(net)
+    value: dict[str | None, float] = defaultdict(float)
+    for q in net.t("stock.quant"):
+        lot = lots.get(q.get("lot_id"))
+        if lot and locs[q["location_id"]][1] == "internal" and q["quantity"] > 0 \
+                and lot["expiration_date"][:10] <= "2026-05-30":
+            value[locs[q["location_id"]][0]] += q["quantity"] * cost[q["product_id"]]
+    got = {r.site: r.value for r in net.engine.compute("expired_inventory_value", periods=["2026-04"]) if r.value}
+    assert got == pytest.approx(dict(value)) and "Harbor View Clinic" in got
+    teams = {r["id"]: r["name"] for r in net.t("helpdesk.team")}
+    hours: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for t in net.t("helpdesk.ticket"):
+        if t.get("close_date"):
+            d = datetime.fromisoformat(t["close_date"]) - datetime.fromisoformat(t["create_date"])
+            hours[(t["close_date"][:7], teams[t["team_id"]])].append(d.total_seconds() / 3600)
+    got_t = {(r.period, r.group): r.value for r in net.engine.compute("ticket_resolution_time")}
+    periods = set(net.engine.periods)
+    assert got_t == pytest.approx({k: statistics.median(v) for k, v in hours.items() if k[0] in periods})
+
+
+def test_maintenance_kpis_per_site_where_odoo_has_a_site_and_say_so_where_not(net: Net) -> None:
+    cov = net.engine.compute("pm_coverage", periods=["2026-04"])
+    if net.db.major >= 19:
+        assert all(r.site is None for r in cov)  # network figure only
+        per_site = net.engine.compute("pm_coverage", periods=["2026-04"], site="Lakeside Hospital")
+        assert per_site[0].status == "unavailable" and "location" in (per_site[0].reason or "")
+    else:
+        lake = next(r for r in cov if r.site == "Lakeside Hospital")
+        assert lake.value is not None and lake.value < 0.95 and lake.level == "breach"  # the injected missing PM
+        assert all(r.value == 1.0 for r in cov if r.site not in ("Lakeside Hospital", None))
+
+
+def test_kpis_odoo_cannot_answer_are_explicit(net: Net) -> None:
+    for kpi, words in (("days_to_close", "account.move is not installed"),
+                       ("overtime_percentage", "contracted hours")):
+        rows = net.engine.compute(kpi)
+        assert {r.status for r in rows} == {"unavailable"} and words in (rows[0].reason or "")
+        assert all(r.value is None for r in rows)
+    assert {r.status for r in net.engine.compute("cycle_count_accuracy")} == {"no_data"}
+
+
+def test_the_whole_pack_costs_few_requests_and_a_second_pass_none(net: Net) -> None:
+    engine = KpiEngine(net.connect(), today=TODAY, site_aliases=SITES)
+    for kpi in engine.pack.ids():
+        engine.compute(kpi)
+    first = engine.requests
+    assert first <= 50
+    for kpi in engine.pack.ids():
+        engine.compute(kpi, periods=["2026-03"])
+    assert engine.requests == first
+
+
+def test_kpi_query_is_governed_and_scoped_by_site(net: Net, tmp_path: Any) -> None:
+    eng = make_engine(f"sqlite:///{tmp_path / 'k.db'}")
+    migrate(eng)
+    svc = KpiService(net.connect, site_aliases=SITES, today=lambda: TODAY)
+    gov = build_governance(eng, default_registry(), services=SimpleNamespace(kpis=svc))
+    erin = Principal(id="erin", name="Erin", role="executive", sites=("Riverbend Clinic",))
+    ok = gov.executor.execute(erin, "kpi_query", {"kpi": "stockout_rate", "periods": ["2026-02"]})
+    assert ok.ok and {v["site"] for v in ok.result["values"]} == {"Riverbend Clinic"}
+    other = gov.executor.execute(erin, "kpi_query", {"kpi": "stockout_rate", "site": "Lakeside Hospital"})
+    assert (other.status, other.error_code) == ("denied", "site_forbidden")
+    nurse = Principal(id="nina", name="Nina", role="staff")
+    assert gov.executor.execute(nurse, "kpi_query", {"kpi": "stockout_rate"}).error_code == "forbidden"
+    future = gov.executor.execute(erin, "kpi_query", {"kpi": "stockout_rate", "periods": ["2031-01"]})
+    assert (future.status, future.error_code) == ("error", "future_period")
+    unknown = gov.executor.execute(erin, "kpi_query", {"kpi": "happiness"})
+    assert unknown.error_code == "unknown_kpi"
