@@ -125,6 +125,7 @@ PROTECTED = [
     ("GET", "/v1/triage/model", None),
     ("POST", "/v1/triage/items/x/decision", {"action": "accept"}),
     ("GET", "/v1/kpis", None),
+    ("POST", "/v1/summaries", {"period": "2026-03"}),
     ("GET", "/metrics", None),
 ]
 

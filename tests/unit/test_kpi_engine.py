@@ -179,3 +179,98 @@ def test_kpi_query_is_governed_and_scoped_by_site(net: Net, tmp_path: Any) -> No
     assert (future.status, future.error_code) == ("error", "future_period")
     unknown = gov.executor.execute(erin, "kpi_query", {"kpi": "happiness"})
     assert unknown.error_code == "unknown_kpi"
+
+
+def test_exceptions_find_the_injected_ones_ranked_with_owner_action_and_records(net: Net) -> None:
+    from copilot.kpi.exceptions import detect
+
+    found = detect(net.engine, periods=net.engine.periods)
+    keys = {(e.kpi, e.site or e.group) for e in found}
+    assert ("stockout_rate", "Riverbend Clinic") in keys
+    assert ("supplier_on_time", "Crestline Medical Supply") in keys
+    assert ("budget_variance", "Lakeside Hospital") in keys
+    assert ("expired_inventory_value", "Harbor View Clinic") in keys
+    if net.db.major < 19:
+        assert ("pm_coverage", "Lakeside Hospital") in keys
+    tiers = [e.rank_key()[0] for e in found]
+    assert tiers == sorted(tiers, reverse=True)  # patient safety, then money, then service
+    over = next(e for e in found if e.kpi == "budget_variance" and e.period == "2026-02" and e.group == "Nursing")
+    assert over.owner == "finance" and over.action and over.amount and over.amount > 0
+    assert over.records and over.records[0]["model"] == "hr.department"
+    stock = next(e for e in found if e.kpi == "stockout_rate")
+    assert all(r["model"] == "stock.move" for r in stock.records) and stock.records
+
+
+def _table(net: Net, site: str | None = "Lakeside Hospital") -> Any:
+    from copilot.kpi.summary import build_table
+
+    return build_table(net.engine, period="2026-03", site=site)
+
+
+def test_template_summaries_pass_their_own_check_for_every_site(net: Net) -> None:
+    from copilot.kpi.summary import build_table, summarise
+
+    sites = sorted({s for k in net.engine.pack.ids() for s in net.engine.sites(k)})
+    for site in [None, *sites]:
+        out = summarise(build_table(net.engine, period="2026-03", site=site))
+        assert out["check"]["problems"] == [] and out["check"]["checked"] > 5, (site, out["check"])
+        assert out["by"] == "template" and len(out["snapshot_sha256"]) == 64
+        assert all(f["query"].startswith("/v1/kpis?kpi=") for f in out["figures"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda t: t.replace("Budget variance fell", "Budget variance rose", 1), "did not move"),
+        (lambda t: t + " Stockout rate was 9.9% in March 2026.", "number '9.9%'"),
+        (lambda t: t + " Stockout rate was 0.0% in May 2024.", "month 2024-05"),
+        (lambda t: t + " Riverbend Clinic was fine.", "Riverbend Clinic is not in this table"),
+        (lambda t: t + " Budget variance worsened.", "did not get worse"),
+    ],
+)
+def test_the_checker_catches_unfaithful_numbers_months_places_and_directions(net: Net, edit: Any,
+                                                                              problem: str) -> None:
+    from copilot.kpi.summary import TemplateSummariser, check
+
+    table = _table(net)
+    text = TemplateSummariser().summarise(table)
+    assert "Budget variance fell" in text  # the demo's overspend eased from February to March
+    problems = check(edit(text), table)["problems"]
+    assert any(problem in p for p in problems), problems
+
+
+def test_an_unfaithful_narrator_is_retried_once_then_replaced_by_the_template(net: Net) -> None:
+    from copilot.kpi.summary import summarise
+
+    class Liar:
+        name = "liar"
+        calls = 0
+
+        def summarise(self, table: Any) -> str:
+            self.calls += 1
+            return "Stockout rate rose to 42.0% in March 2026."
+
+    liar = Liar()
+    out = summarise(_table(net), liar)
+    assert liar.calls == 2 and out["by"] == "template" and out["check"]["problems"] == []
+    assert [a["by"] for a in out["check"]["attempts"]] == ["liar", "liar", "template"]
+
+
+def test_dashboard_summary_is_governed_scoped_and_audited_with_the_snapshot_hash(net: Net, tmp_path: Any) -> None:
+    eng = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    migrate(eng)
+    svc = KpiService(net.connect, site_aliases=SITES, today=lambda: TODAY)
+    gov = build_governance(eng, default_registry(), services=SimpleNamespace(kpis=svc))
+    boss = Principal(id="erin", name="Erin", role="executive", sites=("*",))
+    res = gov.executor.execute(boss, "dashboard_summary", {"period": "2026-03"}).raise_for_status()
+    assert res.result["check"]["problems"] == [] and res.result["odoo_requests"] <= 50
+    rec = gov.audit.get(res.audit_id or "")
+    assert rec.prompt_version == "kpi-snapshot:" + res.result["snapshot_sha256"][:32]
+    local = Principal(id="lena", name="Lena", role="executive", sites=("Riverbend Clinic",))
+    assert gov.executor.execute(local, "dashboard_summary", {"period": "2026-03"}).error_code == "site_forbidden"
+    assert gov.executor.execute(local, "dashboard_summary",
+                                {"period": "2026-03", "site": "Lakeside Hospital"}).error_code == "site_forbidden"
+    assert gov.executor.execute(local, "dashboard_summary",
+                                {"period": "2026-03", "site": "Riverbend Clinic"}).ok
+    assert gov.executor.execute(boss, "dashboard_summary", {"period": "2027-01"}).error_code == "period_out_of_range"
+    assert gov.executor.execute(boss, "dashboard_summary", {"period": "March"}).error_code == "validation"

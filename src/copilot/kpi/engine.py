@@ -37,6 +37,9 @@ class Fact:
     group: str | None
     num: float
     den: float = 1.0
+    model: str | None = None
+    ref: int | None = None
+    """The Odoo record behind the fact (an exception names the records that count against the KPI)."""
 
 
 @dataclass
@@ -54,6 +57,8 @@ class KpiValue:
     n: int = 0
     reason: str | None = None
     source: dict[str, Any] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    """Up to 20 records that count against the KPI in this cell ({"model", "id"})."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -248,9 +253,11 @@ class KpiEngine:
         else:
             value = num / den if den else None
         status = "ok" if value is not None else "no_data"
+        bad = [{"model": f.model, "id": f.ref} for f in facts if f.model and f.ref and _against(kpi, f)]
         return KpiValue(kpi.id, key[0], key[1], key[2], value, status, kpi.status_of(value), kpi.unit,
                         numerator=round(num, 6), denominator=round(den, 6), n=n,
-                        reason=None if value is not None else "nothing to divide by", source=self.source(kpi))
+                        reason=None if value is not None else "nothing to divide by", source=self.source(kpi),
+                        records=list({(r["model"], r["id"]): r for r in bad}.values())[:20])
 
     def source(self, kpi: KpiDef) -> dict[str, Any]:
         return {"models": kpi.models, "filters": kpi.filters, "period": kpi.period}
@@ -261,6 +268,17 @@ class KpiEngine:
             return sorted({f.site for f in self.facts(kpi) if f.site})
         except Unavailable:
             return []
+
+
+def _against(kpi: KpiDef, f: Fact) -> bool:
+    """Does this record count against the KPI (a short issue, a late order, an uncovered machine...)?"""
+    if kpi.agg == "median":
+        return f.num > kpi.thresholds.warn
+    if kpi.agg == "sum" or kpi.id == "budget_variance":
+        return f.num > 0
+    if kpi.good == "lower":
+        return f.num > 0
+    return f.num < f.den
 
 
 # -- the compute functions (registry: name -> function) --------------------------------------------------------
@@ -288,7 +306,7 @@ def stockout_rate(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
             continue
         period = month_of(m.get("date"))
         if period:
-            yield Fact(period, site, None, 1.0 if done < demand else 0.0, 1.0)
+            yield Fact(period, site, None, 1.0 if done < demand else 0.0, 1.0, "stock.move", int(m["id"]))
 
 
 def _costs(e: KpiEngine) -> dict[int, float]:
@@ -320,7 +338,7 @@ def expired_inventory_value(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
         value = float(q["quantity"]) * costs.get(pid or -1, 0.0)
         for p in e.periods:
             horizon = (_month_end(p) + timedelta(days=HORIZON_DAYS)).isoformat()
-            yield Fact(p, site, None, value if expiry and expiry <= horizon else 0.0, 1.0)
+            yield Fact(p, site, None, value if expiry and expiry <= horizon else 0.0, 1.0, "stock.lot", lot)
 
 
 HORIZON_DAYS = 30
@@ -360,7 +378,10 @@ def purchase_cycle_time(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
     for o in _received_orders(e):
         period = month_of(o["effective_date"])
         if period and o.get("date_order"):
-            yield Fact(period, None, _m2o(o.get("partner_id"))[1], _days(o["date_order"], o["effective_date"]), 1.0)
+            days = _days(o["date_order"], o["effective_date"])
+            late = days > kpi.thresholds.warn
+            yield Fact(period, None, _m2o(o.get("partner_id"))[1], days, 1.0, "purchase.order" if late else None,
+                       int(o["id"]))
 
 
 def supplier_on_time(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
@@ -368,7 +389,8 @@ def supplier_on_time(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
         period = month_of(o["effective_date"])
         if period and o.get("date_planned"):
             on_time = str(o["effective_date"])[:10] <= str(o["date_planned"])[:10]
-            yield Fact(period, None, _m2o(o.get("partner_id"))[1], 1.0 if on_time else 0.0, 1.0)
+            yield Fact(period, None, _m2o(o.get("partner_id"))[1], 1.0 if on_time else 0.0, 1.0, "purchase.order",
+                       int(o["id"]))
 
 
 def _requests_of(e: KpiEngine, kind: str) -> list[dict[str, Any]]:
@@ -389,7 +411,7 @@ def pm_compliance(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
         closed = r.get("close_date")
         ok = bool(closed) and (date.fromisoformat(str(closed)[:10]) - due).days <= 7
         eq, _ = _m2o(r.get("equipment_id"))
-        yield Fact(period, sites.get(eq or -1), None, 1.0 if ok else 0.0, 1.0)
+        yield Fact(period, sites.get(eq or -1), None, 1.0 if ok else 0.0, 1.0, "maintenance.request", int(r["id"]))
 
 
 def pm_coverage(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
@@ -416,7 +438,7 @@ def pm_coverage(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
             continue  # the window reaches back before the recorded history
         for eq in equipment:
             covered = any(start.isoformat() < d <= end.isoformat() for d in done.get(eq, ()))
-            yield Fact(p, sites.get(eq), None, 1.0 if covered else 0.0, 1.0)
+            yield Fact(p, sites.get(eq), None, 1.0 if covered else 0.0, 1.0, "maintenance.equipment", eq)
 
 
 def equipment_uptime(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
@@ -462,7 +484,7 @@ def budget_variance(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
         name, site = depts.get(did or -1, (str(did), None))
         budget, actual = float(g.get("x_budget") or 0), float(g.get("x_actual") or 0)
         if period and budget:
-            yield Fact(period, site, name.split(" / ")[-1], actual - budget, budget)
+            yield Fact(period, site, name.split(" / ")[-1], actual - budget, budget, "hr.department", did)
 
 
 _MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august",
@@ -487,7 +509,8 @@ def ticket_resolution_time(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
     for t in e.records("helpdesk.ticket", ["team_id", "create_date", "close_date"], [("close_date", "!=", False)]):
         period = month_of(t.get("close_date"))
         if period and t.get("create_date"):
-            yield Fact(period, None, _m2o(t.get("team_id"))[1], _days(t["create_date"], t["close_date"]) * 24, 1.0)
+            yield Fact(period, None, _m2o(t.get("team_id"))[1], _days(t["create_date"], t["close_date"]) * 24, 1.0,
+                       "helpdesk.ticket", int(t["id"]))
 
 
 def days_to_close(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:

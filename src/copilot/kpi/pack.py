@@ -42,6 +42,10 @@ class KpiDef(BaseModel):
     impact: Literal["money", "patient_safety", "service"]
     note: str | None = None
     needs: str | None = None
+    owner: str = "executive"
+    """The role that owns an exception of this KPI."""
+    action: str = ""
+    """What the owner is suggested to do when the KPI breaches or jumps."""
 
     def status_of(self, value: float | None) -> str:
         """``ok``, ``warn`` or ``breach`` against the default thresholds, in the KPI's good direction."""

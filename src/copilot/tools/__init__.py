@@ -11,9 +11,10 @@ from copilot.tools.base import ToolRegistry
 
 
 def default_registry() -> ToolRegistry:
+    from copilot.tools.dashboard_summary import dashboard_summary
     from copilot.tools.knowledge_search import knowledge_search
     from copilot.tools.kpi_query import kpi_query
     from copilot.tools.ticket_triage import ticket_triage
     from copilot.tools.ticket_triage_apply import ticket_triage_apply
 
-    return ToolRegistry((knowledge_search, kpi_query, ticket_triage, ticket_triage_apply))
+    return ToolRegistry((knowledge_search, kpi_query, dashboard_summary, ticket_triage, ticket_triage_apply))

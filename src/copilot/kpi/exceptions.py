@@ -1,0 +1,145 @@
+"""Exceptions: where a KPI breaches its policy threshold, or jumps against its own history, ranked by impact.
+
+Two detectors, both documented methods, no knowledge of any site, product or supplier:
+
+- **policy**: the month's value is past the KPI's ``breach`` threshold (the pack's defaults; a site's own
+  thresholds replace them when configured);
+- **anomaly**: the modified z-score of Iglewicz & Hoaglin (1993), ``0.6745 (x - median) / MAD`` over the same
+  series' *other* months, at or beyond ``Z_CUTOFF`` = 3.5 (their recommended cut-off) in the KPI's bad direction.
+  A series whose MAD is 0 (flat history) flags a month that departs from the median by more than the KPI's
+  ``warn``-to-``breach`` gap — the smallest move the pack calls material.
+
+Ranking: patient safety first, then money (the amount at stake: over-budget spend, expiring stock value), then
+service; within a tier by how far past the threshold (or how many MADs) the value lies.
+
+Usage::
+
+    found = detect(engine, periods=["2026-03"])
+    found[0].kpi, found[0].site, found[0].why, found[0].owner, found[0].records
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from copilot.kpi.engine import KpiEngine, KpiValue
+from copilot.kpi.pack import KpiDef
+
+Z_CUTOFF = 3.5
+TIER = {"patient_safety": 3, "money": 2, "service": 1}
+MIN_HISTORY = 6
+"""An anomaly needs at least this many other months in the series (a median of fewer says little)."""
+
+
+@dataclass
+class KpiException:
+    kpi: str
+    name: str
+    period: str
+    site: str | None
+    group: str | None
+    value: float
+    unit: str
+    kinds: list[str]
+    impact: str
+    owner: str
+    action: str
+    threshold: float
+    baseline: float | None
+    z: float | None
+    severity: float
+    amount: float | None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    why: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("value", "baseline", "z", "severity", "amount"):
+            if isinstance(d[k], float):
+                d[k] = round(d[k], 4)
+        return d
+
+    def rank_key(self) -> tuple[int, float, float]:
+        return (TIER[self.impact], self.amount or 0.0, self.severity)
+
+
+def _worse(kpi: KpiDef, a: float, b: float) -> float:
+    """How much worse ``a`` is than ``b`` in the KPI's bad direction (negative when better)."""
+    return a - b if kpi.good == "lower" else b - a
+
+
+def _amount(kpi: KpiDef, v: KpiValue) -> float | None:
+    if kpi.unit == "currency":
+        return v.value
+    if kpi.id == "budget_variance" and v.numerator is not None:
+        return max(0.0, v.numerator)
+    return None
+
+
+def detect(
+    engine: KpiEngine, *, periods: list[str] | None = None, kpis: list[str] | None = None
+) -> list[KpiException]:
+    wanted = set(periods or engine.periods[-1:])
+    found: list[KpiException] = []
+    for kpi in engine.pack.kpis:
+        if kpis and kpi.id not in kpis:
+            continue
+        series: dict[tuple[str | None, str | None], dict[str, KpiValue]] = defaultdict(dict)
+        for v in engine.compute(kpi.id):
+            if v.status == "ok" and v.value is not None:
+                series[(v.site, v.group)][v.period] = v
+        for (site, group), by_period in series.items():
+            for period in sorted(wanted & by_period.keys()):
+                v = by_period[period]
+                x = float(v.value)  # type: ignore[arg-type]
+                kinds: list[str] = []
+                severity = 0.0
+                breach = kpi.thresholds.breach
+                if _worse(kpi, x, breach) > 0:
+                    kinds.append("policy")
+                    severity = max(severity, _worse(kpi, x, breach) / (abs(breach) or 1.0))
+                others = [float(o.value) for p, o in by_period.items() if p != period and o.value is not None]
+                baseline = statistics.median(others) if others else None
+                z = None
+                if baseline is not None and len(others) >= MIN_HISTORY:
+                    mad = statistics.median(abs(o - baseline) for o in others)
+                    step = abs(kpi.thresholds.breach - kpi.thresholds.warn)
+                    if mad > 0:
+                        z = 0.6745 * _worse(kpi, x, baseline) / mad
+                        if z >= Z_CUTOFF:
+                            kinds.append("anomaly")
+                            severity = max(severity, z / Z_CUTOFF - 1)
+                    elif _worse(kpi, x, baseline) > step:
+                        kinds.append("anomaly")
+                        severity = max(severity, _worse(kpi, x, baseline) / (step or 1.0) - 1)
+                if not kinds:
+                    continue
+                where = site or group or "the network"
+                why = (f"{kpi.name} {_fmt(kpi, x)} at {where} in {period}"
+                       + (f", past the {_fmt(kpi, breach)} threshold" if "policy" in kinds else "")
+                       + (f", against a usual {_fmt(kpi, baseline)}" if "anomaly" in kinds and baseline is not None
+                          else ""))
+                found.append(KpiException(
+                    kpi.id, kpi.name, period, site, group, x, kpi.unit, kinds, kpi.impact, kpi.owner, kpi.action,
+                    breach, baseline, z, severity, _amount(kpi, v), v.records, why))
+    return sorted(found, key=lambda e: e.rank_key(), reverse=True)
+
+
+def _fmt(kpi: KpiDef, x: float | None) -> str:
+    return format_value(kpi.unit, x)
+
+
+def format_value(unit: str, x: float | None) -> str:
+    """How a value is written everywhere (tables, summaries, the faithfulness checker)."""
+    if x is None:
+        return "n/a"
+    if unit == "ratio":
+        return f"{x * 100:.1f}%"
+    if unit == "currency":
+        return f"{x:,.0f}"
+    if unit == "turns_per_year":
+        return f"{x:.1f} turns/year"
+    return f"{x:.1f} {unit}"

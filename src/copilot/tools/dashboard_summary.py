@@ -1,0 +1,51 @@
+"""``dashboard_summary``: the month's KPI table for a site (or the network) with a narrative whose every number,
+month, place and direction is checked against the table, the ranked exceptions, and the query behind each
+figure (read-only). The audit record keeps the hash of the KPI snapshot the summary was written from (as the
+call's ``prompt_version``).
+
+Usage (through the executor only)::
+
+    executor.execute(exec_user, "dashboard_summary", {"period": "2026-03", "site": "Lakeside Hospital"})
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from copilot.errors import PermissionDeniedError, ValidationError
+from copilot.tools.base import ToolContext, tool
+
+
+class DashboardSummaryArgs(BaseModel):
+    period: str = Field(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")
+    site: str | None = Field(default=None, max_length=200, description="A site; omit for the network")
+
+
+@tool(
+    name="dashboard_summary",
+    args=DashboardSummaryArgs,
+    read_only=True,
+    description="An executive summary of one month's operational KPIs for a site or the network: every number "
+    "verified against the KPI table, exceptions ranked by impact with owners and suggested actions.",
+    site_field="site",
+)
+def dashboard_summary(args: DashboardSummaryArgs, ctx: ToolContext) -> dict[str, Any]:
+    from copilot.kpi.summary import build_table, summarise
+
+    sites = ctx.principal.sites
+    if args.site is None and sites and "*" not in sites:
+        raise PermissionDeniedError("a network summary needs access to every site", code="site_forbidden")
+    engine = ctx.services.kpis.engine()
+    if args.period not in engine.periods:
+        raise ValidationError(
+            f"{args.period} is outside the 12 months held ({engine.periods[0]} .. {engine.periods[-1]})",
+            code="period_out_of_range",
+        )
+    before = engine.requests
+    out: dict[str, Any] = summarise(build_table(engine, period=args.period, site=args.site))
+    out["odoo_requests"] = engine.requests - before
+    ctx.notes.model = out["by"]
+    ctx.notes.prompt_version = "kpi-snapshot:" + out["snapshot_sha256"][:32]
+    return out
