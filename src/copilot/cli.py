@@ -414,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("eval", help="evaluations: retrieval, fusion, answers, redaction, PDF tables, triage")
-    s.add_argument("kind", choices=["retrieval", "fusion", "answers", "redaction", "tables", "triage"])
+    s.add_argument("kind", choices=["retrieval", "fusion", "answers", "redaction", "tables", "triage", "summaries"])
     s.add_argument("--dataset", default="demo")
     s.add_argument("--file", default=None,
                    help="retrieval: a SQuAD-format file; answers: a gold JSONL file (demo_qa.jsonl format)")
@@ -424,6 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--train", default=None, help="triage: a training CSV (title, body, label columns)")
     s.add_argument("--test", default=None, help="triage: a test CSV in the same layout")
     s.add_argument("--targets", default=None, help="triage: comma-separated label columns (default: all known)")
+    s.add_argument("--seed", type=int, default=None, help="summaries: one seed (default: the test seeds 101-105)")
+    s.add_argument("--dev", action="store_true", help="summaries: the development seeds 1-3")
     s.add_argument("--calibrate", action="store_true",
                    help="answers: refit the abstention calibration on the training questions (never 'test')")
     s.add_argument("--json", action="store_true")

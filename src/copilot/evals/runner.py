@@ -544,6 +544,10 @@ def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         from copilot.evals import redaction
 
         return redaction.run(dataset=args.dataset, limit=args.limit, spacy_model=settings.spacy_model)
+    if kind == "summaries":
+        from copilot.evals import summaries
+
+        return summaries.run(seed=getattr(args, "seed", None), dev=getattr(args, "dev", False))
     if kind == "triage":
         from copilot.evals import triage
 

@@ -2,9 +2,11 @@
 
 Two detectors, both documented methods, no knowledge of any site, product or supplier:
 
-- **policy**: the month's value is past the KPI's ``breach`` threshold (the pack's defaults; a site's own
-  thresholds replace them when configured);
-- **anomaly**: the modified z-score of Iglewicz & Hoaglin (1993), ``0.6745 (x - median) / MAD`` over the same
+- **policy**: the month's value is past the KPI's ``breach`` threshold (the pack's defaults); for a ratio counted
+  over records (orders, issues, requests) the 95% Wilson interval must lie past it, so two orders do not make a
+  verdict;
+- **anomaly**: a month past the KPI's ``warn`` line (unusual *and* material) whose modified z-score of
+  Iglewicz & Hoaglin (1993), ``0.6745 (x - median) / MAD`` over the same
   series' *other* months, at or beyond ``Z_CUTOFF`` = 3.5 (their recommended cut-off) in the KPI's bad direction.
   A series whose MAD is 0 (flat history) flags a month that departs from the median by more than the KPI's
   ``warn``-to-``breach`` gap — the smallest move the pack calls material.
@@ -98,7 +100,7 @@ def detect(
                 kinds: list[str] = []
                 severity = 0.0
                 breach = kpi.thresholds.breach
-                if _worse(kpi, x, breach) > 0:
+                if _worse(kpi, x, breach) > 0 and _significant(kpi, v):
                     kinds.append("policy")
                     severity = max(severity, _worse(kpi, x, breach) / (abs(breach) or 1.0))
                 others = [float(o.value) for p, o in by_period.items() if p != period and o.value is not None]
@@ -107,12 +109,13 @@ def detect(
                 if baseline is not None and len(others) >= MIN_HISTORY:
                     mad = statistics.median(abs(o - baseline) for o in others)
                     step = abs(kpi.thresholds.breach - kpi.thresholds.warn)
+                    material = _worse(kpi, x, kpi.thresholds.warn) > 0  # unusual *and* past the warn line
                     if mad > 0:
                         z = 0.6745 * _worse(kpi, x, baseline) / mad
-                        if z >= Z_CUTOFF:
+                        if z >= Z_CUTOFF and material:
                             kinds.append("anomaly")
                             severity = max(severity, z / Z_CUTOFF - 1)
-                    elif _worse(kpi, x, baseline) > step:
+                    elif _worse(kpi, x, baseline) > step and material:
                         kinds.append("anomaly")
                         severity = max(severity, _worse(kpi, x, baseline) / (step or 1.0) - 1)
                 if not kinds:
@@ -126,6 +129,18 @@ def detect(
                     kpi.id, kpi.name, period, site, group, x, kpi.unit, kinds, kpi.impact, kpi.owner, kpi.action,
                     breach, baseline, z, severity, _amount(kpi, v), v.records, why))
     return sorted(found, key=lambda e: e.rank_key(), reverse=True)
+
+
+def _significant(kpi: KpiDef, v: KpiValue) -> bool:
+    """A ratio counted over records (one per order, issue, request) breaches only when the 95% Wilson interval
+    lies past the threshold: one late order out of two is not yet a late supplier. Other KPIs: always."""
+    if kpi.unit != "ratio" or v.denominator is None or v.numerator is None or v.denominator != v.n or v.n == 0:
+        return True
+    n, p, z = v.n, v.numerator / v.n, 1.96
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    bound = centre - half if kpi.good == "lower" else centre + half
+    return _worse(kpi, bound, kpi.thresholds.breach) > 0
 
 
 def _fmt(kpi: KpiDef, x: float | None) -> str:

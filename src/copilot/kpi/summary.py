@@ -235,6 +235,8 @@ def _allowed_numbers(table: KpiTable) -> set[str]:
                 vals.add(_norm_num(format_value(e.unit, v)))
     for r in table.rows:  # the reasons a KPI is not measured are quoted as they are ("removed in 19")
         vals.update(_norm_num(t) for t in _NUM.findall(r.reason or ""))
+    for e in table.exceptions:  # and the pack's suggested actions ("... in the last 12 months")
+        vals.update(_norm_num(t) for t in _NUM.findall(e.action))
     ok = [r for r in table.rows if r.status == "ok" and r.value is not None]
     counts = {str(len([r for r in ok if r.level == lv])) for lv in ("breach", "warn")} | {str(len(ok))}
     return vals | counts | {str(y) for y in range(2000, 2100)}
