@@ -58,6 +58,7 @@ eval: $(STAMP)
 	$(BIN)/copilot eval redaction --dataset text-kind --json
 	$(BIN)/copilot eval triage --dataset endava --json
 	$(BIN)/copilot eval triage --dataset demo --json
+	$(BIN)/copilot eval summaries --json
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,bench]'
@@ -70,6 +71,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit.py --json | tee bench/results/audit.json
 	$(BIN)/python bench/sync.py --json | tee bench/results/sync.json
 	$(BIN)/python bench/triage.py --json | tee bench/results/triage.json
+	$(BIN)/python bench/summaries.py --json | tee bench/results/summaries.json
 
 clean:
 	rm -rf .copilot .pytest_cache .mypy_cache .ruff_cache
