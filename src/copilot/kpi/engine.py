@@ -95,6 +95,14 @@ def _month_end(period: str) -> date:
     return nxt - timedelta(days=1)
 
 
+def _pair(value: Any) -> tuple[Any, str | None]:
+    """A group key as (raw, label): many2one ``[id, name]``, 19's dates ``["2026-10-01", "October 2026"]``, or a
+    bare label ("October 2026", read_group's date groups before 19)."""
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return value[0], str(value[1])
+    return value, str(value) if value not in (None, False) else None
+
+
 def _m2o(value: Any) -> tuple[int | None, str | None]:
     if isinstance(value, list | tuple) and value:
         return int(value[0]), str(value[1]) if len(value) > 1 else None
@@ -160,9 +168,18 @@ class KpiEngine:
             self._records[key] = out
         return self._records[key]
 
-    def read_group(self, model: str, domain: Sequence[Any], fields: Sequence[str], groupby: Sequence[str]) -> Any:
+    def group_sums(
+        self, model: str, domain: Sequence[Any], sums: Sequence[str], groupby: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Sums per group, aggregated by Odoo: ``formatted_read_group`` on 19+ (``read_group`` is deprecated
+        there), ``read_group`` before. Rows come back uniform: each groupby spec -> (raw key, label), each summed
+        field -> its total."""
         self.requests += 1
-        return self.client.read_group(model, list(domain), list(fields), list(groupby), lazy=False)
+        if getattr(self.client, "major", 0) >= 19:
+            rows = self.client.formatted_read_group(model, list(domain), list(groupby), [f"{f}:sum" for f in sums])
+            return [{**{g: _pair(r.get(g)) for g in groupby}, **{f: r.get(f"{f}:sum") for f in sums}} for r in rows]
+        rows = self.client.read_group(model, list(domain), [f"{f}:sum" for f in sums], list(groupby), lazy=False)
+        return [{**{g: _pair(r.get(g)) for g in groupby}, **{f: r.get(f) for f in sums}} for r in rows]
 
     # -- sites ------------------------------------------------------------------------------------------------
 
@@ -475,13 +492,12 @@ def _departments(e: KpiEngine) -> dict[int, tuple[str, str | None]]:
 def budget_variance(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
     e.need("x_department_budget", "x_department_id", "x_month", "x_budget", "x_actual")
     depts = _departments(e)
-    rows = e.read_group("x_department_budget", [], ["x_budget:sum", "x_actual:sum"],
-                        ["x_department_id", "x_month:month"])
+    rows = e.group_sums("x_department_budget", [], ["x_budget", "x_actual"], ["x_department_id", "x_month:month"])
     for g in rows:
-        did, _ = _m2o(g.get("x_department_id"))
-        month = g.get("x_month:month")
-        period = _period_of_group(month)
-        name, site = depts.get(did or -1, (str(did), None))
+        did, _ = g["x_department_id"]
+        raw, label = g["x_month:month"]
+        period = str(raw)[:7] if isinstance(raw, str) and raw[:4].isdigit() else _period_of_group(label)
+        name, site = depts.get(int(did) if did else -1, (str(did), None))
         budget, actual = float(g.get("x_budget") or 0), float(g.get("x_actual") or 0)
         if period and budget:
             yield Fact(period, site, name.split(" / ")[-1], actual - budget, budget, "hr.department", did)

@@ -292,6 +292,29 @@ class OdooClient:
             )
         )
 
+    def formatted_read_group(
+        self,
+        model: str,
+        domain: Sequence[Any],
+        groupby: Sequence[str],
+        aggregates: Sequence[str],
+        *,
+        context: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """19's ``formatted_read_group``: groups keyed by their ``groupby`` spec, a date group as
+        ``["2026-10-01", "October 2026"]``, aggregates keyed ``"field:op"`` (recorded on a real 19 server)."""
+        return list(
+            self.call(
+                model,
+                "formatted_read_group",
+                domain=list(domain),
+                groupby=list(groupby),
+                aggregates=list(aggregates),
+                context=context,
+                idempotent=True,
+            )
+        )
+
     def name_search(
         self, model: str, name: str = "", domain: Sequence[Any] | None = None, limit: int = 100
     ) -> list[tuple[int, str]]:
