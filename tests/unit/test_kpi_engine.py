@@ -274,3 +274,26 @@ def test_dashboard_summary_is_governed_scoped_and_audited_with_the_snapshot_hash
                                 {"period": "2026-03", "site": "Riverbend Clinic"}).ok
     assert gov.executor.execute(boss, "dashboard_summary", {"period": "2027-01"}).error_code == "period_out_of_range"
     assert gov.executor.execute(boss, "dashboard_summary", {"period": "March"}).error_code == "validation"
+
+
+def test_odoo_going_down_mid_computation_is_a_typed_error_not_a_partial_summary(tmp_path: Any) -> None:
+    from copilot.errors import CopilotError
+
+    db = Database(version="19.0")
+    build_demo_network(db, tickets=50)
+    double = OdooDouble(db).start()
+    cfg = OdooConfig(url=double.url, db=db.name, login=BOT_LOGIN, api_key=BOT_KEY, transport="auto",
+                     retries=1, backoff=0.0)
+    svc = KpiService(lambda: OdooClient(cfg, sleep=lambda s: None).connect(), site_aliases=SITES,
+                     today=lambda: TODAY)
+    engine = svc.engine()
+    engine.compute("stockout_rate")  # some models read
+    double.stop()
+    eng = make_engine(f"sqlite:///{tmp_path / 'd.db'}")
+    migrate(eng)
+    gov = build_governance(eng, default_registry(), services=SimpleNamespace(kpis=svc))
+    boss = Principal(id="erin", name="Erin", role="executive", sites=("*",))
+    res = gov.executor.execute(boss, "dashboard_summary", {"period": "2026-03"})
+    assert res.status == "error" and res.result is None and res.error_code
+    with pytest.raises(CopilotError):
+        res.raise_for_status()

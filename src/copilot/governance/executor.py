@@ -91,8 +91,16 @@ class ExecutionResult:
         cls = _ERROR_FOR_CODE.get(self.error_code or "") or self.error_type or (
             PermissionDeniedError if self.status == "denied" else None
         )
-        err = (cls or CopilotError)(self.error or self.status, code=self.error_code)
-        raise err
+        raise _rebuild(cls or CopilotError, self.error or self.status, self.error_code)
+
+
+def _rebuild(cls: type[CopilotError], message: str, code: str | None) -> CopilotError:
+    """The error again, as the nearest class of its family built like :class:`CopilotError` (a subclass with its
+    own constructor, such as the Odoo client's errors, gives way to the plain base it maps to HTTP with)."""
+    for c in cls.__mro__:
+        if isinstance(c, type) and issubclass(c, CopilotError) and c.__init__ is CopilotError.__init__:
+            return c(message, code=code)
+    return CopilotError(message, code=code)
 
 
 _ERROR_FOR_CODE: dict[str, type[CopilotError]] = {
