@@ -108,7 +108,8 @@ def test_compliance_finds_the_question_verifies_and_exports(page_factory: Any, a
 
 def test_approver_approves_a_pending_request(page_factory: Any, artifacts: Path) -> None:
     requester = page_factory(viewport={"width": 1280, "height": 900})
-    sign_in(requester, "erin.exec", expect="/review")
+    sign_in(requester, "erin.exec", expect="/executive")  # executives land on their dashboard
+    requester.goto("/review")
     card = requester.locator("article.approval").first
     expect(card).to_contain_text("purchase_request_create")
     card.locator("button.approve").click()

@@ -26,7 +26,7 @@ from copilot.api.auth import Authenticator
 from copilot.api.deps import RateLimiter, ServiceContext
 from copilot.api.jobs import IngestJobs, TriageJobs
 from copilot.api.middleware import Metrics, ServiceMiddleware
-from copilot.api.routes import ask, kpis, ops, review, session, triage, web
+from copilot.api.routes import ask, dashboard, kpis, ops, review, session, triage, web
 from copilot.api.routes.ask import AskRequest, AskResponse, acting_principal
 from copilot.api.settings import ServiceSettings
 from copilot.api.users import UserStore
@@ -55,8 +55,8 @@ def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None
     app.state.ctx = ctx
     app.state.copilot = copilot
     app.state.jobs = ctx.jobs
-    for router in (ask.router, review.router, session.router, triage.router, kpis.router, ops.router,
-                   web.router):
+    for router in (ask.router, review.router, session.router, triage.router, kpis.router, dashboard.router,
+                   ops.router, web.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
 

@@ -1,5 +1,5 @@
 """The browser pages: sign-in, a page imitating the Odoo backend with the widget embedded, compliance review,
-the helpdesk triage queue.
+the helpdesk triage queue, the executive KPI dashboard.
 
 Pages and ``/static`` are public (they hold no data and no credentials); everything they show comes from
 ``/v1`` with the signed-in user's short-lived session token.
@@ -16,7 +16,8 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "web" / "static"
 
 router = APIRouter(include_in_schema=False)
 
-_PAGES = {"signin": "signin.html", "odoo": "odoo.html", "review": "review.html", "triage": "triage.html"}
+_PAGES = {"signin": "signin.html", "odoo": "odoo.html", "review": "review.html", "triage": "triage.html",
+          "executive": "executive.html"}
 
 
 @router.get("/")
@@ -47,3 +48,8 @@ def review() -> FileResponse:
 @router.get("/triage")
 def triage() -> FileResponse:
     return _page("triage")
+
+
+@router.get("/executive")
+def executive() -> FileResponse:
+    return _page("executive")

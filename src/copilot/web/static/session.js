@@ -48,7 +48,8 @@
     var nav = el("nav", {"aria-label": "Copilot pages"}, [
       el("a", {href: "/odoo", text: "Odoo (widget demo)", "aria-current": current === "odoo" ? "page" : "false"}),
       el("a", {href: "/review", text: "Compliance & approvals", "aria-current": current === "review" ? "page" : "false"}),
-      el("a", {href: "/triage", text: "Helpdesk triage", "aria-current": current === "triage" ? "page" : "false"})
+      el("a", {href: "/triage", text: "Helpdesk triage", "aria-current": current === "triage" ? "page" : "false"}),
+      el("a", {href: "/executive", text: "Executive dashboard", "aria-current": current === "executive" ? "page" : "false"})
     ]);
     bar.appendChild(nav);
     var who = el("span", {class: "who", id: "who"});

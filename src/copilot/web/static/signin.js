@@ -8,7 +8,8 @@
     var next = params.get("next");
     if (next && next.charAt(0) === "/" && next.charAt(1) !== "/") { return next; }
     if (role === "helpdesk_agent") { return "/triage"; }
-    return (role === "compliance" || role === "admin" || role === "executive") ? "/review" : "/odoo";
+    if (role === "executive") { return "/executive"; }
+    return (role === "compliance" || role === "admin") ? "/review" : "/odoo";
   }
 
   function signIn(username, password) {
