@@ -14,7 +14,6 @@ What the page claims is checked against the API as the same user.
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +31,6 @@ LOADED = '#kpi-cards[aria-busy="false"]'
 FIRST_LOAD_MS = 120_000  # the first read computes the KPI pack from the demo Odoo while the demo's triage trains
 
 
-@pytest.fixture(scope="module")
-def every_site(server: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Give the demo executive every site ("*"), as a network executive holds. The demo users hold no sites,
-    and the executor refuses any ``site=`` to a principal without them (site_forbidden), while the user store
-    only accepts lowercase identifiers as sites — neither "*" nor a site's name; see the report of this change.
-    Written straight into the demo server's user table, before the executive signs in."""
-    dbs = sorted(tmp_path_factory.getbasetemp().glob("e2e-data*/copilot.db"))
-    assert dbs, "the demo server's database was not found"
-    with sqlite3.connect(dbs[-1]) as conn:
-        conn.execute("UPDATE users SET sites = '*' WHERE id = ?", (EXEC,))
-
-
 def _api(server: str, path: str) -> Any:
     token = httpx.post(f"{server}/v1/auth/login", json={"username": EXEC, "password": "demo"}, timeout=10).json()
     r = httpx.get(f"{server}{path}", headers={"Authorization": f"Bearer {token['token']}"}, timeout=120)
@@ -58,7 +45,7 @@ def _open(page_factory: Any) -> Any:
     return page
 
 
-def test_network_cards_trends_exceptions_and_summary(page_factory: Any, server: str, every_site: None,
+def test_network_cards_trends_exceptions_and_summary(page_factory: Any, server: str,
                                                      artifacts: Path) -> None:
     page = _open(page_factory)
     summary = _api(server, f"/v1/summaries/pack?period={PERIOD}&format=json")
@@ -119,7 +106,7 @@ def test_network_cards_trends_exceptions_and_summary(page_factory: Any, server: 
     expect(detail).to_be_hidden()
 
 
-def test_choosing_a_site_reloads_and_the_pdf_pack_downloads(page_factory: Any, server: str, every_site: None,
+def test_choosing_a_site_reloads_and_the_pdf_pack_downloads(page_factory: Any, server: str,
                                                             artifacts: Path) -> None:
     page = _open(page_factory)
     page.locator("#site").select_option(SITE)

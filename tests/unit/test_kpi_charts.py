@@ -66,8 +66,8 @@ def api(demo: Demo, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         settings, rate_limit_per_minute=100_000, rate_limit_burst=10_000))
     users = UserStore(cp.engine)
     h = {u: {"Authorization": f"Bearer {t}"} for u, t in (("boss", "tok-boss"), ("lena", "tok-lena"))}
-    for uid, role in (("erin.exec", "executive"), ("nina.nurse", "staff")):
-        _, key = users.add(uid, role=role, groups=("all_staff",), user_id=uid)
+    for uid, role, sites in (("erin.exec", "executive", ("*",)), ("nina.nurse", "staff", ())):
+        _, key = users.add(uid, role=role, groups=("all_staff",), sites=sites, user_id=uid)
         h[uid] = {"Authorization": f"Bearer {key}"}
     with TestClient(app) as client:
         yield client, h

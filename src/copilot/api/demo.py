@@ -47,7 +47,8 @@ def ensure_demo_users(store: UserStore) -> list[str]:
     made = []
     for uid, name, role, groups, _ in DEMO_USERS:
         try:
-            store.add(name, role=role, groups=groups, user_id=uid, password=DEMO_PASSWORD)
+            sites = ("*",) if role in ("executive", "admin") else ()  # the network's leaders see every site
+            store.add(name, role=role, groups=groups, sites=sites, user_id=uid, password=DEMO_PASSWORD)
             made.append(uid)
         except ConflictError:
             pass

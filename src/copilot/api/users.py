@@ -130,7 +130,7 @@ class UserStore:
         uid = user_id or re.sub(r"[^a-z0-9._-]+", ".", name.lower()).strip(".")[:64]
         if not _ID.match(uid):
             raise ValidationError("user id must be lowercase letters, digits, '.', '_' or '-'", code="bad_user")
-        bad = [g for g in (*groups, *sites) if not _ID.match(g)]
+        bad = [g for g in (*groups, *sites) if not _ID.match(g) and not (g == "*" and g in sites)]
         if bad:
             raise ValidationError("groups and sites must be lowercase identifiers", code="bad_group")
         user = User(id=uid, name=name, role=role, groups=tuple(groups), sites=tuple(sites), created_at=_now())

@@ -9,7 +9,7 @@ category the text was generated from, the label stored in Odoo, and whether it w
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from copilot.odoo_double import builders as b
@@ -251,7 +251,7 @@ def build_tickets(net: DemoNetwork, rng: random.Random, *, count: int, today: da
         created = today - timedelta(days=rng.randint(0, 364), hours=rng.randint(0, 23))
         age = (today - created).days
         stage = "Solved" if age > 10 or rng.random() < 0.6 else rng.choice(["New", "In Progress", "On Hold"])
-        close = created + timedelta(hours=rng.randint(1, 24 * 6)) if stage == "Solved" else None
+        took_h = rng.randint(1, 24 * 6) if stage == "Solved" else None  # hours to close (same draws as before)
         tid = b.create(
             db,
             "helpdesk.ticket",
@@ -263,11 +263,14 @@ def build_tickets(net: DemoNetwork, rng: random.Random, *, count: int, today: da
                 "stage_id": stages[stage],
                 "partner_id": (requester := rng.choice(requesters)),
                 "priority": _priority(rng, category, body),
-                "close_date": f"{close:%Y-%m-%d %H:%M:%S}" if close else False,
+                "close_date": False,
             },
         )
         rec = db.table("helpdesk.ticket")[tid]
-        rec["create_date"] = f"{created} {rng.randint(7, 20):02d}:{rng.randint(0, 59):02d}:00"
+        opened = datetime(created.year, created.month, created.day, rng.randint(7, 20), rng.randint(0, 59))
+        rec["create_date"] = f"{opened:%Y-%m-%d %H:%M:%S}"
+        if took_h is not None:  # closed after it was opened (a date plus hours used to drop the hours)
+            rec["close_date"] = f"{opened + timedelta(hours=took_h):%Y-%m-%d %H:%M:%S}"
         db._persist("helpdesk.ticket", tid)
         truth[tid] = {
             "generated_category": category,

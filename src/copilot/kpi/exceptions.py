@@ -3,8 +3,8 @@
 Two detectors, both documented methods, no knowledge of any site, product or supplier:
 
 - **policy**: the month's value is past the KPI's ``breach`` threshold (the pack's defaults); for a ratio counted
-  over records (orders, issues, requests) the 95% Wilson interval must lie past it, so two orders do not make a
-  verdict;
+  over records (orders, issues, requests) the 95% Wilson interval must lie past it (one late order of two is no
+  verdict; two of two is);
 - **anomaly**: a month past the KPI's ``warn`` line (unusual *and* material) whose modified z-score of
   Iglewicz & Hoaglin (1993), ``0.6745 (x - median) / MAD`` over the same
   series' *other* months, at or beyond ``Z_CUTOFF`` = 3.5 (their recommended cut-off) in the KPI's bad direction.
@@ -133,7 +133,8 @@ def detect(
 
 def _significant(kpi: KpiDef, v: KpiValue) -> bool:
     """A ratio counted over records (one per order, issue, request) breaches only when the 95% Wilson interval
-    lies past the threshold: one late order out of two is not yet a late supplier. Other KPIs: always."""
+    lies past the threshold: one late order out of two is no verdict (interval up to 0.91 against an 80% line),
+    though none on time out of one or two is (up to 0.79 and 0.66). Other KPIs: always."""
     if kpi.unit != "ratio" or v.denominator is None or v.numerator is None or v.denominator != v.n or v.n == 0:
         return True
     n, p, z = v.n, v.numerator / v.n, 1.96

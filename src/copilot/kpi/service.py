@@ -67,6 +67,9 @@ class KpiService:
         future = [p for p in periods or () if p > engine.periods[-1]]
         if future:
             raise ValidationError(f"no data for future periods: {future[:3]}", code="future_period")
+        if allowed_sites is not None:  # principals hold site keys ("lakeside"); KPI values carry site names
+            allowed_sites = [self.site_aliases.get(s, s) for s in allowed_sites]
+        site = self.site_aliases.get(site, site) if site is not None else None
         if site is not None and allowed_sites is not None and site not in allowed_sites:
             raise PermissionDeniedError("site outside the caller's scope", code="site_forbidden")
         before = engine.requests

@@ -35,16 +35,18 @@ def dashboard_summary(args: DashboardSummaryArgs, ctx: ToolContext) -> dict[str,
     from copilot.kpi.summary import build_table, summarise
 
     sites = ctx.principal.sites
-    if args.site is None and sites and "*" not in sites:
+    if args.site is None and "*" not in sites:
         raise PermissionDeniedError("a network summary needs access to every site", code="site_forbidden")
-    engine = ctx.services.kpis.engine()
+    kpis = ctx.services.kpis
+    engine = kpis.engine()
+    site = kpis.site_aliases.get(args.site, args.site) if args.site else None
     if args.period not in engine.periods:
         raise ValidationError(
             f"{args.period} is outside the 12 months held ({engine.periods[0]} .. {engine.periods[-1]})",
             code="period_out_of_range",
         )
     before = engine.requests
-    out: dict[str, Any] = summarise(build_table(engine, period=args.period, site=args.site))
+    out: dict[str, Any] = summarise(build_table(engine, period=args.period, site=site))
     out["odoo_requests"] = engine.requests - before
     ctx.notes.model = out["by"]
     ctx.notes.prompt_version = "kpi-snapshot:" + out["snapshot_sha256"][:32]

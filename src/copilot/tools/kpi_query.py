@@ -32,7 +32,7 @@ class KpiQueryArgs(BaseModel):
 )
 def kpi_query(args: KpiQueryArgs, ctx: ToolContext) -> dict[str, Any]:
     sites = ctx.principal.sites
-    allowed = None if not sites or "*" in sites else list(sites)
+    allowed = None if "*" in sites else list(sites)  # no sites: network-level answers only
     result: dict[str, Any] = ctx.services.kpis.query(
         args.kpi, periods=args.periods or None, site=args.site, allowed_sites=allowed
     )
