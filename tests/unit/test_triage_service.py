@@ -281,9 +281,9 @@ def test_a_rejected_suggestion_is_not_proposed_again_after_an_unrelated_edit(wor
     assert pending, "the demo's new tickets include suggestions waiting for an agent"
     item = pending[0]
     world.gov.executor.reject(AGENT, item.approval_id or "", reason="labels are right")
-    from copilot.api.routes.triage import _approval_status
+    from copilot.triage.service import approval_lookup
 
-    world.svc.reconcile(_approval_status(SimpleNamespace(copilot=SimpleNamespace(approvals=world.gov.approvals))))
+    world.svc.reconcile(approval_lookup(world.gov.approvals))
     assert world.svc.store.get(item.id).status == "rejected"
     clock = world.db.clock
     world.db.clock = lambda: "2099-06-01 00:00:00"

@@ -470,6 +470,16 @@ class TriageService:
         return n
 
 
+def approval_lookup(approvals: Any) -> Callable[[str], tuple[str, str | None, str | None]]:
+    """``reconcile``'s view of an :class:`~copilot.governance.approvals.ApprovalStore`."""
+
+    def status(approval_id: str) -> tuple[str, str | None, str | None]:
+        req = approvals.get(approval_id)
+        return req.status.value, req.decided_by, req.decided_at
+
+    return status
+
+
 _SUBJECT_END = re.compile(r"(?<=\w)[.!?](\s|$)")
 
 

@@ -19,6 +19,7 @@ from copilot.errors import ConflictError, NotFoundError, ValidationError
 from copilot.governance.approvals import ApprovalStatus
 from copilot.governance.principal import Principal
 from copilot.triage.model import TriageModelError
+from copilot.triage.service import approval_lookup
 
 router = APIRouter(prefix="/v1/triage", tags=["triage"])
 
@@ -73,11 +74,7 @@ def jobs(ctx: Ctx, _: Reader) -> dict[str, Any]:
 
 
 def _approval_status(ctx: Any) -> Any:
-    def status(approval_id: str) -> tuple[str, str | None, str | None]:
-        req = ctx.copilot.approvals.get(approval_id)
-        return req.status.value, req.decided_by, req.decided_at
-
-    return status
+    return approval_lookup(ctx.copilot.approvals)
 
 
 @router.get("/queue")
