@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from copilot.kpi.engine import combine as engine_combine
 from copilot.kpi.exceptions import format_value
 from copilot.kpi.pack import KpiDef
 from copilot.kpi.summary import MONTHS, month_name
@@ -78,19 +79,9 @@ def _ok(values: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def combine(rows: Sequence[dict[str, Any]], kpi: KpiDef) -> float | None:
-    """One value from several cells (sites, suppliers, departments) of a period: summed numerators over summed
-    denominators, or the sum for money; None for a median (it has no total)."""
-    if not rows:
-        return None
-    if len(rows) == 1:
-        return float(rows[0]["value"])
-    if kpi.agg == "median":
-        return None
-    num = sum(float(r.get("numerator") or 0) for r in rows)
-    if kpi.agg == "sum" or kpi.unit == "currency":
-        return num
-    den = sum(float(r.get("denominator") or 0) for r in rows)
-    return num / den if den else None
+    """One value from several cells of a period (see :func:`copilot.kpi.engine.combine`)."""
+    value = engine_combine([(r.get("value"), r.get("numerator"), r.get("denominator")) for r in rows], kpi)
+    return None if value is None else float(value)
 
 
 def series(values: Sequence[dict[str, Any]], kpi: KpiDef) -> dict[str, dict[str, float]]:

@@ -67,6 +67,23 @@ class KpiValue:
         return d
 
 
+def combine(cells: Sequence[tuple[float | None, float | None, float | None]], kpi: KpiDef) -> float | None:
+    """One value from several cells of a period (sites, suppliers, departments), each ``(value, numerator,
+    denominator)``: summed numerators over summed denominators, the sum for money, None for a median (a median
+    has no total). The network figure of summaries and charts."""
+    if not cells:
+        return None
+    if len(cells) == 1:
+        return cells[0][0]
+    if kpi.agg == "median":
+        return None
+    num = sum(c[1] or 0.0 for c in cells)
+    if kpi.agg == "sum" or kpi.unit == "currency":
+        return num
+    den = sum(c[2] or 0.0 for c in cells)
+    return num / den if den else None
+
+
 class Unavailable(Exception):
     """Not an error: the KPI cannot be computed on this server; the reason is reported instead of a number."""
 

@@ -103,24 +103,21 @@ def build_table(engine: KpiEngine, *, period: str, site: str | None = None) -> K
 
 
 def _network(values: list[Any], kpi: Any) -> Any:
-    """One network value from per-site cells: the ratio of summed numerators and denominators (or the sum)."""
+    """One network value from per-site cells (:func:`copilot.kpi.engine.combine`)."""
+    from copilot.kpi.engine import KpiValue, combine
+
     ok = [v for v in values if v.status == "ok"]
     if not ok:
         return values[0] if values else None
     if len(ok) == 1:
         return ok[0]
     first = ok[0]
+    value = combine([(v.value, v.numerator, v.denominator) for v in ok], kpi)
+    if value is None and kpi.agg == "median":
+        return KpiValue(first.kpi, first.period, None, None, None, "no_data", "unknown", first.unit,
+                        reason="a median has no network total; see the per-team values")
     num = sum(v.numerator or 0 for v in ok)
     den = sum(v.denominator or 0 for v in ok)
-    if first.unit == "currency":
-        value = num
-    elif first.unit == "hours":  # medians do not add up: the median of the groups' medians is not one either
-        return type(first)(first.kpi, first.period, None, None, None, "no_data", "unknown", first.unit,
-                           reason="a median has no network total; see the per-team values")
-    else:
-        value = num / den if den else None
-    from copilot.kpi.engine import KpiValue
-
     return KpiValue(first.kpi, first.period, None, None, value, "ok" if value is not None else "no_data",
                     kpi.status_of(value), first.unit, numerator=num, denominator=den, n=sum(v.n for v in ok))
 
