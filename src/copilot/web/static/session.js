@@ -64,5 +64,18 @@
     }
   }
 
-  window.CopilotSession = {load: load, save: save, clear: clear, api: api, el: el, header: header};
+  /* "{error, detail}" from the API as one sentence; detail may be a string or FastAPI's list of problems */
+  function describeError(status, body) {
+    var detail = body && body.detail;
+    if (Array.isArray(detail)) {
+      detail = detail.map(function (d) { return d && d.msg ? d.msg : JSON.stringify(d); }).join("; ");
+    }
+    var code = (body && body.error) || ("HTTP " + status);
+    var text = detail ? code + ": " + detail : code;
+    if (status === 403) { return "Not allowed (" + text + ")."; }
+    return "Request failed (" + status + " " + text + ").";
+  }
+
+  window.CopilotSession = {load: load, save: save, clear: clear, api: api, el: el, header: header,
+                           describeError: describeError};
 })();

@@ -24,17 +24,7 @@
 
   // -- messages -------------------------------------------------------------------------------------------------
 
-  /* "{error, detail}" from the API as one sentence; detail may be a string or FastAPI's list of problems */
-  function describe(status, body) {
-    var detail = body && body.detail;
-    if (Array.isArray(detail)) {
-      detail = detail.map(function (d) { return d && d.msg ? d.msg : JSON.stringify(d); }).join("; ");
-    }
-    var code = (body && body.error) || ("HTTP " + status);
-    var text = detail ? code + ": " + detail : code;
-    if (status === 403) { return "Not allowed (" + text + ")."; }
-    return "Request failed (" + status + " " + text + ").";
-  }
+  var describe = S.describeError;
 
   function showError(text) { $("triage-error").textContent = text; }
 
