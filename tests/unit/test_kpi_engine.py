@@ -150,6 +150,8 @@ def test_kpis_odoo_cannot_answer_are_explicit(net: Net) -> None:
         assert {r.status for r in rows} == {"unavailable"} and words in (rows[0].reason or "")
         assert all(r.value is None for r in rows)
     assert {r.status for r in net.engine.compute("cycle_count_accuracy")} == {"no_data"}
+    per_site = net.engine.compute("supplier_on_time", site="Lakeside Hospital")
+    assert {r.status for r in per_site} == {"unavailable"} and "not measured per site" in (per_site[0].reason or "")
 
 
 def test_the_whole_pack_costs_few_requests_and_a_second_pass_none(net: Net) -> None:

@@ -252,6 +252,10 @@ class KpiEngine:
         except Unavailable as exc:
             return [KpiValue(kpi.id, p, site, None, None, "unavailable", "unknown", kpi.unit, reason=exc.reason)
                     for p in wanted]
+        if site is not None and kpi.site == "none":
+            return [KpiValue(kpi.id, p, site, None, None, "unavailable", "unknown", kpi.unit,
+                             reason=f"{kpi.name} is not measured per site (it is broken down by {kpi.by or 'network'})")
+                    for p in wanted]
         if site is not None and kpi.id in self.no_site:
             return [KpiValue(kpi.id, p, site, None, None, "unavailable", "unknown", kpi.unit,
                              reason=self.no_site[kpi.id]) for p in wanted]
