@@ -23,8 +23,6 @@ from copilot.odoo_double import builders as b
 if TYPE_CHECKING:
     from copilot.demo.network import DemoNetwork
 
-KINDS = ("stockout", "late_supplier", "over_budget", "missing_pm", "late_pm", "equipment_down",
-         "expiring_stock", "slow_tickets")
 PER_KIND = 3
 
 

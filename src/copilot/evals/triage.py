@@ -39,12 +39,12 @@ SHARED = Path(__file__).resolve().parents[4] / "shared" / "datasets"
 ENDAVA = SHARED / "tickets_endava" / "tickets_train.csv"
 ENDAVA_TARGETS = ("category", "urgency", "impact", "ticket_type", "business_service")
 ENDAVA_SALT = "copilot-endava-split-v1"
-ENDAVA_TEST_SHARE = 51 / 256  # first byte of the hash below 51: 20%
+ENDAVA_TEST_BYTES = 51  # a ticket is in the test part when its hash's first byte is below this: 51/256, 20%
 
 
 def endava_split(row: dict[str, str]) -> str:
     h = hashlib.sha256(f"{ENDAVA_SALT}|{row.get('title', '')}\x1f{row.get('body', '')}".encode()).digest()
-    return "test" if h[0] < 51 else "dev"
+    return "test" if h[0] < ENDAVA_TEST_BYTES else "dev"
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -249,10 +249,7 @@ class TriageService:
             "subjects": np.array([_subject(enc.texts[i]) for i in keep], dtype=str),
             "category": np.array([str(c or "") for c in kept.get("category", [""] * len(keep))], dtype=str),
         }
-        card["version"] = self.models.save(model, history)
-        (self.models.models_dir / card["version"] / "card.json").write_text(
-            json.dumps(card, indent=2, default=str), encoding="utf-8"
-        )
+        self.models.save(model, history)  # sets card["version"] and writes card.json / card.md beside the model
         return card
 
     def _bias(self, model: TriageModel, labels: dict[str, list[Any]], groups: dict[str, list[str]]) -> dict[str, Any]:

@@ -50,13 +50,16 @@ def html_to_text(value: str | bool | None) -> str:
     return _WS.sub(" ", html.unescape(text)).strip()
 
 
-def ticket_text(subject: str | bool | None, body: str | bool | None) -> str:
+def _joined(subject: str | bool | None, body: str | bool | None) -> str:
     subject_t = html_to_text(subject)
     body_t = html_to_text(body)
     if subject_t and body_t.lower().startswith(subject_t.lower()):
         subject_t = ""  # many bodies repeat the subject; counting it twice skews the n-grams
-    text = f"{subject_t}. {body_t}" if subject_t and body_t else subject_t or body_t
-    return text[:MAX_CHARS]
+    return f"{subject_t}. {body_t}" if subject_t and body_t else subject_t or body_t
+
+
+def ticket_text(subject: str | bool | None, body: str | bool | None) -> str:
+    return _joined(subject, body)[:MAX_CHARS]
 
 
 @lru_cache(maxsize=1)
@@ -97,10 +100,9 @@ class TicketEncoder:
         self.embedder = embedder
 
     def encode(self, tickets: Sequence[tuple[str | bool | None, str | bool | None]]) -> EncodedBatch:
-        raw = [ticket_text(s, b) for s, b in tickets]
-        truncated = [
-            i for i, (s, b) in enumerate(tickets) if len(html_to_text(s)) + len(html_to_text(b)) > MAX_CHARS
-        ]
+        full = [_joined(s, b) for s, b in tickets]
+        raw = [t[:MAX_CHARS] for t in full]
+        truncated = [i for i, t in enumerate(full) if len(t) > MAX_CHARS]
         skipped: dict[int, str] = {}
         for i, t in enumerate(raw):
             if not t.strip(" ."):
