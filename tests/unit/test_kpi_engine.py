@@ -299,3 +299,44 @@ def test_odoo_going_down_mid_computation_is_a_typed_error_not_a_partial_summary(
     assert res.status == "error" and res.result is None and res.error_code
     with pytest.raises(CopilotError):
         res.raise_for_status()
+
+
+def test_a_product_that_keeps_running_out_is_named_though_the_site_rate_hardly_moves(net: Net) -> None:
+    from copilot.kpi.exceptions import detect
+    from copilot.kpi.summary import TemplateSummariser, build_table, check
+
+    found = [e for e in detect(net.engine, periods=net.engine.periods) if "recurrence" in e.kinds]
+    assert found and {e.site for e in found} == {"Riverbend Clinic"}  # the base network's one chronic stockout
+    e = found[-1]
+    assert e.items == ["Nitrile examination gloves, medium (box of 100)"] and e.counts[1] == 6
+    assert e.records and all(r["model"] == "stock.move" for r in e.records)
+    assert any(v.value is not None and v.value < 0.05 for v in net.engine.compute("stockout_rate", site=e.site)
+               if v.period == e.period)  # the monthly rate alone would not have flagged it
+    table = build_table(net.engine, period=e.period, site="Riverbend Clinic")
+    text = TemplateSummariser().summarise(table)
+    assert "box of 100" in text and check(text, table)["problems"] == []
+    wrong = text.replace(f"in {e.counts[0]} of 6 months", "in 5 of 6 months" if e.counts[0] != 5 else "in 4 of 6")
+    assert any("number '5'" in p or "number '4'" in p for p in check(wrong, table)["problems"])
+
+
+def test_small_counts_are_no_verdict_for_a_median_or_a_counted_ratio() -> None:
+    from copilot.kpi.engine import KpiValue
+    from copilot.kpi.exceptions import _significant
+    from copilot.kpi.pack import KpiPack
+
+    pack = KpiPack.load()
+    tickets, supplier = pack["ticket_resolution_time"], pack["supplier_on_time"]
+
+    def median(past: int, n: int) -> KpiValue:
+        return KpiValue(tickets.id, "2026-03", None, "IT", 120.0, "ok", "breach", "hours", n=n, past_breach=past)
+
+    assert not _significant(tickets, median(2, 2)) and _significant(tickets, median(7, 7))
+    assert not _significant(tickets, median(6, 10)) and _significant(tickets, median(20, 25))
+
+    def ratio(on_time: int, n: int) -> KpiValue:
+        return KpiValue(supplier.id, "2026-03", None, "Acme", on_time / n, "ok", "breach", "ratio",
+                        numerator=on_time, denominator=n, n=n)
+
+    assert not _significant(supplier, ratio(1, 2)) and _significant(supplier, ratio(0, 2))
+    assert not _significant(supplier, ratio(2, 3), supplier.thresholds.warn)  # one late order of three: no anomaly
+    assert _significant(supplier, ratio(3, 12), supplier.thresholds.warn)

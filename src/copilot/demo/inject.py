@@ -202,6 +202,29 @@ def inject_exceptions(net: DemoNetwork, *, seed: int, per_kind: int = PER_KIND) 
             new_created = datetime.fromisoformat(t["close_date"]) - took * 4
             _touch(db, "helpdesk.ticket", tid, create_date=f"{new_created:%Y-%m-%d %H:%M:%S}")
         truth.append({"kind": "slow_tickets", "kpi": "ticket_resolution_time", "where": team, "periods": [period]})
+
+    # 9. repeated stockouts: one product at one site short in three months out of six (the site's rate hardly moves)
+    by_product: dict[tuple[str, int], dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for mv in db.table("stock.move").values():
+        src, dst = locs.get(mv["location_id"], {}), locs.get(mv["location_dest_id"], {})
+        at = _site_of(src.get("name", ""))
+        if at and dst.get("usage") == "customer" and 0 < mv["product_uom_qty"] <= mv["quantity"]:
+            by_product[(at, mv["product_id"])][mv["date"][:7]].append(mv["id"])
+    candidates: list[tuple[str, int]] = sorted(by_product)
+    for _ in range(per_kind):
+        for _try in range(200):
+            chronic_site, chronic_product = rng.choice(candidates)
+            first = rng.randrange(0, len(recent) - 5)
+            chosen = sorted(rng.sample(recent[first:first + 6], k=3))
+            if all(by_product[(chronic_site, chronic_product)].get(p) for p in chosen) and \
+                    not any(("repeated_stockouts", chronic_site, p) in used for p in chosen):
+                break
+        for p in chosen:
+            used.add(("repeated_stockouts", chronic_site, p))
+            mid = rng.choice(by_product[(chronic_site, chronic_product)][p])
+            short = db.table("stock.move")[mid]
+            _touch(db, "stock.move", mid, quantity=float(int(short["product_uom_qty"] // 3)))
+        truth.append({"kind": "repeated_stockouts", "kpi": "stockout_rate", "where": chronic_site, "periods": chosen})
     db.commit()
     return truth
 

@@ -330,7 +330,8 @@ def _maintenance(net: DemoNetwork, rng: random.Random) -> None:
                     day += timedelta(days=30 * interval + rng.randint(-7, 7))
                 for _ in range(rng.choices([0, 1, 2, 3], weights=[5, 3, 1, 1])[0]):
                     day = start + timedelta(days=rng.randint(0, 364))
-                    down = rng.randint(1, 12)
+                    # a repair takes one to five days (the same draw as before, so the rest of the network stays)
+                    down = 1 + (rng.randint(1, 12) - 1) * 5 // 12
                     closed = day + timedelta(days=down)
                     fault = rng.choice(FAULTS[prefix])
                     b.add_maintenance(

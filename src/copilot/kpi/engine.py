@@ -40,6 +40,8 @@ class Fact:
     model: str | None = None
     ref: int | None = None
     """The Odoo record behind the fact (an exception names the records that count against the KPI)."""
+    item: str | None = None
+    """What the record is about (a product), for KPIs with a ``recurrence`` rule."""
 
 
 @dataclass
@@ -59,6 +61,8 @@ class KpiValue:
     source: dict[str, Any] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)
     """Up to 20 records that count against the KPI in this cell ({"model", "id"})."""
+    past_breach: int | None = None
+    """Median KPIs: how many of the ``n`` records lie past the breach line (the sign test's count)."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -291,11 +295,14 @@ class KpiEngine:
         else:
             value = num / den if den else None
         status = "ok" if value is not None else "no_data"
-        bad = [{"model": f.model, "id": f.ref} for f in facts if f.model and f.ref and _against(kpi, f)]
+        bad = [{"model": f.model, "id": f.ref} for f in facts if f.model and f.ref and counts_against(kpi, f)]
+        past = None
+        if kpi.agg == "median":
+            past = sum(1 for f in facts if kpi.status_of(f.num) == "breach")
         return KpiValue(kpi.id, key[0], key[1], key[2], value, status, kpi.status_of(value), kpi.unit,
                         numerator=round(num, 6), denominator=round(den, 6), n=n,
                         reason=None if value is not None else "nothing to divide by", source=self.source(kpi),
-                        records=list({(r["model"], r["id"]): r for r in bad}.values())[:20])
+                        records=list({(r["model"], r["id"]): r for r in bad}.values())[:20], past_breach=past)
 
     def source(self, kpi: KpiDef) -> dict[str, Any]:
         return {"models": kpi.models, "filters": kpi.filters, "period": kpi.period}
@@ -308,7 +315,7 @@ class KpiEngine:
             return []
 
 
-def _against(kpi: KpiDef, f: Fact) -> bool:
+def counts_against(kpi: KpiDef, f: Fact) -> bool:
     """Does this record count against the KPI (a short issue, a late order, an uncovered machine...)?"""
     if kpi.agg == "median":
         return f.num > kpi.thresholds.warn
@@ -344,7 +351,8 @@ def stockout_rate(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
             continue
         period = month_of(m.get("date"))
         if period:
-            yield Fact(period, site, None, 1.0 if done < demand else 0.0, 1.0, "stock.move", int(m["id"]))
+            yield Fact(period, site, None, 1.0 if done < demand else 0.0, 1.0, "stock.move", int(m["id"]),
+                       _m2o(m.get("product_id"))[1])
 
 
 def _costs(e: KpiEngine) -> dict[int, float]:
@@ -452,6 +460,11 @@ def pm_compliance(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
         yield Fact(period, sites.get(eq or -1), None, 1.0 if ok else 0.0, 1.0, "maintenance.request", int(r["id"]))
 
 
+HISTORY_SLACK_DAYS = 7
+"""The recorded history starts at its first request; a window starting up to a week earlier still counts as inside
+it (no PM round is shorter than a month, so a week without records at the edge says nothing)."""
+
+
 def pm_coverage(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
     """Per month end: equipment with a preventive maintenance closed in the trailing 12 months / all equipment.
     Only months whose whole window lies inside the recorded history are computed (earlier ones would count
@@ -472,7 +485,7 @@ def pm_coverage(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
     for p in e.periods:
         end = _month_end(p)
         start = date(end.year - 1, end.month, end.day) if not (end.month == 2 and end.day == 29) else end
-        if start.isoformat() < first:
+        if (date.fromisoformat(first) - start).days > HISTORY_SLACK_DAYS:
             continue  # the window reaches back before the recorded history
         for eq in equipment:
             covered = any(start.isoformat() < d <= end.isoformat() for d in done.get(eq, ()))
@@ -480,29 +493,26 @@ def pm_coverage(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
 
 
 def equipment_uptime(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
+    """One fact per device and month: its days in service over its days in the month (a device with no request
+    counts every day up). The device is the unit an exception names."""
     sites = e.equipment_sites(kpi)
-    fleet: dict[str | None, int] = defaultdict(int)
-    if sites:
-        for s in sites.values():
-            fleet[s] += 1
-    else:
-        fleet[None] = len(e.records("maintenance.equipment", ["name"]))
-    down: dict[tuple[str, str | None], float] = defaultdict(float)
+    devices = [int(r["id"]) for r in e.records("maintenance.equipment", ["name"])]
+    down: dict[tuple[str, int], float] = defaultdict(float)
     for r in _requests_of(e, "corrective"):
-        if not r.get("request_date"):
+        eq, _ = _m2o(r.get("equipment_id"))
+        if not r.get("request_date") or eq is None:
             continue
         start = date.fromisoformat(str(r["request_date"])[:10])
         end = date.fromisoformat(str(r["close_date"])[:10]) if r.get("close_date") else e.today
-        eq, _ = _m2o(r.get("equipment_id"))
-        site = sites.get(eq or -1)
         day = start
         while day < end:
-            down[(f"{day:%Y-%m}", site)] += 1.0
+            down[(f"{day:%Y-%m}", eq)] += 1.0
             day += timedelta(days=1)
     for p in e.periods:
-        days = _month_end(p).day if p != f"{e.today:%Y-%m}" else e.today.day
-        for site, count in fleet.items():
-            yield Fact(p, site, None, count * days - down.get((p, site), 0.0), float(count * days))
+        days = float(_month_end(p).day if p != f"{e.today:%Y-%m}" else e.today.day)
+        for eq in devices:
+            up = max(0.0, days - down.get((p, eq), 0.0))
+            yield Fact(p, sites.get(eq) if sites else None, None, up, days, "maintenance.equipment", eq)
 
 
 def _departments(e: KpiEngine) -> dict[int, tuple[str, str | None]]:

@@ -4,12 +4,18 @@ Two detectors, both documented methods, no knowledge of any site, product or sup
 
 - **policy**: the month's value is past the KPI's ``breach`` threshold (the pack's defaults); for a ratio counted
   over records (orders, issues, requests) the 95% Wilson interval must lie past it (one late order of two is no
-  verdict; two of two is);
+  verdict; two of two is), and for a median over records the share past the line must be above one half by the
+  same bound (a sign test);
 - **anomaly**: a month past the KPI's ``warn`` line (unusual *and* material) whose modified z-score of
   Iglewicz & Hoaglin (1993), ``0.6745 (x - median) / MAD`` over the same
   series' *other* months, at or beyond ``Z_CUTOFF`` = 3.5 (their recommended cut-off) in the KPI's bad direction.
   A series whose MAD is 0 (flat history) flags a month that departs from the median by more than the KPI's
   ``warn``-to-``breach`` gap — the smallest move the pack calls material.
+
+- **recurrence** (KPIs whose pack entry has a ``recurrence`` rule): one item at one site — a product — short in at
+  least ``min`` of some ``months`` consecutive months flags each of those months at the site, naming the product.
+  A site's monthly rate over hundreds of issues hides one product that keeps running out; the rule is the pack's
+  (three of six months for stockouts), not fitted per case.
 
 Ranking: patient safety first, then money (the amount at stake: over-budget spend, expiring stock value), then
 service; within a tier by how far past the threshold (or how many MADs) the value lies.
@@ -27,8 +33,8 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from copilot.kpi.engine import KpiEngine, KpiValue
-from copilot.kpi.pack import KpiDef
+from copilot.kpi.engine import Fact, KpiEngine, KpiValue, counts_against
+from copilot.kpi.pack import KpiDef, Recurrence
 
 Z_CUTOFF = 3.5
 TIER = {"patient_safety": 3, "money": 2, "service": 1}
@@ -56,6 +62,10 @@ class KpiException:
     amount: float | None
     records: list[dict[str, Any]] = field(default_factory=list)
     why: str = ""
+    items: list[str] = field(default_factory=list)
+    """The items (products) a recurrence names, quoted as they are in ``why``."""
+    counts: list[int] = field(default_factory=list)
+    """Other whole numbers ``why`` quotes (a recurrence's months and its window)."""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -109,7 +119,7 @@ def detect(
                 if baseline is not None and len(others) >= MIN_HISTORY:
                     mad = statistics.median(abs(o - baseline) for o in others)
                     step = abs(kpi.thresholds.breach - kpi.thresholds.warn)
-                    material = _worse(kpi, x, kpi.thresholds.warn) > 0  # unusual *and* past the warn line
+                    material = _worse(kpi, x, kpi.thresholds.warn) > 0 and _significant(kpi, v, kpi.thresholds.warn)
                     if mad > 0:
                         z = 0.6745 * _worse(kpi, x, baseline) / mad
                         if z >= Z_CUTOFF and material:
@@ -128,20 +138,81 @@ def detect(
                 found.append(KpiException(
                     kpi.id, kpi.name, period, site, group, x, kpi.unit, kinds, kpi.impact, kpi.owner, kpi.action,
                     breach, baseline, z, severity, _amount(kpi, v), v.records, why))
+        if kpi.recurrence:
+            _add_recurring(found, kpi, engine.facts(kpi), kpi.recurrence, engine.periods, wanted, series)
     return sorted(found, key=lambda e: e.rank_key(), reverse=True)
 
 
-def _significant(kpi: KpiDef, v: KpiValue) -> bool:
-    """A ratio counted over records (one per order, issue, request) breaches only when the 95% Wilson interval
-    lies past the threshold: one late order out of two is no verdict (interval up to 0.91 against an 80% line),
-    though none on time out of one or two is (up to 0.79 and 0.66). Other KPIs: always."""
+def _add_recurring(found: list[KpiException], kpi: KpiDef, facts: list[Fact], rule: Recurrence,
+                   periods: list[str], wanted: set[str],
+                   series: dict[tuple[str | None, str | None], dict[str, KpiValue]]) -> None:
+    bad: dict[tuple[str | None, str], dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for f in facts:
+        if f.item and counts_against(kpi, f):
+            bad[(f.site, f.item)][f.period].append({"model": f.model, "id": f.ref})
+    order = {p: i for i, p in enumerate(periods)}
+    by_cell: dict[tuple[str | None, str], list[tuple[str, int, list[dict[str, Any]]]]] = defaultdict(list)
+    for (site, item), months in bad.items():
+        idx = sorted(order[m] for m in months if m in order)
+        for period in sorted(wanted & months.keys()):
+            i = order.get(period)
+            if i is None:
+                continue
+            best = max(sum(1 for j in idx if start <= j < start + rule.months)
+                       for start in range(max(0, i - rule.months + 1), i + 1))
+            if best >= rule.min:
+                by_cell[(site, period)].append((item, best, months[period]))
+    existing = {(e.site, e.group, e.period): e for e in found if e.kpi == kpi.id}
+    for (site, period), items in sorted(by_cell.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
+        names = ", ".join(sorted(i for i, _, _ in items))
+        most = max(n for _, n, _ in items)
+        why = f"{names} short at {site or 'the network'} in {period} and in {most} of {rule.months} months around it"
+        records = [r for _, _, rs in items for r in rs][:20]
+        e = existing.get((site, None, period))
+        if e is not None:
+            e.kinds.append("recurrence")
+            e.why += f"; {why}"
+            e.records = (records + [r for r in e.records if r not in records])[:20]
+            e.items += [i for i, _, _ in items]
+            e.counts += [most, rule.months]
+            continue
+        v = series.get((site, None), {}).get(period)
+        if v is None or v.value is None:
+            continue
+        found.append(KpiException(
+            kpi.id, kpi.name, period, site, None, float(v.value), kpi.unit, ["recurrence"], kpi.impact, kpi.owner,
+            kpi.action, kpi.thresholds.breach, None, None, most / rule.min - 1, _amount(kpi, v), records, why,
+            [i for i, _, _ in items], [most, rule.months]))
+
+
+def _significant(kpi: KpiDef, v: KpiValue, line: float | None = None) -> bool:
+    """A policy breach must be more than the luck of a small count.
+
+    - A ratio counted over records (one per order, issue, request) breaches only when the 95% Wilson interval lies
+      past the threshold: one late order out of two is no verdict (interval up to 0.91 against an 80% line), though
+      none on time out of one or two is (up to 0.79 and 0.66).
+    - A median over records breaches only when the share of records past the line is above one half with the same
+      95% Wilson bound (the sign test for a median): two slow tickets of two are no verdict, seven of seven are.
+    - Other KPIs (sums, money, ratios of amounts): always.
+
+    ``line`` is the breach threshold unless given (an anomaly asks the same of the warn line).
+    """
+    if kpi.agg == "median":  # the count is of records past the breach line; the warn line asks no test
+        if line is not None or v.past_breach is None or not v.n:
+            return True
+        return _wilson(v.past_breach / v.n, v.n)[0] > 0.5
+    line = kpi.thresholds.breach if line is None else line
     if kpi.unit != "ratio" or v.denominator is None or v.numerator is None or v.denominator != v.n or v.n == 0:
         return True
-    n, p, z = v.n, v.numerator / v.n, 1.96
+    low, high = _wilson(v.numerator / v.n, v.n)
+    return _worse(kpi, low if kpi.good == "lower" else high, line) > 0
+
+
+def _wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion ``p`` observed over ``n`` trials."""
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
-    bound = centre - half if kpi.good == "lower" else centre + half
-    return _worse(kpi, bound, kpi.thresholds.breach) > 0
+    return centre - half, centre + half
 
 
 def _fmt(kpi: KpiDef, x: float | None) -> str:

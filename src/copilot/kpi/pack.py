@@ -24,6 +24,15 @@ class Thresholds(BaseModel):
     breach: float
 
 
+class Recurrence(BaseModel):
+    """A chronic problem of one item at one site: short in at least ``min`` of any ``months`` consecutive months.
+    A one-off is in the monthly rate; this names the product that keeps running out (where the monthly rate of a
+    site with hundreds of issues hides it)."""
+
+    months: int = Field(ge=2)
+    min: int = Field(ge=2)
+
+
 class KpiDef(BaseModel):
     id: str
     name: str
@@ -46,6 +55,7 @@ class KpiDef(BaseModel):
     """The role that owns an exception of this KPI."""
     action: str = ""
     """What the owner is suggested to do when the KPI breaches or jumps."""
+    recurrence: Recurrence | None = None
 
     def status_of(self, value: float | None) -> str:
         """``ok``, ``warn`` or ``breach`` against the default thresholds, in the KPI's good direction."""

@@ -190,6 +190,8 @@ def check(text: str, table: KpiTable) -> dict[str, Any]:
             if m not in allowed_months:
                 problems.append(f"month {m} is not in the table: {sentence[:80]}")
         stripped = _MONTH.sub(" ", sentence)
+        for item in sorted({i for e in table.exceptions for i in e.items}, key=len, reverse=True):
+            stripped = stripped.replace(item, " ")  # a product's name is quoted, its digits are not figures
         for tok in _NUM.findall(stripped):
             checked += 1
             if _norm_num(tok) not in allowed_numbers:
@@ -234,6 +236,7 @@ def _allowed_numbers(table: KpiTable) -> set[str]:
         vals.update(_norm_num(t) for t in _NUM.findall(r.reason or ""))
     for e in table.exceptions:  # and the pack's suggested actions ("... in the last 12 months")
         vals.update(_norm_num(t) for t in _NUM.findall(e.action))
+        vals.update(str(c) for c in e.counts)
     ok = [r for r in table.rows if r.status == "ok" and r.value is not None]
     counts = {str(len([r for r in ok if r.level == lv])) for lv in ("breach", "warn")} | {str(len(ok))}
     return vals | counts | {str(y) for y in range(2000, 2100)}
