@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
 from copilot.odoo.client import OdooClient, OdooConfig
 
 
