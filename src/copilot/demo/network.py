@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from copilot.demo.world import DOCUMENTED_EQUIPMENT, GENERATED_TAG_SERIALS
 from copilot.odoo_double import builders as b
 from copilot.odoo_double.store import SUPERUSER_ID, Database
 
@@ -297,7 +298,7 @@ def _maintenance(net: DemoNetwork, rng: random.Random) -> None:
             count = per_hosp if site in HOSPITALS else per_clinic
             for _ in range(count):
                 serial += 1
-                tag = f"{prefix}-{serial:04d}"
+                tag = f"{prefix}-{GENERATED_TAG_SERIALS.get(prefix, {}).get(site, serial):04d}"
                 eid = b.add_equipment(
                     db,
                     f"{label} {tag}",
@@ -361,3 +362,48 @@ def _maintenance(net: DemoNetwork, rng: random.Random) -> None:
             ),
         }
     )
+    _documented_equipment(net, cats, team, stages, "location" in equipment_fields)
+
+
+def _documented_equipment(net: DemoNetwork, cats: dict[str, int], team: int, stages: dict[str, int],
+                          has_location: bool) -> None:
+    """The devices the documents name (:mod:`copilot.demo.world`), with the model, place, PMs and repairs the
+    documents give. A generated device with a documented tag takes the documented attributes; the rest are added.
+    No random draws, so the generated fleet is unchanged."""
+    db = net.db
+    for doc in DOCUMENTED_EQUIPMENT.values():
+        if doc.category not in cats:
+            cats[doc.category] = b.create(db, "maintenance.equipment.category", {"name": doc.category})
+        note = f"<p>{doc.where}. Manufacturer serial {doc.serial or 'not recorded'}. Source: {doc.source}.</p>"
+        eid = net.equipment.get(doc.tag)
+        if eid is not None:
+            if net.equipment_site[doc.tag] != doc.site:
+                raise ValueError(f"{doc.tag} is generated at {net.equipment_site[doc.tag]}, documented at {doc.site}")
+            db.table("maintenance.equipment")[eid].update(model=doc.model, note=note)
+            db._persist("maintenance.equipment", eid)
+        else:
+            eid = b.add_equipment(
+                db, f"{doc.label} {doc.tag}", serial_no=doc.tag, model=doc.model, note=note,
+                **({"location": SITES[doc.site]} if has_location else {}),
+                category_id=cats[doc.category], maintenance_team_id=team, effective_date="2019-01-01")
+            net.equipment[doc.tag] = eid
+            net.equipment_site[doc.tag] = doc.site
+            pm_days = list(doc.pm_dates)
+            if not pm_days and doc.pm_interval_months:
+                first = TODAY - timedelta(days=365) + timedelta(days=7 + sum(map(ord, doc.tag)) % 21)
+                step = 30 * doc.pm_interval_months
+                pm_days = [str(first + timedelta(days=step * i)) for i in range(365 // step + 1)
+                           if first + timedelta(days=step * i) <= TODAY]
+            for day in pm_days:
+                b.add_maintenance(db, eid, f"Preventive maintenance {doc.tag}", maintenance_type="preventive",
+                                  request_date=day, close_date=day, stage_id=stages["Repaired"],
+                                  duration=1.0, maintenance_team_id=team,
+                                  description="<p>Scheduled PM: inspection, electrical safety test and performance "
+                                              "check. Passed.</p>")
+        for r in doc.repairs:
+            b.add_maintenance(db, eid, f"{r.fault} - {doc.tag}", maintenance_type="corrective",
+                              request_date=r.start[:10], close_date=r.end[:10] if r.end else False,
+                              stage_id=stages["Repaired" if r.end else "In Progress"], priority="3",
+                              maintenance_team_id=team,
+                              description=f"<p>{r.fault}. Work order {r.work_order}. See the service report "
+                                          f"({doc.source}).</p>")

@@ -11,6 +11,7 @@ import random
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from copilot.demo.world import CONTRACTED_SUPPLIERS
 from copilot.odoo_double import builders as b
 from copilot.odoo_double.schema import Field, ModelSpec
 from copilot.odoo_double.store import Database
@@ -521,6 +522,9 @@ def _purchases(
             )
             if vendor == LATE_SUPPLIER and done:
                 delays.append(delay)
+    for vendor in CONTRACTED_SUPPLIERS:  # the service contracts' suppliers (no stock orders in the demo)
+        if vendor not in SUPPLIERS:
+            b.create(db, "res.partner", {"name": vendor, "is_company": True, "active": True})
     net.exceptions.append(
         {
             "kind": "late_supplier",

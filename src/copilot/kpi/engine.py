@@ -461,8 +461,22 @@ def pm_compliance(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
 
 
 HISTORY_SLACK_DAYS = 7
-"""The recorded history starts at its first request; a window starting up to a week earlier still counts as inside
-it (no PM round is shorter than a month, so a week without records at the edge says nothing)."""
+"""A window starting up to a week before the recorded history still counts as inside it (no PM round is shorter
+than a month, so a week without records at the edge says nothing)."""
+
+
+def history_start(days: Iterable[str]) -> date | None:
+    """Where the recorded history starts: the first day of the first month with at least half the median monthly
+    number of requests. A few stray older records (an imported last PM, a migrated work order) do not stretch the
+    history back to months that hold almost nothing, which would count every machine as uncovered there."""
+    per_month: dict[str, int] = defaultdict(int)
+    for d in days:
+        per_month[d[:7]] += 1
+    if not per_month:
+        return None
+    typical = statistics.median(per_month.values())
+    first = min(m for m, n in per_month.items() if n >= typical / 2)
+    return date.fromisoformat(f"{first}-01")
 
 
 def pm_coverage(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
@@ -472,20 +486,21 @@ def pm_coverage(e: KpiEngine, kpi: KpiDef) -> Iterable[Fact]:
     sites = e.equipment_sites(kpi)
     equipment = [int(r["id"]) for r in e.records("maintenance.equipment", ["name"])]
     done: dict[int, list[str]] = defaultdict(list)
-    first = None
+    requested: list[str] = []
     for r in e.records("maintenance.request", ["equipment_id", "request_date", "close_date", "maintenance_type"],
                        [("maintenance_type", "in", ["preventive", "corrective"])]):
         if r.get("request_date"):
-            first = min(first or str(r["request_date"])[:10], str(r["request_date"])[:10])
+            requested.append(str(r["request_date"])[:10])
         eq, _ = _m2o(r.get("equipment_id"))
         if r.get("maintenance_type") == "preventive" and r.get("close_date") and eq:
             done[eq].append(str(r["close_date"])[:10])
+    first = history_start(requested)
     if first is None:
         return
     for p in e.periods:
         end = _month_end(p)
         start = date(end.year - 1, end.month, end.day) if not (end.month == 2 and end.day == 29) else end
-        if (date.fromisoformat(first) - start).days > HISTORY_SLACK_DAYS:
+        if (first - start).days > HISTORY_SLACK_DAYS:
             continue  # the window reaches back before the recorded history
         for eq in equipment:
             covered = any(start.isoformat() < d <= end.isoformat() for d in done.get(eq, ()))

@@ -31,7 +31,7 @@ class Field:
     related: str | None = None
     compute: Callable[[Any, dict[str, Any]], Any] | None = None
     ondelete: str = "set null"
-    default: Any = None
+    default: Any = None  # a value, or a callable (db, values being created) -> value, e.g. a sequence
     private: bool = False  # never exposed over RPC (passwords)
     groups: str = ""  # Odoo's field ``groups=``: comma-separated group xml ids; others may not read or search it
 
@@ -221,6 +221,7 @@ def build_models(major: int) -> dict[str, ModelSpec]:
                 # no `location`; 17 has it); stock_maintenance adds `location_id` where stock is installed
                 **({} if major >= 19 else {"location": _f("char", "Location")}),
                 "cost": _f("float", "Cost"),
+                "note": _f("html", "Note"),  # recordings: html on 17 and 19
                 "effective_date": _f("date", "Effective Date"),
                 "maintenance_team_id": _m2o("maintenance.team", "Maintenance Team"),
                 "maintenance_ids": Field(
