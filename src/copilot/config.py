@@ -86,6 +86,27 @@ class Settings(BaseSettings):
         "threshold (retrieval/calibration.json, refit with `copilot eval answers --calibrate`)",
     )
 
+    # Language model (unset: no model; the router answers and the extractive answerer cites). Any
+    # OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp server, a hosted API), or `local` with the
+    # `local-llm` extra: a GGUF served in-process by xllamacpp (agent/models.py).
+    llm_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL (e.g. http://127.0.0.1:8080/v1), or 'local'"
+    )
+    llm_model: str = Field(default="", description="Model name the endpoint serves (recorded in the audit log)")
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Per model call; past it the extractive answer")
+    llm_tool_mode: Literal["json", "native"] = Field(
+        default="json",
+        description="json: tools chosen by JSON-schema structured output (small models); native: tool calling",
+    )
+    llm_local_model_path: Path | None = Field(
+        default=None, description="local: a GGUF file; default: the one the model packages assemble"
+    )
+    llm_threads: int | None = Field(default=None, description="local: llama.cpp threads (default: all cores)")
+    prompt_versions: dict[str, str] = Field(
+        default_factory=dict, description="Prompt name -> version to use (JSON); default: each prompt's latest"
+    )
+
     # Odoo (unset url: no Odoo sync; `copilot serve --demo` serves the demo network from the protocol double)
     odoo_url: str | None = None
     odoo_db: str | None = None
@@ -172,6 +193,10 @@ class Settings(BaseSettings):
             timeout=self.odoo_timeout,
             retries=self.odoo_retries,
         )
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_url)
 
     @property
     def resolved_database_url(self) -> str:

@@ -246,13 +246,22 @@ def summarise(table: KpiTable, summariser: Summariser | None = None) -> dict[str
     """Write, check, regenerate once, fall back to the template. Never returns an unchecked narrative."""
     template = TemplateSummariser()
     chosen = summariser or template
-    attempts = []
-    text = chosen.summarise(table)
-    result = check(text, table)
+    attempts: list[dict[str, Any]] = []
+
+    def write() -> tuple[str, dict[str, Any]]:
+        try:  # a model that times out or errors is an attempt that failed, never a failed summary
+            text = chosen.summarise(table)
+        except Exception as exc:
+            return "", {"checked": 0, "problems": [f"{chosen.name} failed: {type(exc).__name__}"]}
+        out = check(text, table)
+        if not text.strip():
+            out["problems"].append(f"{chosen.name} wrote nothing")
+        return text, out
+
+    text, result = write()
     attempts.append({"by": chosen.name, "problems": result["problems"]})
     if result["problems"] and chosen is not template:
-        text = chosen.summarise(table)
-        result = check(text, table)
+        text, result = write()
         attempts.append({"by": chosen.name, "problems": result["problems"]})
     if result["problems"]:
         text = template.summarise(table)
