@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from copilot.governance.executor import GovernedExecutor
     from copilot.governance.factory import Governance
     from copilot.kpi.service import KpiService
+    from copilot.odoo.ops import OpsService
     from copilot.triage.service import TriageService
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,24 @@ class Copilot:
 
         as_of = settings.kpi_as_of
         return KpiService(connect, site_aliases=settings.kpi_site_aliases, today=(lambda: as_of) if as_of else None)
+
+    @cached_property
+    def ops(self) -> OpsService:
+        """Odoo look-ups and actions for the ops tools (``ctx.services.ops``): a fresh connection per call."""
+        from copilot.odoo.ops import OpsService
+
+        settings = self.settings
+        connect = None
+        if settings.odoo_url and settings.odoo_db:
+
+            def connect() -> Any:
+                from copilot.odoo.client import OdooClient
+
+                return OdooClient(settings.odoo_config()).connect()
+
+        as_of = settings.kpi_as_of
+        return OpsService(connect, site_aliases=dict(settings.kpi_site_aliases), odoo_url=settings.odoo_url,
+                          **({"today": lambda: as_of} if as_of else {}))
 
     # CLI handlers of governance take a ``services`` object with these attributes
     @property
@@ -374,6 +393,9 @@ def start_demo_odoo(settings: Settings, *, version: str = "19.0") -> tuple[Setti
         from copilot.demo.ops import reattach_operation_models
 
         reattach_operation_models(db)
+    from copilot.odoo_double.ops_models import add_ops_models
+
+    add_ops_models(db, grant=fresh)  # categories, supplier prices, receipts: what the ops tools read and write
     from copilot.demo.network import BOT_KEY, BOT_LOGIN, SITES, TODAY
 
     double = OdooDouble(db, host="127.0.0.1", port=0).start()

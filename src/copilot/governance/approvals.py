@@ -88,6 +88,12 @@ class ApprovalRequest:
     error_code: str | None
     args_raw: dict[str, Any] | None = None
 
+    @property
+    def facts(self) -> dict[str, Any] | None:
+        """What Odoo said when the call was parked (records with links, amounts): what approving would write."""
+        facts = self.args_redacted.get("_facts") if isinstance(self.args_redacted, dict) else None
+        return facts if isinstance(facts, dict) else None
+
     def is_expired(self, now: datetime) -> bool:
         return (to_iso(now) or "") >= self.expires_at
 
@@ -100,7 +106,8 @@ class ApprovalRequest:
             "request_id": self.request_id,
             "requester_id": self.requester.id,
             "requester_role": self.requester.role,
-            "args": self.args_redacted,
+            "args": {k: v for k, v in self.args_redacted.items() if k != "_facts"},
+            "facts": self.facts,
             "rule_id": self.rule_id,
             "reason": self.reason,
             "approving_roles": list(self.approving_roles),

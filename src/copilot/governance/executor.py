@@ -25,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 import uuid
@@ -58,6 +59,8 @@ log = logging.getLogger(__name__)
 
 Status = Literal["ok", "pending_approval", "denied", "error"]
 UNAUTHENTICATED = "<unauthenticated>"
+FACTS_KEY = "_facts"
+"""Where a call's facts sit in its recorded arguments (audit records, the approval row)."""
 
 
 @dataclass
@@ -232,12 +235,18 @@ class GovernedExecutor:
             return self._refuse(
                 principal, tool_name, args, rid, t0, "denied", refusal[0], spec=spec, rule_id=refusal[1]
             )
+        ctx = self._tool_ctx(policy, principal, rid)
+        facts_error = self._gather_facts(spec, args, ctx)
+        if facts_error is not None:  # the facts policy needs could not be read: nothing runs, nothing parks
+            return self._refuse(principal, tool_name, args, rid, t0, "error", facts_error, spec=spec)
+
         def deny(exc: CopilotError, rule_id: str | None) -> ExecutionResult:
             return self._refuse(
-                principal, tool_name, args, rid, t0, "denied", exc, spec=spec, rule_id=rule_id, decision=Effect.DENY
+                principal, tool_name, args, rid, t0, "denied", exc, spec=spec, rule_id=rule_id,
+                decision=Effect.DENY, facts=ctx.facts,
             )
 
-        policy_ctx = self._policy_ctx(principal, spec, args, rid, context, approved=False)
+        policy_ctx = self._policy_ctx(principal, spec, args, rid, context, approved=False, facts=ctx.facts)
         try:
             decision = policy.evaluate(spec.name, "pre", policy_ctx)
         except PolicyEvaluationError as exc:
@@ -245,7 +254,6 @@ class GovernedExecutor:
         if decision.effect is Effect.DENY:
             reason = PermissionDeniedError(decision.reason or "denied by policy", code="policy_denied")
             return deny(reason, decision.rule_id)
-        ctx = self._tool_ctx(policy, principal, rid)
         call = Call(principal, spec, args, ctx, decision, policy_ctx, flags=list(decision.flags))
         try:
             for hook in self.before_call:
@@ -359,9 +367,11 @@ class GovernedExecutor:
         context: Mapping[str, Any] | None,
         *,
         approved: bool,
+        facts: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         return {
             "args": args.model_dump(mode="json"),
+            "facts": dict(facts or {}),
             "principal": {
                 "id": principal.id,
                 "role": principal.role,
@@ -376,12 +386,32 @@ class GovernedExecutor:
         scope: AccessScope = policy.access_scope(principal.role, principal.groups)
         return ToolContext(principal=principal, request_id=rid, scope=scope, services=self.services, **kw)
 
-    def _redacted(self, spec: Tool | None, args: Any) -> Any:
+    def _redacted(self, spec: Tool | None, args: Any, facts: dict[str, Any] | None = None) -> Any:
+        """The arguments as recorded: redacted, plus the facts the policy decided on under ``_facts`` (a name no
+        pydantic argument can have). Facts are read from Odoo by the tool's own code — record references, links,
+        quantities and prices, never the caller's free text — so they are recorded as read."""
         if isinstance(args, BaseModel):
             args = args.model_dump(mode="json")
         if not isinstance(args, dict):
             args = {"_raw": args if isinstance(args, str | int | float | bool | None) else str(args)}
-        return self.redact(args, extra_keys=spec.pii_fields if spec else ())
+        out = self.redact(args, extra_keys=spec.pii_fields if spec else ())
+        if facts is not None and isinstance(out, dict):
+            out[FACTS_KEY] = facts
+        return out
+
+    def _gather_facts(self, spec: Tool, args: BaseModel, ctx: ToolContext) -> CopilotError | None:
+        """Run the tool's facts function into ``ctx.facts``; a failure is returned as the typed error to refuse
+        with (Odoo down, an unknown or ambiguous record), so policy never decides on missing facts."""
+        if not spec.has_facts:
+            return None
+        try:
+            facts = self._invoker.facts(spec, args, ctx)
+            ctx.facts = json.loads(json.dumps(facts or {}))  # what the audit chain and the approval will hold
+        except CopilotError as exc:
+            return exc
+        except Exception as exc:  # a bug in the facts code: its type only (the message may hold PHI)
+            return CopilotError(f"facts failed: {type(exc).__name__}", code="facts_error")
+        return None
 
     def _entry(
         self, principal: Principal | None, tool: str, args_redacted: Any, rid: str, **kw: Any
@@ -411,12 +441,13 @@ class GovernedExecutor:
         decision: Effect | None = None,
         approval_id: str | None = None,
         approver_id: str | None = None,
+        facts: dict[str, Any] | None = None,
     ) -> ExecutionResult:
         dec = (decision or (Effect.DENY if status == "denied" else Effect.ALLOW)).value
         entry = self._entry(
             principal,
             tool_name[:128] if isinstance(tool_name, str) else "<invalid>",
-            self._redacted(spec, args),
+            self._redacted(spec, args, facts),
             rid,
             decision=dec,
             rule_id=rule_id,
@@ -436,6 +467,7 @@ class GovernedExecutor:
             error_code=err.code,
             error=err.message,
             approval_id=approval_id,
+            error_type=type(err),
         )
         try:
             base.audit_id = self.audit.append(entry).record_id
@@ -446,7 +478,7 @@ class GovernedExecutor:
     def _park(self, call: Call, policy: Policy, t0: int) -> ExecutionResult:
         spec, principal, decision = call.tool, call.principal, call.decision
         roles = decision.approving_roles or spec.approving_roles
-        redacted = self._redacted(spec, call.args)
+        redacted = self._redacted(spec, call.args, call.ctx.facts)
         now = self.now()
         ttl = timedelta(hours=policy.doc.approval_ttl_hours)
         try:
@@ -511,7 +543,7 @@ class GovernedExecutor:
     ) -> ExecutionResult:
         spec, principal, decision, ctx = call.tool, call.principal, call.decision, call.ctx
         rid = ctx.request_id
-        redacted = self._redacted(spec, call.args)
+        redacted = self._redacted(spec, call.args, ctx.facts)
         intent_id: str | None = None
         if not spec.read_only:
             try:
@@ -663,7 +695,19 @@ class GovernedExecutor:
                 rule_id=refusal[1],
                 **refuse_kw,
             )
-        policy_ctx = self._policy_ctx(principal, spec, args, req.request_id, None, approved=True)
+        ctx = self._tool_ctx(policy, principal, req.request_id, approval_id=req.id, approver_id=approver.id)
+        facts_error = self._gather_facts(spec, args, ctx)
+        if facts_error is None and spec.has_facts and ctx.facts != req.args_redacted.get(FACTS_KEY):
+            # The approver decided on what Odoo said then; what it says now differs (a price, a category, a
+            # stage): running would write something nobody approved.
+            facts_error = ConflictError(
+                "Odoo changed since the request was approved; submit it again", code="facts_changed"
+            )
+        if facts_error is not None:
+            return self._refuse(
+                principal, spec.name, args, req.request_id, t0, "error", facts_error, facts=ctx.facts, **refuse_kw
+            )
+        policy_ctx = self._policy_ctx(principal, spec, args, req.request_id, None, approved=True, facts=ctx.facts)
         try:
             decision = policy.evaluate(spec.name, "pre", policy_ctx)
         except PolicyEvaluationError as exc:
@@ -699,7 +743,6 @@ class GovernedExecutor:
             req.reason,
             decision.flags,
         )
-        ctx = self._tool_ctx(policy, principal, req.request_id, approval_id=req.id, approver_id=approver.id)
         call = Call(principal, spec, args, ctx, decision, policy_ctx, flags=list(decision.flags))
         try:
             for hook in self.before_call:

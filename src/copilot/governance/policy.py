@@ -6,8 +6,9 @@ opening or closing everything. Rules are evaluated by severity, never by file or
 rule cannot shadow a ``deny``: ``deny`` > ``require_approval`` > ``flag_for_review`` > ``allow``.
 
 A condition is a leaf ``{field: "args.amount", op: ">", value: 5000}`` or a combinator ``{all: [...]}``,
-``{any: [...]}``, ``{not: {...}}``. Fields are dotted paths rooted at ``args``, ``context``, ``principal``,
-``tool`` or (post-call rules only) ``result``. A missing field makes a leaf false; comparing incompatible
+``{any: [...]}``, ``{not: {...}}``. Fields are dotted paths rooted at ``args``, ``facts`` (what the tool's facts
+function read from Odoo before the policy ran: prices, categories), ``context``, ``principal``, ``tool`` or
+(post-call rules only) ``result``. A missing field makes a leaf false; comparing incompatible
 types raises :class:`PolicyEvaluationError`, which the executor turns into a denial (fail closed).
 
 Usage::
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.yaml")
 WILDCARD = "*"
-FIELD_ROOTS = ("args", "context", "principal", "tool", "result")
+FIELD_ROOTS = ("args", "facts", "context", "principal", "tool", "result")
 
 
 class PolicyEvaluationError(CopilotError):

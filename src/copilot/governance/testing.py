@@ -2,7 +2,10 @@
 in a :class:`Ledger`, so tests and benchmarks can prove a side effect happened exactly once — or not at all.
 
 The doubles carry the tool names of the default policy (``purchase_request_create``, ``ticket_triage_apply``,
-``maintenance_equipment_status_set``, ``knowledge_search``) so the shipped rules are exercised as written.
+``maintenance_equipment_status_set``, ``knowledge_search``) so the shipped rules are exercised as written. They
+are for the executor's own unit tests only: the real tools (``copilot.tools``) read their facts from Odoo, while
+these doubles' facts functions take them from their arguments (``amount``, ``controlled_substance``,
+``criticality``) so a test can put a call on either side of a rule.
 
 Usage::
 
@@ -77,6 +80,23 @@ class EchoArgs(BaseModel):
     fail: Literal["none", "typed", "crash"] = "none"
 
 
+CONTROLLED_CATEGORY = "Controlled Substances"
+LIFE_SUPPORT_CATEGORY = "Ventilators"
+
+
+def purchase_facts(args: PurchaseRequestArgs, ctx: ToolContext) -> dict[str, Any]:
+    """The double's facts: the amount and category as the arguments state them (the real tool reads Odoo)."""
+    cats = [c for c in (args.product_category,) if c]
+    if args.controlled_substance:
+        cats.append(CONTROLLED_CATEGORY)
+    return {"amount": args.amount, "product_categories": cats, "product_tags": []}
+
+
+def equipment_facts(args: EquipmentStatusArgs, ctx: ToolContext) -> dict[str, Any]:
+    life_support = args.criticality == "life_support"
+    return {"equipment_category": LIFE_SUPPORT_CATEGORY if life_support else args.equipment_category or None}
+
+
 def _ledger(ctx: ToolContext) -> Ledger:
     ledger: Ledger = ctx.services.ledger
     return ledger
@@ -90,6 +110,7 @@ def _ledger(ctx: ToolContext) -> Ledger:
     approving_roles=("executive", "admin"),
     site_field="site",
     pii_fields=("requested_for",),
+    facts=purchase_facts,
 )
 def purchase_request_create(args: PurchaseRequestArgs, ctx: ToolContext) -> dict[str, Any]:
     return {"purchase_request_id": _ledger(ctx).record("purchase_request_create", args, ctx)}
@@ -114,6 +135,7 @@ def ticket_triage_apply(args: TriageApplyArgs, ctx: ToolContext) -> dict[str, An
     read_only=False,
     description="Change an equipment's status (double)",
     site_field="site",
+    facts=equipment_facts,
 )
 def maintenance_equipment_status_set(args: EquipmentStatusArgs, ctx: ToolContext) -> dict[str, Any]:
     _ledger(ctx).record("maintenance_equipment_status_set", args, ctx)

@@ -164,7 +164,7 @@ def _default_get(env: Env, model: str, fields_list: Any) -> Any:
     return {
         n: spec.fields[n].default
         for n in fields_list
-        if n in spec.fields and spec.fields[n].default is not None
+        if n in spec.fields and spec.fields[n].default is not None and not callable(spec.fields[n].default)
     }
 
 

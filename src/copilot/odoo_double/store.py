@@ -520,7 +520,7 @@ class Env:
                 linked = [r["id"] for r in rows if r.get(inv) == rec["id"] and r.get(mfield) == model]
                 return self._order(comodel, linked, None)
             return [r["id"] for r in rows if r.get(inv) == rec["id"]]
-        return rec.get(fname, f.default)
+        return rec.get(fname, None if callable(f.default) else f.default)
 
     def display_name(self, model: str, rec: dict[str, Any]) -> str:
         spec = self.spec(model)
@@ -1128,7 +1128,9 @@ class Env:
         spec = self.spec(model)
         for vals in items:
             data: dict[str, Any] = {
-                n: f.default for n, f in spec.fields.items() if f.stored and f.default is not None
+                n: f.default
+                for n, f in spec.fields.items()
+                if f.stored and f.default is not None and not callable(f.default)
             }
             o2m: dict[str, Any] = {}
             for fname, value in vals.items():
@@ -1137,6 +1139,9 @@ class Env:
                     o2m[fname] = value
                     continue
                 data[fname] = self._convert(f, value, [])
+            for fname, f in spec.fields.items():  # a default computed from the record, e.g. a sequence
+                if callable(f.default) and f.stored and data.get(fname) in (None, False, ""):
+                    data[fname] = f.default(self.db, data)
             for fname, f in spec.fields.items():
                 if f.required and f.stored and data.get(fname) in (None, False, ""):
                     # Odoo learns this from PostgreSQL's NOT NULL at INSERT time, after the row took its id from

@@ -12,9 +12,20 @@ from copilot.tools.base import ToolRegistry
 
 def default_registry() -> ToolRegistry:
     from copilot.tools.dashboard_summary import dashboard_summary
+    from copilot.tools.equipment_status import equipment_status
     from copilot.tools.knowledge_search import knowledge_search
     from copilot.tools.kpi_query import kpi_query
+    from copilot.tools.lots_expiring import lots_expiring
+    from copilot.tools.maintenance_equipment_status_set import maintenance_equipment_status_set
+    from copilot.tools.maintenance_request_create import maintenance_request_create
+    from copilot.tools.purchase_orders_open import purchase_orders_open
+    from copilot.tools.purchase_request_create import purchase_request_create
+    from copilot.tools.stock_on_hand import stock_on_hand
     from copilot.tools.ticket_triage import ticket_triage
     from copilot.tools.ticket_triage_apply import ticket_triage_apply
 
-    return ToolRegistry((knowledge_search, kpi_query, dashboard_summary, ticket_triage, ticket_triage_apply))
+    return ToolRegistry((
+        knowledge_search, kpi_query, dashboard_summary, ticket_triage, ticket_triage_apply,
+        equipment_status, lots_expiring, stock_on_hand, purchase_orders_open,
+        maintenance_request_create, purchase_request_create, maintenance_equipment_status_set,
+    ))

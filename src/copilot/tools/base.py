@@ -38,9 +38,13 @@ if TYPE_CHECKING:
     from copilot.governance.principal import Principal
 
 ToolFunction = Callable[[Any, "ToolContext"], Any]
+FactsFunction = Callable[[Any, "ToolContext"], dict[str, Any]]
+"""Reads from a system of record what policy must decide on (an order's amount at Odoo prices, whether a product
+is a controlled substance, whether equipment is life-support). Read-only; runs before the policy."""
 
 # Tool spec -> implementation. Module-private on purpose: only ToolInvoker reads it.
 _IMPLEMENTATIONS: weakref.WeakKeyDictionary[Tool, ToolFunction] = weakref.WeakKeyDictionary()
+_FACTS: weakref.WeakKeyDictionary[Tool, FactsFunction] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -69,6 +73,9 @@ class ToolContext:
     approval_id: str | None = None
     approver_id: str | None = None
     notes: AuditNotes = field(default_factory=AuditNotes)
+    facts: dict[str, Any] | None = None
+    """What the tool's facts function read before the policy decided (the same facts an approver saw); a write
+    tool acts on these — the resolved records and prices — rather than resolving the arguments again."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +91,9 @@ class Tool:
     """Name of an argument holding an Odoo site; the executor refuses sites outside the principal's scope."""
     pii_fields: tuple[str, ...] = ()
     """Argument names masked entirely in the audit trail (on top of the default sensitive names)."""
+    has_facts: bool = False
+    """The tool declared a facts function (``facts=``): the executor runs it before the policy and exposes its
+    result to rules as ``facts.*``."""
 
 
 def tool(
@@ -95,8 +105,12 @@ def tool(
     approving_roles: tuple[str, ...] = (),
     site_field: str | None = None,
     pii_fields: tuple[str, ...] = (),
+    facts: FactsFunction | None = None,
 ) -> Callable[[ToolFunction], Tool]:
-    """Declare a tool. The decorated name becomes the :class:`Tool` spec; the function is sealed away."""
+    """Declare a tool. The decorated name becomes the :class:`Tool` spec; the function is sealed away.
+
+    ``facts`` is a read-only function ``(args, ctx) -> dict`` the executor runs before evaluating the policy, so
+    rules decide on what the system of record says (``facts.amount``), never on what the caller claims."""
     if not name or not name.replace("_", "").replace(".", "").isalnum():
         raise ValueError(f"invalid tool name {name!r}")
 
@@ -109,8 +123,11 @@ def tool(
             approving_roles=tuple(approving_roles),
             site_field=site_field,
             pii_fields=tuple(pii_fields),
+            has_facts=facts is not None,
         )
         _IMPLEMENTATIONS[spec] = fn
+        if facts is not None:
+            _FACTS[spec] = facts
         return spec
 
     return wrap
@@ -128,6 +145,13 @@ class ToolInvoker:
         if self._registry.get(spec.name) is not spec:
             raise NotFoundError(f"tool {spec.name!r} is not registered with this registry")
         return _IMPLEMENTATIONS[spec](args, ctx)
+
+    def facts(self, spec: Tool, args: BaseModel, ctx: ToolContext) -> dict[str, Any] | None:
+        """Run the tool's facts function (None when it declares none)."""
+        if self._registry.get(spec.name) is not spec:
+            raise NotFoundError(f"tool {spec.name!r} is not registered with this registry")
+        fn = _FACTS.get(spec)
+        return None if fn is None else dict(fn(args, ctx))
 
 
 class ToolRegistry:
