@@ -1,7 +1,8 @@
 """API tests for every route: auth missing / wrong / expired / wrong role, validation, SSE framing, the
 review routes, approvals, limits and browser security headers.
 
-Small parts: the hashing embedder, no redaction, a three-document corpus, SQLite in a temp dir. The app is
+Small parts: the hashing embedder, no redaction, a three-document corpus, SQLite in a temp dir, and the small
+operations network on the Odoo protocol double (the purchase tool writes real draft orders there). The app is
 built once per module (``build_service``); the other ``test_api_*`` modules reuse it.
 """
 
@@ -24,6 +25,8 @@ from copilot.api.users import UserStore
 from copilot.app import Copilot, build_copilot
 from copilot.config import Settings
 from copilot.ingest.sources import FolderSource
+from copilot.odoo_double import Database, OdooDouble
+from copilot.odoo_double.ops_sample import seed_ops_sample
 
 pytestmark = pytest.mark.unit
 
@@ -56,6 +59,7 @@ class Service:
     cp: Copilot
     keys: dict[str, str]
     users: UserStore
+    odoo: Any = None
 
     def h(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[user]}"}
@@ -69,7 +73,12 @@ def write_corpus(root: Path) -> Path:
 
 
 def build_service(tmp: Path, **svc: Any) -> Service:
-    settings = Settings(data_dir=tmp / "data", embedding_backend="hashing", redaction="none")
+    db = Database(version="19.0")
+    sample = seed_ops_sample(db)
+    odoo = OdooDouble(db).start()
+    settings = Settings(data_dir=tmp / "data", embedding_backend="hashing", redaction="none",
+                        odoo_url=odoo.url, odoo_db=db.name, odoo_login=sample.login, odoo_api_key=sample.key,
+                        kpi_site_aliases=sample.sites, kpi_as_of=sample.today)
     cp = build_copilot(settings)
     cp.ingest(FolderSource(write_corpus(tmp / "corpus")))
     install_demo_governance(cp)
@@ -78,9 +87,10 @@ def build_service(tmp: Path, **svc: Any) -> Service:
         "rate_limit_per_minute": 100_000, "rate_limit_burst": 10_000, **svc})
     app = build_app(cp, service=service)
     users = UserStore(cp.engine)
-    keys = {uid: users.add(uid, role=role, groups=groups, user_id=uid, password="pw-" + uid)[1]
+    keys = {uid: users.add(uid, role=role, groups=groups, user_id=uid, password="pw-" + uid,
+                           sites=("*",) if role in ("executive", "admin") else ())[1]
             for uid, (role, groups) in USERS.items()}
-    return Service(app, TestClient(app), cp, keys, users)
+    return Service(app, TestClient(app), cp, keys, users, odoo)
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +98,7 @@ def svc(tmp_path_factory: pytest.TempPathFactory) -> Any:
     s = build_service(tmp_path_factory.mktemp("api"))
     yield s
     s.cp.close()
+    s.odoo.stop()
 
 
 def sse_events(text: str) -> list[tuple[str, Any]]:
@@ -170,7 +181,8 @@ def test_every_protected_route_refuses_bad_credentials(svc: Service, method: str
     ("nina.nurse", "POST", "/v1/ingest", {"path": "/tmp"}),
     ("quinn.quality", "GET", "/v1/status", None),
     ("quinn.quality", "GET", "/v1/ingest", None),
-    ("nina.nurse", "POST", "/v1/tools/purchase_request_create", {"item": "pumps", "amount": 10}),
+    ("nina.nurse", "POST", "/v1/tools/purchase_request_create",
+     {"site": "Lakeside Hospital", "lines": [{"product": "PMP-VOL", "quantity": 1}]}),
 ])
 def test_wrong_role_is_forbidden(svc: Service, user: str, method: str, path: str, body: Any) -> None:
     r = svc.client.request(method, path, json=body, headers=svc.h(user))
@@ -192,7 +204,8 @@ def test_wrong_role_is_forbidden(svc: Service, user: str, method: str, path: str
     ("GET", "/v1/audit/export?format=xml", None),
     ("GET", "/v1/approvals?status=maybe", None),
     ("POST", "/v1/ingest", {"path": "/definitely/not/here"}),
-    ("POST", "/v1/tools/purchase_request_create", {"item": "pumps", "amount": -1}),
+    ("POST", "/v1/tools/purchase_request_create",
+     {"site": "Lakeside Hospital", "lines": [{"product": "PMP-VOL", "quantity": -1}]}),
 ])
 def test_validation_errors_are_422_without_echoing_values(svc: Service, method: str, path: str,
                                                           body: Any) -> None:
@@ -302,25 +315,29 @@ def test_audit_filters_by_decision_and_time(svc: Service) -> None:
 # --- approvals --------------------------------------------------------------------------------------------
 
 def test_approvals_queue_enforces_segregation_of_duties(svc: Service) -> None:
-    r = svc.client.post("/v1/tools/purchase_request_create", json={"item": "Ventilators", "amount": 24000},
-                        headers=svc.h("erin.exec"))
+    r = svc.client.post("/v1/tools/purchase_request_create", headers=svc.h("erin.exec"),
+                        json={"site": "Lakeside Hospital", "lines": [{"product": "PMP-VOL", "quantity": 10}]})
     assert r.status_code == 200 and r.json()["status"] == "pending_approval"
     aid = r.json()["approval_id"]
     queue = svc.client.get("/v1/approvals", headers=svc.h("erin.exec")).json()
-    assert aid in [q["id"] for q in queue]
+    (mine,) = [q for q in queue if q["id"] == aid]
+    assert mine["facts"]["amount"] == 21000.0 and mine["facts"]["supplier"]["url"]  # priced by Odoo, with links
+    orders = len(svc.odoo.db.table("purchase.order"))
     assert svc.client.get("/v1/approvals", headers=svc.h("nina.nurse")).json() == []
     assert svc.client.post(f"/v1/approvals/{aid}/approve", json={}, headers=svc.h("erin.exec")).status_code == 403
     assert svc.client.post(f"/v1/approvals/{aid}/approve", json={}, headers=svc.h("nina.nurse")).status_code == 403
     ok = svc.client.post(f"/v1/approvals/{aid}/approve", json={"reason": "budgeted"}, headers=svc.h("ada.admin"))
     assert ok.status_code == 200 and ok.json()["status"] == "ok"
+    assert len(svc.odoo.db.table("purchase.order")) == orders + 1
     again = svc.client.post(f"/v1/approvals/{aid}/approve", json={}, headers=svc.h("ada.admin"))
     assert again.status_code == 409
     assert svc.client.post("/v1/approvals/no-such-id/reject", json={}, headers=svc.h("ada.admin")).status_code == 404
 
 
 def test_reject_moves_a_request_out_of_the_queue(svc: Service) -> None:
-    aid = svc.client.post("/v1/tools/purchase_request_create", json={"item": "Beds", "amount": 9000},
-                          headers=svc.h("erin.exec")).json()["approval_id"]
+    aid = svc.client.post("/v1/tools/purchase_request_create", headers=svc.h("erin.exec"),
+                          json={"site": "Lakeside Hospital", "lines": [{"product": "PMP-VOL", "quantity": 5}]},
+                          ).json()["approval_id"]
     r = svc.client.post(f"/v1/approvals/{aid}/reject", json={"reason": "not budgeted"}, headers=svc.h("ada.admin"))
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     pending = svc.client.get("/v1/approvals", headers=svc.h("ada.admin")).json()
@@ -363,7 +380,7 @@ def test_demo_users_list_only_with_password_sign_in(svc: Service, tmp_path: Path
 def test_health_readiness_and_metrics(svc: Service) -> None:
     assert svc.client.get("/healthz").json() == {"status": "ok"}
     ready = svc.client.get("/readyz").json()
-    assert ready["status"] == "ok" and ready["checks"] == {"index": "ok", "database": "ok"}
+    assert ready["status"] == "ok" and ready["checks"] == {"index": "ok", "database": "ok", "odoo": "ok"}
     m = svc.client.get("/metrics", headers=svc.h("ada.admin"))
     assert m.status_code == 200 and "copilot_http_requests_total" in m.text
     assert 'route="/v1/ask"' in m.text

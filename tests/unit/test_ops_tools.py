@@ -11,8 +11,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from copilot.db import make_engine, migrate
+from copilot.errors import NotFoundError
 from copilot.governance.factory import Governance, build_governance
 from copilot.governance.principal import Principal
 from copilot.odoo.client import OdooClient, OdooConfig
@@ -20,6 +22,7 @@ from copilot.odoo.ops import OpsService
 from copilot.odoo_double import Database, OdooDouble
 from copilot.odoo_double.ops_sample import OpsSample, seed_ops_sample
 from copilot.tools import default_registry
+from copilot.tools.base import ToolRegistry, tool
 
 pytestmark = pytest.mark.unit
 
@@ -373,3 +376,44 @@ def test_status_set_for_a_server_without_a_done_stage_is_unavailable(net: Net, g
         stage["done"] = True
     assert (res.status, res.error_code) == ("error", "unavailable")
     assert net.db.table("maintenance.request")[net.sample.ids["req:open"]]["stage_id"] != sid
+
+
+# --- the executor's facts step on its own ---------------------------------------------------------------------
+
+class _Args(BaseModel):
+    mode: str = "ok"
+
+
+def _facts_of(args: _Args, ctx: Any) -> dict[str, Any]:
+    if args.mode == "typed":
+        raise NotFoundError("no such product", code="unknown_product")
+    if args.mode == "crash":
+        raise RuntimeError("secret patient name")
+    return {"amount": 9000 if args.mode == "big" else 10}
+
+
+RAN: list[dict[str, Any] | None] = []
+
+
+@tool(name="purchase_request_create", args=_Args, read_only=False, description="facts probe", facts=_facts_of)
+def _probe(args: _Args, ctx: Any) -> dict[str, Any]:
+    RAN.append(ctx.facts)
+    return {"ran": True}
+
+
+@pytest.mark.parametrize(("mode", "status", "code", "ran"), [
+    ("ok", "ok", None, [{"amount": 10}]),
+    ("big", "pending_approval", None, []),
+    ("typed", "error", "unknown_product", []),
+    ("crash", "error", "facts_error", []),
+])
+def test_facts_run_before_policy_and_a_failure_runs_nothing(tmp_path: Path, mode: str, status: str,
+                                                            code: str | None, ran: list[Any]) -> None:
+    eng = make_engine(f"sqlite:///{tmp_path / 'f.db'}")
+    migrate(eng)
+    gov = build_governance(eng, ToolRegistry((_probe,)))
+    RAN.clear()
+    res = gov.executor.execute(ERIN, "purchase_request_create", {"mode": mode})
+    assert (res.status, res.error_code, RAN) == (status, code, ran)
+    rec = gov.audit.get(res.audit_id or "")
+    assert "secret" not in rec.args_json and (rec.args.get("_facts") is not None) == (code is None)

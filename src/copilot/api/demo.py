@@ -1,9 +1,9 @@
 """Demo users (one per role, groups matching the demo corpus ACLs) and a demo approvals queue.
 
 Demo users sign in with the password ``demo``; :class:`~copilot.api.settings.ServiceSettings` refuses password
-sign-in outside ``environment=development``. The demo governance adds the ``purchase_request_create`` double
-(side effect: a ledger entry) next to the real ``knowledge_search``, so the approvals queue has something to
-decide.
+sign-in outside ``environment=development``. The demo governance runs the product's own tools — among them the
+real ``purchase_request_create`` against the demo Odoo (the protocol double) — so the approvals queue holds a
+real draft purchase order waiting to be written, with its Odoo facts and links.
 
 Usage::
 
@@ -14,7 +14,7 @@ Usage::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from copilot.api.users import UserStore
@@ -23,7 +23,6 @@ from copilot.governance.principal import Principal
 
 if TYPE_CHECKING:
     from copilot.app import Copilot
-    from copilot.governance.testing import Ledger
 
 DEMO_PASSWORD = "demo"
 
@@ -75,10 +74,9 @@ def sync_groups_from_odoo(store: UserStore, cp: Copilot) -> dict[str, tuple[str,
 
 @dataclass
 class DemoServices:
-    """What the demo tools reach: the knowledge pipeline and the purchase double's ledger."""
+    """What the demo tools reach: the same narrow services the product's tools use."""
 
     copilot: Copilot
-    ledger: Ledger = field(default_factory=lambda: _ledger())
 
     @property
     def triage(self) -> Any:
@@ -88,21 +86,17 @@ class DemoServices:
     def kpis(self) -> Any:
         return self.copilot.kpis
 
-
-def _ledger() -> Ledger:
-    from copilot.governance.testing import Ledger
-
-    return Ledger()
+    @property
+    def ops(self) -> Any:
+        return self.copilot.ops
 
 
 def install_demo_governance(cp: Copilot) -> DemoServices:
-    """Replace the copilot's governance with one that also holds the purchase-request double."""
+    """Replace the copilot's governance with the product's tools over the demo services."""
     from copilot.governance.factory import build_governance
-    from copilot.governance.testing import purchase_request_create
     from copilot.tools import default_registry
 
     registry = default_registry()
-    registry.register(purchase_request_create)
     services = DemoServices(copilot=cp)
     cp.__dict__["governance"] = build_governance(
         cp.engine, registry, policy=cp.settings.policy_path, redactor=cp.redactor, services=services,
@@ -110,12 +104,22 @@ def install_demo_governance(cp: Copilot) -> DemoServices:
     return services
 
 
+SEED_PURCHASE: dict[str, Any] = {
+    "site": "Central Warehouse",
+    "supplier": "Meridian Pharma Distribution",
+    "lines": [{"product": "INS-RAP", "quantity": 300}, {"product": "VAC-FLU", "quantity": 200}],
+    "note": "Quarterly insulin and influenza vaccine top-up for the network",
+}
+"""Priced by Odoo at 18.00 and 9.50: 7,300 — above the 5,000 line, so it waits for an executive or admin."""
+
+
 def seed_pending_purchase(cp: Copilot) -> str | None:
-    """One purchase request above the approval threshold, requested by the demo executive."""
+    """One real purchase request above the approval threshold, requested by the demo executive: its facts
+    (supplier, lines at Odoo prices, the receipt type, with links) wait in the queue; Odoo is untouched until
+    someone else approves. None when one is already there or Odoo cannot price it (the refusal is audited)."""
     if cp.approvals.find(tool="purchase_request_create", limit=1):
         return None
     erin = Principal(id="erin.exec", name="Erin Castellano", role="executive",
-                     groups=("all_staff", "executive", "finance"))
-    res = cp.executor.execute(erin, "purchase_request_create",
-                              {"item": "Volumetric infusion pumps (x12)", "amount": 18400, "site": None})
+                     groups=("all_staff", "executive", "finance"), sites=("*",))
+    res = cp.executor.execute(erin, "purchase_request_create", SEED_PURCHASE)
     return res.approval_id

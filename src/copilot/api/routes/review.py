@@ -52,6 +52,8 @@ class ApprovalOut(BaseModel):
     requester_id: str
     requester_role: str
     args: dict[str, Any]
+    facts: dict[str, Any] | None = None
+    """What Odoo said when the call was parked — the records to be written, with links (tools with facts)."""
     rule_id: str | None
     reason: str
     approving_roles: list[str]

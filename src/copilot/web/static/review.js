@@ -138,6 +138,31 @@
     });
   }
 
+  // Every record reference in a request's facts ({model, id, name, url}) becomes a link into Odoo.
+  function factLinks(facts) {
+    var out = [];
+    (function walk(v) {
+      if (!v || typeof v !== "object") { return; }
+      if (Array.isArray(v)) { v.forEach(walk); return; }
+      if (typeof v.url === "string" && /^https?:\/\//.test(v.url) && v.model) { out.push(v); }
+      Object.keys(v).forEach(function (k) { if (k !== "url") { walk(v[k]); } });
+    })(facts);
+    return out;
+  }
+
+  function factsBlock(facts) {
+    if (!facts) { return null; }
+    var items = factLinks(facts).map(function (r) {
+      return S.el("li", {}, [S.el("a", {href: r.url, target: "_blank", rel: "noopener noreferrer",
+                                        text: r.model + " · " + (r.name || r.id)})]);
+    });
+    return S.el("section", {class: "facts", "aria-label": "What Odoo says"}, [
+      S.el("h3", {text: "From Odoo (what approving writes)"}),
+      items.length ? S.el("ul", {}, items) : null,
+      S.el("pre", {class: "detail", text: JSON.stringify(facts, null, 2)})
+    ]);
+  }
+
   function approvalCard(req) {
     var reason = S.el("input", {id: "reason-" + req.id, "aria-label": "Reason for request " + req.id, placeholder: "Reason (optional)"});
     var msg = S.el("p", {role: "status", class: "decision-status"});
@@ -145,6 +170,7 @@
       S.el("h2", {text: req.tool + " — requested by " + req.requester_id + " (" + req.requester_role + ")"}),
       S.el("p", {text: req.reason + " · rule " + (req.rule_id || "-") + " · expires " + req.expires_at}),
       S.el("pre", {class: "detail", text: JSON.stringify(req.args, null, 2)}),
+      factsBlock(req.facts),
       reason
     ]);
     var buttons = S.el("div", {class: "buttons"});
