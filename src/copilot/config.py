@@ -71,6 +71,16 @@ class Settings(BaseSettings):
 
     # Ingestion
     max_file_bytes: int = 50 * 1024 * 1024
+    # Scale-out ingestion (ingest/queue.py): set, one Celery task per document runs on `copilot worker`s
+    broker_url: str | None = Field(
+        default=None, description="Celery broker, e.g. amqp://guest:guest@127.0.0.1:5672//; unset: in-process"
+    )
+    ingest_queue: str = "copilot.ingest"
+    ingest_max_attempts: int = Field(default=3, ge=1, description="Deliveries before a document is parked")
+    ingest_retry_backoff_s: float = Field(default=2.0, gt=0, description="First retry delay; doubles per try")
+    ingest_retry_backoff_max_s: float = Field(default=60.0, gt=0)
+    ingest_task_time_limit_s: float = Field(default=600.0, gt=0, description="A task running longer is killed")
+    worker_name: str | None = Field(default=None, description="This worker's name in `copilot status`")
 
     # Retrieval / answers
     retrieval_limit: int = 8
@@ -165,14 +175,23 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = "groups"
     oidc_leeway_s: int = 30
     password_login: bool = False
+    # Edge limits (api/limits.py): buckets and lock-outs in Redis when set (several API processes), else in-process
+    redis_url: str | None = None
+    redis_prefix: str = Field(default="copilot:edge:", description="Key prefix in Redis (one per deployment)")
+    rate_limit_max_keys: int = Field(default=50_000, ge=100, description="In-process buckets kept at most (LRU)")
+    auth_max_failures_per_address: int = Field(default=20, ge=1, description="Failed credentials per client "
+                                               "address within 15 minutes before a lock-out")
+    auth_max_failures_per_user: int = Field(default=5, ge=1, description="Failed sign-ins per user name")
+    auth_lockout_base_s: float = Field(default=30.0, gt=0, description="First lock-out; doubles each time")
+    auth_lockout_max_s: float = Field(default=900.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
-        if self.environment == "production":
-            if self.redaction == "none":
-                raise ValueError("COPILOT_REDACTION=none is refused outside development: PHI would be indexed")
-            if self.embedding_backend == "hashing":
-                raise ValueError("the hashing embedder is a test double; refused in production")
+        refuse_unsafe_service(self)
+        if self.environment != "development" and self.redaction == "none":
+            raise ValueError("COPILOT_REDACTION=none is refused outside development: PHI would be indexed")
+        if self.environment == "production" and self.embedding_backend == "hashing":
+            raise ValueError("the hashing embedder is a test double; refused in production")
         if self.chunk_overlap_tokens >= self.chunk_tokens:
             raise ValueError("chunk_overlap_tokens must be smaller than chunk_tokens")
         return self
@@ -214,6 +233,17 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
 
+
+
+def refuse_unsafe_service(s: Any) -> None:
+    """The service settings no environment but ``development`` may hold (one check for ``Settings`` and the
+    service's view of it)."""
+    if s.environment != "development" and s.password_login:
+        raise ValueError("password sign-in (demo users) is refused outside environment=development")
+    if s.oidc_issuer and not s.oidc_audience:
+        raise ValueError("oidc_audience is required with oidc_issuer")
+    if "*" in s.cors_origins and s.environment != "development":
+        raise ValueError("a wildcard CORS origin is refused outside development")
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -111,8 +111,18 @@ class UnavailableError(CopilotError):
     code = "unavailable"
 
 
+class BrokerUnavailableError(UnavailableError):
+    """The message broker of scale-out ingestion cannot be reached; nothing (more) was queued."""
+
+    code = "broker_unavailable"
+
+
 class RateLimitedError(CopilotError):
     code = "rate_limited"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: float = 1.0) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
 
 
 HTTP_STATUS: dict[type[CopilotError], int] = {

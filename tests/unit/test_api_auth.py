@@ -170,7 +170,7 @@ def test_service_settings_refuse_unsafe_values(kwargs: dict[str, Any], ok: bool)
 
 
 def test_service_settings_read_the_main_settings() -> None:
-    svc = ServiceSettings.from_settings(Settings(environment="test", redaction="none"), rate_limit_burst=5)
+    svc = ServiceSettings.from_settings(Settings(environment="test"), rate_limit_burst=5)
     assert svc.environment == "test" and svc.rate_limit_burst == 5
 
 

@@ -84,7 +84,10 @@ def build_service(tmp: Path, **svc: Any) -> Service:
     install_demo_governance(cp)
     service = ServiceSettings.from_settings(settings, **{
         "password_login": True, "cors_origins": [ORIGIN], "frame_ancestors": [ORIGIN],
-        "rate_limit_per_minute": 100_000, "rate_limit_burst": 10_000, **svc})
+        "rate_limit_per_minute": 100_000, "rate_limit_burst": 10_000,
+        # these tests send bad tokens on purpose, all from one test client: lock-outs are tested in
+        # test_api_hardening.py
+        "auth_max_failures_per_address": 100_000, "auth_max_failures_per_user": 100_000, **svc})
     app = build_app(cp, service=service)
     users = UserStore(cp.engine)
     keys = {uid: users.add(uid, role=role, groups=groups, user_id=uid, password="pw-" + uid,

@@ -13,6 +13,7 @@ Usage::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,8 +24,9 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from copilot.api.auth import Authenticator
-from copilot.api.deps import RateLimiter, ServiceContext
+from copilot.api.deps import ServiceContext
 from copilot.api.jobs import IngestJobs, TriageJobs
+from copilot.api.limits import build_limits
 from copilot.api.middleware import Metrics, ServiceMiddleware
 from copilot.api.routes import ask, chat, dashboard, kpis, ops, review, session, triage, web
 from copilot.api.routes.ask import AskRequest, AskResponse, acting_principal
@@ -44,9 +46,10 @@ def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None
     svc = service or ServiceSettings.from_settings(copilot.settings)
     users = UserStore(copilot.engine)
     metrics = Metrics()
+    limits = build_limits(svc)
     ctx = ServiceContext(
-        copilot=copilot, svc=svc, auth=Authenticator(svc, users, static=tokens), users=users,
-        jobs=IngestJobs(copilot), limiter=RateLimiter(svc.rate_limit_per_minute, svc.rate_limit_burst),
+        copilot=copilot, svc=svc, auth=Authenticator(svc, users, static=tokens, limits=limits), users=users,
+        jobs=IngestJobs(copilot), limiter=limits,
         extra={"metrics": metrics, "triage_jobs": TriageJobs(copilot)},
     )
     app = FastAPI(title="Copilot", version="0.1.0",
@@ -65,7 +68,7 @@ def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None
         status = http_status(exc)
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationError) else None
         if isinstance(exc, RateLimitedError):
-            headers = {"Retry-After": "1"}
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
         return JSONResponse({"error": exc.code, "detail": exc.message}, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

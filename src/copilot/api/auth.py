@@ -23,9 +23,10 @@ from typing import Any
 
 import jwt
 
+from copilot.api.limits import EdgeLimits
 from copilot.api.settings import ServiceSettings
 from copilot.api.users import KEY_PREFIX, ROLES, UserStore
-from copilot.errors import AuthenticationError, ConfigError
+from copilot.errors import AuthenticationError, ConfigError, NotFoundError
 from copilot.governance.principal import Principal
 
 SESSION_ISSUER = "copilot-session"
@@ -81,11 +82,12 @@ class Authenticator:
     token written to ``server.json``) to principals."""
 
     def __init__(self, svc: ServiceSettings, users: UserStore | None,
-                 *, static: Mapping[str, Principal] | None = None) -> None:
+                 *, static: Mapping[str, Principal] | None = None, limits: EdgeLimits | None = None) -> None:
         self.svc = svc
         self.users = users
         self.static = dict(static or {})
-        self._secret = (svc.session_secret or secrets.token_urlsafe(32)).encode()
+        self.limits = limits
+        self._secret = (svc.secret() or secrets.token_urlsafe(32)).encode()
         self.oidc = OidcVerifier(svc) if svc.oidc_issuer else None
 
     def authenticate(self, token: str) -> Principal:
@@ -113,9 +115,28 @@ class Authenticator:
         """A short-lived token for the widget; returns (token, expiry as a unix time)."""
         exp = int(time.time()) + min(ttl_s or self.svc.session_ttl_s, self.svc.session_ttl_s)
         claims = {"iss": SESSION_ISSUER, "typ": "session", "sub": who.id, "name": who.name, "role": who.role,
-                  "groups": list(who.groups), "sites": list(who.sites), "exp": exp, "iat": int(time.time()),
+                  "groups": list(who.groups), "sites": list(who.sites), "exp": exp, "iat": round(time.time(), 3),
                   "jti": secrets.token_hex(8)}
         return jwt.encode(claims, self._secret, algorithm="HS256"), exp
+
+    def revoke_sessions(self, subject: str) -> None:
+        """End every session of ``subject`` now (sign-out everywhere; an OIDC subject or an operator)."""
+        if self.limits is None:
+            raise ConfigError("session revocation needs the edge limits store")
+        self.limits.revoke_subject(subject, ttl_s=self.svc.session_ttl_s + 60)
+
+    def _check_live(self, subject: str, issued_at: float) -> None:
+        """A session ends when its user is revoked — checked against the user store on every request, so a revoked
+        user's widget stops at once, in every API process — or when its subject's sessions were revoked."""
+        if self.users is not None:
+            try:
+                user = self.users.get(subject)
+            except NotFoundError:
+                user = None
+            if user is not None and not user.active:
+                raise AuthenticationError("session revoked", code="session_revoked")
+        if self.limits is not None and issued_at and issued_at <= self.limits.revoked_since(subject):
+            raise AuthenticationError("session revoked", code="session_revoked")
 
     def _verify_session(self, token: str) -> Principal:
         try:
@@ -127,5 +148,6 @@ class Authenticator:
             raise AuthenticationError("invalid session token") from exc
         if c.get("typ") != "session" or c["role"] not in ROLES:
             raise AuthenticationError("invalid session token")
+        self._check_live(str(c["sub"]), float(c.get("iat") or 0))
         return Principal(id=str(c["sub"]), name=str(c.get("name", "")), role=str(c["role"]),
                          groups=tuple(c.get("groups") or ()), sites=tuple(c.get("sites") or ()))

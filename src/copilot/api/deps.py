@@ -6,8 +6,6 @@ Routers get the :class:`ServiceContext` from ``request.app.state.ctx`` — built
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,6 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from copilot.api.auth import Authenticator
+from copilot.api.limits import EdgeLimits
 from copilot.api.settings import ServiceSettings
 from copilot.api.users import UserStore
 from copilot.errors import PermissionDeniedError, RateLimitedError
@@ -26,28 +25,6 @@ if TYPE_CHECKING:
     from copilot.app import Copilot
 
 
-class RateLimiter:
-    """A token bucket per principal id: ``per_minute`` sustained, ``burst`` at once. In-process (one server)."""
-
-    def __init__(self, per_minute: int, burst: int) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst)
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str) -> float:
-        """Take one token; returns 0 when allowed, else the seconds until one is available."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1 - tokens) / self.rate
-
-
 @dataclass
 class ServiceContext:
     copilot: Copilot
@@ -55,7 +32,7 @@ class ServiceContext:
     auth: Authenticator
     users: UserStore
     jobs: IngestJobs
-    limiter: RateLimiter
+    limiter: EdgeLimits
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,12 +52,27 @@ def principal(ctx: Ctx, request: Request,
 
     if creds is None:
         raise AuthenticationError("missing bearer token")
-    who = ctx.auth.authenticate(creds.credentials)
-    wait = ctx.limiter.hit(who.id)
+    address = f"ip:{client_address(request)}"
+    locked = ctx.limiter.locked(address)
+    if locked:
+        raise RateLimitedError(f"too many failed credentials from this address; retry in {locked:.0f}s",
+                               code="locked_out", retry_after=locked)
+    try:
+        who = ctx.auth.authenticate(creds.credentials)
+    except AuthenticationError:
+        ctx.limiter.failed(address)  # unknown tokens, wrong keys: counted before anything else is spent
+        raise
+    wait = ctx.limiter.take(who.id)
     if wait:
-        raise RateLimitedError(f"rate limit exceeded; retry in {wait:.1f}s")
+        raise RateLimitedError(f"rate limit exceeded; retry in {wait:.1f}s", retry_after=wait)
     request.state.principal_id = who.id
     return who
+
+
+def client_address(request: Request) -> str:
+    """The peer address (a proxy in front sets it with uvicorn's ``--proxy-headers``/``--forwarded-allow-ips``;
+    a client's own X-Forwarded-For is never trusted here)."""
+    return request.client.host if request.client else "unknown"
 
 
 Caller = Annotated[Principal, Depends(principal)]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from copilot.api.deps import Caller, Ctx
-from copilot.errors import PermissionDeniedError
+from copilot.api.deps import Caller, Ctx, client_address
+from copilot.errors import AuthenticationError, PermissionDeniedError, RateLimitedError
 
 router = APIRouter(prefix="/v1", tags=["auth"])
 
@@ -44,12 +44,24 @@ class ToolCallOut(BaseModel):
 
 
 @router.post("/auth/login", response_model=SessionOut)
-def login(body: LoginIn, ctx: Ctx) -> dict[str, Any]:
-    """Demo sign-in with a password: refused unless ``password_login`` (development only) is on."""
+def login(body: LoginIn, ctx: Ctx, request: Request) -> dict[str, Any]:
+    """Demo sign-in with a password: refused unless ``password_login`` (development only) is on. Failures lock out
+    the client address and the user name with back-off (``api/limits.py``) before any password is checked."""
     if not ctx.svc.password_login:
         raise PermissionDeniedError("password sign-in is disabled; use your organisation's sign-in",
                                     code="password_login_disabled")
-    user = ctx.users.authenticate_password(body.username, body.password)
+    keys = (f"ip:{client_address(request)}", f"user:{body.username.lower()}")
+    locked = max(ctx.limiter.locked(k) for k in keys)
+    if locked:
+        raise RateLimitedError(f"too many failed sign-ins; retry in {locked:.0f}s", code="locked_out",
+                               retry_after=locked)
+    try:
+        user = ctx.users.authenticate_password(body.username, body.password)
+    except AuthenticationError:
+        for k in keys:
+            ctx.limiter.failed(k)
+        raise
+    ctx.limiter.succeeded(keys[1])
     who = user.principal()
     token, exp = ctx.auth.mint_session(who)
     return {"token": token, "expires_at": exp, "principal": who.to_dict()}
