@@ -192,7 +192,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
         timeout=settings.llm_timeout_s,
         max_retries=1,
         temperature=0.0,
-        max_tokens=600,  # a step or a short answer; a runaway generation costs minutes on a CPU
+        max_completion_tokens=600,  # a step or a short answer; a runaway generation costs minutes on a CPU
     )
 
 
