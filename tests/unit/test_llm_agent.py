@@ -14,7 +14,14 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy import Engine
 
-from copilot.agent.llm import LlmAgent, MalformedModelOutputError, WriteGate, build_checkpointer, parse_step
+from copilot.agent.llm import (
+    LlmAgent,
+    MalformedModelOutputError,
+    WriteGate,
+    agent_call_hook,
+    build_checkpointer,
+    parse_step,
+)
 from copilot.agent.testing import ScriptedChatModel
 from copilot.db import make_engine, migrate
 from copilot.errors import ValidationError
@@ -312,3 +319,19 @@ def test_a_compromised_model_cannot_act_on_a_planted_instruction(engine: Engine,
     denied = [s for s in reply.steps if s.tool in writes]
     assert len(denied) == len(writes) and all(s.error_code == "write_not_requested" for s in denied)
     assert len(records(gov, kind="tool_call", error_code="write_not_requested")) == len(writes)
+
+
+def test_the_factory_builds_an_agent_only_when_a_model_is_configured(gov: Any, tmp_path: Path) -> None:
+    from copilot.agent.llm import build_llm_agent
+    from copilot.config import Settings
+
+    executor = gov[0].executor
+    assert build_llm_agent(Settings(data_dir=tmp_path), executor) is None
+    settings = Settings(data_dir=tmp_path, llm_url="http://127.0.0.1:9/v1", llm_model="qwen-test",
+                        prompt_versions={"agent_system": "v1"})
+    agent = build_llm_agent(settings, executor, model=ScriptedChatModel.of(answer("Hi.")))
+    assert agent is not None and agent.name == "agent:qwen-test"
+    assert agent.respond(SAM, "hello", session_id="s", request_id="r").text == "Hi."
+    assert executor.before_call.count(agent_call_hook) == 1  # installed once, however many agents
+    build_llm_agent(settings, executor, model=ScriptedChatModel.of(answer("Hi.")))
+    assert executor.before_call.count(agent_call_hook) == 1
