@@ -167,6 +167,14 @@ def compare_prompts(
             qs = _demo_questions(cp, gold)
             extractive = ExtractiveAnswerer(cp.embedder, abstain_threshold=settings.abstain_threshold)
             verifier = Verifier(cp.embedder)
+            base = []
+            for q in qs:
+                hits = cp.search(q.question, AccessScope(groups=q.groups))
+                base.append((q, extractive.answer(q.question, hits)))
+            m0 = answer_metrics(base)
+            report["extractive"] = {"questions": len(qs), **{k: m0[k] for k in (
+                "fact_recall", "all_facts_accuracy", "citation_correct", "abstention_rate_unanswerable",
+                "false_abstention_rate")}}
             for version in versions:
                 answerer = GroundedAnswerer(generator, extractive, verifier, prompt=load_prompt("answer", version))
                 answers, lat, dropped, sentences, fallbacks = [], [], 0, 0, 0
