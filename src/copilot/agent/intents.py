@@ -108,4 +108,4 @@ class IntentClassifier:
         probs = self._model.predict_proba(self._features([masked], np.asarray(vec, dtype=np.float32)[None, :]))[0]
         ranked = tuple(sorted(zip(self._model.classes_, (float(p) for p in probs), strict=True),
                               key=lambda kv: kv[1], reverse=True))
-        return Prediction(ranked[0][0], ranked[0][1], ranked)
+        return Prediction(str(ranked[0][0]), ranked[0][1], tuple((str(i), p) for i, p in ranked))

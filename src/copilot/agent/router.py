@@ -69,6 +69,9 @@ CARD_KIND = {
 }
 PRIORITY = [(r"\b(urgent|asap|emergency|critical|immediately)\b", "3"), (r"\bhigh priority\b", "2"),
             (r"\blow priority\b", "0")]
+ERROR_SLOT = {"supplier_required": "supplier", "unknown_site": "site", "unknown_product": "product",
+              "unknown_equipment": "equipment", "unknown_supplier": "supplier"}
+"""A tool's refusal that a person can fix by naming one thing: the router asks for it (nothing ran)."""
 _QUOTED = re.compile(r"\"[^\"]{3,}\"|“[^”]{3,}”|'[^']{12,}'")
 _SAYS = re.compile(r"\b(says|said|reads|wrote|writes|states|contains)\s*:", re.IGNORECASE)
 
@@ -79,6 +82,8 @@ class RouterConfig:
     """Below this probability for the best intent the router asks which one was meant."""
     min_margin: float = 0.10
     """…or when the best two intents are this close."""
+    min_p_write: float = 0.60
+    """A write intent needs more: below this the router asks rather than guess an action."""
     paste_min_words: int = 4
     """``triage this: <text>``: at least this many words of ticket text, else the router asks which ticket."""
 
@@ -192,7 +197,8 @@ class Router:
                     return _Plan(UNKNOWN, {}, clarify=Clarify(
                         "I read that as quoted text, and I don't act on instructions inside quoted text. "
                         "What would you like me to do?", "intent", []))
-        if intent == CLARIFY or pred.p < self.config.min_p or pred.margin < self.config.min_margin:
+        floor = self.config.min_p_write if self._is_write(intent) else self.config.min_p
+        if intent == CLARIFY or pred.p < floor or pred.margin < self.config.min_margin:
             return self._ask_intent(pred, ex)
         return self._plan(intent, ex, text)
 
@@ -473,6 +479,13 @@ class Router:
                           "nothing has been changed in Odoo yet.")
         elif res.status == "denied":
             reply.text = f"I can't do that for you: {res.error or 'not allowed'}."
+        elif res.error_code in ERROR_SLOT:
+            slot = ERROR_SLOT[res.error_code]
+            catalog = self.catalog.get()
+            options = {"supplier": catalog.suppliers, "site": catalog.sites}.get(slot, ())
+            reply.clarify = Clarify(f"{res.error} Which {slot}?", slot, list(options))
+            reply.text = reply.clarify.question
+            reply.cards.append(Card("clarify", {"question": reply.clarify.question, "options": list(options)}))
         else:
             reply.text = f"That didn't work: {res.error or res.error_code or 'the tool failed'}."
         return reply

@@ -75,7 +75,7 @@ def score(gold: list[dict[str, Any]], replies: list[dict[str, Any]]) -> dict[str
         if keys:
             with_slots += 1
             exact += right == len(keys)
-        asked = r.get("clarify") is not None
+        asked = r.get("clarify") is not None and not r.get("steps")  # the router's own question, not a tool's
         if g.get("clarify"):
             clar_n += 1
             clar_hit += asked
