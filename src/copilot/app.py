@@ -39,6 +39,7 @@ from copilot.retrieval.search import Retriever
 from copilot.types import AccessScope, Answer, Hit, SearchMode
 
 if TYPE_CHECKING:
+    from copilot.api.users import UserStore
     from copilot.governance.approvals import ApprovalStore
     from copilot.governance.audit import AuditLog
     from copilot.governance.executor import GovernedExecutor
@@ -170,7 +171,7 @@ class Copilot:
             self.engine,
             default_registry(),
             policy=self.settings.policy_path,
-            redactor=self.redactor,
+            redactor=_Lazy(lambda: self.redactor),  # spaCy loads on the first redaction, not at start
             services=self,
             checkpoint_every=self.settings.audit_checkpoint_every,
         )
@@ -237,6 +238,13 @@ class Copilot:
         as_of = settings.kpi_as_of
         return OpsService(connect, site_aliases=dict(settings.kpi_site_aliases), odoo_url=settings.odoo_url,
                           **({"today": lambda: as_of} if as_of else {}))
+
+    @cached_property
+    def feedback(self) -> UserStore:
+        """Answer feedback (``answer_feedback`` tool: ``ctx.services.feedback.add_feedback``), in the users tables."""
+        from copilot.api.users import UserStore
+
+        return UserStore(self.engine)
 
     # CLI handlers of governance take a ``services`` object with these attributes
     @property

@@ -307,6 +307,21 @@ def test_compliance_finds_a_question_reads_the_record_verifies_and_exports(svc: 
     assert csv.headers["content-type"].startswith("text/csv") and csv.text.startswith("seq,record_id")
 
 
+def test_compliance_reads_leave_audit_records(svc: Service) -> None:
+    h = svc.h("quinn.quality")
+    before = svc.cp.audit.search(principal="quinn.quality", limit=None)
+    svc.client.get("/v1/audit/records", params={"tool": "knowledge_search"}, headers=h)
+    svc.client.get("/v1/audit/verify", headers=h)
+    svc.client.get("/v1/audit/export", params={"format": "csv"}, headers=h)
+    first = svc.cp.audit.search(limit=1)[0]
+    svc.client.get(f"/v1/audit/records/{first.record_id}", headers=h)
+    after = svc.cp.audit.search(principal="quinn.quality", limit=None)
+    new = [r.tool for r in after[len(before):]]
+    assert new == ["audit_search", "audit_verify", "audit_export", "audit_record"]
+    nurse = svc.client.get("/v1/audit/verify", headers=svc.h("nina.nurse"))
+    assert nurse.status_code == 403 and svc.cp.audit.search(principal="nina.nurse", tool="audit_verify")
+
+
 def test_audit_filters_by_decision_and_time(svc: Service) -> None:
     h = svc.h("ada.admin")
     denied = svc.client.get("/v1/audit/records", params={"decision": "deny"}, headers=h).json()

@@ -93,11 +93,14 @@ def test_audit_verify_search_export_archive(
     assert len(out.read_text().splitlines()) == 4
     assert run(services, "audit", "export", "--principal", "u-alice") == 0
     assert len(capsys.readouterr().out.splitlines()) == 3
+    reads = [r for r in services.audit.search(limit=None) if r.tool.startswith("audit_")]
+    assert [r.tool for r in reads] == ["audit_verify", "audit_search", "audit_export", "audit_export"]
+    assert all(r.principal_id.startswith("cli:") and r.role == "compliance" for r in reads)  # reads leave records
     assert run(services, "audit", "checkpoint") == 0
     assert run(services, "audit", "archive", "--before", "2999-01-01", "-o", str(tmp_path / "a.jsonl")) == 0
     capsys.readouterr()
     assert run(services, "audit", "verify", "--from-checkpoint", "retention") == 0
-    assert json.loads(capsys.readouterr().out)["start_seq"] == 3
+    assert json.loads(capsys.readouterr().out)["start_seq"] == 7  # three calls and the four audited reads
     with services.audit.engine.begin() as conn:
         conn.exec_driver_sql("DROP TRIGGER audit_records_no_update")
         conn.exec_driver_sql("UPDATE audit_records SET principal_id='u-mallory' WHERE seq=2")

@@ -312,8 +312,10 @@ def test_unknown_tools_are_reported() -> None:
             "kpi_query",
             "purchase_request_create",
             "audit_search",
+            "audit_record",
             "audit_export",
             "audit_verify",
+            "answer_feedback",
         }
     )
 

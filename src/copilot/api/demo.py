@@ -90,6 +90,18 @@ class DemoServices:
     def ops(self) -> Any:
         return self.copilot.ops
 
+    @property
+    def audit(self) -> Any:
+        return self.copilot.audit
+
+    @property
+    def feedback(self) -> Any:
+        return self.copilot.feedback
+
+    @property
+    def redactor(self) -> Any:
+        return self.copilot.redactor
+
 
 def install_demo_governance(cp: Copilot) -> DemoServices:
     """Replace the copilot's governance with the product's tools over the demo services."""

@@ -121,43 +121,50 @@ def add_approvals_commands(subparsers: Any) -> argparse.ArgumentParser:
 # --- audit --------------------------------------------------------------------------------------------------
 
 
+def _reader() -> Principal:
+    """Who reads the audit trail from the shell: the OS user, as compliance (the read itself is audited)."""
+    import getpass
+
+    return Principal(id=f"cli:{getpass.getuser()}", name=getpass.getuser(), role="compliance")
+
+
+def _read(services: Any, tool: str, args: dict[str, Any]) -> Any:
+    res = services.executor.execute(_reader(), tool, {k: v for k, v in args.items() if v is not None})
+    return res.raise_for_status().result
+
+
 def audit_verify(args: argparse.Namespace, services: Any) -> int:
     try:
-        report = services.audit.verify(from_checkpoint=args.from_checkpoint)
+        report = _read(services, "audit_verify", {"from_checkpoint": args.from_checkpoint})
     except CopilotError as exc:
         return _fail(exc)
-    _print(report.to_dict())
-    return 0 if report.ok else 1
+    _print(report)
+    return 0 if report["ok"] else 1
 
 
 def audit_export(args: argparse.Namespace, services: Any) -> int:
     filters = {"since": args.since, "until": args.until, "principal": args.principal, "tool": args.tool}
     try:
-        if args.output and args.output != "-":
-            with Path(args.output).open("w", encoding="utf-8", newline="") as fh:
-                n = services.audit.export(fh, fmt=args.format, **filters)
-            _print({"exported": n, "path": args.output}, sys.stderr)
-        else:
-            services.audit.export(sys.stdout, fmt=args.format, **filters)
+        out = _read(services, "audit_export", {"format": args.format, **filters})
     except CopilotError as exc:
         return _fail(exc)
+    if args.output and args.output != "-":
+        Path(args.output).write_text(out["content"], encoding="utf-8", newline="")
+        _print({"exported": out["count"], "path": args.output}, sys.stderr)
+    else:
+        sys.stdout.write(out["content"])
     return 0
 
 
 def audit_search(args: argparse.Namespace, services: Any) -> int:
-    recs = services.audit.search(
-        text=args.text,
-        principal=args.principal,
-        tool=args.tool,
-        kind=args.kind,
-        outcome=args.outcome,
-        request_id=args.request_id,
-        approval_id=args.approval_id,
-        since=args.since,
-        until=args.until,
-        limit=args.limit,
-    )
-    _print([r.to_dict() for r in recs])
+    try:
+        out = _read(services, "audit_search", {
+            "text": args.text, "principal": args.principal, "tool": args.tool, "kind": args.kind,
+            "outcome": args.outcome, "request_id": args.request_id, "approval_id": args.approval_id,
+            "since": args.since, "until": args.until, "limit": args.limit})
+    except CopilotError as exc:
+        return _fail(exc)
+    _print(out["records"])
     return 0
 
 

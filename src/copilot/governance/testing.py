@@ -51,6 +51,8 @@ class Ledger:
 @dataclass
 class TestServices:
     ledger: Ledger = field(default_factory=Ledger)
+    audit: Any = None
+    """The governance's own audit log (the real audit-reading tools run beside the doubles)."""
 
 
 class PurchaseRequestArgs(BaseModel):
@@ -197,14 +199,20 @@ def build_test_governance(
 ) -> tuple[Governance, Ledger]:
     """The governance graph over the double tools, with a fresh :class:`Ledger`. ``engine`` must be migrated.
     ``policy`` defaults to :func:`test_policy`."""
+    from copilot.tools.audit_export import audit_export
+    from copilot.tools.audit_record import audit_record
+    from copilot.tools.audit_search import audit_search
+    from copilot.tools.audit_verify import audit_verify
+
     services = TestServices()
     gov = build_governance(
         engine,
-        ToolRegistry(TEST_TOOLS),
+        ToolRegistry((*TEST_TOOLS, audit_search, audit_record, audit_export, audit_verify)),
         policy=policy if policy is not None else test_policy(),
         redactor=redactor,
         services=services,
         checkpoint_every=checkpoint_every,
         **kw,
     )
+    services.audit = gov.audit
     return gov, services.ledger

@@ -11,6 +11,11 @@ from copilot.tools.base import ToolRegistry
 
 
 def default_registry() -> ToolRegistry:
+    from copilot.tools.answer_feedback import answer_feedback
+    from copilot.tools.audit_export import audit_export
+    from copilot.tools.audit_record import audit_record
+    from copilot.tools.audit_search import audit_search
+    from copilot.tools.audit_verify import audit_verify
     from copilot.tools.dashboard_summary import dashboard_summary
     from copilot.tools.equipment_status import equipment_status
     from copilot.tools.knowledge_search import knowledge_search
@@ -28,4 +33,5 @@ def default_registry() -> ToolRegistry:
         knowledge_search, kpi_query, dashboard_summary, ticket_triage, ticket_triage_apply,
         equipment_status, lots_expiring, stock_on_hand, purchase_orders_open,
         maintenance_request_create, purchase_request_create, maintenance_equipment_status_set,
+        audit_search, audit_record, audit_export, audit_verify, answer_feedback,
     ))

@@ -116,10 +116,7 @@ def ask(body: AskRequest, who: Caller, ctx: Ctx, request: Request) -> Any:
 
 @router.post("/feedback", response_model=FeedbackResponse, status_code=201, tags=["feedback"])
 def feedback(body: FeedbackRequest, who: Caller, ctx: Ctx) -> dict[str, int]:
-    """Thumbs up/down on an answer, kept for the answer evals (joined to the audit trail by request id)."""
-    from copilot.errors import NotFoundError
-
-    if not ctx.copilot.audit.search(request_id=body.request_id, principal=who.id, limit=1):
-        raise NotFoundError("no answer of yours with that request id", code="not_found")
-    comment = ctx.copilot.executor.redact.text(body.comment) if body.comment else None
-    return {"id": ctx.users.add_feedback(body.request_id, who.id, 1 if body.rating == "up" else -1, comment)}
+    """Thumbs up/down on an answer, kept for the answer evals (joined to the audit trail by request id). A write
+    like any other: the governed ``answer_feedback`` tool checks it is the caller's own answer and audits it."""
+    res = ctx.copilot.executor.execute(who, "answer_feedback", body.model_dump()).raise_for_status()
+    return {"id": int(res.result["id"])}

@@ -7,24 +7,21 @@ the compliance role and admins). Approval decisions go to the executor, which en
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from copilot.api.deps import Caller, Ctx, require_tool
+from copilot.api.deps import Caller, Ctx
 from copilot.governance.approvals import ApprovalStatus
 from copilot.governance.audit import AuditRecord
 from copilot.governance.principal import Principal
 
 router = APIRouter(prefix="/v1", tags=["review"])
 
-AuditReader = Annotated[Principal, Depends(require_tool("audit_search"))]
-AuditExporter = Annotated[Principal, Depends(require_tool("audit_export"))]
-AuditVerifier = Annotated[Principal, Depends(require_tool("audit_verify"))]
+# The audit routes authorise in the executor (the policy's tool list per role), so a refused read is audited too.
 _Ident = Annotated[str | None, Query(max_length=200)]
 
 
@@ -79,45 +76,52 @@ class DecisionOut(BaseModel):
     error: str | None = None
 
 
+def _governed(ctx: Ctx, who: Principal, tool: str, args: dict[str, Any]) -> Any:
+    """Compliance's reads go through the executor like any tool: role check, and an audit record of the read."""
+    return ctx.copilot.executor.execute(who, tool, {k: v for k, v in args.items() if v is not None}
+                                        ).raise_for_status().result
+
+
 @router.get("/audit/records", response_model=list[AuditRecordOut])
 def audit_search(
-    ctx: Ctx, _: AuditReader,
+    ctx: Ctx, who: Caller,
     text: Annotated[str | None, Query(max_length=200, description="Substring of args, tool, error, rule")] = None,
     principal: _Ident = None, tool: _Ident = None, kind: _Ident = None, outcome: _Ident = None,
     decision: _Ident = None, request_id: _Ident = None,
     since: datetime | None = None, until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
-    recs = ctx.copilot.audit.search(text=text, principal=principal, tool=tool, kind=kind, outcome=outcome,
-                                    request_id=request_id, since=since, until=until,
-                                    limit=None if decision else limit)
-    if decision:
-        recs = [r for r in recs if r.decision == decision][-limit:]
-    return [r.to_dict() for r in recs]
+    out = _governed(ctx, who, "audit_search", {
+        "text": text, "principal": principal, "tool": tool, "kind": kind, "outcome": outcome, "decision": decision,
+        "request_id": request_id, "since": since, "until": until, "limit": limit})
+    records: list[dict[str, Any]] = out["records"]
+    return records
 
 
 @router.get("/audit/records/{record_id}", response_model=AuditRecordOut)
-def audit_record(record_id: Annotated[str, Path(max_length=64)], ctx: Ctx, _: AuditReader) -> dict[str, Any]:
-    return ctx.copilot.audit.get(record_id).to_dict()
+def audit_record(record_id: Annotated[str, Path(max_length=64)], ctx: Ctx, who: Caller) -> dict[str, Any]:
+    record: dict[str, Any] = _governed(ctx, who, "audit_record", {"record_id": record_id})
+    return record
 
 
 @router.get("/audit/verify", response_model=VerifyOut)
-def audit_verify(ctx: Ctx, _: AuditVerifier) -> dict[str, Any]:
-    return ctx.copilot.audit.verify().to_dict()
+def audit_verify(ctx: Ctx, who: Caller) -> dict[str, Any]:
+    report: dict[str, Any] = _governed(ctx, who, "audit_verify", {})
+    return report
 
 
 @router.get("/audit/export", response_class=StreamingResponse,
             responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}})
 def audit_export(
-    ctx: Ctx, _: AuditExporter, format: Literal["jsonl", "csv"] = "jsonl",
+    ctx: Ctx, who: Caller, format: Literal["jsonl", "csv"] = "jsonl",
     principal: _Ident = None, tool: _Ident = None,
     since: datetime | None = None, until: datetime | None = None,
 ) -> StreamingResponse:
-    buf = io.StringIO()
-    n = ctx.copilot.audit.export(buf, fmt=format, since=since, until=until, principal=principal, tool=tool)
+    out = _governed(ctx, who, "audit_export", {"format": format, "principal": principal, "tool": tool,
+                                               "since": since, "until": until})
     media = "text/csv" if format == "csv" else "application/x-ndjson"
-    return StreamingResponse(iter([buf.getvalue()]), media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="copilot-audit.{format}"', "X-Record-Count": str(n)})
+    return StreamingResponse(iter([out["content"]]), media_type=media, headers={
+        "Content-Disposition": f'attachment; filename="copilot-audit.{format}"', "X-Record-Count": str(out["count"])})
 
 
 @router.get("/approvals", response_model=list[ApprovalOut], tags=["approvals"])
