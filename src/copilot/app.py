@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     from copilot.governance.audit import AuditLog
     from copilot.governance.executor import GovernedExecutor
     from copilot.governance.factory import Governance
+    from copilot.ingest.queue import DistributedIngest
+    from copilot.ingest.staging import StagingStore
+    from copilot.ingest.worker import DocumentWorker
     from copilot.kpi.service import KpiService
     from copilot.odoo.ops import OpsService
     from copilot.triage.service import TriageService
@@ -284,6 +287,52 @@ class Copilot:
             manifest=self.manifest,
         )
 
+    def document_worker(self, *, direct: bool | None = None) -> DocumentWorker:
+        """What a scale-out worker process runs per task (``copilot worker``): the same loaders, redactor,
+        chunker and embedders as :meth:`pipeline`, and a sink that writes a Qdrant server directly (``direct``,
+        default when ``COPILOT_QDRANT_URL`` is set) or stages the vectors for the Edge shard's owner."""
+        from copilot.ingest.chunker import StructureChunker
+        from copilot.ingest.loaders import LoaderRegistry
+        from copilot.ingest.worker import DocumentWorker, IndexSink, ResultSink, StagingSink
+
+        direct = bool(self.settings.qdrant_url) if direct is None else direct
+        sink: ResultSink = IndexSink(self.index) if direct else StagingSink(self.staging)
+        return DocumentWorker(
+            loaders=LoaderRegistry.default(max_bytes=self.settings.max_file_bytes),
+            chunker=StructureChunker(
+                self.embedder.tokenizer(),
+                max_tokens=self.settings.chunk_tokens,
+                overlap_tokens=self.settings.chunk_overlap_tokens,
+            ),
+            redactor=self.redactor,
+            embedder=self.embedder,
+            sparse=self.sparse,
+            manifest=self.manifest,
+            sink=sink,
+            max_attempts=self.settings.ingest_max_attempts,
+            backoff_s=self.settings.ingest_retry_backoff_s,
+            backoff_max_s=self.settings.ingest_retry_backoff_max_s,
+        )
+
+    @cached_property
+    def staging(self) -> StagingStore:
+        """Vectors that scale-out workers computed for the embedded index, waiting for this process to apply."""
+        from copilot.ingest.staging import StagingStore
+
+        return StagingStore(self.engine, self.manifest)
+
+    def distributed(self) -> DistributedIngest:
+        """The scale-out coordinator (``COPILOT_BROKER_URL``): queues one task per document, drains staged
+        vectors into the index this process owns."""
+        from copilot.errors import ConfigError
+        from copilot.ingest.queue import DistributedIngest
+
+        if self.settings.environment == "production" and not self.settings.database_url:
+            raise ConfigError("scale-out ingestion needs a manifest every worker shares: set COPILOT_DATABASE_URL")
+        return DistributedIngest(
+            self.settings, manifest=self.manifest, staging=self.staging, index=lambda: self.index
+        )
+
     def odoo_source(self) -> Source:
         """An :class:`~copilot.odoo.source.OdooSource` for the Odoo configured in settings (connects now)."""
         from copilot.odoo.client import OdooClient
@@ -320,7 +369,9 @@ class Copilot:
         """Run one source through the pipeline. Questions keep being answered meanwhile: only ingestions
         serialise with each other."""
         with self._ingest_lock:
-            report = self.pipeline().run(source)
+            # with a broker: one task per document on `copilot worker`s, and this process drains their vectors
+            runner = self.distributed() if self.settings.broker_url else self.pipeline()
+            report = runner.run(source)
             with self._lock:
                 self._normalizer = None  # the vocabulary and glossary change with the corpus
             count = self.index.count()
@@ -364,7 +415,9 @@ class Copilot:
         answer = self.answerer.answer(query, hits, query_vector=query_vector)
         return replace(answer, question=question) if query != question else answer
 
-    def status(self) -> dict[str, Any]:
+    def status(self, *, documents: bool = False) -> dict[str, Any]:
+        """Counts, failures with reasons, and progress (queued / running / staged / done / failed) overall and
+        per worker; ``documents=True`` lists every document's state."""
         counts = self.manifest.counts()
         failures = [
             {"doc_id": e.doc_id, "title": e.title, "reason": e.error_code, "error": e.error}
@@ -374,7 +427,12 @@ class Copilot:
             "documents": {k: v for k, v in counts.items() if k != "chunks"},
             "chunks": counts.get("chunks", 0),
             "failures": failures,
+            "progress": self.manifest.progress(documents=documents),
         }
+        if self.settings.broker_url:
+            from copilot.ingest.queue import safe_url
+
+            out["broker"] = safe_url(self.settings.broker_url)
         odoo = self.settings.data_dir / self.ODOO_CONNECTION_FILE
         if odoo.exists():
             try:

@@ -7,6 +7,7 @@ Examples::
 
     copilot ingest src/copilot/demo/corpus
     copilot status
+    COPILOT_BROKER_URL=amqp://guest:guest@127.0.0.1:5672// copilot worker --name w1
     copilot ask "What is the PM interval for infusion pumps?" --groups nursing,biomed --json
     copilot serve --ingest src/copilot/demo/corpus
     copilot users add "Nina Okafor" --role staff --groups all_staff,nursing
@@ -109,13 +110,26 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     server = _server(settings)
-    if server is not None:
+    if server is not None and not args.documents:  # the per-document list comes from the manifest itself
         _print(server.get("/v1/status"), args.json)
         return 0
     from copilot.app import build_copilot
 
     with build_copilot(settings) as cp:
-        _print(cp.status(), args.json)
+        _print(cp.status(documents=args.documents), args.json)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """A scale-out ingestion worker (needs COPILOT_BROKER_URL and the shared manifest database)."""
+    if not settings.broker_url:
+        raise ValidationError("COPILOT_BROKER_URL is not set: there is no queue to work on")
+    from copilot.app import build_copilot
+    from copilot.ingest.queue import run_worker
+
+    with build_copilot(settings) as cp:
+        run_worker(settings, cp.document_worker, name=args.name, pool=args.pool, concurrency=args.concurrency,
+                   loglevel=args.loglevel)
     return 0
 
 
@@ -393,9 +407,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_ingest)
 
-    s = sub.add_parser("status", help="document and chunk counts, failures with reasons")
+    s = sub.add_parser("status", help="document and chunk counts, failures with reasons, progress per worker")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--documents", action="store_true", help="every document's state, worker and reason")
     s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("worker", help="scale-out ingestion worker: one task per document from COPILOT_BROKER_URL")
+    s.add_argument("--name", default=None, help="worker name shown in `copilot status` (default: copilot-…@host)")
+    s.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
+    s.add_argument("--concurrency", type=int, default=1, help="tasks at once (each loads the models once)")
+    s.add_argument("--loglevel", default="INFO")
+    s.set_defaults(func=cmd_worker)
 
     s = sub.add_parser("ask", help="ask a question; answers cite their sources")
     s.add_argument("question")

@@ -55,5 +55,9 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # several processes (API replicas, ingestion workers) may start at once on a fresh database: one
+            # migrates, the others wait for its transaction and then find the schema at head
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7120403)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

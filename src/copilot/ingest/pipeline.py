@@ -27,6 +27,7 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import queue
 import threading
@@ -94,6 +95,7 @@ class _Prepared:
     redactions: dict[str, int] = field(default_factory=dict)
     error: CopilotError | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    data_checksum: str | None = None  # sha256 of the bytes actually read
 
 
 _DONE = object()
@@ -149,77 +151,13 @@ class IngestPipeline:
     # -- planning -------------------------------------------------------------------------------------------
 
     def _plan(self, source: Source, report: IngestReport) -> tuple[list[DocumentRef], list[str]]:
-        t0 = time.perf_counter()
-        try:
-            refs = list(source.list_documents())
-        except CopilotError:
-            raise
-        except Exception as exc:  # a source that fails to list must not make us delete anything
-            raise SourceError(f"could not list source {source.name!r}: {type(exc).__name__}") from exc
-        report.add_time("list", time.perf_counter() - t0)
-        report.listed = len(refs)
-        known = self.manifest.all(source.name)
-        todo: list[DocumentRef] = []
-        seen: set[str] = set()
-        for ref in refs:
-            if ref.doc_id in seen:
-                continue
-            seen.add(ref.doc_id)
-            entry = known.get(ref.doc_id)
-            if entry is None or entry.checksum != ref.checksum:
-                todo.append(ref)
-            elif entry.status is DocStatus.INDEXED:
-                if set(entry.acl_groups) != set(ref.acl_groups):
-                    self._update_acl(source.name, ref, entry, report)
-                else:
-                    report.unchanged += 1
-            elif entry.status is DocStatus.FAILED and entry.error_code not in _RETRYABLE_CODES:
-                report.unchanged += 1
-                if set(entry.acl_groups) != set(ref.acl_groups):
-                    self.manifest.set_acl(source.name, ref.doc_id, ref.acl_groups)
-            else:  # INDEXING (interrupted run) or a retryable failure
-                todo.append(ref)
-        gone = [doc_id for doc_id in known if doc_id not in seen]
-        return todo, gone
-
-    def _update_acl(self, source: str, ref: DocumentRef, entry: ManifestEntry, report: IngestReport) -> None:
-        t0 = time.perf_counter()
-        self.index.set_document_acl(ref.doc_id, list(ref.acl_groups))
-        self.manifest.set_acl(source, ref.doc_id, ref.acl_groups)
-        report.acl_updated += 1
-        report.add_time("acl_update", time.perf_counter() - t0)
-        log.info("acl updated", extra={"doc_id": ref.doc_id, "chunks": entry.chunk_count})
+        return plan_source(source, self.manifest, self.index, report)
 
     # -- preparation (worker thread) ------------------------------------------------------------------------
 
     def prepare(self, source: Source, ref: DocumentRef) -> _Prepared:
         """Read, parse, redact and chunk one document. Never raises for a bad document."""
-        prep = _Prepared(ref=ref)
-        try:
-            t0 = time.perf_counter()
-            data = source.read(ref)
-            t1 = time.perf_counter()
-            doc = self.loaders.load(data, ref)
-            t2 = time.perf_counter()
-            texts = [b.text for b in doc.blocks]
-            results, counts = redact_document(self.redactor, [ref.title, *texts], ref.doc_type)
-            title = results[0].text
-            blocks = tuple(replace(b, text=r.text) for b, r in zip(doc.blocks, results[1:], strict=True))
-            red_doc = LoadedDocument(
-                ref=replace(ref, title=title), blocks=_non_empty(blocks), page_count=doc.page_count
-            )
-            t3 = time.perf_counter()
-            prep.chunks = self.chunker.chunk(red_doc)
-            t4 = time.perf_counter()
-            prep.page_count = doc.page_count
-            prep.redactions = counts
-            prep.timings = {"read": t1 - t0, "parse": t2 - t1, "redact": t3 - t2, "chunk": t4 - t3}
-        except CopilotError as exc:
-            prep.error = exc
-        except Exception as exc:  # an unexpected parser crash is still a per-document failure
-            log.exception("unexpected error preparing %s", ref.doc_id)
-            prep.error = CopilotError(f"{type(exc).__name__} while preparing document", code="error")
-        return prep
+        return prepare_document(source, ref, self.loaders, self.redactor, self.chunker)
 
     # -- run ------------------------------------------------------------------------------------------------
 
@@ -313,6 +251,98 @@ class IngestPipeline:
         report.indexed += 1
         report.chunks += len(items)
         report.pages += prep.page_count or 1
+
+
+def plan_source(
+    source: Source,
+    manifest: Manifest,
+    index: VectorIndex,
+    report: IngestReport,
+    *,
+    done: frozenset[DocStatus] = frozenset({DocStatus.INDEXED}),
+) -> tuple[list[DocumentRef], list[str]]:
+    """What to (re)do for ``source``: ``(todo, gone)``. ACL-only changes are applied here (no re-embedding).
+
+    A document whose checksum matches a row in a ``done`` state is unchanged; an unchanged failure is not retried
+    unless its cause was the source or the machine rather than the document. Anything else — new, changed,
+    interrupted (``indexing``), still ``queued`` from an earlier run — is to do. The scale-out coordinator passes
+    ``done={INDEXED, STAGED}``: staged vectors are finished work waiting for the index owner, not work to redo.
+    """
+    t0 = time.perf_counter()
+    try:
+        refs = list(source.list_documents())
+    except CopilotError:
+        raise
+    except Exception as exc:  # a source that fails to list must not make us delete anything
+        raise SourceError(f"could not list source {source.name!r}: {type(exc).__name__}") from exc
+    report.add_time("list", time.perf_counter() - t0)
+    report.listed = len(refs)
+    known = manifest.all(source.name)
+    todo: list[DocumentRef] = []
+    seen: set[str] = set()
+    for ref in refs:
+        if ref.doc_id in seen:
+            continue
+        seen.add(ref.doc_id)
+        entry = known.get(ref.doc_id)
+        if entry is None or entry.checksum != ref.checksum:
+            todo.append(ref)
+        elif entry.status in done:
+            if set(entry.acl_groups) != set(ref.acl_groups):
+                _update_acl(manifest, index, source.name, ref, entry, report)
+            else:
+                report.unchanged += 1
+        elif entry.status is DocStatus.FAILED and entry.error_code not in _RETRYABLE_CODES:
+            report.unchanged += 1
+            if set(entry.acl_groups) != set(ref.acl_groups):
+                manifest.set_acl(source.name, ref.doc_id, ref.acl_groups)
+        else:  # INDEXING (interrupted run), QUEUED, or a retryable failure
+            todo.append(ref)
+    gone = [doc_id for doc_id in known if doc_id not in seen]
+    return todo, gone
+
+
+def _update_acl(
+    manifest: Manifest, index: VectorIndex, source: str, ref: DocumentRef, entry: ManifestEntry, report: IngestReport
+) -> None:
+    t0 = time.perf_counter()
+    index.set_document_acl(ref.doc_id, list(ref.acl_groups))
+    manifest.set_acl(source, ref.doc_id, ref.acl_groups)
+    report.acl_updated += 1
+    report.add_time("acl_update", time.perf_counter() - t0)
+    log.info("acl updated", extra={"doc_id": ref.doc_id, "chunks": entry.chunk_count})
+
+
+def prepare_document(
+    source: Source, ref: DocumentRef, loaders: LoaderLike, redactor: Redactor, chunker: Chunker
+) -> _Prepared:
+    """Read, parse, redact and chunk one document (the embedded pipeline's prepare thread and the scale-out
+    worker share it). Never raises for a bad document: the typed error is in ``error``."""
+    prep = _Prepared(ref=ref)
+    try:
+        t0 = time.perf_counter()
+        data = source.read(ref)
+        prep.data_checksum = hashlib.sha256(data).hexdigest()
+        t1 = time.perf_counter()
+        doc = loaders.load(data, ref)
+        t2 = time.perf_counter()
+        texts = [b.text for b in doc.blocks]
+        results, counts = redact_document(redactor, [ref.title, *texts], ref.doc_type)
+        title = results[0].text
+        blocks = tuple(replace(b, text=r.text) for b, r in zip(doc.blocks, results[1:], strict=True))
+        red_doc = LoadedDocument(ref=replace(ref, title=title), blocks=_non_empty(blocks), page_count=doc.page_count)
+        t3 = time.perf_counter()
+        prep.chunks = chunker.chunk(red_doc)
+        t4 = time.perf_counter()
+        prep.page_count = doc.page_count
+        prep.redactions = counts
+        prep.timings = {"read": t1 - t0, "parse": t2 - t1, "redact": t3 - t2, "chunk": t4 - t3}
+    except CopilotError as exc:
+        prep.error = exc
+    except Exception as exc:  # an unexpected parser crash is still a per-document failure
+        log.exception("unexpected error preparing %s", ref.doc_id)
+        prep.error = CopilotError(f"{type(exc).__name__} while preparing document", code="error")
+    return prep
 
 
 def _non_empty(blocks: Sequence[Block]) -> tuple[Block, ...]:
