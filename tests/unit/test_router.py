@@ -129,6 +129,10 @@ SLOTS = [
     ("vent BME-VEN-0047 flow sensor drifting", {"kind": "corrective", "category": "Ventilators"}),
     ("tag out vent BME-VEN-0047", {"status": "out_of_service"}),
     ("order 10 insulin vials from meridian", {"supplier": "Meridian Pharma Distribution", "product": "INS-RAP"}),
+    ("need 500 5ml syringes", {"quantity": 500, "product": "SYR-5ML"}),
+    ("request 1000 21g needles", {"quantity": 1000, "product": "NDL-21G"}),
+    ("what's 2+2", {"quantity": None}),
+    ("order 80 bags of saline for the campus", {"site": None, "quantity": 80}),
 ]
 
 
@@ -197,6 +201,52 @@ def test_an_order_over_the_threshold_waits_and_says_who_approves(world: World) -
 def test_a_refused_tool_is_a_step_and_a_sentence_not_an_exception(world: World) -> None:
     reply = world.ask(NURSE, "order 20 boxes of nitrile gloves for riverbend")
     assert reply.steps[0].status == "denied" and reply.text.startswith("I can't do that for you")
+
+
+def _pend(world: World, who: Principal, state: dict[str, Any]) -> str:
+    """A session whose last turn left ``state`` pending (as a low-confidence write leaves a confirmation)."""
+    session = uuid.uuid4().hex
+    conv = world.router.sessions.open(session, who.id, agent="router")
+    conv.state = {"pending": state}
+    world.router.sessions.save(conv, request_id=uuid.uuid4().hex, user_text="-", reply_text="-", intent=None)
+    return session
+
+
+CONFIRM = {"intent": "maintenance_equipment_status_set", "missing": "confirm", "options": ["yes", "no"],
+           "slots": {"equipment": "BME-DEF-0112", "status": "out_of_service"},
+           "args": {"equipment": "BME-DEF-0112", "status": "out_of_service", "reason": "pads cable damaged"}}
+
+
+@pytest.mark.parametrize(("answer", "runs"), [("yes", True), ("ok go ahead", True), ("no", False),
+                                              ("cancel that", False)])
+def test_a_write_waiting_for_confirmation_runs_only_on_yes(world: World, answer: str, runs: bool) -> None:
+    session = _pend(world, ADMIN, CONFIRM)
+    reply = world.ask(ADMIN, answer, session)
+    assert [s.tool for s in reply.steps] == (["maintenance_equipment_status_set"] if runs else [])
+    assert reply.intent == "maintenance_equipment_status_set"
+
+
+def test_a_confirmation_is_not_answered_by_a_new_request(world: World) -> None:
+    session = _pend(world, ADMIN, CONFIRM)
+    reply = world.ask(ADMIN, "what expires at Harbor View this month", session)
+    assert [s.tool for s in reply.steps] == ["lots_expiring"]
+
+
+def test_an_uncertain_longer_question_goes_to_the_documents(world: World) -> None:
+    from copilot.agent.intents import Prediction
+    from copilot.agent.slots import Extraction
+
+    ranked = (("unknown", 0.30), ("knowledge_search", 0.28), ("kpi_query", 0.2))
+    router = world.router
+    original = router.classifier.predict
+    router.classifier.predict = lambda masked, vector=None: Prediction("unknown", 0.30, ranked)  # type: ignore[method-assign]
+    try:
+        plan = router._fresh("who do we ring about the lift engineer visit", Extraction({}, "x", [], 5))
+        short = router._fresh("lift", Extraction({}, "x", [], 1))
+    finally:
+        router.classifier.predict = original  # type: ignore[method-assign]
+    assert plan.intent == "knowledge_search" and plan.args is not None
+    assert short.clarify is not None and short.clarify.missing == "intent"
 
 
 # --- sessions ---------------------------------------------------------------------------------------------------

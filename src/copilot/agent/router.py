@@ -72,6 +72,8 @@ PRIORITY = [(r"\b(urgent|asap|emergency|critical|immediately)\b", "3"), (r"\bhig
 ERROR_SLOT = {"supplier_required": "supplier", "unknown_site": "site", "unknown_product": "product",
               "unknown_equipment": "equipment", "unknown_supplier": "supplier"}
 """A tool's refusal that a person can fix by naming one thing: the router asks for it (nothing ran)."""
+_YES_NO = re.compile(r"^(?:(?P<yes>y|yes|yep|yeah|ok|okay|sure|confirm(?:ed)?|go ahead|do it|please do)"
+                     r"|(?P<no>n|no|nope|cancel|stop|don't|do not))\b")
 _QUOTED = re.compile(r"\"[^\"]{3,}\"|“[^”]{3,}”|'[^']{12,}'")
 _SAYS = re.compile(r"\b(says|said|reads|wrote|writes|states|contains)\s*:", re.IGNORECASE)
 
@@ -83,7 +85,10 @@ class RouterConfig:
     min_margin: float = 0.10
     """…or when the best two intents are this close."""
     min_p_write: float = 0.60
-    """A write intent needs more: below this the router asks rather than guess an action."""
+    """A write below this probability is not guessed: the router asks the user to confirm it first."""
+    fallback_min_words: int = 3
+    """An uncertain message with this many content words, with the documents among its two best intents, is
+    answered from the documents (which abstain when they do not say) instead of asking."""
     paste_min_words: int = 4
     """``triage this: <text>``: at least this many words of ticket text, else the router asks which ticket."""
 
@@ -94,6 +99,8 @@ class _Plan:
     slots: dict[str, Any]
     args: dict[str, Any] | None = None
     clarify: Clarify | None = None
+    note: str | None = None
+    """A reply without a tool call (a cancelled confirmation)."""
     carry: dict[str, Any] | None = None
     """Slots kept for the next turn beside the reported ones (an entity named before the intent was clear)."""
 
@@ -164,6 +171,7 @@ class Router:
         pending = None
         if reply.clarify is not None:
             pending = {"intent": plan.intent, "slots": {**(plan.carry or {}), **plan.slots},
+                       "args": plan.args if reply.clarify.missing == "confirm" else None,
                        "missing": reply.clarify.missing,
                        "options": reply.clarify.options, "write": self._is_write(plan.intent)}
         conv.state = {"pending": pending, "last_intent": reply.intent, "last_slots": reply.slots}
@@ -197,10 +205,20 @@ class Router:
                     return _Plan(UNKNOWN, {}, clarify=Clarify(
                         "I read that as quoted text, and I don't act on instructions inside quoted text. "
                         "What would you like me to do?", "intent", []))
-        floor = self.config.min_p_write if self._is_write(intent) else self.config.min_p
-        if intent == CLARIFY or pred.p < floor or pred.margin < self.config.min_margin:
+        if intent == CLARIFY:
             return self._ask_intent(pred, ex)
-        return self._plan(intent, ex, text)
+        if pred.p < self.config.min_p or pred.margin < self.config.min_margin:
+            # an uncertain question of some length goes to the documents (they answer or abstain); a short or
+            # entity-only message gets a question back
+            top2 = [i for i, _ in pred.ranked[:2]]
+            if ex.content_words >= self.config.fallback_min_words and "knowledge_search" in top2:
+                return self._plan("knowledge_search", ex, text)
+            return self._ask_intent(pred, ex)
+        plan = self._plan(intent, ex, text)
+        if self._is_write(intent) and pred.p < self.config.min_p_write and plan.args is not None:
+            plan.clarify = Clarify(f"Just to check: do you want me to {confirm_phrase(intent, plan.slots)}? "
+                                   "(yes / no)", "confirm", ["yes", "no"])
+        return plan
 
     def _ask_intent(self, pred: Prediction, ex: Extraction) -> _Plan:
         options = [i for i, _ in pred.ranked if i in LABELS][:3]
@@ -226,6 +244,14 @@ class Router:
         if not pending:
             return None
         missing, options = pending.get("missing"), list(pending.get("options") or [])
+        if missing == "confirm":
+            yes_no = _YES_NO.match(text.strip().lower())
+            if yes_no is None:
+                return None
+            confirmed = str(pending.get("intent"))
+            if yes_no.group("yes"):
+                return _Plan(confirmed, dict(pending.get("slots") or {}), args=dict(pending.get("args") or {}))
+            return _Plan(confirmed, dict(pending.get("slots") or {}), note="OK, I have not done anything.")
         chosen = self._choose(text, options)
         if missing == "intent":
             intent = chosen
@@ -449,6 +475,8 @@ class Router:
                          slots=plan.slots, clarify=plan.clarify,
                          cards=[Card("clarify", {"question": plan.clarify.question,
                                                  "options": plan.clarify.options})])
+        if plan.note is not None:
+            return Reply(plan.note, self.name, intent=intent, slots=plan.slots)
         if intent == UNKNOWN or plan.args is None:
             return Reply("That is outside what I can help with. I can answer questions from our SOPs, policies and "
                          "contracts, look up equipment, stock, expiring lots and purchase orders in Odoo, raise "
@@ -497,6 +525,18 @@ class Router:
             return list(self.executor.approvals.get(approval_id).approving_roles)
         except Exception:  # the approval is recorded; naming its approvers is a courtesy
             return []
+
+
+def confirm_phrase(intent: str, slots: dict[str, Any]) -> str:
+    """What a write will do, in words, for a confirmation question."""
+    if intent == "purchase_request_create":
+        return (f"raise a purchase request for {slots.get('quantity')} x {slots.get('product')} for "
+                f"{slots.get('site')}")
+    if intent == "maintenance_request_create":
+        return f"open a {slots.get('kind')} maintenance request for {slots.get('equipment')}"
+    if intent == "maintenance_equipment_status_set":
+        return f"set {slots.get('equipment')} {str(slots.get('status', '')).replace('_', ' ')}"
+    return LABELS.get(intent, intent)
 
 
 def _pick(slots: dict[str, Any], *keys: str) -> dict[str, Any]:

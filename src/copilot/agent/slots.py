@@ -60,6 +60,11 @@ _PACK_WORDS = frozenset({"box", "boxes", "pack", "packs", "bottle", "bottles", "
                          "bag", "bags", "kit", "kits", "case", "cases", "x", "of", "more", "extra", "new"})
 
 
+def _is_unit(number: str, word: str) -> bool:
+    """``5`` followed by ``ml`` is one measure (``5ml``); ``500`` followed by ``5ml`` is a count and a measure."""
+    return word.isalpha() and bool(_UNIT_SUFFIX.match(number + word))
+
+
 def stem(word: str) -> str:
     """A plural's singular, good enough for product and equipment nouns (``batteries`` → ``battery``)."""
     if len(word) > 4 and word.endswith("ies"):
@@ -370,7 +375,7 @@ class SlotExtractor:
         i = 0
         while i < len(words):
             w = words[i]
-            if re.fullmatch(r"\d+(?:\.\d+)?", w) and i + 1 < len(words) and _UNIT_SUFFIX.match(w + words[i + 1]):
+            if re.fullmatch(r"\d+(?:\.\d+)?", w) and i + 1 < len(words) and _is_unit(w, words[i + 1]):
                 out.append(w + words[i + 1])
                 i += 2
                 continue
@@ -520,7 +525,8 @@ class SlotExtractor:
                 if any(k in used for k in range(i, j)):
                     continue
                 site = self._sites.get(joined)
-                if site is None and not exact_pass and len(joined) >= 6:
+                stopped = any(t.text in _STOP for t in tokens[i:j])
+                if site is None and not exact_pass and len(joined) >= 6 and not stopped:
                     best = max(self._sites, key=lambda a: _similar(joined, a))
                     if _similar(joined, best) >= 0.86 and abs(len(best) - len(joined)) <= 2:
                         site = self._sites[best]
@@ -574,7 +580,7 @@ class SlotExtractor:
             if i in covered:
                 i += 1
                 continue
-            if re.fullmatch(r"\d+(?:\.\d+)?", w) and i + 1 < len(tokens) and _UNIT_SUFFIX.match(w + tokens[i + 1].text):
+            if re.fullmatch(r"\d+(?:\.\d+)?", w) and i + 1 < len(tokens) and _is_unit(w, tokens[i + 1].text):
                 seq.append((i, w + tokens[i + 1].text))
                 i += 2
                 continue
@@ -630,14 +636,15 @@ class SlotExtractor:
             nxt = tokens[k + 1].text if k + 1 < len(tokens) else ""
             m = re.fullmatch(r"x?(\d[\d,]*)x?", t.text)
             value: int | None = None
-            if m and not _UNIT_SUFFIX.match(t.text + nxt) and nxt not in self._DAY_UNITS and nxt not in (
+            if m and not _is_unit(t.text, nxt) and nxt not in self._DAY_UNITS and nxt not in (
                 "monthly", "weekly", "c", "degrees", "am", "pm", "h", "hours", "mins", "minutes", "k", "eur", "euro",
                 "euros", "%", "percent"
             ):
                 value = int(m.group(1).replace(",", ""))
             elif t.text in _NUMBER_WORDS and nxt not in self._DAY_UNITS and nxt not in ("monthly", "weekly"):
                 value = _NUMBER_WORDS[t.text]
-            if value is None or prev in _NOT_QUANTITY_BEFORE or value == 0:
+            arithmetic = re.search(r"[-+*/=^]\s*$", lower[: t.start]) or re.match(r"\s*[-+*/=^]", lower[t.end :])
+            if value is None or prev in _NOT_QUANTITY_BEFORE or value == 0 or arithmetic:
                 continue
             slots["quantity"] = value
             spans.append(_Span(t.start, t.end, "xnum"))
