@@ -592,17 +592,17 @@ class SlotExtractor:
             for t in weights:
                 df[t] = df.get(t, 0) + 1
         n = max(len(self._products), 1)
-        product_words = set(df)
         scores: dict[str, float] = {}
         hits: dict[str, set[int]] = {}
         strong: set[str] = set()
         for pos, word in seq:
             if word in _STOP or len(word) < 2:
                 continue
-            nxt = tokens[pos + 1].text if pos + 1 < len(tokens) else ""
-            if stem(nxt) in self._equipment_nouns and stem(nxt) not in product_words:
-                continue  # "infusion pumps": the word describes equipment, not a product
+            nxt = stem(tokens[pos + 1].text) if pos + 1 < len(tokens) else ""
+            device = nxt in self._equipment_nouns
             for code, weights in self._products.items():
+                if device and nxt not in weights:
+                    continue  # "infusion pumps" describes a pump: not the infusion bag, maybe a pump product
                 for t, wt in weights.items():
                     ok = word == t or (len(word) >= 4 and t.startswith(word)) or (
                         len(word) >= 5 and len(t) >= 5 and _similar(word, t) >= 0.85)
