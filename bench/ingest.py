@@ -24,6 +24,7 @@ Usage::
 
     python bench/ingest.py --json                         # 500 pages, torch, 3 runs each side
     python bench/ingest.py --json --pages 200 --runs 1 --backend onnx-int8
+    python bench/ingest.py --workers 2 --json             # chunks/s with 1 and 2 Celery workers (ingest_workers.py)
 """
 
 from __future__ import annotations
@@ -495,6 +496,12 @@ def machine_info() -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if any(a == "--workers" or a.startswith("--workers=") for a in argv):
+        # scale-out: 1..N Celery workers beside the single-process path (bench/ingest_workers.py)
+        from ingest_workers import main as workers_main
+
+        return workers_main(argv)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--json", action="store_true", help="print one JSON object (the only output format)")
     ap.add_argument("--pages", type=int, default=500)

@@ -415,3 +415,33 @@ def test_resumed_run_requeues_only_what_is_not_done_and_stale_messages_are_no_op
     assert stale.attempts == before["folder:sop-05.md"].attempts  # the stale message did no work
     assert _stored(cp) == _clean(tmp_path, corpus)
     assert "stale or superseded" in workers.log("w1@test")
+
+
+def test_direct_sink_writes_the_index_itself_and_redelivery_is_idempotent(database: str, tmp_path: Path) -> None:
+    """The Qdrant-server shape: the worker upserts itself (no staging). No Qdrant server runs on this machine, so
+    the same adapter runs on qdrant-client's local engine, in this process; the manifest is PostgreSQL."""
+    from copilot.ingest.worker import encode_message
+    from copilot.retrieval.index_qdrant import QdrantServerIndex
+
+    corpus = _corpus(tmp_path / "corpus", 3)
+    settings = Settings(
+        data_dir=tmp_path / "w", database_url=database, embedding_backend="hashing", redaction="none",
+        broker_url=BROKER_URL, ingest_max_attempts=2,
+    )
+    index = QdrantServerIndex(location=":memory:", dimension=384)
+    with build_copilot(settings, embedder_=HashingEmbedder(384), index_=index) as cp:
+        worker = cp.document_worker(direct=True)
+        source = FolderSource(corpus)
+        refs = list(source.list_documents())
+        cp.manifest.queue("folder", [(r, f"task-{i}") for i, r in enumerate(refs)])
+        outcomes = [worker.process(encode_message(source, r), task_id=f"task-{i}", worker_name="w") for i, r in
+                    enumerate(refs)]
+        assert [o.status for o in outcomes] == ["indexed"] * 3
+        count = index.count()
+        assert count == sum(e.chunk_count for e in cp.manifest.all().values()) > 0
+        # the broker redelivers the first message (its ack was lost): nothing is redone, nothing duplicated
+        again = worker.process(encode_message(source, refs[0]), task_id="task-0", worker_name="w2")
+        stale = worker.process(encode_message(source, refs[1]), task_id="someone-else", worker_name="w2")
+        assert (again.status, stale.status, index.count()) == ("done", "skipped", count)
+        assert {e.status for e in cp.manifest.all().values()} == {DocStatus.INDEXED}
+        assert {e.attempts for e in cp.manifest.all().values()} == {1}
