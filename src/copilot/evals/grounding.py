@@ -140,8 +140,21 @@ def measure_threshold(settings: Settings, *, write: bool = True) -> dict[str, An
     return report
 
 
+class _Recorder:
+    """A generator that keeps its last output (the compare report shows what the verifier judged)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.last: str | None = None
+
+    def generate(self, prompt: str, *, json_schema: Any = None) -> str:
+        self.last = self.inner.generate(prompt, json_schema=json_schema)
+        return self.last
+
+
 def compare_prompts(
-    settings: Settings, versions: list[str], *, dataset: str = "demo", limit: int | None = None
+    settings: Settings, versions: list[str], *, dataset: str = "demo", limit: int | None = None, sample: int = 5
 ) -> dict[str, Any]:
     """The grounded answerer under each ``prompts/answer`` version, on the same questions and index."""
     from copilot.agent.models import LangChainGenerator, build_chat_model, model_label
@@ -176,16 +189,25 @@ def compare_prompts(
                 "fact_recall", "all_facts_accuracy", "citation_correct", "abstention_rate_unanswerable",
                 "false_abstention_rate")}}
             for version in versions:
-                answerer = GroundedAnswerer(generator, extractive, verifier, prompt=load_prompt("answer", version))
+                recorder = _Recorder(generator)
+                answerer = GroundedAnswerer(recorder, extractive, verifier, prompt=load_prompt("answer", version))
                 answers, lat, dropped, sentences, fallbacks = [], [], 0, 0, 0
+                samples: list[dict[str, Any]] = []
                 for q in qs:
                     scope = AccessScope(groups=q.groups)
                     vec = cp.embedder.embed_query(q.question)
                     hits = cp.search(q.question, scope, query_vector=vec)
+                    recorder.last = None
                     t0 = time.perf_counter()
                     a = answerer.answer(q.question, hits, query_vector=vec)
                     lat.append(time.perf_counter() - t0)
                     answers.append((q, a))
+                    if recorder.last is not None and len(samples) < sample:
+                        passages = {i: h.chunk.text for i, h in enumerate(hits[: answerer.top_passages], start=1)}
+                        checks = verifier.verify(recorder.last, passages, q.question)
+                        samples.append({"id": q.qid, "generated": recorder.last[:400],
+                                        "kept": a.answerer != "extractive",
+                                        "problems": [list(c.reasons) for c in checks]})
                     dropped += int(a.signals.get("grounded_dropped", 0))
                     sentences += int(a.signals.get("grounded_sentences", 0))
                     fallbacks += int(a.signals.get("grounded_fallback", 0) > 0)
@@ -201,5 +223,6 @@ def compare_prompts(
                     "sentences_dropped": dropped,
                     "latency_s_p50": round(lat[len(lat) // 2], 2) if lat else None,
                     "latency_s_max": round(lat[-1], 2) if lat else None,
+                    "samples": samples,
                 }
     return report
