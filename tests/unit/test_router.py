@@ -132,6 +132,8 @@ SLOTS = [
     ("tag out vent BME-VEN-0047", {"status": "out_of_service"}),
     ("order 10 insulin vials from meridian", {"supplier": "Meridian Pharma Distribution", "product": "INS-RAP"}),
     ("need 500 5ml syringes", {"quantity": 500, "product": "SYR-5ML"}),
+    ("how many syringes at harbor view", {"product": "SYR-5ML"}),  # not the syringe pump: no "pump" said
+    ("order 3 syringe pumps for lakeside", {"product": "PMP-SP3"}),
     ("request 1000 21g needles", {"quantity": 1000, "product": "NDL-21G"}),
     ("what's 2+2", {"quantity": None}),
     ("order 80 bags of saline for the campus", {"site": None, "quantity": 80}),

@@ -279,6 +279,7 @@ class SlotExtractor:
         self._generic = self._generic_site_words(catalog.sites)
         self._products = self._product_index(catalog.products)
         self._equipment_nouns = self._equipment_noun_index()
+        self._device_heads = self._device_head_index()
         self._suppliers = self._supplier_aliases(catalog.suppliers)
         self._kpis = self._kpi_index(catalog.kpis)
         prefixes = "|".join(sorted(catalog.tag_prefixes)) or "[A-Z]{3}"
@@ -347,6 +348,20 @@ class SlotExtractor:
         nouns.update(self.vocab.equipment_words)
         nouns.update(stem(w) for w in self.vocab.equipment_words)
         return frozenset(n for n in nouns if len(n) >= 3)
+
+    def _device_head_index(self) -> dict[str, str]:
+        """Product code → its device noun, for products that are devices (``Syringe pump, ...`` → ``pump``): the
+        head word of the name (before a comma) is a kind of equipment Odoo holds. Such a product is named only
+        when the message says that noun — ``syringes`` are not a syringe pump."""
+        heads = {stem(re.sub(r"\b[A-Z]{3}-[A-Z]{3}-\d+\b", "", e.name).lower().split()[-1])
+                 for e in self.catalog.equipment.values() if e.name.split()}
+        heads |= {stem(c.lower().split()[-1]) for c in self.catalog.categories if c.split()}
+        out = {}
+        for code, name in self.catalog.products.items():
+            words = re.sub(r"\(.*?\)", " ", name.lower()).split(",")[0].split()
+            if words and stem(words[-1]) in heads:
+                out[code] = stem(words[-1])
+        return out
 
     def _supplier_aliases(self, suppliers: Sequence[str]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -592,6 +607,8 @@ class SlotExtractor:
             for t in weights:
                 df[t] = df.get(t, 0) + 1
         n = max(len(self._products), 1)
+        said = {stem(t.text) for t in tokens} | {self.vocab.equipment_words.get(t.text, "") for t in tokens}
+        said |= {stem(w) for w in " ".join(said).split()}
         scores: dict[str, float] = {}
         hits: dict[str, set[int]] = {}
         strong: set[str] = set()
@@ -601,6 +618,8 @@ class SlotExtractor:
             nxt = stem(tokens[pos + 1].text) if pos + 1 < len(tokens) else ""
             device = nxt in self._equipment_nouns
             for code, weights in self._products.items():
+                if code in self._device_heads and self._device_heads[code] not in said:
+                    continue
                 if device and nxt not in weights:
                     continue  # "infusion pumps" describes a pump: not the infusion bag, maybe a pump product
                 for t, wt in weights.items():
@@ -613,6 +632,8 @@ class SlotExtractor:
                             strong.add(code)
                         break
         # a word people also use for asking ("set", "on hand") names a product only beside a word that does not
+        # …or a device named by its noun and a describing word ("infusion pumps")
+        strong |= {c for c in scores if c in self._device_heads and len(hits[c]) >= 2}
         scores = {c: v for c, v in scores.items() if c in strong}
         if not scores:
             return
