@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 TASK_NAME = "copilot.ingest.document"
 SUBMIT_BATCH = 200
+INFRA_RETRIES = 20  # retries when the manifest database is unreachable (not counted as document deliveries)
 
 
 def safe_url(url: str) -> str:
@@ -97,9 +98,17 @@ def _register(app: Celery, make_worker: Callable[[], DocumentWorker]) -> None:
 
     @app.task(bind=True, name=TASK_NAME, max_retries=None)
     def ingest_document(self: Any, message: dict[str, Any]) -> str:
+        from copilot.ingest.worker import backoff
+
         if "worker" not in state:
             state["worker"] = make_worker()
-        outcome = state["worker"].process(message, task_id=self.request.id, worker_name=self.request.hostname)
+        worker = state["worker"]
+        try:
+            outcome = worker.process(message, task_id=self.request.id, worker_name=self.request.hostname)
+        except Exception as exc:  # the manifest database itself failed, so nothing could be recorded: later
+            log.warning("ingest task %s: %s; retrying", self.request.id, type(exc).__name__)
+            delay = backoff(self.request.retries + 1, worker.backoff_s, worker.backoff_max_s)
+            raise self.retry(exc=exc, countdown=delay, max_retries=INFRA_RETRIES) from exc
         if outcome.retry_in is not None:
             raise self.retry(countdown=outcome.retry_in)
         return outcome.status
