@@ -41,8 +41,15 @@ def odoo(request: pytest.FixtureRequest) -> Iterator[tuple[OdooClient, str]]:
 
 
 def _equipment(client: OdooClient, version: str) -> dict[str, dict[str, Any]]:
-    fields = ["name", "serial_no", "model", "category_id", "note"] + (["location"] if version < "19" else [])
-    return {r["serial_no"]: r for r in client.search_read("maintenance.equipment", [], fields)}
+    """Devices by asset tag, each with its site: the free-text ``location`` (17), or the site of its stock location
+    (``location_id``, 19) — the full name before the first "/"."""
+    fields = ["name", "serial_no", "model", "category_id", "note", "location" if version < "19" else "location_id"]
+    rows = client.search_read("maintenance.equipment", [], fields)
+    if version >= "19":
+        names = {r["id"]: r["complete_name"] for r in client.search_read("stock.location", [], ["complete_name"])}
+        for r in rows:
+            r["location"] = names[r["location_id"][0]].split("/")[0] if r.get("location_id") else None
+    return {r["serial_no"]: r for r in rows}
 
 
 def test_every_asset_tag_a_document_names_is_in_odoo(odoo: tuple[OdooClient, str]) -> None:
@@ -68,8 +75,7 @@ def test_each_service_report_device_has_its_model_site_and_repair(odoo: tuple[Od
         eq = equipment[tag]
         device = row["Device"].split(",")[0]  # "Helix CX-900 chemistry analyser, module B": the module is a part
         assert device in eq["model"], (tag, device, eq["model"])
-        if version < "19":  # 19 has no free-text location on equipment
-            assert eq["location"] == SITES[front["site"]], (tag, eq["location"], front["site"])
+        assert eq["location"] == SITES[front["site"]], (tag, eq["location"], front["site"])
         assert row.get("Serial number", "") in (eq["note"] or ""), tag
         requests = client.search_read("maintenance.request", [("equipment_id", "=", eq["id"])],
                                       ["maintenance_type", "request_date", "close_date"])
@@ -94,8 +100,7 @@ def test_documented_history_is_odoo_history(odoo: tuple[OdooClient, str], tag: s
                                             opened: str | None, closed: str | None) -> None:
     client, version = odoo
     eq = _equipment(client, version)[tag]
-    if version < "19":
-        assert eq["location"] == site
+    assert eq["location"] == site
     if kind:
         rows = client.search_read("maintenance.request", [("equipment_id", "=", eq["id"]),
                                                           ("maintenance_type", "=", kind)],
@@ -124,6 +129,52 @@ def test_every_contracted_supplier_is_an_odoo_partner(odoo: tuple[OdooClient, st
     assert len(suppliers) >= 10
     partners = {r["name"] for r in client.search_read("res.partner", [("is_company", "=", True)], ["name"])}
     assert sorted(suppliers - partners) == []
+
+
+@pytest.mark.parametrize(("name", "category", "in_documents"), [
+    ("Fentanyl transdermal patch 25 mcg/h", "All / Pharmaceuticals / Controlled substances", "Fentanyl patches"),
+    ("Volumetric infusion pump, Medirion IP-7", "All / Capital equipment / Biomedical", "Medirion IP-7"),
+    ("Syringe pump, Medirion SP-3", "All / Capital equipment / Biomedical", "Medirion SP-3"),
+])
+def test_products_the_documents_name_are_in_the_catalogue_with_a_supplier_price(
+        odoo: tuple[OdooClient, str], name: str, category: str, in_documents: str) -> None:
+    client, _ = odoo
+    (product,) = client.search_read("product.product", [("name", "=", name)], ["categ_id", "standard_price"])
+    assert product["categ_id"][1] == category
+    prices = client.search_read("product.supplierinfo", [("product_id", "=", product["id"])], ["price"])
+    assert prices and prices[0]["price"] == product["standard_price"]
+    assert in_documents in "\n".join(body for _, body in _docs())
+
+
+@pytest.mark.parametrize(("lines", "approvers", "amount"), [
+    # the issue's own example: "order 12 volumetric pumps for Lakeside" -> above 5,000, an executive decides
+    ([{"product": "Volumetric infusion pump, Medirion IP-7", "quantity": 12}], ["executive", "admin"], 22200.0),
+    # a controlled substance, however small, waits for compliance (its Odoo category says so, not the caller)
+    ([{"product": "FEN-25", "quantity": 10}], ["compliance", "admin"], 64.0),
+])
+def test_the_documents_world_is_governed_by_odoo_facts(odoo: tuple[OdooClient, str], tmp_path: Path,
+                                                      lines: list[dict[str, Any]], approvers: list[str],
+                                                      amount: float) -> None:
+    from types import SimpleNamespace
+
+    from copilot.db import make_engine, migrate
+    from copilot.governance.factory import build_governance
+    from copilot.governance.principal import Principal
+    from copilot.odoo.ops import OpsService
+    from copilot.tools import default_registry
+
+    client, _ = odoo
+    ops = OpsService(lambda: OdooClient(client.config).connect(), site_aliases=SITES)
+    engine = make_engine(f"sqlite:///{tmp_path / 'g.db'}")
+    migrate(engine)
+    gov = build_governance(engine, default_registry(), services=SimpleNamespace(ops=ops))
+    erin = Principal(id="erin", name="Erin", role="executive", sites=("*",))
+    res = gov.executor.execute(erin, "purchase_request_create", {"site": "Lakeside Hospital", "lines": lines,
+                                                                 "amount": 1})  # a claimed amount changes nothing
+    assert res.status == "pending_approval", res.error
+    req = gov.approvals.get(res.approval_id)
+    assert sorted(req.approving_roles) == sorted(approvers)
+    assert req.facts["amount"] == amount
 
 
 def test_sources_are_what_is_rendered() -> None:

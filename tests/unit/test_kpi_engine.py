@@ -132,19 +132,28 @@ def test_expiring_value_and_ticket_resolution_match(net: Net) -> None:
 
 
 def test_maintenance_kpis_per_site_where_odoo_has_a_site_and_say_so_where_not(net: Net) -> None:
+    # 17: the free-text `location`; 19: `location_id` (stock_maintenance) -> the site of that stock location
     cov = net.engine.compute("pm_coverage", periods=["2026-04"])
-    if net.db.major >= 19:
-        assert all(r.site is None for r in cov)  # network figure only
-        per_site = net.engine.compute("pm_coverage", periods=["2026-04"], site="Lakeside Hospital")
-        assert per_site[0].status == "unavailable" and "location" in (per_site[0].reason or "")
-    else:
-        lake = next(r for r in cov if r.site == "Lakeside Hospital")
-        assert lake.value is not None and lake.value < 0.95 and lake.level == "breach"  # the injected missing PM
-        north = next(r for r in cov if r.site == "North Campus Hospital")
-        # the documents' overdue PMs (the Q4 pump log's BME-INF-0263 and -0271, the stretcher BME-STR-0150)
-        assert north.denominator is not None and north.numerator is not None
-        assert north.denominator - north.numerator == 3
-        assert all(r.value == 1.0 for r in cov if r.site not in ("Lakeside Hospital", "North Campus Hospital", None))
+    lake = next(r for r in cov if r.site == "Lakeside Hospital")
+    assert lake.value is not None and lake.value < 0.95 and lake.level == "breach"  # the injected missing PM
+    north = next(r for r in cov if r.site == "North Campus Hospital")
+    # the documents' overdue PMs (the Q4 pump log's BME-INF-0263 and -0271, the stretcher BME-STR-0150)
+    assert north.denominator is not None and north.numerator is not None
+    assert north.denominator - north.numerator == 3
+    assert all(r.value == 1.0 for r in cov if r.site not in ("Lakeside Hospital", "North Campus Hospital", None))
+
+
+def test_maintenance_kpis_without_any_equipment_site_say_so(net: Net, monkeypatch: pytest.MonkeyPatch) -> None:
+    from copilot.kpi.engine import KpiEngine
+
+    engine = KpiEngine(net.engine.client, today=TODAY, site_aliases=SITES)
+    fields = engine.fields
+    monkeypatch.setattr(engine, "fields", lambda model: {k: v for k, v in (fields(model) or {}).items()
+                                                          if k not in ("location", "location_id")})
+    cov = engine.compute("pm_coverage", periods=["2026-04"])
+    assert all(r.site is None for r in cov)  # network figure only
+    per_site = engine.compute("pm_coverage", periods=["2026-04"], site="Lakeside Hospital")
+    assert per_site[0].status == "unavailable" and "location" in (per_site[0].reason or "")
 
 
 def test_kpis_odoo_cannot_answer_are_explicit(net: Net) -> None:

@@ -145,8 +145,25 @@ def build_demo_network(
         from copilot.demo.ops import build_operations
 
         build_operations(net, rng, tickets=tickets)
+    _equipment_locations(net)
     db.commit()
     return net
+
+
+def _equipment_locations(net: DemoNetwork) -> None:
+    """Where ``stock_maintenance`` gives equipment a ``location_id`` (the 19 recordings show it; 19 dropped the
+    free-text ``location``), each device points at an internal location of its site, ``<Site>/Equipment`` — so a
+    site's equipment is findable on 19 as on 17. No random draws."""
+    db = net.db
+    if "location_id" not in db.models["maintenance.equipment"].fields:
+        return
+    where: dict[str, int] = {}
+    for tag, eid in net.equipment.items():
+        site = net.equipment_site[tag]
+        if site not in where:
+            where[site] = b.create(db, "stock.location", {"name": f"{SITES[site]}/Equipment", "usage": "internal"})
+        db.table("maintenance.equipment")[eid]["location_id"] = where[site]
+        db._persist("maintenance.equipment", eid)
 
 
 def _users(net: DemoNetwork) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from copilot.demo.world import CONTRACTED_SUPPLIERS
 from copilot.odoo_double import builders as b
+from copilot.odoo_double.ops_models import add_ops_models
 from copilot.odoo_double.schema import Field, ModelSpec
 from copilot.odoo_double.store import Database
 
@@ -286,6 +287,22 @@ PRODUCTS = [  # (code, name, unit, cost, weekly use per clinic, weekly use per h
     ("CAT-FOL", "Foley catheter 16 Fr", "unit", 2.2, 2, 25, False),
     ("BAT-AA", "Alkaline battery AA (pack of 24)", "pack", 7.0, 1, 6, False),
 ]
+CATEGORIES = {  # product code -> category path (what the policy's controlled-substance rule reads)
+    **{c: "All / Medical supplies" for c in ("GLV-NIT-M", "SYR-5ML", "IVS-STD", "NDL-21G", "MSK-SRG", "GAU-10",
+                                              "ALC-RUB", "CAT-FOL", "BAT-AA")},
+    **{c: "All / Pharmaceuticals" for c in ("AMX-500", "PCM-1G", "NS-1L", "INS-RAP", "VAC-FLU")},
+    "REA-CHM": "All / Laboratory",
+}
+CATALOGUE_ONLY = [  # ordered, never stocked in the demo year: (code, name, unit, cost, category, vendor)
+    ("FEN-25", "Fentanyl transdermal patch 25 mcg/h", "patch", 6.4,
+     "All / Pharmaceuticals / Controlled substances", "Meridian Pharma Distribution"),
+    ("PMP-IP7", "Volumetric infusion pump, Medirion IP-7", "unit", 1850.0, "All / Capital equipment / Biomedical",
+     "Crestline Medical Supply"),
+    ("PMP-SP3", "Syringe pump, Medirion SP-3", "unit", 1450.0, "All / Capital equipment / Biomedical",
+     "Crestline Medical Supply"),
+]
+"""Products the documents name that the network buys but does not stock: the SOPs' pump models (BME-INF devices are
+Medirion IP-7 and SP-3) and a controlled substance (fentanyl patches, in the controlled-substances SOP)."""
 SUPPLIERS = {
     "Crestline Medical Supply": (
         "GLV-NIT-M",
@@ -312,6 +329,7 @@ def build_operations(net: DemoNetwork, rng: random.Random, *, tickets: int = 150
 
     db = net.db
     register_operation_models(db)
+    add_ops_models(db)  # product categories, supplier prices, receipts: what the ops tools read and write
     db.add_group("riverside.group_helpdesk", "Helpdesk")
     wh = b.create(db, "stock.warehouse", {"name": "Central Warehouse", "code": "CWH"})
     supplier_loc = b.create(db, "stock.location", {"name": "Vendors", "usage": "supplier"})
@@ -335,6 +353,7 @@ def build_operations(net: DemoNetwork, rng: random.Random, *, tickets: int = 150
         else:
             vals |= {"type": "product", "detailed_type": "product"}
         products[code] = b.create(db, "product.product", vals)
+    categories = _catalogue(db, products)
     start = TODAY - timedelta(days=364)
     weeks = [start + timedelta(days=7 * i) for i in range(52)]
     stockout_weeks: list[str] = []
@@ -439,6 +458,10 @@ def build_operations(net: DemoNetwork, rng: random.Random, *, tickets: int = 150
          "default_location_dest_id": locs["central_warehouse"]},
     )
     _purchases(db, rng, products, receipts, supplier_loc, weeks, net)
+    _supplier_prices(db, products, categories)
+    for site in HOSPITALS:  # hospitals also receive direct deliveries (capital equipment, urgent stock)
+        b.create(db, "stock.picking.type", {"name": f"{SITES[site]}: Receipts", "code": "incoming",
+                                             "warehouse_id": wh, "default_location_dest_id": locs[site]})
     _budgets(db, rng, net, TODAY)
     from copilot.demo.tickets import build_tickets
 
@@ -461,6 +484,41 @@ def _move(
     if db.major < 19:
         vals["name"] = ref
     b.create(db, "stock.move", vals)
+
+
+def _catalogue(db: Database, products: dict[str, int]) -> dict[str, int]:
+    """Categories for every product (created as Odoo paths, "All / Pharmaceuticals / Controlled substances"), and
+    the catalogue-only products. Returns category path -> id."""
+    ids: dict[str, int] = {}
+
+    def category(path: str) -> int:
+        if path not in ids:
+            parent, _, name = path.rpartition(" / ")
+            ids[path] = b.create(db, "product.category", {"name": name, **({"parent_id": category(parent)}
+                                                                           if parent else {})})
+        return ids[path]
+
+    for code, path in CATEGORIES.items():
+        db.table("product.product")[products[code]]["categ_id"] = category(path)
+        db._persist("product.product", products[code])
+    for code, name, unit, cost, path, _vendor in CATALOGUE_ONLY:
+        vals: dict[str, Any] = {"name": name, "default_code": code, "uom_name": unit, "standard_price": cost,
+                                "use_expiration_date": False, "categ_id": category(path)}
+        vals |= {"type": "consu", "is_storable": True} if db.major >= 18 else {"type": "product",
+                                                                                "detailed_type": "product"}
+        products[code] = b.create(db, "product.product", vals)
+    return ids
+
+
+def _supplier_prices(db: Database, products: dict[str, int], categories: dict[str, int]) -> None:
+    """Each supplier's price list (``product.supplierinfo``): the contract price of every product it delivers."""
+    partners = {p["name"]: p["id"] for p in db.table("res.partner").values() if p.get("is_company")}
+    costs = {code: cost for code, _n, _u, cost, *_ in PRODUCTS} | {c[0]: c[3] for c in CATALOGUE_ONLY}
+    offers = [(vendor, code) for vendor, codes in SUPPLIERS.items() for code in codes]
+    offers += [(vendor, code) for code, *_rest, vendor in CATALOGUE_ONLY]
+    for vendor, code in offers:
+        b.create(db, "product.supplierinfo", {"partner_id": partners[vendor], "product_id": products[code],
+                                              "min_qty": 1.0, "price": costs[code], "delay": 3})
 
 
 def _purchases(

@@ -220,17 +220,22 @@ class KpiEngine:
         return out
 
     def equipment_sites(self, kpi: KpiDef) -> dict[int, str | None]:
-        """Equipment id -> site (its ``location``, ≤18). On a server without it every record counts for the
-        network and a per-site question about this KPI gets the reason instead of a number."""
+        """Equipment id -> site: its free-text ``location`` (≤18), else the site of its stock location
+        (``location_id``, added by ``stock_maintenance``; what 19 has). On a server with neither every record counts
+        for the network and a per-site question about this KPI gets the reason instead of a number."""
         have = self.fields("maintenance.equipment") or {}
-        if "location" not in have:
-            self.no_site[kpi.id] = (
-                "maintenance.equipment has no site on this Odoo (the free-text `location` was removed in 19): "
-                "network figures only"
-            )
-            return {}
-        return {int(r["id"]): (str(r["location"]) if r.get("location") else None)
-                for r in self.records("maintenance.equipment", ["location"])}
+        if "location" in have:
+            return {int(r["id"]): (str(r["location"]) if r.get("location") else None)
+                    for r in self.records("maintenance.equipment", ["location"])}
+        if "location_id" in have:
+            stock = self.stock_sites()
+            return {int(r["id"]): stock.get(_m2o(r.get("location_id"))[0] or -1, (None, ""))[0]
+                    for r in self.records("maintenance.equipment", ["location_id"])}
+        self.no_site[kpi.id] = (
+            "maintenance.equipment has no site on this Odoo (no free-text `location`, removed in 19, and no "
+            "`location_id` from stock_maintenance): network figures only"
+        )
+        return {}
 
     # -- compute ----------------------------------------------------------------------------------------------
 

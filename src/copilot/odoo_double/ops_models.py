@@ -54,7 +54,7 @@ NEW_MODELS = (
         "name": Field("char", "Name", required=True),
         "parent_id": Field("many2one", "Parent Category", relation="product.category", ondelete="cascade"),
         "complete_name": Field("char", "Complete Name", compute=_category_path),
-    }),
+    }, rec_name="complete_name"),  # Odoo: product.category._rec_name = 'complete_name' ("All / Saleable")
     ModelSpec("product.tag", "Product Tag", {"name": Field("char", "Tag Name", required=True)}),
     ModelSpec("product.supplierinfo", "Supplier Pricelist", {
         "partner_id": Field("many2one", "Vendor", relation="res.partner", required=True, ondelete="cascade"),
