@@ -646,7 +646,8 @@ class SlotExtractor:
         else:
             slots["product"] = best
         where = sorted(hits[best])
-        spans.append(_Span(tokens[where[0]].start, tokens[where[-1]].end, "xproduct"))
+        if best not in self._device_heads:  # a device's words stay: "infusion pump status" asks about equipment
+            spans.append(_Span(tokens[where[0]].start, tokens[where[-1]].end, "xproduct"))
 
     def _quantity(self, lower: str, spans: list[_Span], slots: dict[str, Any]) -> None:
         tokens = _tokens(lower)
