@@ -3,11 +3,19 @@
 Starts ``copilot serve --demo`` in a fresh data dir (real embedder by default; ``--embedder hashing`` for a
 quick run), waits for the demo sync, creates one staff API key per simulated user (so the per-principal rate
 limit applies per user, as in production), then runs the load with asyncio + httpx and reports throughput,
-p50/p95/p99 latency of ``POST /v1/ask``, errors and the server's peak RSS.
+p50/p95/p99 latency of ``POST /v1/ask``, errors, the server's RSS and the answer caches' hit rates.
+
+By default every request asks a **different** question (``bench/questions.py``: 3,000+ distinct questions from the
+gold sets, the users' own utterances and the documents' headings; none repeated within a run, the count of
+repeats is reported if a run outlasts the pool), so the figure is the uncached service. ``--repeat`` asks the 12
+questions below over and over: the cached case, for comparison. ``--soak`` runs ``--seconds`` (e.g. 600) and
+samples the server's RSS each 10 s: growth after warm-up is reported.
 
 Usage::
 
-    python bench/load.py --json                         # 20 users, 60 s, the settings' embedder
+    python bench/load.py --json                         # 20 users, 60 s, distinct questions
+    python bench/load.py --repeat --json                # the cached case
+    python bench/load.py --users 10 --seconds 600 --soak --json
     python bench/load.py --users 5 --seconds 10 --embedder hashing --json
 """
 
@@ -29,6 +37,9 @@ from typing import Any
 
 import httpx
 import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from questions import question_pool  # bench/ is a folder of scripts, not a package
 
 QUESTIONS = [
     "How often do infusion pumps need preventive maintenance?",
@@ -88,28 +99,54 @@ def make_keys(data: Path, n: int) -> list[str]:
 
 
 class RssSampler(threading.Thread):
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, every_s: float = 10.0) -> None:
         super().__init__(daemon=True)
         self.proc = psutil.Process(pid)
         self.peak = 0
+        self.samples: list[tuple[float, int]] = []
+        self.every_s = every_s
         self.stop = threading.Event()
 
     def run(self) -> None:
+        t0, last = time.monotonic(), -1e9
         while not self.stop.is_set():
             try:
-                self.peak = max(self.peak, self.proc.memory_info().rss)
+                rss = self.proc.memory_info().rss
             except psutil.Error:
                 return
+            self.peak = max(self.peak, rss)
+            if time.monotonic() - last >= self.every_s:
+                last = time.monotonic()
+                self.samples.append((round(last - t0, 1), rss))
             self.stop.wait(0.25)
 
 
+class Questions:
+    """Hands out the pool once, in order (shared by all users); past its end it starts over and counts repeats."""
+
+    def __init__(self, repeat: bool) -> None:
+        self.repeat = repeat
+        self.pool = question_pool()
+        self.i = 0
+        self.repeats = 0
+        self.rng = random.Random(0)
+
+    def next(self) -> str:
+        if self.repeat:
+            return self.rng.choice(QUESTIONS)
+        q = self.pool[self.i % len(self.pool)]
+        self.repeats += self.i >= len(self.pool)
+        self.i += 1
+        return q
+
+
 async def user(client: httpx.AsyncClient, key: str, until: float, lat: list[float], errors: list[str],
-               rng: random.Random) -> None:
+               questions: Questions) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     while time.perf_counter() < until:
         t0 = time.perf_counter()
         try:
-            r = await client.post("/v1/ask", json={"question": rng.choice(QUESTIONS)}, headers=headers)
+            r = await client.post("/v1/ask", json={"question": questions.next()}, headers=headers)
             if r.status_code != 200:
                 errors.append(f"HTTP {r.status_code}")
             else:
@@ -118,25 +155,59 @@ async def user(client: httpx.AsyncClient, key: str, until: float, lat: list[floa
             errors.append(type(exc).__name__)
 
 
-async def run_load(base: str, keys: list[str], seconds: float) -> dict[str, Any]:
+def cache_lookups(base: str, token: str) -> dict[str, dict[str, float]]:
+    """The server's ``copilot_cache_lookups_total`` counters: cache -> {hits, misses}."""
+    text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10).text
+    out: dict[str, dict[str, float]] = {}
+    for line in text.splitlines():
+        if line.startswith("copilot_cache_lookups_total{"):
+            labels, value = line.rsplit(" ", 1)
+            cache = labels.split('cache="')[1].split('"')[0]
+            result = labels.split('result="')[1].split('"')[0]
+            out.setdefault(cache, {})[result] = float(value)
+    return out
+
+
+async def run_load(base: str, keys: list[str], seconds: float, questions: Questions,
+                   token: str) -> dict[str, Any]:
     lat: list[float] = []
     errors: list[str] = []
     limits = httpx.Limits(max_connections=len(keys) + 4, max_keepalive_connections=len(keys) + 4)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
-        for k in keys[:3]:  # warm the path once (first query compiles/loads lazily)
+        for k in keys[:3]:  # warm the path once (first query compiles/loads lazily); not from the pool
             await client.post("/v1/ask", json={"question": QUESTIONS[0]}, headers={"Authorization": f"Bearer {k}"})
+        before = cache_lookups(base, token)
         t0 = time.perf_counter()
         until = t0 + seconds
-        await asyncio.gather(*(user(client, k, until, lat, errors, random.Random(i)) for i, k in enumerate(keys)))
+        await asyncio.gather(*(user(client, k, until, lat, errors, questions) for k in keys))
         wall = time.perf_counter() - t0
+        after = cache_lookups(base, token)
+    caches = {}
+    for name, counts in after.items():
+        hits = counts.get("hits", 0) - before.get(name, {}).get("hits", 0)
+        misses = counts.get("misses", 0) - before.get(name, {}).get("misses", 0)
+        caches[name] = {"lookups": int(hits + misses),
+                        "hit_rate": round(hits / (hits + misses), 3) if hits + misses else None}
     lat.sort()
 
     def pct(p: float) -> float | None:
         return round(lat[min(len(lat) - 1, int(p * len(lat)))] * 1000, 1) if lat else None
 
-    return {"requests_ok": len(lat), "errors": len(errors), "error_kinds": sorted(set(errors)),
+    return {"requests_ok": len(lat), "errors": len(errors), "error_kinds": sorted(set(errors)), "caches": caches,
+            "distinct_questions": not questions.repeat, "questions_repeated": questions.repeats,
             "throughput_rps": round(len(lat) / wall, 1), "p50_ms": pct(0.50), "p95_ms": pct(0.95),
             "p99_ms": pct(0.99), "max_ms": round(lat[-1] * 1000, 1) if lat else None, "wall_s": round(wall, 1)}
+
+
+def soak_report(samples: list[tuple[float, int]]) -> dict[str, Any]:
+    """RSS growth from the first sample after warm-up (the first minute, or the second sample) to the end."""
+    if len(samples) < 3:
+        return {"soak": "too short to judge"}
+    warm = next((s for s in samples if s[0] >= 60), samples[1])
+    end = samples[-1]
+    return {"rss_mb_after_warmup": round(warm[1] / 2**20, 1), "rss_mb_end": round(end[1] / 2**20, 1),
+            "rss_growth_pct": round(100 * (end[1] - warm[1]) / warm[1], 2),
+            "rss_series_mb": [(t, round(r / 2**20, 1)) for t, r in samples]}
 
 
 def main() -> int:
@@ -145,17 +216,19 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--embedder", default="default", choices=["default", "torch", "onnx-int8", "hashing"],
                     help="default: whatever Settings defaults to")
+    ap.add_argument("--repeat", action="store_true", help="ask the same 12 questions over and over (cached case)")
+    ap.add_argument("--soak", action="store_true", help="report RSS growth after warm-up (use --seconds 600)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="copilot-load-") as tmp:
         data = Path(tmp)
-        proc, base, _ = start_server(data, _port(), args.embedder)
+        proc, base, token = start_server(data, _port(), args.embedder)
         try:
             keys = make_keys(data, args.users)
             sampler = RssSampler(proc.pid)
             sampler.start()
             idle_rss = psutil.Process(proc.pid).memory_info().rss
-            result = asyncio.run(run_load(base, keys, args.seconds))
+            result = asyncio.run(run_load(base, keys, args.seconds, Questions(args.repeat), token))
             sampler.stop.set()
             sampler.join()
         finally:
@@ -169,6 +242,7 @@ def main() -> int:
            if args.embedder == "default" else args.embedder,
            "cpus": os.cpu_count(), **result, "server_rss_mb_before": round(idle_rss / 2**20, 1),
            "server_rss_mb_peak": round(sampler.peak / 2**20, 1),
+           **(soak_report(sampler.samples) if args.soak else {}),
            "note": "extractive answers; loopback; one uvicorn worker; numbers from a shared, loaded machine "
                    "are provisional"}
     print(json.dumps(out, indent=2) if args.json else out)

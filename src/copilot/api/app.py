@@ -14,9 +14,11 @@ Usage::
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -46,11 +48,13 @@ def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None
     svc = service or ServiceSettings.from_settings(copilot.settings)
     users = UserStore(copilot.engine)
     metrics = Metrics()
+    metrics.watch_caches(copilot)
     limits = build_limits(svc)
     ctx = ServiceContext(
         copilot=copilot, svc=svc, auth=Authenticator(svc, users, static=tokens, limits=limits), users=users,
         jobs=IngestJobs(copilot), limiter=limits,
         extra={"metrics": metrics, "triage_jobs": TriageJobs(copilot)},
+        cpu=anyio.CapacityLimiter(svc.ask_concurrency or _cores()),
     )
     app = FastAPI(title="Copilot", version="0.1.0",
                   description="Cited answers from SOPs, contracts and maintenance logs; governed tools; "
@@ -83,6 +87,13 @@ def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None
                        max_age=600)
     app.add_middleware(ServiceMiddleware, svc=svc, metrics=metrics)
     return app
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 def openapi_schema(app: FastAPI) -> dict[str, Any]:

@@ -34,6 +34,15 @@ class ServiceContext:
     jobs: IngestJobs
     limiter: EdgeLimits
     extra: dict[str, Any] = field(default_factory=dict)
+    cpu: Any = None
+    """An ``anyio.CapacityLimiter``: how many answers compute at once (``ask_concurrency``). More threads than
+    cores only queue inside the CPU, where every request slows down together; here they wait their turn."""
+
+    async def compute(self, fn: Callable[[], Any]) -> Any:
+        """Run CPU-bound ``fn`` in the bounded pool, off the event loop."""
+        import anyio
+
+        return await anyio.to_thread.run_sync(fn, limiter=self.cpu)
 
 
 def get_ctx(request: Request) -> ServiceContext:

@@ -34,6 +34,31 @@ class Metrics:
                                  registry=self.registry)
         self.asks = Counter("copilot_answers_total", "Answers by outcome", ["outcome"], registry=self.registry)
 
+    def watch_caches(self, copilot: Any) -> None:
+        """Export the answering caches' lookups (``copilot_cache_lookups_total{cache,result}``): a benchmark that
+        repeats its input measures these, so the load report prints their hit rate."""
+        self.registry.register(_CacheCollector(copilot))
+
+
+class _CacheCollector:
+    def __init__(self, copilot: Any) -> None:
+        self.copilot = copilot
+
+    def collect(self) -> Any:
+        from prometheus_client.core import CounterMetricFamily
+
+        fam = CounterMetricFamily("copilot_cache_lookups", "Cache lookups on the answer path",
+                                  labels=["cache", "result"])
+        built = self.copilot.__dict__  # only caches already built: a scrape must not load a model
+        answerer = built.get("answerer")
+        sources = {"sentence_vectors": getattr(getattr(answerer, "fallback", answerer), "cache_stats", None),
+                   "query_normalizer": getattr(getattr(self.copilot, "_normalizer", None), "cache_stats", None)}
+        for name, stats in sources.items():
+            if isinstance(stats, dict):
+                for result in ("hits", "misses"):
+                    fam.add_metric([name, result], float(stats.get(result, 0)))
+        yield fam
+
 
 def security_headers(svc: ServiceSettings) -> list[tuple[bytes, bytes]]:
     ancestors = " ".join(["'self'", *svc.frame_ancestors])

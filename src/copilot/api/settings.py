@@ -24,6 +24,7 @@ SERVICE_FIELDS = (
     # limits
     "max_body_bytes", "rate_limit_per_minute", "rate_limit_burst", "rate_limit_max_keys", "redis_url", "redis_prefix",
     "auth_max_failures_per_address", "auth_max_failures_per_user", "auth_lockout_base_s", "auth_lockout_max_s",
+    "ask_concurrency",
     # widget sessions: short-lived, signed; the secret is random per process unless configured
     "session_ttl_s", "session_secret",
     # OIDC bearer tokens

@@ -136,6 +136,7 @@ class QueryNormalizer:
             if word.isalpha() and len(word) >= 3:
                 self._by_first.setdefault(word[0], []).append((word, n))
         self._cache: dict[str, Normalized] = {}
+        self.cache_stats = {"hits": 0, "misses": 0}
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> QueryNormalizer:
@@ -228,7 +229,9 @@ class QueryNormalizer:
 
     def normalize(self, question: str) -> Normalized:
         if (hit := self._cache.get(question)) is not None:
+            self.cache_stats["hits"] += 1
             return hit
+        self.cache_stats["misses"] += 1
         changes: list[tuple[str, str, str]] = []
 
         def number(m: re.Match[str]) -> str:

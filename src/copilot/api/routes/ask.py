@@ -93,7 +93,9 @@ def stream_answer(out: dict[str, Any]) -> Iterator[str]:
 @router.post("/ask", response_model=AskResponse,
              responses={200: {"content": {"text/event-stream": {}},
                               "description": "JSON, or SSE events sentence* citations done"}})
-def ask(body: AskRequest, who: Caller, ctx: Ctx, request: Request) -> Any:
+async def ask(body: AskRequest, who: Caller, ctx: Ctx, request: Request) -> Any:
+    """Async: the event loop only parses and streams; the answer is computed in the bounded CPU pool
+    (``ask_concurrency``), so a burst queues instead of thrashing the cores."""
     from copilot.errors import ValidationError
 
     unknown = set(body.filters) - _FILTER_KEYS
@@ -101,8 +103,9 @@ def ask(body: AskRequest, who: Caller, ctx: Ctx, request: Request) -> Any:
         raise ValidationError(f"unknown filters: {', '.join(sorted(unknown))}", code="validation")
     rid = uuid.uuid4().hex
     args = {"question": body.question, **body.filters}
-    result = ctx.copilot.executor.execute(acting_principal(who, body.groups), "knowledge_search", args,
-                                          request_id=rid)
+    acting = acting_principal(who, body.groups)
+    result = await ctx.compute(lambda: ctx.copilot.executor.execute(acting, "knowledge_search", args,
+                                                                    request_id=rid))
     out = dict(result.raise_for_status().result)
     out["request_id"] = rid
     metrics = ctx.extra.get("metrics")
