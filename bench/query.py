@@ -17,7 +17,8 @@ What is measured (one client, sequential queries, as the server answers one ques
 The corpus is synthetic: clustered random 384-d unit vectors (real embeddings are clustered; uniform random
 vectors are the worst case for HNSW), texts drawn from a Zipf vocabulary of domain and filler words for BM25,
 1-2 ACL groups per chunk from a pool of 10; each query's scope holds 2 groups (about a third of the corpus).
-qdrant-client's local mode is a pure-Python engine, seconds per query at 100k, so its query count is capped.
+qdrant-client's local mode is a pure-Python engine, seconds per query at 100k; it still gets at least
+``MIN_SAMPLES`` = 50 timed queries at every size (a p95 needs them: five samples make none), or ``--skip-local``.
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ label lot batch storage humidity pallet courier freight tender quotation signatu
 committee policy procedure escalation helpdesk ticket priority downtime uptime compliance training record"""
 DOMAIN_WORDS = _DOMAIN.split()
 BATCH = 1000
+
+
+MIN_SAMPLES = 50
+"""Fewest timed queries a latency figure may rest on (its p95 is then the third-largest sample)."""
 
 
 # ---------------------------------------------------------------------------------------------- corpus
@@ -333,8 +338,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print one compact JSON object")
     p.add_argument("--sizes", default="10000,100000", help="corpus sizes (chunks), comma-separated")
     p.add_argument("--queries", type=int, default=200, help="timed queries per Edge run")
-    p.add_argument("--local-queries", default="10000:20,100000:5",
-                   help="qdrant-client local mode query count per size (SIZE:N,...); default for others: 5")
+    p.add_argument("--local-queries", default="",
+                   help=f"qdrant-client local mode query count per size (SIZE:N,...; N >= {MIN_SAMPLES}); "
+                        f"default: {MIN_SAMPLES} at every size")
     p.add_argument("--skip-local", action="store_true", help="only the Edge shape")
     p.add_argument("--local-path", action="store_true",
                    help="qdrant-client local mode on disk (path=..., measures reopen) instead of :memory:")
@@ -363,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
     else:
         local_q = {int(k): int(v) for k, v in (x.split(":") for x in args.local_queries.split(",") if x)}
+        if any(n < MIN_SAMPLES for n in local_q.values()):
+            p.error(f"--local-queries: at least {MIN_SAMPLES} per size (or --skip-local)")
         runs = []
         for s in (int(x) for x in args.sizes.split(",")):
             runs.append(run_worker({"kind": "edge", "size": s, "queries": args.queries,
@@ -370,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
                                    args.timeout))
             if not args.skip_local:
                 kind = "qdrant-local-path" if args.local_path else "qdrant-local"
-                runs.append(run_worker({"kind": kind, "size": s, "queries": local_q.get(s, 5),
+                runs.append(run_worker({"kind": kind, "size": s, "queries": local_q.get(s, MIN_SAMPLES),
                                         "hnsw_threshold": args.hnsw_threshold, "embedder": args.embedder},
                                        args.timeout))
         result["mode"] = "latency"
