@@ -76,8 +76,14 @@ def stem(word: str) -> str:
     return word
 
 
-def _similar(a: str, b: str) -> float:
-    return SequenceMatcher(None, a, b).ratio()
+def _similar(a: str, b: str, at_least: float = 0.0) -> float:
+    """difflib's ratio, or 0 as soon as a cheap upper bound shows it stays below ``at_least`` (most pairs)."""
+    if 2 * min(len(a), len(b)) < at_least * (len(a) + len(b)):
+        return 0.0
+    sm = SequenceMatcher(None, a, b)
+    if sm.real_quick_ratio() < at_least or sm.quick_ratio() < at_least:
+        return 0.0
+    return sm.ratio()
 
 
 # ---------------------------------------------------------------------------------------------- vocabulary
@@ -280,6 +286,7 @@ class SlotExtractor:
         self._products = self._product_index(catalog.products)
         self._equipment_nouns = self._equipment_noun_index()
         self._device_heads = self._device_head_index()
+        self._categories = self._category_index()
         self._suppliers = self._supplier_aliases(catalog.suppliers)
         self._kpis = self._kpi_index(catalog.kpis)
         prefixes = "|".join(sorted(catalog.tag_prefixes)) or "[A-Z]{3}"
@@ -542,8 +549,9 @@ class SlotExtractor:
                 site = self._sites.get(joined)
                 stopped = any(t.text in _STOP for t in tokens[i:j])
                 if site is None and not exact_pass and len(joined) >= 6 and not stopped:
-                    best = max(self._sites, key=lambda a: _similar(joined, a))
-                    if _similar(joined, best) >= 0.86 and abs(len(best) - len(joined)) <= 2:
+                    near = [(_similar(joined, a, 0.86), a) for a in self._sites if abs(len(a) - len(joined)) <= 2]
+                    score, best = max(near, default=(0.0, ""))
+                    if score >= 0.86:
                         site = self._sites[best]
                 if site is None:
                     continue
@@ -579,7 +587,7 @@ class SlotExtractor:
             if len(t.text) < 6:
                 continue
             for alias, name in self._suppliers.items():
-                if " " not in alias and _similar(t.text, alias) >= 0.85:
+                if " " not in alias and _similar(t.text, alias, 0.85) >= 0.85:
                     slots["supplier"] = name
                     spans.append(_Span(t.start, t.end, "xsupplier"))
                     return
@@ -624,7 +632,7 @@ class SlotExtractor:
                     continue  # "infusion pumps" describes a pump: not the infusion bag, maybe a pump product
                 for t, wt in weights.items():
                     ok = word == t or (len(word) >= 4 and t.startswith(word)) or (
-                        len(word) >= 5 and len(t) >= 5 and _similar(word, t) >= 0.85)
+                        len(word) >= 5 and len(t) >= 5 and _similar(word, t, 0.85) >= 0.85)
                     if ok:
                         scores[code] = scores.get(code, 0.0) + wt * math.log(1 + n / df[t])
                         hits.setdefault(code, set()).add(pos)
@@ -678,24 +686,29 @@ class SlotExtractor:
             num, k = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
             slots["amount"] = float(num.replace(",", "")) * (1000 if k else 1)
 
-    def _category(self, lower: str, slots: dict[str, Any]) -> None:
-        words = [stem(w) for w in _WORD.findall(lower)]
-        expanded = " " + " ".join(self.vocab.equipment_words.get(w, w) for w in words) + " "
-        best: tuple[int, str] | None = None
+    def _category_index(self) -> list[tuple[str, str]]:
+        """(phrase, category), longest first: each category's name and its equipment's labels (the name without
+        the tag), and the last word of each (``infusion pump``, ``pump``), stemmed."""
+        out: set[tuple[str, str]] = set()
         for eq_cat in self.catalog.categories:
-            cat_words = [stem(w) for w in eq_cat.lower().split()]
-            labels = {" ".join(cat_words)}
+            labels = {" ".join(stem(w) for w in eq_cat.lower().split())}
             labels |= {
                 " ".join(stem(w) for w in re.sub(r"\b[A-Z]{3}-[A-Z]{3}-\d+\b", "", e.name).lower().split())
                 for e in self.catalog.equipment.values()
                 if e.category == eq_cat
             }
             for label in labels:
-                for variant in {label, label.split()[-1] if label else ""}:
-                    if variant and f" {variant} " in expanded and (best is None or len(variant) > best[0]):
-                        best = (len(variant), eq_cat)
-        if best:
-            slots["category"] = best[1]
+                if label:
+                    out |= {(label, eq_cat), (label.split()[-1], eq_cat)}
+        return sorted(out, key=lambda pc: (-len(pc[0]), pc[1]))
+
+    def _category(self, lower: str, slots: dict[str, Any]) -> None:
+        words = [stem(w) for w in _WORD.findall(lower)]
+        expanded = " " + " ".join(self.vocab.equipment_words.get(w, w) for w in words) + " "
+        for phrase, eq_cat in self._categories:
+            if f" {phrase} " in expanded:
+                slots["category"] = eq_cat
+                return
 
     def _kpi(self, lower: str, spans: list[_Span], slots: dict[str, Any]) -> None:
         """A KPI named by a vocabulary phrase or by a word of its name that is not everyday request language
