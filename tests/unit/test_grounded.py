@@ -291,3 +291,12 @@ def test_a_slow_or_dead_endpoint_falls_back_within_the_timeout(which: str, slow_
 def _answerer_with(gen: Any) -> GroundedAnswerer:
     return GroundedAnswerer(gen, ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0),
                             Verifier(None, threshold=0.0))
+
+
+def test_rarity_is_judged_on_the_word_and_headings_count_as_evidence_for_names() -> None:
+    v = Verifier(None, threshold=0.0)
+    # "specified"/"stated" are common English; their stems ("specifi", "stat") are not words and must not count
+    assert v.lexical_problems("This is specified and stated in the procedure", PUMP) == []
+    claim = "At North Campus the grace period is 14 days"
+    assert v.check(claim, [1], {1: PUMP}).reasons == ("name North Campus",)
+    assert v.check(claim, [1], {1: PUMP}, headers={1: "Infusion Pump PM Log — North Campus"}).supported

@@ -203,8 +203,10 @@ def compare_prompts(
                     lat.append(time.perf_counter() - t0)
                     answers.append((q, a))
                     if recorder.last is not None and len(samples) < sample:
-                        passages = {i: h.chunk.text for i, h in enumerate(hits[: answerer.top_passages], start=1)}
-                        checks = verifier.verify(recorder.last, passages, q.question)
+                        top = list(enumerate(hits[: answerer.top_passages], start=1))
+                        passages = {i: h.chunk.text[: answerer.max_passage_chars] for i, h in top}
+                        headers = {i: f"{h.chunk.title} — {h.chunk.section}" for i, h in top}
+                        checks = verifier.verify(recorder.last, passages, q.question, headers)
                         samples.append({"id": q.qid, "generated": recorder.last[:400],
                                         "kept": a.answerer != "extractive",
                                         "problems": [list(c.reasons) for c in checks]})

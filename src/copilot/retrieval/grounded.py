@@ -37,7 +37,7 @@ import numpy as np
 
 from copilot.prompts import Prompt, load_prompt
 from copilot.protocols import Answerer, Embedder
-from copilot.retrieval.answerer import _specificity, content_terms, split_sentences
+from copilot.retrieval.answerer import _STOP, _TOKEN, _specificity, _stem, content_terms, split_sentences
 from copilot.types import Answer, Citation, Hit
 
 log = logging.getLogger(__name__)
@@ -164,9 +164,12 @@ class Verifier:
         for month in _MONTHS:
             if re.search(rf"\b{month}\b", sentence, re.I) and month not in ev_lower:
                 problems.append(f"month {month}")
-        for term in content_terms(sentence) - ev_terms - q_terms:
-            if term.isalpha() and len(term) > 3 and _specificity(term) >= self.key_term_specificity:
-                problems.append(f"term {term}")
+        for word in dict.fromkeys(_TOKEN.findall(sentence.lower())):
+            if word in _STOP or _stem(word) in ev_terms or _stem(word) in q_terms:
+                continue
+            # rarity of the word as written ("specified" is common; its stem "specifi" is no English word)
+            if word.isalpha() and len(word) > 3 and _specificity(word) >= self.key_term_specificity:
+                problems.append(f"term {word}")
         return problems
 
     # -- meaning ---------------------------------------------------------------------------------------------
@@ -180,12 +183,19 @@ class Verifier:
         return float(np.max(vecs[1:] @ vecs[0]))
 
     def check(
-        self, sentence: str, cites: Sequence[int], passages: Mapping[int, str], question: str = ""
+        self,
+        sentence: str,
+        cites: Sequence[int],
+        passages: Mapping[int, str],
+        question: str = "",
+        headers: Mapping[int, str] | None = None,
     ) -> SentenceCheck:
+        """``headers``: each passage's title and section as the model saw them — names there count as evidence
+        for the lexical rules, never for the similarity (a heading is close to any sentence on its topic)."""
         valid = tuple(n for n in dict.fromkeys(cites) if n in passages)
         if not valid:
             return SentenceCheck(sentence, tuple(cites), False, ("no valid citation",), 0.0)
-        evidence = "\n".join(passages[n] for n in valid)
+        evidence = "\n".join(f"{(headers or {}).get(n, '')}\n{passages[n]}" for n in valid)
         reasons = self.lexical_problems(sentence, evidence, question)
         units = [s for n in valid for s in split_sentences(passages[n])] or [evidence]
         sim = self.similarity(sentence, units)
@@ -193,8 +203,10 @@ class Verifier:
             reasons.append(f"similarity {sim:.2f} < {self.threshold:.2f}")
         return SentenceCheck(sentence, valid, not reasons, tuple(reasons), sim)
 
-    def verify(self, text: str, passages: Mapping[int, str], question: str = "") -> list[SentenceCheck]:
-        return [self.check(s, c, passages, question) for s, c in split_claims(text)]
+    def verify(
+        self, text: str, passages: Mapping[int, str], question: str = "", headers: Mapping[int, str] | None = None
+    ) -> list[SentenceCheck]:
+        return [self.check(s, c, passages, question, headers) for s, c in split_claims(text)]
 
 
 class GroundedAnswerer:
@@ -240,8 +252,10 @@ class GroundedAnswerer:
             return self._fallback(extractive, "error", 0)
         if not text.strip() or text.strip().upper().startswith(NOT_FOUND_MARK):
             return self._fallback(extractive, "not_found" if text.strip() else "empty", 0)
-        passages = {i: h.chunk.text for i, h in enumerate(hits[: self.top_passages], start=1)}
-        checks = self.verifier.verify(text, passages, question)
+        top = list(enumerate(hits[: self.top_passages], start=1))
+        passages = {i: h.chunk.text[: self.max_passage_chars] for i, h in top}
+        headers = {i: f"{h.chunk.title} — {h.chunk.section}" for i, h in top}
+        checks = self.verifier.verify(text, passages, question, headers)
         kept = [c for c in checks if c.supported]
         dropped = len(checks) - len(kept)
         if not kept:
