@@ -352,6 +352,18 @@ def test_approvals_queue_enforces_segregation_of_duties(svc: Service) -> None:
     assert svc.client.post("/v1/approvals/no-such-id/reject", json={}, headers=svc.h("ada.admin")).status_code == 404
 
 
+def test_the_requester_can_wait_on_their_own_approval(svc: Service) -> None:
+    r = svc.client.post("/v1/tools/purchase_request_create", headers=svc.h("erin.exec"),
+                        json={"site": "Lakeside Hospital", "lines": [{"product": "PMP-VOL", "quantity": 10}]})
+    aid = r.json()["approval_id"]
+    mine = svc.client.get(f"/v1/approvals/{aid}", headers=svc.h("erin.exec"))
+    assert mine.status_code == 200 and mine.json()["status"] == "pending"
+    assert svc.client.get(f"/v1/approvals/{aid}", headers=svc.h("nina.nurse")).status_code == 404  # not hers
+    assert svc.client.post(f"/v1/approvals/{aid}/approve", json={}, headers=svc.h("ada.admin")).status_code == 200
+    done = svc.client.get(f"/v1/approvals/{aid}", headers=svc.h("erin.exec")).json()
+    assert done["status"] == "approved" and done["decided_by"] == "ada.admin" and done["outcome"] == "ok"
+
+
 def test_reject_moves_a_request_out_of_the_queue(svc: Service) -> None:
     aid = svc.client.post("/v1/tools/purchase_request_create", headers=svc.h("erin.exec"),
                           json={"site": "Lakeside Hospital", "lines": [{"product": "PMP-VOL", "quantity": 5}]},

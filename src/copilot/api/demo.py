@@ -41,12 +41,20 @@ DEMO_USERS: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
 )
 
 
+DEMO_SITES: dict[str, tuple[str, ...]] = {
+    "erin.exec": ("*",), "ada.admin": ("*",),  # the network's leaders see every site
+    "ben.biomed": ("*",),  # Biomedical Engineering serves every site's equipment
+    "nina.nurse": ("north_campus",), "paul.procurement": ("central_warehouse",),  # staff: their own site
+}
+"""The Odoo sites each demo user may look up and act on (keys of the demo network's sites)."""
+
+
 def ensure_demo_users(store: UserStore) -> list[str]:
     """Create the demo users that are missing; returns the ids created (their API keys are not kept)."""
     made = []
     for uid, name, role, groups, _ in DEMO_USERS:
         try:
-            sites = ("*",) if role in ("executive", "admin") else ()  # the network's leaders see every site
+            sites = DEMO_SITES.get(uid, ())
             store.add(name, role=role, groups=groups, sites=sites, user_id=uid, password=DEMO_PASSWORD)
             made.append(uid)
         except ConflictError:

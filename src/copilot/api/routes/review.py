@@ -137,6 +137,18 @@ def approvals_list(
     return [r.to_dict() for r in reqs]
 
 
+@router.get("/approvals/{approval_id}", response_model=ApprovalOut, tags=["approvals"])
+def approval_get(approval_id: Annotated[str, Path(max_length=64)], ctx: Ctx, who: Caller) -> dict[str, Any]:
+    """One request, for its requester (the widget waits on it) and for whoever may decide it."""
+    from copilot.errors import NotFoundError
+
+    req = ctx.copilot.approvals.get(approval_id)
+    if not (req.requester.id == who.id or who.role in ("admin", "compliance", *req.approving_roles)):
+        raise NotFoundError("no such approval request", code="not_found")  # not 403: ids are not disclosed
+    out: dict[str, Any] = req.to_dict()
+    return out
+
+
 @router.post("/approvals/{approval_id}/approve", response_model=DecisionOut, tags=["approvals"])
 def approve(approval_id: str, body: DecisionIn, ctx: Ctx, who: Caller) -> dict[str, Any]:
     res = ctx.copilot.executor.approve(who, approval_id, reason=body.reason)

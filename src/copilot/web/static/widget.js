@@ -6,7 +6,11 @@
  *
  * Auth: a short-lived session token, from data-session-token (minted by the host page's backend through
  * POST /v1/auth/session) or from this tab's Copilot sign-in (same origin). Never a long-lived key.
- * Answers stream as Server-Sent Events (sentence*, citations, done). No innerHTML anywhere: all text is text.
+ * The widget is the agent's front end: every turn goes to POST /v1/chat (Server-Sent Events: step* reply done) in
+ * one conversation per tab (session_id). Tool steps are listed as they arrive; answers keep their numbered
+ * citations; triage, KPI, equipment, stock and purchase results render as cards; a clarifying question offers its
+ * options as buttons; an action waiting for approval shows who must decide and updates when someone does.
+ * No innerHTML anywhere: all text is text.
  */
 (function () {
   "use strict";
@@ -50,8 +54,8 @@
     "aria-expanded": "false", "aria-controls": "cpw-panel", text: TITLE});
   var log = el("div", {class: "cpw-log", id: "cpw-log", role: "log", "aria-live": "polite",
     "aria-label": "Conversation"});
-  var input = el("textarea", {id: "cpw-input", class: "cpw-input", rows: "2", maxlength: "2000",
-    "aria-label": "Your question", placeholder: "Ask about an SOP, contract or maintenance log"});
+  var input = el("textarea", {id: "cpw-input", class: "cpw-input", rows: "2", maxlength: "8000",
+    "aria-label": "Your question", placeholder: "Ask about an SOP, equipment, stock, a ticket or a KPI"});
   var send = el("button", {type: "submit", class: "cpw-send", id: "cpw-send", text: "Ask"});
   var form = el("form", {class: "cpw-form", id: "cpw-form"}, [input, send]);
   var close = el("button", {type: "button", class: "cpw-close", "aria-label": "Close chat", text: "×"});
@@ -121,40 +125,187 @@
     return bar;
   }
 
-  function handle(event, data, bubble, text) {
-    if (event === "sentence") {
-      text.textContent += (text.textContent ? " " : "") + data.text;
-    } else if (event === "citations") {
-      if (data.abstained) {
-        bubble.classList.add("cpw-notfound");
-        bubble.insertBefore(el("p", {class: "cpw-notfound-label", text: "Not found in the documents you can access."}), text);
+  var SESSION_KEY = "copilot.chat.session";
+  function sessionId() { try { return window.sessionStorage.getItem(SESSION_KEY); } catch (e) { return null; } }
+  function keepSession(id) { try { window.sessionStorage.setItem(SESSION_KEY, id); } catch (e) { /* private mode */ } }
+
+  var TOOL_LABEL = {knowledge_search: "Searching the documents", equipment_status: "Looking up equipment",
+    lots_expiring: "Checking expiring lots", stock_on_hand: "Checking stock", purchase_orders_open: "Checking purchase orders",
+    maintenance_request_create: "Creating a maintenance request", purchase_request_create: "Creating a purchase request",
+    maintenance_equipment_status_set: "Changing equipment status", ticket_triage: "Triaging the ticket",
+    ticket_triage_apply: "Applying triage", kpi_query: "Computing the KPI", dashboard_summary: "Writing the summary"};
+  var STATUS_LABEL = {ok: "done", pending_approval: "waiting for approval", denied: "refused", error: "failed"};
+  var OPTION_LABEL = {knowledge_search: "Our documents (SOPs, policies, contracts)", kpi_query: "A KPI",
+    dashboard_summary: "A dashboard summary", equipment_status: "Equipment status", lots_expiring: "Expiring lots",
+    stock_on_hand: "Stock on hand", purchase_orders_open: "Open purchase orders", ticket_triage: "Triage a ticket",
+    maintenance_request_create: "A maintenance request", purchase_request_create: "A purchase request",
+    maintenance_equipment_status_set: "Change equipment status"};
+
+  function stepItem(step) {
+    return el("li", {class: "cpw-step cpw-step-" + step.status}, [
+      el("span", {class: "cpw-step-name", text: (TOOL_LABEL[step.tool] || step.tool)}),
+      el("span", {class: "cpw-step-status", text: " — " + (STATUS_LABEL[step.status] || step.status)})]);
+  }
+
+  function link(label, url) {
+    var href = url ? safeHref(url) : null;
+    return href ? el("a", {href: href, target: "_blank", rel: "noopener noreferrer", text: label})
+      : el("span", {text: label});
+  }
+
+  function table(headers, rows) {
+    return el("table", {class: "cpw-table"}, [
+      el("thead", {}, [el("tr", {}, headers.map(function (h) { return el("th", {scope: "col", text: h}); }))]),
+      el("tbody", {}, rows.map(function (r) {
+        return el("tr", {}, r.map(function (c) { return el("td", {}, [typeof c === "string" ? document.createTextNode(c) : c]); }));
+      }))]);
+  }
+
+  function num(x) { return (typeof x === "number") ? x.toLocaleString() : String(x == null ? "" : x); }
+
+  var CARDS = {
+    equipment: function (d) {
+      return table(["Device", "Site", "Status", "Open requests"], (d.equipment || []).map(function (e) {
+        return [link(e.asset_tag || e.name, e.url), e.site || "", e.status === "in_service" ? "in service" : "out of service",
+          String((e.open_requests || []).length)];
+      }));
+    },
+    lots: function (d) {
+      return table(["Lot", "Product", "Site", "Expires", "Qty"], (d.lots || []).map(function (l) {
+        return [link(l.name, l.url), (l.product && l.product.name) || "", l.site || "", l.expiration_date + " (" + l.days_left + " d)",
+          num(l.quantity)];
+      }));
+    },
+    stock: function (d) {
+      if (d.status === "ambiguous") {
+        return el("p", {text: "Several products match: " + (d.candidates || []).map(function (c) { return c.name; }).join("; ")});
       }
-      if (data.citations.length) {
-        bubble.appendChild(el("h3", {class: "cpw-sources-title", text: "Sources"}));
-        bubble.appendChild(el("ol", {class: "cpw-sources"}, data.citations.map(citationItem)));
+      return table(["Site", "On hand"], (d.sites || []).map(function (s) { return [s.site, num(s.quantity)]; }));
+    },
+    purchase_orders: function (d) {
+      return table(["Order", "Supplier", "Site", "Receipt"], (d.orders || []).map(function (o) {
+        return [link(o.name, o.url), (o.supplier && o.supplier.name) || "", o.site || "", o.receipt_status || o.state];
+      }));
+    },
+    triage: function (d) {
+      var box = el("div", {});
+      (d.suggestions || [d]).forEach(function (sug) {
+        var labels = sug.labels || {};
+        if (sug.ticket_id) { box.appendChild(el("p", {class: "cpw-card-title", text: "Ticket " + sug.ticket_id})); }
+        if (!Object.keys(labels).length) {
+          box.appendChild(el("p", {text: "No suggestion: " + (sug.message || sug.reason || "the model could not judge this ticket")}));
+          return;
+        }
+        box.appendChild(table(["Field", "Suggestion", "Confidence"], Object.keys(labels).map(function (k) {
+          var v = labels[k];
+          return [k, String(v.label), Math.round((v.confidence || 0) * 100) + "%" + (v.auto ? "" : " (review)")];
+        })));
+      });
+      return box;
+    },
+    kpi: function (d) {
+      var name = (d.kpi && d.kpi.name) || "KPI";
+      return table([name, "Where", "Value"], (d.values || []).slice(-6).map(function (v) {
+        return [v.period, v.site || v.group || "network", v.value == null ? (v.reason || "no data") : num(Math.round(v.value * 1000) / 1000)];
+      }));
+    },
+    summary: function (d) {
+      var box = el("div", {}, [el("p", {text: d.text || ""})]);
+      if (d.check) {
+        box.appendChild(el("p", {class: "cpw-verified", text: d.check.problems && d.check.problems.length ?
+          "Not verified" : "Verified: " + d.check.checked + " figures checked against the KPI table"}));
       }
-      bubble.appendChild(feedbackBar(data.request_id));
+      return box;
+    }
+  };
+
+  function pollApproval(id, line) {
+    var tries = 0;
+    function once() {
+      tries += 1;
+      fetch(API + "/v1/approvals/" + encodeURIComponent(id), {headers: {"Authorization": "Bearer " + token()}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (a) {
+          if (a && a.status && a.status !== "pending") {
+            line.classList.remove("cpw-pending");
+            line.classList.add("cpw-decided-" + a.status);
+            line.textContent = a.status === "approved"
+              ? "Approved by " + (a.decided_by || "an approver") + (a.outcome ? " — " + (a.outcome === "ok" ? "done in Odoo" : a.outcome) : "") + "."
+              : "The request was " + a.status + (a.decided_by ? " by " + a.decided_by : "") + ".";
+          } else if (tries < 720) { window.setTimeout(once, 5000); }
+        })
+        .catch(function () { if (tries < 720) { window.setTimeout(once, 15000); } });
+    }
+    window.setTimeout(once, 3000);
+  }
+
+  function renderReply(d, bubble, text, steps) {
+    text.textContent = d.text || "";
+    var answer = (d.cards || []).filter(function (c) { return c.kind === "answer"; })[0];
+    if (answer && answer.data && answer.data.abstained) {
+      bubble.classList.add("cpw-notfound");
+      bubble.insertBefore(el("p", {class: "cpw-notfound-label", text: "Not found in the documents you can access."}), text);
+    }
+    (d.cards || []).forEach(function (c) {
+      var draw = CARDS[c.kind];
+      if (draw) { bubble.appendChild(el("div", {class: "cpw-card cpw-card-" + c.kind}, [draw(c.data || {})])); }
+    });
+    var cites = d.citations && d.citations.length ? d.citations : (answer && answer.data && answer.data.citations) || [];
+    if (cites.length) {
+      bubble.appendChild(el("h3", {class: "cpw-sources-title", text: "Sources"}));
+      bubble.appendChild(el("ol", {class: "cpw-sources"}, cites.map(citationItem)));
+    }
+    if (d.clarify) {
+      var opts = el("div", {class: "cpw-options", role: "group", "aria-label": d.clarify.question});
+      (d.clarify.options || []).forEach(function (o) {
+        var b = el("button", {type: "button", class: "cpw-option", text: OPTION_LABEL[o] || o});
+        b.addEventListener("click", function () { opts.querySelectorAll("button").forEach(function (x) { x.disabled = true; }); ask(o, OPTION_LABEL[o] || o); });
+        opts.appendChild(b);
+      });
+      bubble.appendChild(opts);
+    }
+    if (d.pending_approval) {
+      var line = el("p", {class: "cpw-approval cpw-pending", "aria-live": "polite",
+        text: "Waiting for approval (request " + d.pending_approval.slice(0, 8) + "). This updates when someone decides."});
+      bubble.appendChild(line);
+      pollApproval(d.pending_approval, line);
+    }
+    var searched = (d.steps || []).filter(function (s) { return s.tool === "knowledge_search" && s.status === "ok"; })[0];
+    if (searched) { bubble.appendChild(feedbackBar(searched.request_id)); }
+    if (!steps.childNodes.length) { steps.remove(); }
+  }
+
+  function handle(event, data, bubble, text, steps) {
+    if (event === "step") {
+      steps.appendChild(stepItem(data));
+    } else if (event === "reply") {
+      if (data.session_id) { keepSession(data.session_id); }
+      renderReply(data, bubble, text, steps);
     } else if (event === "done") {
       bubble.setAttribute("aria-busy", "false");
     }
   }
 
-  function ask(question) {
+  function ask(question, shown) {
     uid += 1;
-    log.appendChild(el("p", {class: "cpw-msg cpw-user", text: question}));
+    log.appendChild(el("p", {class: "cpw-msg cpw-user", text: shown || question}));
     var text = el("p", {class: "cpw-answer-text"});
-    var bubble = el("div", {class: "cpw-msg cpw-bot", "aria-busy": "true"}, [text]);
+    var steps = el("ol", {class: "cpw-steps", "aria-label": "What Copilot did"});
+    var bubble = el("div", {class: "cpw-msg cpw-bot", "aria-busy": "true"}, [steps, text]);
     log.appendChild(bubble);
     send.disabled = true;
     var t = token();
     if (!t) { text.textContent = "Please sign in first."; send.disabled = false; return; }
-    fetch(API + "/v1/ask", {method: "POST", headers: {"Content-Type": "application/json",
-      "Accept": "text/event-stream", "Authorization": "Bearer " + t}, body: JSON.stringify({question: question})})
+    var body = {message: question};
+    if (sessionId()) { body.session_id = sessionId(); }
+    fetch(API + "/v1/chat", {method: "POST", headers: {"Content-Type": "application/json",
+      "Accept": "text/event-stream", "Authorization": "Bearer " + t}, body: JSON.stringify(body)})
       .then(function (r) {
         if (!r.ok) {
           return r.json().catch(function () { return {}; }).then(function (b) {
+            if (r.status === 404 && body.session_id) { try { window.sessionStorage.removeItem(SESSION_KEY); } catch (e) { /* */ } }
             text.textContent = r.status === 401 ? "Your session has expired; please sign in again." :
-              "Sorry, the question could not be answered (" + (b.error || r.status) + ").";
+              "Sorry, that could not be done (" + (b.error || r.status) + ").";
             bubble.classList.add("cpw-error");
           });
         }
@@ -173,7 +324,7 @@
                 if (line.indexOf("event: ") === 0) { ev = line.slice(7); }
                 else if (line.indexOf("data: ") === 0) { data += line.slice(6); }
               });
-              handle(ev, data ? JSON.parse(data) : {}, bubble, text);
+              handle(ev, data ? JSON.parse(data) : {}, bubble, text, steps);
             });
             log.scrollTop = log.scrollHeight;
             return pump();
