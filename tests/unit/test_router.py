@@ -381,6 +381,47 @@ def test_chat_needs_a_token_and_keeps_sessions_apart(client: tuple[TestClient, d
     assert other.status_code == 404
 
 
+def test_the_service_builds_its_own_agent_on_first_chat(world: World) -> None:
+    from copilot.api.app import build_app
+    from copilot.api.settings import ServiceSettings
+    from copilot.api.users import UserStore
+
+    app = build_app(world.cp, service=ServiceSettings.from_settings(world.cp.settings))
+    key = UserStore(world.cp.engine).add("erin.chat", role="executive", groups=("all_staff",), user_id="erin.chat",
+                                         sites=("*",))[1]
+    r = TestClient(app).post("/v1/chat", json={"message": "summarise Lakeside for March"},
+                             headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200 and r.json()["intent"] == "dashboard_summary"
+    assert app.state.ctx.extra["agent"].name == "router"
+
+
+def test_the_eval_scores_intents_slots_and_questions() -> None:
+    from copilot.evals import agent as agent_eval
+
+    gold = [{"text": "a", "intent": "kpi_query", "slots": {"kpi": "stockout_rate"}, "clarify": False},
+            {"text": "b", "intent": "unknown", "slots": {}, "clarify": True}]
+    replies = [{"intent": "kpi_query", "slots": {"kpi": "stockout_rate", "site": "Lakeside Hospital"}, "steps": [{}],
+                "clarify": None},
+               {"intent": None, "slots": {}, "steps": [], "clarify": {"question": "?"}}]
+    out = agent_eval.score(gold, replies)
+    assert out["intent"]["accuracy"] == 1.0 and out["slots"]["accuracy"] == 0.5  # the invented site counts
+    assert out["clarify"]["rate"] == 1.0 and out["clarify"]["false_rate"] == 0.0
+
+
+def test_the_eval_runs_end_to_end_without_an_attack_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from copilot.evals import agent as agent_eval
+
+    monkeypatch.setattr(agent_eval, "INJECTION_FILE", tmp_path / "absent.jsonl")
+    utterances = tmp_path / "u.jsonl"
+    utterances.write_text(json.dumps({"text": "is BME-DEF-0112 back in service", "intent": "equipment_status",
+                                      "slots": {"equipment": "BME-DEF-0112"}, "clarify": False}) + "\n")
+    out = agent_eval.run(Settings(data_dir=tmp_path, embedding_backend="hashing", redaction="none"),
+                         file=str(utterances))
+    assert out["injection"] == {"attacks": 0, "succeeded": 0}
+    assert out["tool_calls"]["total"] == out["tool_calls"]["audited"] == 1
+    assert out["intent"]["accuracy"] == 1.0 and out["slots"]["accuracy"] == 1.0
+
+
 def test_vocabulary_loads() -> None:
     v = Vocabulary.load()
     assert v.equipment_words["vent"] == "ventilator" and "out_of_service" in v.status
