@@ -300,3 +300,18 @@ def test_rarity_is_judged_on_the_word_and_headings_count_as_evidence_for_names()
     claim = "At North Campus the grace period is 14 days"
     assert v.check(claim, [1], {1: PUMP}).reasons == ("name North Campus",)
     assert v.check(claim, [1], {1: PUMP}, headers={1: "Infusion Pump PM Log — North Campus"}).supported
+
+
+@pytest.mark.parametrize(
+    ("sentence", "meta"),
+    [
+        ("This is stated in the passage under the section Infusion Pump PM", True),
+        ("This is specified in the table of the PM interval section", True),
+        ("According to the procedure", True),
+        ("PCA pumps are serviced every 6 months, as stated in the procedure", False),
+        ("This pump is serviced every 6 months", False),
+    ],
+)
+def test_a_sentence_that_only_points_at_its_source_is_dropped(sentence: str, meta: bool) -> None:
+    check = Verifier(None, threshold=0.0).check(sentence, [1], {1: PUMP + " Infusion Pump PM interval table."})
+    assert (check.reasons == ("only points at its source",)) is meta

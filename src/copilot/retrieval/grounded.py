@@ -58,6 +58,15 @@ _UNITS = frozenset(
     "ua µa ma a v kv w kw j mm cm m km item items unit units working business eur usd gbp".split()
 )
 NOT_FOUND_MARK = "NOT FOUND"
+# A sentence that only points at its source ("This is stated in the passage [3] under ...") carries no fact of
+# its own; it would pass every check and leave the answer empty of content. English forms, not fitted on data.
+_META = re.compile(
+    r"^(?:this|it|that|these|those|the (?:above|answer|information))\s+(?:is|are|was|were|can be)\s+"
+    r"(?:stated|specified|defined|described|mentioned|shown|listed|given|noted|found|documented|outlined)\b"
+    r"|^(?:according to|as (?:stated|specified|described|shown) in) (?:the |this )?"
+    r"(?:passage|document|section|table|sop|procedure|source|text)s?\b[^,]*$",
+    re.I,
+)
 
 
 class TextGenerator(Protocol):
@@ -195,6 +204,8 @@ class Verifier:
         valid = tuple(n for n in dict.fromkeys(cites) if n in passages)
         if not valid:
             return SentenceCheck(sentence, tuple(cites), False, ("no valid citation",), 0.0)
+        if _META.search(sentence.strip()):
+            return SentenceCheck(sentence, valid, False, ("only points at its source",), 0.0)
         evidence = "\n".join(f"{(headers or {}).get(n, '')}\n{passages[n]}" for n in valid)
         reasons = self.lexical_problems(sentence, evidence, question)
         units = [s for n in valid for s in split_sentences(passages[n])] or [evidence]
