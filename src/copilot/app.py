@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from copilot.governance.audit import AuditLog
     from copilot.governance.executor import GovernedExecutor
     from copilot.governance.factory import Governance
+    from copilot.ingest.jobs import IngestJobs
     from copilot.ingest.queue import DistributedIngest
     from copilot.ingest.staging import StagingStore
     from copilot.ingest.worker import DocumentWorker
@@ -241,6 +242,13 @@ class Copilot:
         as_of = settings.kpi_as_of
         return OpsService(connect, site_aliases=dict(settings.kpi_site_aliases), odoo_url=settings.odoo_url,
                           **({"today": lambda: as_of} if as_of else {}))
+
+    @cached_property
+    def ingest_jobs(self) -> IngestJobs:
+        """Background ingestion in this process (the ``ingest_run`` tool starts it; ``/v1/ingest`` reads it)."""
+        from copilot.ingest.jobs import IngestJobs
+
+        return IngestJobs(self)
 
     @cached_property
     def feedback(self) -> UserStore:

@@ -100,11 +100,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         _print(state, args.json)
         return 0 if state["state"] == "done" else 1
     from copilot.app import build_copilot
-    from copilot.ingest.sources import FolderSource
 
-    with build_copilot(settings) as cp:
-        report = cp.ingest(FolderSource(path, max_bytes=settings.max_file_bytes))
-    _print(report.as_dict(), args.json)
+    with build_copilot(settings) as cp:  # a side effect like any other: through the executor, audited
+        res = cp.executor.execute(_operator(), "ingest_run", {"path": str(path), "wait": True})
+    _print(res.raise_for_status().result["report"], args.json)
     return 0
 
 
@@ -214,12 +213,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo:
         print(f"Sign in at http://{args.host}:{args.port}/signin as a demo user (password: demo)", flush=True)
     if args.ingest:
-        from copilot.ingest.sources import FolderSource
 
-        folder = Path(args.ingest).resolve()
-        app.state.jobs.start(lambda: FolderSource(folder, max_bytes=settings.max_file_bytes))
+        cp.executor.execute(_operator(), "ingest_run", {"path": str(Path(args.ingest).resolve())}
+                            ).raise_for_status()
     elif settings.odoo_url and (args.demo or args.sync_odoo):
-        app.state.jobs.start(cp.odoo_source)
+        cp.executor.execute(_operator(), "ingest_run", {"source": "odoo"}).raise_for_status()
     if args.demo:  # train on the demo helpdesk history (first start) and queue the open tickets
         app.state.ctx.extra["triage_jobs"].start(train_first=True)
     try:

@@ -436,6 +436,10 @@ def test_admin_ingest_and_status(svc: Service, tmp_path: Path) -> None:
         time.sleep(0.05)
     assert state["state"] == "done" and state["report"]["indexed"] == 1
     assert svc.client.get("/v1/status", headers=h).json()["documents"]
+    run = svc.cp.audit.search(tool="ingest_run", principal="ada.admin", limit=None)[-1]  # a governed side effect
+    assert run.outcome == "ok" and str(tmp_path) in run.args_json
+    refused = svc.client.post("/v1/ingest", json={"path": str(tmp_path)}, headers=svc.h("nina.nurse"))
+    assert refused.status_code == 403 and svc.cp.audit.search(tool="ingest_run", principal="nina.nurse")
 
 
 # --- limits and browser security ---------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None
     limits = build_limits(svc)
     ctx = ServiceContext(
         copilot=copilot, svc=svc, auth=Authenticator(svc, users, static=tokens, limits=limits), users=users,
-        jobs=IngestJobs(copilot), limiter=limits,
+        jobs=copilot.ingest_jobs, limiter=limits,
         extra={"metrics": metrics, "triage_jobs": TriageJobs(copilot)},
         cpu=anyio.CapacityLimiter(svc.ask_concurrency or _cores()),
     )

@@ -82,33 +82,13 @@ def sync_groups_from_odoo(store: UserStore, cp: Copilot) -> dict[str, tuple[str,
 
 @dataclass
 class DemoServices:
-    """What the demo tools reach: the same narrow services the product's tools use."""
+    """What the demo's tools reach: the copilot's own services (triage, kpis, ops, audit, feedback, ingestion...),
+    the same the product's tools use."""
 
     copilot: Copilot
 
-    @property
-    def triage(self) -> Any:
-        return self.copilot.triage
-
-    @property
-    def kpis(self) -> Any:
-        return self.copilot.kpis
-
-    @property
-    def ops(self) -> Any:
-        return self.copilot.ops
-
-    @property
-    def audit(self) -> Any:
-        return self.copilot.audit
-
-    @property
-    def feedback(self) -> Any:
-        return self.copilot.feedback
-
-    @property
-    def redactor(self) -> Any:
-        return self.copilot.redactor
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.copilot, name)
 
 
 def install_demo_governance(cp: Copilot) -> DemoServices:

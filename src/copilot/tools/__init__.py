@@ -18,6 +18,7 @@ def default_registry() -> ToolRegistry:
     from copilot.tools.audit_verify import audit_verify
     from copilot.tools.dashboard_summary import dashboard_summary
     from copilot.tools.equipment_status import equipment_status
+    from copilot.tools.ingest_run import ingest_run
     from copilot.tools.knowledge_search import knowledge_search
     from copilot.tools.kpi_query import kpi_query
     from copilot.tools.lots_expiring import lots_expiring
@@ -33,5 +34,5 @@ def default_registry() -> ToolRegistry:
         knowledge_search, kpi_query, dashboard_summary, ticket_triage, ticket_triage_apply,
         equipment_status, lots_expiring, stock_on_hand, purchase_orders_open,
         maintenance_request_create, purchase_request_create, maintenance_equipment_status_set,
-        audit_search, audit_record, audit_export, audit_verify, answer_feedback,
+        audit_search, audit_record, audit_export, audit_verify, answer_feedback, ingest_run,
     ))

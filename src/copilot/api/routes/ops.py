@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,7 +10,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from copilot.api.deps import Admin, Caller, Ctx
-from copilot.errors import ValidationError
 
 router = APIRouter(tags=["ops"])
 
@@ -64,18 +62,12 @@ def metrics(ctx: Ctx, _: Caller) -> Response:
 
 
 @router.post("/v1/ingest", status_code=202, tags=["admin"])
-def ingest(body: IngestRequest, ctx: Ctx, _: Admin) -> dict[str, Any]:
-    cp = ctx.copilot
-    if body.path is None:
-        if not cp.settings.odoo_url:
-            raise ValidationError("no path given and no Odoo configured", code="validation")
-        return ctx.jobs.start(cp.odoo_source)
-    from copilot.ingest.sources import FolderSource
-
-    path = Path(body.path)
-    if not path.is_dir():
-        raise ValidationError("path is not a folder on the server", code="validation")
-    return ctx.jobs.start(lambda: FolderSource(path, max_bytes=cp.settings.max_file_bytes))
+def ingest(body: IngestRequest, ctx: Ctx, who: Caller) -> dict[str, Any]:
+    """Start an ingestion (a folder on the server, or the configured Odoo) through the governed ``ingest_run``
+    tool: administrators only (the policy), and audited."""
+    args = {"source": "folder", "path": body.path} if body.path is not None else {"source": "odoo"}
+    result: dict[str, Any] = ctx.copilot.executor.execute(who, "ingest_run", args).raise_for_status().result
+    return result
 
 
 @router.get("/v1/ingest", tags=["admin"])
