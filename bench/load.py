@@ -78,8 +78,11 @@ def start_server(data: Path, port: int, embedder: str) -> tuple[subprocess.Popen
             raise SystemExit("server exited:\n" + (data / "serve.log").read_text())
         try:
             token = json.loads((data / "server.json").read_text())["token"]
-            state = httpx.get(f"{base}/v1/ingest", headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
-            if state.get("state") == "done":
+            auth = {"Authorization": f"Bearer {token}"}
+            state = httpx.get(f"{base}/v1/ingest", headers=auth, timeout=5).json()
+            # the demo also trains triage in the background on first start: wait, or it shares the cores
+            triage = httpx.get(f"{base}/v1/triage/jobs", headers=auth, timeout=5).json()
+            if state.get("state") == "done" and triage.get("state") in ("done", "failed", "idle", None):
                 return proc, base, token
         except (OSError, ValueError, KeyError, httpx.HTTPError):
             pass
