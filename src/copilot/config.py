@@ -109,6 +109,9 @@ class Settings(BaseSettings):
         default="json",
         description="json: tools chosen by JSON-schema structured output (small models); native: tool calling",
     )
+    llm_tool_first: bool = Field(
+        default=True, description="Each user turn starts with a tool call: no reply rests on the model's memory"
+    )
     llm_local_model_path: Path | None = Field(
         default=None, description="local: a GGUF file; default: the one the model packages assemble"
     )

@@ -38,7 +38,7 @@ def test_an_interrupted_conversation_resumes_from_postgres_after_a_restart(pg_sc
 
     def agent(*script: Any) -> LlmAgent:
         return LlmAgent(ScriptedChatModel.of(*script), gov.executor, checkpointer=build_checkpointer(url),
-                        model_name="scripted")
+                        model_name="scripted", tool_first=False)
 
     first = agent(json.dumps({"action": "call", "tool": "purchase_request_create",
                               "args": {"item": "pumps", "amount": 9000}}))

@@ -75,11 +75,11 @@ def gov(engine: Engine) -> tuple[Governance, Ledger]:
     return build_test_governance(engine, policy=Policy.from_mapping(POLICY))
 
 
-def agent_with(gov: tuple[Governance, Ledger], *script: Any, saver: Any = None, mode: str = "json") -> tuple[
-        LlmAgent, ScriptedChatModel]:
+def agent_with(gov: tuple[Governance, Ledger], *script: Any, saver: Any = None, mode: str = "json",
+               tool_first: bool = True) -> tuple[LlmAgent, ScriptedChatModel]:
     model = ScriptedChatModel.of(*script)
     agent = LlmAgent(model, gov[0].executor, checkpointer=saver or InMemorySaver(), model_name="scripted",
-                     tool_mode=mode)
+                     tool_mode=mode, tool_first=tool_first)
     return agent, model
 
 
@@ -114,7 +114,7 @@ def test_native_tool_calls_take_the_same_path(gov: Any) -> None:
 
 
 def test_the_model_only_sees_the_tools_its_user_may_use(gov: Any) -> None:
-    agent, model = agent_with(gov, answer("Hello."))
+    agent, model = agent_with(gov, call("echo", text="hello"), answer("Hello."))
     agent.respond(SAM, "hello", session_id="s1", request_id="r1")
     schema = next(b["response_format"] for b in model.bound if "response_format" in b)
     tools = {o["properties"].get("tool", {}).get("const") for o in schema["json_schema"]["schema"]["anyOf"]}
@@ -165,7 +165,7 @@ def test_an_approval_interrupts_and_resumes_after_the_decision_even_after_a_rest
 
     # a restart: a new agent on the same database picks the conversation up from its checkpoint
     restarted, model = agent_with(gov, answer("Your order was approved and placed."), answer("You're welcome."),
-                                  saver=build_checkpointer(url))
+                                  saver=build_checkpointer(url), tool_first=False)
     reply = restarted.respond(ALICE, "thanks", session_id="s1", request_id="r3")
     assert "approved and placed" in reply.text and "You're welcome." in reply.text
     assert ledger.count() == 1  # nothing executed twice
@@ -176,7 +176,7 @@ def test_an_approval_interrupts_and_resumes_after_the_decision_even_after_a_rest
 def test_an_expired_approval_is_expired_through_the_executor_and_reported(gov: Any) -> None:
     gov_, ledger = gov
     agent, _ = agent_with(gov, call("purchase_request_create", item="pumps", amount=9000),
-                          answer("The request expired before anyone approved it."), answer("OK."))
+                          answer("The request expired before anyone approved it."), answer("OK."), tool_first=False)
     reply = agent.respond(ALICE, "order pumps for 9000", session_id="s1", request_id="r1")
     later = datetime.now(UTC) + timedelta(hours=2)
     gov_.executor.now = lambda: later
@@ -205,7 +205,7 @@ def test_a_model_that_misbehaves_gets_a_clear_message_and_an_audit_record(gov: A
 
 
 def test_one_malformed_reply_gets_a_second_chance(gov: Any) -> None:
-    agent, model = agent_with(gov, "oops", answer("Fine now."))
+    agent, model = agent_with(gov, "oops", answer("Fine now."), tool_first=False)
     assert agent.respond(SAM, "hi", session_id="s1", request_id="r1").text == "Fine now."
     assert "format_error" in str(model.seen[1][-1].content)
 
@@ -213,7 +213,7 @@ def test_one_malformed_reply_gets_a_second_chance(gov: Any) -> None:
 def test_a_failure_after_a_write_never_runs_the_write_again(gov: Any) -> None:
     _, ledger = gov
     agent, _ = agent_with(gov, call("purchase_request_create", item="gloves", amount=10), TimeoutError("slow"),
-                          answer("Your earlier order stands."))
+                          answer("Your earlier order stands."), tool_first=False)
     reply = agent.respond(ALICE, "order gloves for 10", session_id="s1", request_id="r1")
     assert ledger.count() == 1 and "will not run again" in reply.text
     reply = agent.respond(ALICE, "did it work?", session_id="s1", request_id="r2")
@@ -236,7 +236,7 @@ def test_an_empty_or_huge_message_is_refused(gov: Any, message: str) -> None:
 
 
 def test_memory_is_per_user_and_session(gov: Any) -> None:
-    agent, model = agent_with(gov, answer("one"), answer("two"), answer("three"))
+    agent, model = agent_with(gov, answer("one"), answer("two"), answer("three"), tool_first=False)
     agent.respond(SAM, "first", session_id="s1", request_id="r1")
     agent.respond(SAM, "second", session_id="s1", request_id="r2")
     agent.respond(ALICE, "third", session_id="s1", request_id="r3")
@@ -328,10 +328,33 @@ def test_the_factory_builds_an_agent_only_when_a_model_is_configured(gov: Any, t
     executor = gov[0].executor
     assert build_llm_agent(Settings(data_dir=tmp_path), executor) is None
     settings = Settings(data_dir=tmp_path, llm_url="http://127.0.0.1:9/v1", llm_model="qwen-test",
-                        prompt_versions={"agent_system": "v1"})
+                        prompt_versions={"agent_system": "v1"}, llm_tool_first=False)
     agent = build_llm_agent(settings, executor, model=ScriptedChatModel.of(answer("Hi.")))
     assert agent is not None and agent.name == "agent:qwen-test"
     assert agent.respond(SAM, "hello", session_id="s", request_id="r").text == "Hi."
     assert executor.before_call.count(agent_call_hook) == 1  # installed once, however many agents
     build_llm_agent(settings, executor, model=ScriptedChatModel.of(answer("Hi.")))
     assert executor.before_call.count(agent_call_hook) == 1
+
+
+
+def test_each_user_turn_starts_with_a_tool_call(gov: Any) -> None:
+    """A small model answered "every 3-6 months" from memory when it could; the first step of a turn is a call."""
+    agent, model = agent_with(gov, answer("Every 3-6 months."),
+                              call("knowledge_search", question="infusion pump service interval"),
+                              answer("Every 6 months [1]."))
+    reply = agent.respond(SAM, "how often are infusion pumps serviced?", session_id="s1", request_id="r1")
+    assert reply.text == "Every 6 months [1]." and [s.tool for s in reply.steps] == ["knowledge_search"]
+    first, last = (b["response_format"]["json_schema"]["schema"]["anyOf"] for b in
+                   [x for x in model.bound if "response_format" in x][::2][:2])
+    assert all(o["properties"]["action"]["const"] == "call" for o in first)
+    assert any(o["properties"]["action"]["const"] == "answer" for o in last)
+    assert "must call a tool" in str(model.seen[1][-1].content)
+
+
+def test_native_mode_requires_a_tool_on_the_first_step(gov: Any) -> None:
+    tc = AIMessage(content="", tool_calls=[{"name": "echo", "args": {"text": "hi"}, "id": "c1", "type": "tool_call"}])
+    agent, model = agent_with(gov, tc, AIMessage(content="It said hi."), mode="native")
+    agent.respond(SAM, "echo hi", session_id="s1", request_id="r1")
+    choices = [b.get("tool_choice") for b in model.bound if "tools" in b]
+    assert choices[0] == "any" and choices[1] is None

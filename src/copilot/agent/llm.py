@@ -76,6 +76,8 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 8_000
 MAX_HISTORY = 24
 ORIGIN = "llm_agent"
+SYSTEM_SPEAKER = "copilot"
+"""The ``name`` of messages Copilot adds to the conversation (approval outcomes, format errors): not the user."""
 
 # -- writes need the user's word ------------------------------------------------------------------------------
 
@@ -194,10 +196,12 @@ class CopilotMiddleware(AgentMiddleware):
         system_prompt: Prompt,
         select_prompt: Prompt,
         tool_mode: str = "json",
+        tool_first: bool = True,
         gate: WriteGate | None = None,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
     ) -> None:
         super().__init__()
+        self.tool_first = tool_first
         self.executor = executor
         self.model_name = model_name
         self.system_prompt = system_prompt
@@ -224,11 +228,17 @@ class CopilotMiddleware(AgentMiddleware):
             today=self.today().isoformat(),
         )
         history: list[Any] = _recent(request.messages)
+        # grounded turns: the first step of a user's turn is a tool call, so no reply rests on the model's memory
+        must_call = self.tool_first and bool(tools) and not tool_result_this_turn(request.messages)
         if self.tool_mode != "json":
-            return handler(request.override(system_message=SystemMessage(system), tools=tools, messages=history))
+            extra: dict[str, Any] = {"tool_choice": "any"} if must_call else {}
+            return handler(request.override(system_message=SystemMessage(system), tools=tools, messages=history,
+                                            **extra))
         specs = [s for s in (self.executor.registry.get(t.name) for t in tools) if s is not None]
         select = self.select_prompt.render(tools=_catalogue(specs))
-        schema = step_schema(specs)
+        if must_call:
+            select += "\nThis step must call a tool: answer only after a tool result."
+        schema = step_schema(specs, answer=not must_call)
         req = request.override(
             system_message=SystemMessage(f"{system}\n\n{select}"),
             tools=[],
@@ -240,13 +250,13 @@ class CopilotMiddleware(AgentMiddleware):
             resp = handler(req)
             raw = _text(resp.result[-1]) if resp.result else ""
             try:
-                return ModelResponse(result=[parse_step(raw, names)])
+                return ModelResponse(result=[parse_step(raw, names, allow_answer=not must_call)])
             except MalformedModelOutputError as exc:
                 if attempt == 1:
                     raise
                 req = req.override(messages=[*req.messages, AIMessage(raw[:2000]), HumanMessage(
                     data_block("data", {"kind": "format_error"}, str(exc))
-                    + "\nReply again with exactly one JSON object that matches the schema.")])
+                    + "\nReply again with exactly one JSON object that matches the schema.", name=SYSTEM_SPEAKER)])
         raise AssertionError("unreachable")
 
     # -- every tool call through the executor ----------------------------------------------------------------
@@ -317,21 +327,31 @@ class CopilotMiddleware(AgentMiddleware):
         return {"messages": [HumanMessage(
             data_block("data", {"kind": "approval_outcome"}, decided)
             + "\nThis is Copilot reporting approval decisions, not the user. Tell the user the outcome; do not "
-              "repeat the action.")]}
+              "repeat the action.", name=SYSTEM_SPEAKER)]}
 
 
 # -- JSON tool selection ----------------------------------------------------------------------------------------
 
 
-def step_schema(specs: Sequence[Tool]) -> dict[str, Any]:
-    """One JSON schema for the next step: an answer, or a call of one of these tools with its own args schema
-    (``$defs`` of all args models lifted to the root so every ``$ref`` resolves)."""
+def tool_result_this_turn(messages: Sequence[BaseMessage]) -> bool:
+    """Has a tool answered since the user's latest message? (Copilot's own notes are not the user's.)"""
+    for m in reversed(messages):
+        if isinstance(m, ToolMessage):
+            return True
+        if isinstance(m, HumanMessage) and m.name != SYSTEM_SPEAKER:
+            return False
+    return False
+
+
+def step_schema(specs: Sequence[Tool], *, answer: bool = True) -> dict[str, Any]:
+    """One JSON schema for the next step: an answer (when ``answer``), or a call of one of these tools with its
+    own args schema (``$defs`` of all args models lifted to the root so every ``$ref`` resolves)."""
     defs: dict[str, Any] = {}
     options: list[dict[str, Any]] = [{
         "type": "object",
         "properties": {"action": {"const": "answer"}, "text": {"type": "string"}},
         "required": ["action", "text"],
-    }]
+    }] if answer else []
     for spec in specs:
         args = spec.args_model.model_json_schema(ref_template="#/$defs/{model}")
         defs.update(args.pop("$defs", {}))
@@ -346,7 +366,7 @@ def step_schema(specs: Sequence[Tool]) -> dict[str, Any]:
     return schema
 
 
-def parse_step(raw: str, tools: set[str]) -> AIMessage:
+def parse_step(raw: str, tools: set[str], *, allow_answer: bool = True) -> AIMessage:
     """The model's JSON step as the message the agent loop expects; :class:`MalformedModelOutputError` for
     anything else (not JSON, empty, an unknown action or tool). The tool's arguments are the executor's to
     validate — a refusal there is audited."""
@@ -362,6 +382,8 @@ def parse_step(raw: str, tools: set[str]) -> AIMessage:
     if not isinstance(obj, dict):
         raise MalformedModelOutputError("the model's reply is not a JSON object")
     action = obj.get("action")
+    if action == "answer" and not allow_answer:
+        raise MalformedModelOutputError("this step must call a tool (no tool has answered in this turn)")
     if action == "answer" and isinstance(obj.get("text"), str) and obj["text"].strip():
         return AIMessage(content=obj["text"].strip())
     if action == "call":
@@ -433,6 +455,7 @@ class LlmAgent:
         checkpointer: BaseCheckpointSaver[Any],
         model_name: str,
         tool_mode: str = "json",
+        tool_first: bool = True,
         prompt_pins: Mapping[str, str] | None = None,
         gate: WriteGate | None = None,
         recursion_limit: int = 16,
@@ -450,6 +473,7 @@ class LlmAgent:
             system_prompt=load_prompt("agent_system", pins=prompt_pins),
             select_prompt=load_prompt("tool_select", pins=prompt_pins),
             tool_mode=tool_mode,
+            tool_first=tool_first,
             gate=gate,
             **kw,
         )
@@ -682,4 +706,5 @@ def build_llm_agent(
         settings.ensure_data_dir()
         saver = build_checkpointer(settings.resolved_database_url)
     return LlmAgent(chat, executor, checkpointer=saver, model_name=model_label(settings),
-                    tool_mode=settings.llm_tool_mode, prompt_pins=settings.prompt_versions)
+                    tool_mode=settings.llm_tool_mode, tool_first=settings.llm_tool_first,
+                    prompt_pins=settings.prompt_versions)
