@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -214,16 +215,9 @@ class Copilot:
         from copilot.kpi.service import KpiService
 
         settings = self.settings
-        connect = None
-        if settings.odoo_url and settings.odoo_db:
-
-            def connect() -> Any:
-                from copilot.odoo.client import OdooClient
-
-                return OdooClient(settings.odoo_config()).connect()
-
         as_of = settings.kpi_as_of
-        return KpiService(connect, site_aliases=settings.kpi_site_aliases, today=(lambda: as_of) if as_of else None)
+        return KpiService(self._odoo_connector(), site_aliases=settings.kpi_site_aliases,
+                          today=(lambda: as_of) if as_of else None)
 
     @cached_property
     def ops(self) -> OpsService:
@@ -231,17 +225,22 @@ class Copilot:
         from copilot.odoo.ops import OpsService
 
         settings = self.settings
-        connect = None
-        if settings.odoo_url and settings.odoo_db:
-
-            def connect() -> Any:
-                from copilot.odoo.client import OdooClient
-
-                return OdooClient(settings.odoo_config()).connect()
-
         as_of = settings.kpi_as_of
-        return OpsService(connect, site_aliases=dict(settings.kpi_site_aliases), odoo_url=settings.odoo_url,
-                          **({"today": lambda: as_of} if as_of else {}))
+        return OpsService(self._odoo_connector(), site_aliases=dict(settings.kpi_site_aliases),
+                          odoo_url=settings.odoo_url, **({"today": lambda: as_of} if as_of else {}))
+
+    def _odoo_connector(self) -> Callable[[], Any] | None:
+        """A connect function for the configured Odoo (a fresh authenticated client per call), None without one."""
+        settings = self.settings
+        if not (settings.odoo_url and settings.odoo_db):
+            return None
+
+        def connect() -> Any:
+            from copilot.odoo.client import OdooClient
+
+            return OdooClient(settings.odoo_config()).connect()
+
+        return connect
 
     @cached_property
     def ingest_jobs(self) -> IngestJobs:
