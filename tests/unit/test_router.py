@@ -357,8 +357,28 @@ def test_chat_streams_steps_then_the_reply(client: tuple[TestClient, dict[str, s
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
     frames = [f.split("\n") for f in r.text.strip().split("\n\n")]
     events = [(f[0][7:], json.loads(f[1][6:])) for f in frames]
-    assert [e for e, _ in events] == ["step", "reply", "done"]
-    assert events[0][1]["tool"] == "lots_expiring" and events[1][1]["intent"] == "lots_expiring"
+    assert [e for e, _ in events] == ["step", "step", "reply", "done"]
+    assert events[0][1] == {"tool": "lots_expiring", "status": "running"}  # as it starts
+    assert events[1][1]["tool"] == "lots_expiring" and events[1][1]["status"] == "ok"  # and as it ends
+    assert events[2][1]["intent"] == "lots_expiring" and events[2][1]["steps"][0]["status"] == "ok"
+
+
+def test_a_failing_turn_ends_the_stream_with_a_typed_error(client: tuple[TestClient, dict[str, str]],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from copilot.api.routes import chat
+    from copilot.errors import UnavailableError
+
+    http, keys = client
+
+    class Broken:
+        def respond(self, *a: Any, **k: Any) -> Any:
+            raise UnavailableError("Odoo is down", code="odoo_unavailable")
+
+    monkeypatch.setattr(chat, "agent_of", lambda ctx: Broken())
+    r = http.post("/v1/chat", json={"message": "what expires at Harbor View this month"},
+                  headers=_h(keys, "ada.chat", Accept="text/event-stream"))
+    frames = [f.split("\n") for f in r.text.strip().split("\n\n")]
+    assert [(f[0][7:], json.loads(f[1][6:])["error"]) for f in frames] == [("error", "odoo_unavailable")]
 
 
 @pytest.mark.parametrize(("body", "status"), [

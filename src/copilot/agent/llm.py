@@ -56,6 +56,7 @@ from langchain_core.tools import StructuredTool
 from langgraph.errors import GraphRecursionError
 from langgraph.types import Command, interrupt
 
+from copilot.agent import progress
 from copilot.agent.base import Card, Reply, Step
 from copilot.agent.models import response_format
 from copilot.errors import CopilotError, PermissionDeniedError, UnavailableError, ValidationError
@@ -268,6 +269,7 @@ class CopilotMiddleware(AgentMiddleware):
         name, args, call_id = str(call.get("name", "")), call.get("args") or {}, call.get("id") or ""
         spec = self.executor.registry.get(name)
         wants_write = spec is not None and not spec.read_only and self.gate.requested(name, turn.message)
+        progress.started(name)
         res = self.executor.execute(
             turn.principal,
             name,
@@ -285,6 +287,7 @@ class CopilotMiddleware(AgentMiddleware):
         turn.steps.append(Step(tool=name, args=redacted if isinstance(redacted, dict) else {}, status=res.status,
                                request_id=res.request_id, approval_id=res.approval_id, error_code=res.error_code,
                                summary=_step_summary(res)))
+        progress.finished(turn.steps[-1])
         payload: dict[str, Any] = {"status": res.status}
         if res.status == "ok":
             payload["result"] = _jsonable(res.result)

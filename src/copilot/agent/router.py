@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from copilot.agent import progress
 from copilot.agent.base import Card, Clarify, Reply, Step
 from copilot.agent.intents import CLARIFY, UNKNOWN, IntentClassifier, Prediction
 from copilot.agent.sessions import Conversation, MemorySessionStore, SessionStore
@@ -487,9 +488,11 @@ class Router:
         if tool not in self.executor.registry:
             return Reply(f"I can't do that here yet: {LABELS.get(intent, intent)} is not available on this server "
                          f"(the {tool} tool is not installed).", self.name, intent=intent, slots=plan.slots)
+        progress.started(tool)
         res = self.executor.execute(principal, tool, plan.args, request_id=rid)
         step = Step(tool, dict(plan.args), res.status, rid, res.approval_id, res.error_code,
                     summary=_step_summary(res))
+        progress.finished(step)
         reply = Reply("", self.name, intent=intent, slots=plan.slots, steps=[step])
         if res.status == "ok":
             result = res.result if isinstance(res.result, dict) else {"result": res.result}

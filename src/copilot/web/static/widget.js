@@ -134,7 +134,8 @@
     maintenance_request_create: "Creating a maintenance request", purchase_request_create: "Creating a purchase request",
     maintenance_equipment_status_set: "Changing equipment status", ticket_triage: "Triaging the ticket",
     ticket_triage_apply: "Applying triage", kpi_query: "Computing the KPI", dashboard_summary: "Writing the summary"};
-  var STATUS_LABEL = {ok: "done", pending_approval: "waiting for approval", denied: "refused", error: "failed"};
+  var STATUS_LABEL = {running: "running…", ok: "done", pending_approval: "waiting for approval", denied: "refused",
+    error: "failed"};
   var OPTION_LABEL = {knowledge_search: "Our documents (SOPs, policies, contracts)", kpi_query: "A KPI",
     dashboard_summary: "A dashboard summary", equipment_status: "Equipment status", lots_expiring: "Expiring lots",
     stock_on_hand: "Stock on hand", purchase_orders_open: "Open purchase orders", ticket_triage: "Triage a ticket",
@@ -277,7 +278,14 @@
 
   function handle(event, data, bubble, text, steps) {
     if (event === "step") {
-      steps.appendChild(stepItem(data));
+      var running = data.status === "running" ? null : steps.querySelector(
+        '.cpw-step-running[data-tool="' + String(data.tool).replace(/[^a-z_]/g, "") + '"]');
+      var item = stepItem(data);
+      item.setAttribute("data-tool", String(data.tool).replace(/[^a-z_]/g, ""));
+      if (running) { steps.replaceChild(item, running); } else { steps.appendChild(item); }
+    } else if (event === "error") {
+      text.textContent = "Sorry, that could not be done (" + (data.error || "error") + ").";
+      bubble.classList.add("cpw-error");
     } else if (event === "reply") {
       if (data.session_id) { keepSession(data.session_id); }
       renderReply(data, bubble, text, steps);
