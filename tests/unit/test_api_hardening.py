@@ -91,6 +91,17 @@ def test_revoking_a_user_ends_their_widget_session_at_once(edge: Edge) -> None:
     assert gone.status_code == 401 and gone.json()["error"] == "session_revoked"
 
 
+def test_expired_or_revoked_sessions_do_not_lock_a_shared_address_out(edge: Edge) -> None:
+    from copilot.governance.principal import Principal
+
+    auth = edge.app.state.ctx.auth
+    c = edge.client("10.4.0.1")  # a hospital's NAT: every nurse's widget comes from here
+    token, _ = auth.mint_session(Principal(id="oidc:x", name="X", role="staff"))
+    auth.revoke_sessions("oidc:x")
+    assert [me(c, token).json()["error"] for _ in range(6)] == ["session_revoked"] * 6
+    assert me(c, edge.key).status_code == 200  # six refusals, no lock-out (the limit is 4 guesses)
+
+
 def test_sessions_of_a_subject_the_store_does_not_hold_can_be_revoked(edge: Edge) -> None:
     from copilot.governance.principal import Principal
 

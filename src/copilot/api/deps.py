@@ -68,14 +68,21 @@ def principal(ctx: Ctx, request: Request,
                                code="locked_out", retry_after=locked)
     try:
         who = ctx.auth.authenticate(creds.credentials)
-    except AuthenticationError:
-        ctx.limiter.failed(address)  # unknown tokens, wrong keys: counted before anything else is spent
+    except AuthenticationError as exc:
+        # unknown tokens and wrong keys are guesses: counted before anything else is spent. A genuine token that
+        # expired or was revoked is not a guess, and must not lock out a hospital's shared (NAT) address.
+        if exc.code not in GENUINE_BUT_ENDED:
+            ctx.limiter.failed(address)
         raise
     wait = ctx.limiter.take(who.id)
     if wait:
         raise RateLimitedError(f"rate limit exceeded; retry in {wait:.1f}s", retry_after=wait)
     request.state.principal_id = who.id
     return who
+
+
+GENUINE_BUT_ENDED = frozenset({"token_expired", "session_revoked"})
+"""Authentication failures of a correctly signed token that is no longer valid (not counted as guesses)."""
 
 
 def client_address(request: Request) -> str:
