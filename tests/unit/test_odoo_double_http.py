@@ -257,3 +257,61 @@ def test_stats_and_injected_faults(served19: tuple[OdooDouble, Sample]) -> None:
     assert snap["requests"] == 3
     assert snap["calls"] == {"res.users.context_get": 1}
     assert snap["bytes_out"] > 0
+
+
+def test_xmlrpc_services_and_fault_codes(served: tuple[OdooDouble, Sample]) -> None:
+    """``/xmlrpc/2/*`` serves the same services as ``/jsonrpc``; faults carry Odoo's integer codes (recorded:
+    g1.xmlrpc.* on 17 and 19)."""
+    import xmlrpc.client
+
+    double, sample = served
+    common = xmlrpc.client.ServerProxy(f"{double.url}/xmlrpc/2/common")
+    assert common.version()["server_serie"] == double.version
+    uid = common.login(double.db.name, "alice", "alice-pw")
+    assert uid == sample.users["alice"]
+    assert common.login(double.db.name, "alice", "wrong") is False
+    obj = xmlrpc.client.ServerProxy(f"{double.url}/xmlrpc/2/object")
+    assert obj.execute_kw(double.db.name, uid, "alice-pw", "res.users", "context_get", [])["uid"] == uid
+    codes = {}
+    for key, call in {
+        3: lambda: obj.execute_kw(double.db.name, uid, "wrong", "res.partner", "search", [[]]),
+        2: lambda: obj.execute_kw(double.db.name, uid, "alice-pw", "no.such.model", "search", [[]]),
+        4: lambda: obj.execute_kw(double.db.name, uid, "alice-pw", "ir.model.data", "search", [[]]),
+        1: lambda: obj.execute_kw(double.db.name, uid, "alice-pw", "res.partner", "read", [[1], ["nope"]]),
+    }.items():
+        with pytest.raises(xmlrpc.client.Fault) as fault:
+            call()
+        codes[key] = fault.value.faultCode
+    assert codes == {3: 3, 2: 2, 4: 4, 1: 1}
+
+
+def test_web_session_cookie_and_expiry(served: tuple[OdooDouble, Sample]) -> None:
+    """``/web/session/authenticate`` sets ``session_id``; ``call_kw`` needs it and answers code 100 without it,
+    also after ``destroy`` (recorded: g1.session.*)."""
+    double, sample = served
+    with httpx.Client(base_url=double.url) as http:
+        def rpc(path: str, params: dict[str, Any]) -> dict[str, Any]:
+            return http.post(path, json={"jsonrpc": "2.0", "method": "call", "params": params, "id": 7}).json()
+
+        bad = rpc("/web/session/authenticate", {"db": double.db.name, "login": "alice", "password": "x"})
+        assert bad["error"]["data"]["name"] == "odoo.exceptions.AccessDenied"
+        ok = rpc("/web/session/authenticate", {"db": double.db.name, "login": "alice", "password": "alice-pw"})
+        assert ok["result"]["uid"] == sample.users["alice"] and http.cookies.get("session_id")
+        call = {"model": "res.users", "method": "context_get", "args": [], "kwargs": {}}
+        assert rpc("/web/dataset/call_kw/res.users/context_get", call)["result"]["uid"] == sample.users["alice"]
+        assert rpc("/web/session/destroy", {}) == {"jsonrpc": "2.0", "id": 7}
+        expired = rpc("/web/dataset/call_kw/res.users/context_get", call)
+        assert expired["id"] is None and expired["error"]["code"] == 100
+
+
+def test_jsonrpc_refuses_other_content_types(served: tuple[OdooDouble, Sample]) -> None:
+    """A JSON-RPC route asked as text/plain or with GET: 415 on 19, 400 on 17 (recorded: g1.jsonrpc.text_plain,
+    g1.jsonrpc.get); ``application/json-rpc`` is JSON too."""
+    double, _ = served
+    body = b'{"jsonrpc": "2.0", "method": "call", "params": {"service": "common", "method": "version"}}'
+    want = 415 if double.major >= 19 else 400
+    assert httpx.post(f"{double.url}/jsonrpc", content=body, headers={"Content-Type": "text/plain"}).status_code \
+        == want
+    assert httpx.get(f"{double.url}/jsonrpc").status_code == want
+    ok = httpx.post(f"{double.url}/jsonrpc", content=body, headers={"Content-Type": "application/json-rpc"})
+    assert ok.json()["result"]["server_serie"] == double.version

@@ -33,6 +33,7 @@ from typing import Any
 
 PLACEHOLDER = re.compile(r"^<[A-Z_]+(?:[ ,].*)?>$")
 AUDIT_FIELDS = ("create_date", "write_date", "create_uid", "write_uid")
+RECORDED_TZ = "Europe/Brussels"  # the recorded users' time zone (README of the recordings; every context_get)
 
 
 def load(folder: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -53,6 +54,15 @@ def recorded_version(exchanges: list[dict[str, Any]]) -> str:
             if isinstance(info, dict) and isinstance(info.get("version_info"), list):
                 return f"{info['version_info'][0]}.0"
     raise ValueError("no version exchange in the recordings")
+
+
+def recorded_server_version(exchanges: list[dict[str, Any]]) -> str | None:
+    for e in exchanges:
+        body = e["response"].get("body")
+        info = body.get("result") if isinstance(body, dict) else None
+        if isinstance(info, dict) and isinstance(info.get("server_version"), str):
+            return str(info["server_version"])
+    return None
 
 
 def recorded_db(exchanges: list[dict[str, Any]]) -> str:
@@ -76,7 +86,7 @@ def _rpc_args(e: dict[str, Any]) -> list[Any]:
 def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
     """A double's database holding the recorded server's models, fields, users and snapshot records."""
     from copilot.odoo_double import Database
-    from copilot.odoo_double.schema import Field, ModelSpec
+    from copilot.odoo_double.schema import ODOO_ORDER, ODOO_ORDER_18, ODOO_REC_NAME, Field, ModelSpec
 
     db = Database(version=recorded_version(exchanges), name=recorded_db(exchanges))
     for key, spec_fields in fields.items():
@@ -101,32 +111,15 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 # (company_id, currency_id, ...); the double's own declarations keep theirs
                 required=False,
             )
-    for e in exchanges:
-        if e["group"] != "0_snapshot":
-            continue
-        args = _rpc_args(e)
-        rows = (e["response"].get("body") or {}).get("result")
-        if len(args) < 4 or not isinstance(rows, list):
-            continue
-        model = args[3]
-        spec = db.models.get(model) or _spec_from_rows(db, model, rows)
-        table = db.table(model)
-        for row in rows:
-            rec = dict(table.get(row["id"], {}))
-            for name, value in row.items():
-                if name in ("display_name", "group_ids", "groups_id", "all_group_ids"):
-                    continue  # group ids of the real server mean nothing here: groups are set by login below
-                f = spec.fields.get(name) if spec else None
-                if f is not None and f.type == "many2one" and isinstance(value, list):
-                    value = value[0] if value else False
-                if value is False and (f is None or f.type not in ("boolean", "many2many", "one2many")):
-                    value = None  # Odoo reads NULL back as false: store it as the double's NULL
-                rec[name] = value
-            rec.setdefault("create_date", db.clock())
-            rec.setdefault("write_date", db.clock())
-            table[row["id"]] = rec
-            db._persist(model, row["id"])
-        db._next[model] = max([db._next.get(model, 1), *(r + 1 for r in table)])
+    apply_snapshot(db, exchanges)
+    recorded = set(fields) | _snapshot_models(exchanges)
+    for model, spec in db.models.items():
+        if model in recorded:  # the recorded server's `_order` / `_rec_name`, not the double's own
+            order = (ODOO_ORDER_18 if db.major >= 18 else {}).get(model) or ODOO_ORDER.get(model, spec.order)
+            spec.order = ", ".join(
+                t for t in order.split(", ") if t.split()[0] in spec.fields or t.split()[0] == "id"
+            )
+            spec.rec_name = ODOO_REC_NAME.get(model, spec.rec_name)
     # The snapshot was taken after the setup group ran: take out what setup created (it is replayed) and let
     # the double hand out the same ids again.
     first_new: dict[str, int] = {}
@@ -155,11 +148,74 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
         login = str(rec.get("login"))
         if login in ("admin", *roles):
             rec["password"] = login
+            rec["tz"] = RECORDED_TZ
             if login in roles:
                 rec[db.users_groups_field] = [db.group_id(g) for g in roles[login]]
             db._persist("res.users", rid)
     db.commit()
     return db
+
+
+def _snapshot_models(exchanges: list[dict[str, Any]]) -> set[str]:
+    return {str(_rpc_args(e)[3]) for e in exchanges if e["group"] == "0_snapshot" and len(_rpc_args(e)) > 3}
+
+
+def apply_snapshot(db: Any, exchanges: list[dict[str, Any]]) -> None:
+    """Write the ``0_snapshot`` records into ``db`` with their real ids and values. Seeding calls it before the
+    replay; the replay calls it again where the snapshot was recorded, so that values the real server computed
+    while the earlier groups ran (a request's ``duration`` from its schedule, sequences) are the recorded ones.
+    Display names come from the snapshot as the server rendered them: a record's ``display_name`` and every
+    many2one ``[id, name]`` pair (a record a pair names but the snapshot does not hold, e.g. a currency, is
+    added with that name alone); creation audit fields default to OdooBot (uid 1), who loads demo data."""
+    displays: dict[str, dict[int, str]] = {}
+    for e in exchanges:
+        if e["group"] != "0_snapshot":
+            continue
+        args = _rpc_args(e)
+        rows = (e["response"].get("body") or {}).get("result")
+        if len(args) < 4 or not isinstance(rows, list):
+            continue
+        model = args[3]
+        spec = db.models.get(model) or _spec_from_rows(db, model, rows)
+        table = db.table(model)
+        for row in rows:
+            rec = dict(table.get(row["id"], {}))
+            for name, value in row.items():
+                if name in ("group_ids", "groups_id", "all_group_ids"):
+                    continue  # group ids of the real server mean nothing here: groups are set by login below
+                if name == "display_name":
+                    displays.setdefault(model, {})[row["id"]] = str(value)
+                    continue
+                f = spec.fields.get(name) if spec else None
+                if f is not None and f.type == "many2one" and isinstance(value, list):
+                    if len(value) == 2 and f.relation:
+                        displays.setdefault(f.relation, {})[int(value[0])] = str(value[1])
+                    value = value[0] if value else False
+                if value is False and (f is None or f.type not in ("boolean", "many2many", "one2many")):
+                    value = None  # Odoo reads NULL back as false: store it as the double's NULL
+                rec[name] = value
+            rec.setdefault("create_date", db.clock())
+            rec.setdefault("write_date", db.clock())
+            rec.setdefault("create_uid", 1)
+            rec.setdefault("write_uid", 1)
+            table[row["id"]] = rec
+            db._persist(model, row["id"])
+        db._next[model] = max([db._next.get(model, 1), *(r + 1 for r in table)])
+    for model, names in displays.items():
+        if model not in db.models:
+            spec = _spec_from_rows(db, model, [{"name": n} for n in names.values()])
+        spec = db.models[model]
+        table = db.table(model)
+        for rid, name in names.items():
+            rec = table.get(rid)
+            if rec is None:
+                rec = table[rid] = {"id": rid, spec.rec_name if spec.rec_name in spec.fields else "name": name,
+                                    "create_uid": 1, "write_uid": 1}
+                db._next[model] = max(db._next.get(model, 1), rid + 1)
+            rec["__display"] = name
+            if "complete_name" in spec.fields and not rec.get("complete_name"):
+                rec["complete_name"] = name  # res.partner orders by it
+            db._persist(model, rid)
 
 
 def _spec_from_rows(db: Any, model: str, rows: list[dict[str, Any]]) -> Any:
@@ -205,12 +261,32 @@ def _same(recorded: Any, got: Any, fields: dict[str, Any]) -> bool:
     return bool(recorded == got)
 
 
+def _compare_xmlrpc(decoded: dict[str, Any], body: Any, fields: dict[str, Any]) -> str:
+    """An XML-RPC answer: the fault code, or the returned value (the recorder's ``decoded`` form of the XML)."""
+    import xmlrpc.client
+
+    try:
+        params, _ = xmlrpc.client.loads(body if isinstance(body, str) else "")
+    except xmlrpc.client.Fault as fault:
+        want = (decoded.get("fault") or {}).get("faultCode")
+        if "fault" not in decoded:
+            return f"fault {fault.faultCode}, recorded a result"
+        return "" if fault.faultCode == want else f"fault {fault.faultCode}, recorded {want}"
+    except Exception:  # not XML-RPC at all
+        return "not XML-RPC"
+    if "fault" in decoded:
+        return f"no fault, recorded {decoded['fault'].get('faultCode')}"
+    return "" if _same(decoded.get("params"), list(params), fields) else "result differs"
+
+
 def compare(e: dict[str, Any], status: int, body: Any, fields: dict[str, Any]) -> str:
     """Empty when the double answered like the recorded server; else why not."""
     rec = e["response"]
     if rec.get("status") != status:
         return f"status {status}, recorded {rec.get('status')}"
     want = rec.get("body")
+    if e["transport"] == "xmlrpc" and isinstance(rec.get("decoded"), dict):
+        return _compare_xmlrpc(rec["decoded"], body, fields)
     if not isinstance(want, (dict, list)) or e["transport"] == "xmlrpc":
         return ""
     if not isinstance(body, (dict, list)):
@@ -246,15 +322,27 @@ def run(folder: Path, *, max_failures: int = 60, detail: bool = False) -> dict[s
     total: Counter[str] = Counter()
     why: Counter[str] = Counter()
     failures: list[dict[str, str]] = []
-    with OdooDouble(db) as double, httpx.Client(timeout=30) as http:
+    # the recorded servers ran with list_db = False; 17's version string carries its build date
+    with OdooDouble(db, list_db=False, server_version=recorded_server_version(exchanges)) as double, \
+            httpx.Client(timeout=30) as http:
         key_user: dict[str, int] = {}
         for rec in db.table("res.users").values():
             key_user[str(rec.get("login"))] = int(rec["id"])
+        applied = False
+        session: str | None = None
         for e in exchanges:
             if e["group"] == "0_snapshot":
+                if not applied:
+                    with db.lock:
+                        apply_snapshot(db, exchanges)
+                        db.commit()
+                    applied = True
                 continue
             req = e["request"]
             headers = {k: v for k, v in (req.get("headers") or {}).items() if k.lower() != "cookie"}
+            if any(k.lower() == "cookie" for k in req.get("headers") or {}):
+                # the recorded request carried the session cookie: send the one the double gave (if any)
+                headers["Cookie"] = f"session_id={session or 'none'}"
             if "<KEY>" in json.dumps(req) and e.get("user") in key_user:
                 # the recorder hid real keys: give the placeholder to the exchange's user for this request
                 db.table("res.users.apikeys").clear()
@@ -267,6 +355,8 @@ def run(folder: Path, *, max_failures: int = 60, detail: bool = False) -> dict[s
                 kwargs["content"] = body.encode()
             try:
                 resp = http.request(req.get("method", "POST"), f"{double.url}{req['path']}", **kwargs)
+                session = resp.cookies.get("session_id") or session
+                http.cookies.clear()  # cookies go only where the recording sent one (above)
                 try:
                     got: Any = resp.json()
                 except ValueError:

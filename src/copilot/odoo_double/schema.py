@@ -51,6 +51,45 @@ class ModelSpec:
     model_methods: frozenset[str] = field(default_factory=frozenset)
 
 
+# Models' ``_order`` and ``_rec_name`` where Odoo's differ from the ORM defaults ("id", "name"), for the models the
+# recordings query (O17/O19 ``_order`` declarations of base, product, stock, purchase, project, maintenance, uom;
+# checked against the recorded default orders: g3.partner.default_order, g7.search, g5.read_group.* group order).
+# The replay seeding applies them to the recorded server's models; the double's own declarations keep theirs.
+ODOO_ORDER: dict[str, str] = {
+    "res.partner": "complete_name ASC, id DESC",
+    "res.users": "name, login",
+    "res.company": "sequence, name",
+    "res.country": "name",
+    "res.partner.category": "name",
+    "product.product": "priority desc, default_code, name, id",
+    "product.template": "priority desc, name, id",
+    "product.category": "complete_name",
+    "purchase.order": "priority desc, id desc",
+    "purchase.order.line": "order_id, sequence, id",
+    "stock.location": "complete_name, id",
+    "stock.lot": "name, id",
+    "stock.warehouse": "sequence, id",
+    "project.project": "sequence, name, id",
+    "project.task": "priority desc, sequence, id desc",
+    "project.task.type": "sequence, id",
+    "project.tags": "name",
+    "maintenance.stage": "sequence, id",
+    "maintenance.request": "id desc",
+    "maintenance.team": "id",
+    "maintenance.equipment": "name",
+    "maintenance.equipment.category": "name",
+    "ir.attachment": "id desc",
+}
+ODOO_ORDER_18: dict[str, str] = {  # 18+ renamed the product's `priority` to `is_favorite`
+    "product.product": "is_favorite desc, default_code, name, id",
+    "product.template": "is_favorite desc, name, id",
+}
+ODOO_REC_NAME: dict[str, str] = {
+    "stock.location": "complete_name",
+    "product.category": "complete_name",
+}
+
+
 def _f(type_: str, string: str = "", **kw: Any) -> Field:
     return Field(type_, string, **kw)
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import secrets
 import socket
 import threading
 import traceback
+import xmlrpc.client
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +44,11 @@ from copilot.odoo_double.errors import (
 )
 from copilot.odoo_double.schema import ModelSpec
 from copilot.odoo_double.store import Database, Env
+
+JSON_TYPES = frozenset({"application/json", "application/json-rpc"})  # what a type="jsonrpc" route accepts
+# XML-RPC fault codes of /xmlrpc/2 (O17/O19 odoo/service/wsgi_server.py ``xmlrpc_handle_exception_int``;
+# recorded: g1.xmlrpc.*): the first class the error is an instance of; anything else is 1 with the traceback
+XMLRPC_FAULTS: tuple[tuple[type[OdooServerError], int], ...] = ((AccessError, 4), (AccessDenied, 3), (UserError, 2))
 
 # @api.private on 19: public names, not callable over RPC (recorded: g4.exists, g8.check_access.demo; 17 allows
 # `exists`: g4.exists in odoo17)
@@ -249,6 +256,17 @@ def _context(value: Any) -> dict[str, Any]:
         raise named(f"builtins.{type(exc).__name__}", str(exc)) from exc
 
 
+def _xml_safe(value: Any) -> Any:
+    """What Odoo's XML-RPC marshaller sends: ``None`` as ``False``, mapping keys as strings."""
+    if value is None:
+        return False
+    if isinstance(value, dict):
+        return {str(k): _xml_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_xml_safe(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Method:
     fn: Callable[..., Any]
@@ -317,16 +335,27 @@ class OdooDouble:
     """A loopback Odoo; ``version`` picks the wire behaviour: "17.0" or "19.0" (16 and 18 work too)."""
 
     def __init__(
-        self, db: Database | None = None, *, version: str = "17.0", host: str = "127.0.0.1", port: int = 0
+        self,
+        db: Database | None = None,
+        *,
+        version: str = "17.0",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        list_db: bool = True,
+        server_version: str | None = None,
     ) -> None:
         self.db = db or Database(version=version)
         self.version = self.db.version
+        # what `server_version` says: a build may append its date ("17.0-20240709", recorded on 17)
+        self.server_version = server_version or self.version
+        self.list_db = list_db  # Odoo's --no-database-list: db.list answers AccessDenied
         self.major = self.db.major
         self.host = host
         self.port = port
         self.stats = Stats()
         self.faults: list[int | str] = []
         self.methods = method_table(self.major)
+        self.sessions: dict[str, int] = {}  # web session id -> uid
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -383,7 +412,7 @@ class OdooDouble:
     def version_info(self) -> dict[str, Any]:
         parts = self.version.split(".")
         return {
-            "server_version": self.version,
+            "server_version": self.server_version,
             "server_version_info": [int(parts[0]), int(parts[1]), 0, "final", 0, ""],
             "server_serie": self.version,
             "protocol_version": 1,
@@ -423,7 +452,9 @@ class OdooDouble:
         try:
             params = body.get("params") if isinstance(body, dict) else None
             if not isinstance(params, dict):
-                raise UserError("params must be an object")
+                # Odoo builds its keyword arguments with dict(params): a list fails with Python's own error
+                # (recorded: g1.jsonrpc.params_list)
+                params = _context(params) if params else {}
             result = self._dispatch_rpc(params)
         except OdooServerError as exc:
             return {"jsonrpc": "2.0", "id": req_id, "error": self.rpc_error(exc)}
@@ -475,17 +506,21 @@ class OdooDouble:
             raise named("builtins.Exception", f"Method not found: {method}")
         if service == "db":
             if method == "list":
+                if not self.list_db:  # list_db = False (recorded: g1.db.list)
+                    raise AccessDenied()
                 return [self.db.name]
             if method == "server_version":
-                return self.version
-            if method == "exist":
+                return self.server_version
+            if method == "db_exist":  # exp_db_exist (recorded: g1.db.exist)
                 return bool(args) and args[0] == self.db.name
             raise named("builtins.Exception", f"Method not found: {method}")
         if service == "object" and method in ("execute", "execute_kw"):
-            if len(args) < 5:
-                raise named(
-                    "builtins.ValueError", f"not enough values to unpack (expected at least 5, got {len(args)})"
-                )
+            if len(args) < 5:  # 19 unpacks the arguments, 17 passes them on (recorded: g1.execute_kw.too_few_args)
+                if self.major >= 19:
+                    raise named(
+                        "builtins.ValueError", f"not enough values to unpack (expected at least 5, got {len(args)})"
+                    )
+                raise named("builtins.TypeError", f"{method}() missing required positional arguments")
             dbname, uid, password, model, meth = args[:5]
             if isinstance(uid, str) and uid.isdigit():
                 uid = int(uid)  # a uid sent as a string is accepted (recorded: g1.execute_kw.uid_string)
@@ -507,6 +542,75 @@ class OdooDouble:
                 raise named("builtins.IndexError", "list index out of range")
             return self.call(self.db.env(uid, context), model, meth, pos, kw)
         raise named("builtins.KeyError", str(service))  # unknown service (recorded: g1.unknown_service)
+
+    def xmlrpc(self, path: str, raw: bytes) -> bytes:
+        """``/xmlrpc/2/<service>`` (and the legacy ``/xmlrpc/<service>``): the ``/jsonrpc`` services over XML-RPC;
+        ``None`` marshals as ``False``, dict keys as strings, errors as faults (recorded: g1.xmlrpc.*)."""
+        service = path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            try:
+                params, method = xmlrpc.client.loads(raw)
+            except Exception as exc:  # a body that is not XML-RPC: Odoo's generic fault
+                raise named("xml.parsers.expat.ExpatError", str(exc)) from exc
+            result = self._dispatch_rpc({"service": service, "method": method, "args": list(params)})
+            return xmlrpc.client.dumps((_xml_safe(result),), methodresponse=True).encode()
+        except OdooServerError as exc:
+            code = next((c for cls, c in XMLRPC_FAULTS if isinstance(exc, cls)), 1)
+            text = exc.message if code != 1 else f"Traceback (most recent call last):\n{exc.name}: {exc.message}\n"
+            return xmlrpc.client.dumps(xmlrpc.client.Fault(code, text)).encode()
+
+    def web(self, path: str, body: Any, session: str | None) -> tuple[dict[str, Any], str | None]:
+        """The web client's JSON routes: ``/web/session/authenticate`` (sets the ``session_id`` cookie),
+        ``get_session_info``, ``destroy`` and ``/web/dataset/call_kw[/...]``, which need a live session and
+        answer code 100 "Odoo Session Expired" (with ``id`` null) without one (recorded: g1.session.*).
+        Returns the envelope and the new session id to set, if any."""
+        req_id = body.get("id") if isinstance(body, dict) else None
+        raw_params = body.get("params") if isinstance(body, dict) else None
+        params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
+        uid = self.sessions.get(session or "")
+        new_session = None
+        try:
+            if path == "/web/session/authenticate":
+                if params.get("db") != self.db.name:
+                    raise named("psycopg2.OperationalError", f'database "{params.get("db")}" does not exist')
+                uid = self.db.authenticate(str(params.get("login") or ""), str(params.get("password") or ""))
+                if uid is None:
+                    raise AccessDenied()
+                new_session = secrets.token_hex(20)
+                self.sessions[new_session] = uid
+                return {"jsonrpc": "2.0", "id": req_id, "result": self.session_info(uid)}, new_session
+            if uid is None:
+                expired = {"code": 100, "message": "Odoo Session Expired", "data": {
+                    "name": "odoo.http.SessionExpiredException", "message": "Session expired",
+                    "arguments": ["Session expired"], "context": {}, "debug": ""}}
+                return {"jsonrpc": "2.0", "id": None, "error": expired}, None
+            if path == "/web/session/get_session_info":
+                return {"jsonrpc": "2.0", "id": req_id, "result": self.session_info(uid)}, None
+            if path == "/web/session/destroy":
+                self.sessions.pop(session or "", None)
+                return {"jsonrpc": "2.0", "id": req_id}, None
+            kwargs = dict(params.get("kwargs") or {})
+            env = self.db.env(uid, _context(kwargs.pop("context", None)))
+            result = self.call(env, str(params.get("model")), str(params.get("method")),
+                               list(params.get("args") or []), kwargs)
+        except OdooServerError as exc:
+            return {"jsonrpc": "2.0", "id": req_id, "error": self.rpc_error(exc)}, None
+        out: dict[str, Any] = {"jsonrpc": "2.0", "id": req_id}
+        if result is not None:
+            out["result"] = result
+        return out, None
+
+    def session_info(self, uid: int) -> dict[str, Any]:
+        """The part of the web client's session info the double knows (the real one also carries the client's
+        settings, menus and store data: not reproduced)."""
+        env = self.db.env(uid)
+        user = self.db.table("res.users")[uid]
+        system = self.db.group_id("base.group_system") in env.group_ids
+        return {"uid": uid, "is_system": system, "is_admin": system, "is_public": False,
+                "is_internal_user": self.db.group_id("base.group_user") in env.group_ids,
+                "user_context": env.context_get(), "db": self.db.name, "server_version": self.version,
+                "server_version_info": self.version_info()["server_version_info"], "username": user.get("login"),
+                "partner_id": user.get("partner_id")}
 
     def json2(self, model: str, method: str, headers: Any, raw: bytes) -> tuple[int, Any]:
         try:
@@ -576,9 +680,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read stats, not logs
         return
 
-    def _send(self, status: int, body: bytes, ctype: str = "application/json") -> None:
+    def _send(self, status: int, body: bytes, ctype: str = "application/json", **extra: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        for name, value in extra.items():
+            self.send_header(name.replace("_", "-"), value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -604,12 +710,29 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(int(fault), f"<html><body>{fault}</body></html>".encode(), "text/html")
         return True
 
+    def _bad_type(self) -> None:
+        """A JSON-RPC route asked with another Content-Type (or GET): 415 on 19, 400 before (recorded:
+        g1.jsonrpc.text_plain, g1.jsonrpc.get)."""
+        status, title = (415, "Unsupported Media Type") if self.double.major >= 19 else (400, "Bad Request")
+        page = (f"<!doctype html>\n<html lang=en>\n<title>{status} {title}</title>\n<h1>{title}</h1>\n"
+                "<p>Please verify the Content-Type request header and try again.</p>\n")
+        self._send(status, page.encode(), "text/html; charset=utf-8")
+
+    def _session(self) -> str | None:
+        for part in (self.headers.get("Cookie") or "").split(";"):
+            name, _, value = part.strip().partition("=")
+            if name == "session_id":
+                return value
+        return None
+
     def do_GET(self) -> None:
         self._read_body()
         if self._fault():
             return
         d = self.double
-        if self.path in ("/web/version", "/json/version") and d.major >= 19:
+        if self.path.split("?")[0] == "/jsonrpc":
+            self._bad_type()
+        elif self.path in ("/web/version", "/json/version") and d.major >= 19:
             self._json(200, {"version_info": d.version_info()["server_version_info"], "version": d.version})
         elif self.path == "/web/webclient/version_info":
             self._json(200, {"jsonrpc": "2.0", "id": None, "result": d.version_info()})
@@ -624,11 +747,32 @@ class _Handler(BaseHTTPRequestHandler):
             return
         d = self.double
         path = self.path.split("?")[0]
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if path.startswith("/xmlrpc/"):
+            self._send(200, d.xmlrpc(path, raw), "text/xml; charset=utf-8")
+            return
+        if path.startswith(("/web/session/", "/web/dataset/call_kw")):
+            if ctype not in JSON_TYPES:
+                self._bad_type()
+                return
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                self._send(400, b"Invalid JSON data", "text/html; charset=utf-8")
+                return
+            envelope, session = d.web(path if path.startswith("/web/session/") else "/web/dataset/call_kw",
+                                      body, self._session())
+            extra = {"Set_Cookie": f"session_id={session}; HttpOnly; Path=/"} if session else {}
+            self._send(200, json.dumps(envelope).encode(), **extra)
+            return
+        if path == "/jsonrpc" and ctype not in JSON_TYPES:
+            self._bad_type()
+            return
         if path in ("/jsonrpc", "/web/webclient/version_info"):
             try:
                 body = json.loads(raw or b"{}")
             except ValueError:
-                self._send(400, b"Invalid JSON data", "text/plain")
+                self._send(400, b"Invalid JSON data", "text/html; charset=utf-8")
                 return
             if path == "/jsonrpc":
                 self._json(200, d.jsonrpc(body))
@@ -643,6 +787,12 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             return
         if path.startswith("/json/2") and d.major >= 19:
+            # a session cookie and a database header together (recorded: g1.session.json2_cookie_plus_other_db)
+            if self._session() and self.headers.get("X-Odoo-Database"):
+                page = ("<!doctype html>\n<html lang=en>\n<title>403 Forbidden</title>\n<h1>Forbidden</h1>\n"
+                        "<p>Cannot use both the session_id cookie and the x-odoo-database header.</p>\n")
+                self._send(403, page.encode(), "text/html; charset=utf-8")
+                return
             parts = path.split("/")
             if len(parts) != 5 or not parts[3] or not parts[4]:
                 self._json(

@@ -514,16 +514,19 @@ class Env:
             rows = self.db.table(comodel).values()
             cospec = self.db.models.get(comodel)
             if inv == "res_id" and cospec is not None:
-                # a (model, res_id) reference (mail.thread's message_ids): the other side names the model too,
-                # and the ids come in the comodel's order (mail.message: newest first)
+                # a (model, res_id) reference (mail.thread's message_ids): the other side names the model too
                 mfield = "model" if "model" in cospec.fields else "res_model"
                 linked = [r["id"] for r in rows if r.get(inv) == rec["id"] and r.get(mfield) == model]
-                return self._order(comodel, linked, None)
-            return [r["id"] for r in rows if r.get(inv) == rec["id"]]
+            else:
+                linked = [r["id"] for r in rows if r.get(inv) == rec["id"]]
+            # the ids come in the comodel's order (recorded: 19 g4.read.m2o_classic, a partner's child_ids)
+            return self._order(comodel, linked, None) if cospec is not None else linked
         return rec.get(fname, None if callable(f.default) else f.default)
 
     def display_name(self, model: str, rec: dict[str, Any]) -> str:
         spec = self.spec(model)
+        if rec.get("__display"):  # as a recorded server rendered it (replay seeding), until the record changes
+            return str(rec["__display"])
         if spec.rec_name in spec.fields or spec.rec_name == "display_name":
             val = self.value(model, rec, spec.rec_name) if spec.rec_name != "display_name" else None
             if val:
@@ -686,7 +689,9 @@ class Env:
             ids = visible(self, ids, op)
         return ids
 
-    def _order(self, model: str, ids: list[int], order: str | None) -> list[int]:
+    def _order(self, model: str, ids: list[int], order: str | None, _depth: int = 0) -> list[int]:
+        """Sort ``ids`` by ``order`` (the model's ``_order`` when None). A many2one sorts by its comodel's own
+        order, as Odoo's ORDER BY joins it; NULL sorts last ascending and first descending (PostgreSQL)."""
         spec = self.spec(model)
         table = self.db.table(model)
         keys = [k.strip() for k in (order or spec.order).split(",") if k.strip()]
@@ -694,16 +699,16 @@ class Env:
             parts = key.split()
             fname, desc = parts[0], len(parts) > 1 and parts[1].lower() == "desc"
             f = self.field(model, fname)
+            rank: dict[int, int] = {}
+            if f.type == "many2one" and f.relation in self.db.models and _depth < 3:
+                comodel = f.relation or ""
+                everyone = sorted(self.db.table(comodel))
+                rank = {rid: i for i, rid in enumerate(self._order(comodel, everyone, None, _depth + 1))}
 
-            def sort_key(rid: int, fname: str = fname, f: Field = f) -> tuple[int, Any]:
+            def sort_key(rid: int, fname: str = fname, rank: dict[int, int] = rank) -> tuple[int, Any]:
                 val = self.value(model, table[rid], fname)
-                if f.type == "many2one" and val:
-                    comodel = f.relation or ""
-                    val = (
-                        self.display_name(comodel, self.db.table(comodel)[val])
-                        if val in self.db.table(comodel)
-                        else val
-                    )
+                if rank and val:
+                    val = rank.get(val, val)
                 if isinstance(val, list):
                     val = tuple(val)
                 return (1, 0) if val is None or val is False else (0, val)
@@ -1208,6 +1213,7 @@ class Env:
                 raise AccessError(f"You are not allowed to modify '{desc}' ({model}) records.")
         for rid in ids:
             rec = table[rid]
+            rec.pop("__display", None)  # a recorded display name holds until the record changes
             for fname, value in vals.items():
                 f = self.field(model, fname)
                 if f.type == "one2many":
