@@ -18,6 +18,7 @@ Usage::
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ import numpy as np
 import yaml
 
 from copilot.agent.slots import ROUTER_PROMPTS
+
+REPO_ROOT = ROUTER_PROMPTS.parents[1]
 
 CLARIFY = "clarify"
 UNKNOWN = "unknown"
@@ -38,6 +41,14 @@ class IntentSpec:
     tool: str | None
     write: bool
     examples: tuple[str, ...]
+    """Hand-written, entities written as placeholders (``xsite``): they also teach the slot extractor which
+    words are ordinary request words."""
+    labelled: tuple[str, ...] = ()
+    """Lines of retired utterance sets, entities written out: classifier training data only."""
+
+    @property
+    def training(self) -> tuple[str, ...]:
+        return self.examples + self.labelled
 
 
 @dataclass(frozen=True)
@@ -52,10 +63,36 @@ class Prediction:
         return self.ranked[0][1] - self.ranked[1][1] if len(self.ranked) > 1 else self.ranked[0][1]
 
 
+def label_of(row: dict[str, Any]) -> str:
+    """The classifier class of a labelled utterance: an out-of-scope message that gets a question back is
+    ``clarify`` (it only names things); any other keeps its intent (a missing slot is the plan's question)."""
+    intent = str(row["intent"])
+    return CLARIFY if intent == UNKNOWN and row.get("clarify") else intent
+
+
+def labelled_examples(files: list[Path]) -> dict[str, list[str]]:
+    """Examples per class from utterance files (``{"text", "intent", "slots", "clarify"}`` a line)."""
+    out: dict[str, list[str]] = {}
+    for f in files:
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out.setdefault(label_of(row), []).append(str(row["text"]))
+    return out
+
+
 def load_intents(path: Path | None = None) -> dict[str, IntentSpec]:
-    data = yaml.safe_load((path or ROUTER_PROMPTS / "intents.yaml").read_text(encoding="utf-8"))
+    """The intents of ``intents.yaml`` with their hand-written examples, plus every line of the retired
+    utterance sets it names under ``labelled`` (paths relative to the repository root)."""
+    path = path or ROUTER_PROMPTS / "intents.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    extra = labelled_examples([REPO_ROOT / f for f in data.get("labelled") or ()])
+    unknown = set(extra) - set(data["intents"])
+    if unknown:
+        raise ValueError(f"{path}: labelled utterances name unknown intents {sorted(unknown)}")
     return {
-        name: IntentSpec(name, spec.get("tool"), bool(spec.get("write")), tuple(spec.get("examples") or ()))
+        name: IntentSpec(name, spec.get("tool"), bool(spec.get("write")), tuple(spec.get("examples") or ()),
+                         tuple(extra.get(name, ())))
         for name, spec in data["intents"].items()
     }
 
@@ -90,7 +127,7 @@ class IntentClassifier:
 
             texts, labels = [], []
             for spec in self.intents.values():
-                for ex in spec.examples:
+                for ex in spec.training:
                     texts.append(self._mask(ex))
                     labels.append(spec.name)
             self._words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")

@@ -2,9 +2,10 @@
 governed executor and the demo network served by the Odoo double — scored on intent, slots and clarifying
 questions, with every tool call checked against the audit record it left.
 
-Utterance files (``evals/gold/agent_utterances_{dev,test}.jsonl``) hold one JSON object a line:
-``{"text", "intent", "slots": {...}, "clarify": bool}``. ``test`` is scored, never tuned on; ``dev`` is what the
-examples and thresholds were tuned with. Slot accuracy is micro-averaged over the union of gold and predicted slot
+Utterance files (``evals/gold/agent_utterances_{dev,test,test2,test3}.jsonl``) hold one JSON object a line:
+``{"text", "intent", "slots": {...}, "clarify": bool}``. The newest, ``test3``, is the clean held-out set (scored,
+never trained or tuned on); ``dev``, ``test`` and ``test2`` are retired: the classifier trains on them
+(``labelled`` in ``prompts/router/intents.yaml``). Slot accuracy is micro-averaged over the union of gold and predicted slot
 names (a slot the router invented counts as wrong); ``exact`` is the share of utterances with every slot right.
 
 Planted instructions (``evals/gold/injection_attacks.jsonl``, when present; format in ``evals/gold/README.md``):
@@ -15,7 +16,7 @@ approval was decided or the policy changed.
 
 Usage::
 
-    copilot eval agent --json                       # the test split
+    copilot eval agent --json                       # the clean held-out set (test3)
     copilot eval agent --json --file evals/gold/agent_utterances_dev.jsonl
 """
 
@@ -143,7 +144,7 @@ def run(settings: Settings, *, file: str | None = None, limit: int | None = None
     """Score an utterance file (the test split by default) through the router over the demo network."""
     from copilot.agent import build_router
     from copilot.app import build_copilot, start_demo_odoo
-    path = Path(file) if file else GOLD_DIR / "agent_utterances_test.jsonl"
+    path = Path(file) if file else GOLD_DIR / "agent_utterances_test3.jsonl"
     gold = load_utterances(path)[: limit or None]
     attacks = load_jsonl(INJECTION_FILE) if INJECTION_FILE.exists() else []
     with tempfile.TemporaryDirectory(prefix="copilot-eval-agent-") as tmp:

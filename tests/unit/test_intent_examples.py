@@ -1,0 +1,46 @@
+"""The router's training data: hand-written examples plus retired utterance sets, never the clean held-out set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from copilot.agent.intents import CLARIFY, REPO_ROOT, label_of, labelled_examples, load_intents
+from copilot.agent.slots import ROUTER_PROMPTS
+
+
+def test_an_out_of_scope_line_that_gets_a_question_is_a_clarify_example() -> None:
+    assert label_of({"intent": "unknown", "clarify": True}) == CLARIFY
+    assert label_of({"intent": "unknown", "clarify": False}) == "unknown"
+    # a missing slot is the plan's question, not the classifier's: the intent stays
+    assert label_of({"intent": "purchase_request_create", "clarify": True}) == "purchase_request_create"
+
+
+def test_retired_sets_are_training_data_and_the_newest_held_out_set_is_not() -> None:
+    listed = yaml.safe_load((ROUTER_PROMPTS / "intents.yaml").read_text(encoding="utf-8"))["labelled"]
+    assert "evals/gold/agent_utterances_test3.jsonl" not in listed
+    intents = load_intents()
+    texts = {t for spec in intents.values() for t in spec.labelled}
+    held_out = [json.loads(line)["text"] for line in
+                (REPO_ROOT / "evals/gold/agent_utterances_test3.jsonl").read_text().splitlines() if line.strip()]
+    assert not texts & set(held_out)
+    retired = sum(1 for f in listed for line in (REPO_ROOT / f).read_text().splitlines() if line.strip())
+    assert sum(len(spec.labelled) for spec in intents.values()) == retired
+    # the slot extractor's common words come from the placeholder-written examples only
+    assert all("xsite" not in t for spec in intents.values() for t in spec.labelled)
+
+
+def test_a_labelled_line_naming_an_intent_the_router_lacks_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "fly me to the moon", "intent": "rocket_launch", "slots": {},
+                               "clarify": False}) + "\n")
+    assert labelled_examples([bad]) == {"rocket_launch": ["fly me to the moon"]}
+    spec = yaml.safe_load((ROUTER_PROMPTS / "intents.yaml").read_text(encoding="utf-8"))
+    spec["labelled"] = [str(bad)]
+    path = tmp_path / "intents.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(ValueError, match="rocket_launch"):
+        load_intents(path)
