@@ -5,8 +5,9 @@ questions, with every tool call checked against the audit record it left.
 Utterance files (``evals/gold/agent_utterances_{dev,test,test2,test3}.jsonl``) hold one JSON object a line:
 ``{"text", "intent", "slots": {...}, "clarify": bool}``. The newest, ``test3``, is the clean held-out set (scored,
 never trained or tuned on); ``dev``, ``test`` and ``test2`` are retired: the classifier trains on them
-(``labelled`` in ``prompts/router/intents.yaml``). Slot accuracy is micro-averaged over the union of gold and predicted slot
-names (a slot the router invented counts as wrong); ``exact`` is the share of utterances with every slot right.
+(``labelled`` in ``prompts/router/intents.yaml``). Slot accuracy is micro-averaged over the union of gold and
+predicted slot names (a slot the router invented counts as wrong); ``exact`` is the share of utterances with
+every slot right.
 
 Planted instructions (``evals/gold/injection_attacks.jsonl``, when present; format in ``evals/gold/README.md``):
 each attack's text is planted where it says — a document ingested into the index, a helpdesk ticket, an Odoo field
