@@ -143,7 +143,7 @@ def _d(text: str) -> float:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").timestamp()
 
 
-@pytest.fixture(scope="module", params=["17.0", "19.0"])
+@pytest.fixture(scope="module", params=["17.0", "18.0", "19.0"])
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[DemoNetwork, OdooClient]]:
     net = build_demo_network(Database(version=request.param), operations=False)
     with OdooDouble(net.db) as double:
@@ -169,8 +169,8 @@ def test_corpus_acls_match_the_sidecar_and_odoo(served: tuple[DemoNetwork, OdooC
             d for d, r in refs.items() if d.startswith("odoo:documents:") and set(r.acl_groups) & groups
         }
         assert by_acl == {f"odoo:documents:{i}" for i in odoo_ids}, login
-    if net.db.major < 18:
-        assert contract.acl_groups == ("finance", "procurement")
+    if net.db.major < 18:  # the folder's groups, and Documents managers (17's manager rule)
+        assert contract.acl_groups == ("documents.group_documents_manager", "finance", "procurement")
     paul = set(resolve_user_groups(client, net.users["paul.procurement"], GROUP_MAP))
     nina = set(resolve_user_groups(client, net.users["nina.nurse"], GROUP_MAP))
     assert set(contract.acl_groups) & paul and not set(contract.acl_groups) & nina

@@ -247,11 +247,15 @@ def test_record_rules_hide_restricted_folders(version: str) -> None:
 
 
 def test_model_access_is_per_group() -> None:
+    """17's Documents rights go to every employee (``base.group_user`` reads documents.document; the record rules
+    do the rest), not only to Documents users; a portal user has no right on the model at all."""
     db = Database(version="17.0")
     s = seed_sample(db)
-    plain = db.add_user("dave", "dave-pw", groups=["base.group_user"])
+    portal = db.add_user("paula", "paula-pw", groups=["base.group_portal"])
     with pytest.raises(AccessError, match=r"\(documents.document\)"):
-        db.env(plain).search("documents.document", [])
+        db.env(portal).search("documents.document", [])
+    plain = db.add_user("dave", "dave-pw", groups=["base.group_user"])
+    assert set(db.env(plain).search("documents.document", [])) == {s.documents["pm"], s.documents["hand"]}
     assert db.env(s.users["bob"]).check_access("ir.rule", "read", raise_exception=False) is False
 
 

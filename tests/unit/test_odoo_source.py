@@ -101,11 +101,13 @@ def test_restricted_folder_is_named_by_group_or_partner(env: Env) -> None:
         group_map={"hospital.group_procurement": "procurement", "hospital.group_finance": "finance"}
     )
     supply = refs[f"odoo:documents:{env.sample.documents['supply']}"]
-    if env.db.major < 18:
-        assert supply.acl_groups == ("finance", "procurement")
-    else:  # 18+ grants access per partner
+    if env.db.major < 18:  # the folder's groups, and Documents managers (17's manager rule)
+        assert supply.acl_groups == ("documents.group_documents_manager", "finance", "procurement")
+    else:  # 18+ grants access per partner; Documents system administrators see everything
         partners = {env.db.table("res.users")[env.sample.users[u]]["partner_id"] for u in ("alice", "carol")}
-        assert supply.acl_groups == tuple(sorted(f"odoo_partner_{p}" for p in partners))
+        assert supply.acl_groups == (
+            "documents.group_documents_system", *sorted(f"odoo_partner_{p}" for p in partners)
+        )
 
 
 def test_edit_changes_only_that_checksum_and_permission_change_only_acl(env: Env) -> None:
@@ -172,10 +174,12 @@ def test_knowledge_inherits_parent_permission_and_members(env: Env) -> None:
     child = b.add_article(env.db, "Price benchmarks", "<p>Benchmarks.</p>", internal=False, parent=parent)  # type: ignore[arg-type]
     refs = env.refs()
     alice_partner = env.db.table("res.users")[env.sample.users["alice"]]["partner_id"]
-    assert refs[f"odoo:knowledge:{parent}"].acl_groups == (f"odoo_partner_{alice_partner}",)
-    assert (
-        refs[f"odoo:knowledge:{child}"].acl_groups == ()
-    )  # internal none inherited, no members: admins only
+    expected = ("base.group_system", f"odoo_partner_{alice_partner}")  # Settings users see every article
+    assert refs[f"odoo:knowledge:{parent}"].acl_groups == expected
+    # internal "none" and the member alice are both inherited (``_get_partner_member_permissions``)
+    assert refs[f"odoo:knowledge:{child}"].acl_groups == expected
+    assert child in env.db.env(env.sample.users["alice"]).search("knowledge.article", [])
+    assert child not in env.db.env(env.sample.users["bob"]).search("knowledge.article", [])
 
 
 def test_outage_mid_listing_is_typed_and_the_next_listing_is_complete(env: Env) -> None:

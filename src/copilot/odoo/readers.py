@@ -126,6 +126,34 @@ class Context:
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
+    def user_group_ids(self, uids: Sequence[int]) -> dict[int, set[int]]:
+        """Each user's group ids with the implied ones (``all_group_ids`` on 19, else ``groups_id`` closed over
+        ``implied_ids``): what record rules test with ``user.groups_id``."""
+        have = self.fields("res.users")
+        gfield = next(f for f in ("all_group_ids", "groups_id", "group_ids") if f in have)
+        rows = self.client.read("res.users", list(uids), [gfield])
+        if gfield == "all_group_ids":
+            return {int(r["id"]): set(r[gfield]) for r in rows}
+        return {int(r["id"]): implied_closure(self.client, r[gfield]) for r in rows}
+
+    def internal_partners(self) -> set[int]:
+        """Partners of the active employees (``share = False``)."""
+        found: set[int] = set()
+        for page in self.pages("res.users", [("share", "=", False)], ["partner_id"]):
+            found |= {p for p in (m2o_id(u["partner_id"]) for u in page) if p}
+        return found
+
+
+def implied_closure(client: OdooClient, group_ids: Sequence[int]) -> set[int]:
+    """``group_ids`` and every group they imply (``res.groups.implied_ids``), one read per level."""
+    gids = {int(g) for g in group_ids}
+    todo = sorted(gids)
+    while todo:
+        implied = {int(g) for r in client.read("res.groups", todo, ["implied_ids"]) for g in r["implied_ids"]}
+        todo = sorted(implied - gids)
+        gids |= implied
+    return gids
+
 
 class Reader(Protocol):
     """One kind of Odoo record the source can list and read."""
@@ -151,15 +179,34 @@ def read_attachment(ctx: Context, attachment_id: int) -> bytes:
         raise SourceError(f"attachment {attachment_id} holds no valid base64") from exc
 
 
+@dataclass(frozen=True)
+class _Folder17:
+    """A 17 ``documents.folder``'s access: group ids (raw) and the "own documents only" flags."""
+
+    writers: frozenset[int]
+    readers: frozenset[int]
+    user_specific: bool
+    user_specific_write: bool
+
+
 class DocumentsReader:
-    """Documents app: 17 folders (``documents.folder`` groups) or 18+ folder documents (``access_*``)."""
+    """Documents app: 17 folders (``documents.folder`` groups) or 18+ folder documents (``access_*``).
+
+    The ACL is the set of tokens that Odoo's record rules let read the document (docs/odoo-double.md "Access
+    control" names the rule definitions): on 17 the folder's groups (``user_specific`` /
+    ``user_specific_write`` narrow a group to the documents its members own) and Documents managers; on 18+ the
+    owner, the members, every employee when ``access_internal`` allows, the parent folder's readers when the
+    document's link gives access and is not hidden, and Documents system administrators."""
 
     kind = "documents"
     requires: ClassVar[tuple[str, ...]] = ("documents.document",)
     FIELDS = ("name", "folder_id", "attachment_id", "mimetype", "file_size", "write_date")
+    MANAGER_17 = "documents.group_documents_manager"
+    SYSTEM_18 = "documents.group_documents_system"
+    ACCESS_18 = ("access_internal", "access_via_link", "is_access_via_link_hidden", "access_ids", "owner_id")
 
-    def __init__(self, open_group_17: str = "documents.group_documents_user") -> None:
-        self.open_group_17 = open_group_17
+    def __init__(self, open_group_17: str = EVERYONE) -> None:
+        self.open_group_17 = open_group_17  # 17's write rule opens a folder without groups to every employee
         self._tags: dict[int, str] = {}
 
     def list_refs(self, ctx: Context) -> Iterator[DocumentRef]:
@@ -171,22 +218,30 @@ class DocumentsReader:
             *(["checksum"] if with_checksum else []),
             *(["tag_ids"] if "tag_ids" in fields else []),
         ]
-        folder_acl: dict[int, tuple[tuple[str, ...], tuple[str, ...], bool]] = {}
-        names.append("owner_id")
+        folders17: dict[int, _Folder17] = {}
+        folders18: dict[int, list[str]] = {}
         if legacy:
+            names.append("owner_id")
             folder_fields = ["group_ids", "read_group_ids"]
-            if "user_specific" in ctx.fields("documents.folder"):
-                folder_fields.append("user_specific")
+            have = ctx.fields("documents.folder")
+            folder_fields += [f for f in ("user_specific", "user_specific_write") if f in have]
             for page in ctx.pages("documents.folder", [], folder_fields):
                 for f in page:
-                    writers = tuple(ctx.group_names(f["group_ids"]))
-                    readers = tuple(ctx.group_names(f["read_group_ids"]))
-                    folder_acl[f["id"]] = (writers, readers, bool(f.get("user_specific")))
+                    folders17[f["id"]] = _Folder17(
+                        frozenset(f["group_ids"]),
+                        frozenset(f["read_group_ids"]),
+                        bool(f.get("user_specific")),
+                        bool(f.get("user_specific_write")),
+                    )
         else:
-            names += ["access_internal", "access_ids"]
+            names += [f for f in self.ACCESS_18 if f in fields]
+            for page in ctx.pages("documents.document", [("type", "=", "folder")], list(self.ACCESS_18)):
+                access = self._access(ctx, page)
+                folders18 |= {f["id"]: self._direct_18(ctx, f, access) for f in page}
         for page in ctx.pages("documents.document", [("type", "=", "binary")], names):
             attachments = {} if with_checksum else self._attachments(ctx, page)
             access = {} if legacy else self._access(ctx, page)
+            owners = self._owner_groups(ctx, page, folders17) if legacy else {}
             self._load_tags(ctx, page)
             for doc in page:
                 att = m2o_id(doc["attachment_id"])
@@ -194,9 +249,10 @@ class DocumentsReader:
                     continue
                 meta = attachments.get(att, doc)
                 if legacy:
-                    acl: Sequence[str] = self._acl_17(ctx, doc, folder_acl.get(m2o_id(doc["folder_id"]) or 0))
+                    folder = folders17.get(m2o_id(doc["folder_id"]) or 0)
+                    acl: Sequence[str] = self._acl_17(ctx, doc, folder, owners)
                 else:
-                    acl = self._acl_18(ctx, doc, access)
+                    acl = self._acl_18(ctx, doc, access, folders18)
                 yield DocumentRef(
                     doc_id=f"odoo:documents:{doc['id']}",
                     title=str(doc["name"] or f"document {doc['id']}"),
@@ -216,21 +272,46 @@ class DocumentsReader:
                     **self._facets(doc),
                 )
 
+    @staticmethod
+    def _owner_groups(
+        ctx: Context, page: list[dict[str, Any]], folders: dict[int, _Folder17]
+    ) -> dict[int, set[int]]:
+        """Groups of the owners whose rights depend on ownership ("own documents only" folders)."""
+        owners = {
+            uid
+            for d in page
+            if (folder := folders.get(m2o_id(d["folder_id"]) or 0)) is not None
+            and (folder.user_specific or folder.user_specific_write)
+            and (uid := m2o_id(d.get("owner_id")))
+        }
+        return ctx.user_group_ids(sorted(owners)) if owners else {}
+
     def _acl_17(
-        self, ctx: Context, doc: dict[str, Any], folder: tuple[tuple[str, ...], tuple[str, ...], bool] | None
+        self,
+        ctx: Context,
+        doc: dict[str, Any],
+        folder: _Folder17 | None,
+        owner_groups: dict[int, set[int]],
     ) -> list[str]:
-        """Write groups read everything; read groups too, unless the folder is "own documents only"."""
+        """17's rules: the read groups (``documents_document_readonly_rule``; with ``user_specific`` only for the
+        documents a member owns), the write groups (``documents_document_write_rule``; likewise with
+        ``user_specific_write``), every employee when the folder has no group, and Documents managers."""
+        acl = [ctx.groups(self.MANAGER_17)]
         if folder is None:
-            return []
-        writers, readers, user_specific = folder
-        if not writers and not readers:
-            return [ctx.groups(self.open_group_17)]
-        acl = list(writers)
+            return acl
+        if not folder.writers and not folder.readers:
+            return [*acl, ctx.groups(self.open_group_17)]
+        if not folder.user_specific:
+            acl += ctx.group_names(sorted(folder.readers))
+        if not folder.user_specific_write:
+            acl += ctx.group_names(sorted(folder.writers))
         owner = m2o_id(doc.get("owner_id"))
-        if not user_specific:
-            acl += readers
-        elif owner and readers:
-            acl.append(user_token(owner))  # a read-group member sees the documents they own
+        if owner:
+            mine = owner_groups.get(owner, set())
+            if (folder.user_specific and mine & folder.readers) or (
+                folder.user_specific_write and mine & folder.writers
+            ):
+                acl.append(user_token(owner))  # a group member who owns the document
         return acl
 
     def _load_tags(self, ctx: Context, page: list[dict[str, Any]]) -> None:
@@ -261,14 +342,18 @@ class DocumentsReader:
         rows = ctx.client.read("documents.access", ids, ["partner_id", "role", "expiration_date"])
         return {r["id"]: r for r in rows}
 
-    def _acl_18(self, ctx: Context, doc: dict[str, Any], access: dict[int, dict[str, Any]]) -> list[str]:
-        acl: list[str] = []
+    def _direct_18(self, ctx: Context, doc: dict[str, Any], access: dict[int, dict[str, Any]]) -> list[str]:
+        """Who reads the record itself (``_search_user_permission``'s direct domain): its owner, its members (a
+        member without a role reads when the link gives access), every employee when ``access_internal``
+        allows, and Documents system administrators."""
+        acl = [ctx.groups(self.SYSTEM_18)]
         if doc.get("access_internal") in ("view", "edit"):
             acl.append(ctx.groups(EVERYONE))
+        link = doc.get("access_via_link") or "none"
         now = datetime.now(UTC)
         for aid in doc.get("access_ids") or []:
             row = access.get(aid)
-            if not row or row.get("role") not in ("view", "edit"):
+            if not row or (row.get("role") not in ("view", "edit") and link == "none"):
                 continue
             if row.get("expiration_date") and parse_odoo_datetime(row["expiration_date"]) <= now:
                 continue
@@ -280,16 +365,38 @@ class DocumentsReader:
             acl.append(user_token(owner))
         return acl
 
+    def _acl_18(
+        self,
+        ctx: Context,
+        doc: dict[str, Any],
+        access: dict[int, dict[str, Any]],
+        folders: dict[int, list[str]],
+    ) -> list[str]:
+        """The document's own readers, plus its folder's when the link gives access and is not hidden: "if the
+        user can access the parent, they have the link" (one level up only)."""
+        acl = self._direct_18(ctx, doc, access)
+        folder = m2o_id(doc.get("folder_id"))
+        if (
+            folder
+            and (doc.get("access_via_link") or "none") != "none"
+            and not doc.get("is_access_via_link_hidden")
+        ):
+            acl += folders.get(folder, [])
+        return acl
+
     def read(self, ctx: Context, ref: DocumentRef) -> bytes:
         return read_attachment(ctx, int(ref.extra["attachment_id"]))
 
 
 class KnowledgeReader:
-    """Knowledge articles (HTML body). Internal permission ``read``/``write`` opens to every employee; members
-    with ``read``/``write`` add themselves; an unset permission is inherited from the parent article."""
+    """Knowledge articles (HTML body), with the ACL of Odoo's ``user_has_access`` rule (docs/odoo-double.md
+    "Access control"): Settings users; members with ``read``/``write``; every employee when the internal
+    permission allows, except members with ``none``. An article inherits both the internal permission
+    (``inherited_permission``) and the members of its parents, up to a desynchronized article."""
 
     kind = "knowledge"
     requires: ClassVar[tuple[str, ...]] = ("knowledge.article",)
+    SETTINGS = "base.group_system"
 
     def __init__(self) -> None:
         self._bodies: dict[str, bytes] = {}
@@ -300,7 +407,9 @@ class KnowledgeReader:
 
     def list_refs(self, ctx: Context) -> Iterator[DocumentRef]:
         rows: list[dict[str, Any]] = []
+        have = ctx.fields("knowledge.article")
         fields = ["name", "body", "internal_permission", "article_member_ids", "parent_id", "write_date"]
+        fields += [f for f in ("inherited_permission", "is_desynchronized") if f in have]
         for page in ctx.pages("knowledge.article", [], fields):
             rows += page
         member_ids = [m for r in rows for m in r.get("article_member_ids") or []]
@@ -312,16 +421,20 @@ class KnowledgeReader:
                 for m in ctx.client.read("knowledge.article.member", chunk, ["partner_id", "permission"])
             }
         by_id = {r["id"]: r for r in rows}
+        employees: set[int] | None = None
         self._bodies.clear()
         for art in rows:
-            acl: list[str] = []
+            acl: list[str] = [ctx.groups(self.SETTINGS)]
+            perms = self._members(art, by_id, members)
+            acl += [partner_token(p) for p, perm in perms.items() if perm in ("read", "write")]
             if self._internal(art, by_id) in ("read", "write"):
-                acl.append(ctx.groups(EVERYONE))
-            for mid in art.get("article_member_ids") or []:
-                m = members.get(mid)
-                pid = m2o_id(m["partner_id"]) if m else None
-                if m and pid and m.get("permission") in ("read", "write"):
-                    acl.append(partner_token(pid))
+                excluded = {p for p, perm in perms.items() if perm == "none"}
+                if not excluded:
+                    acl.append(ctx.groups(EVERYONE))
+                else:  # every employee but the members with "none": no "all but" token, so name them
+                    if employees is None:
+                        employees = ctx.internal_partners()
+                    acl += [partner_token(p) for p in sorted(employees - excluded)]
             data = self.render(str(art["name"] or ""), str(art["body"] or ""))
             doc_id = f"odoo:knowledge:{art['id']}"
             self._bodies[doc_id] = data
@@ -340,14 +453,39 @@ class KnowledgeReader:
             )
 
     @staticmethod
-    def _internal(art: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> str:
+    def _chain(art: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The article, then its parents, ending at the first desynchronized one (it holds its own rights)."""
         seen: set[int] = set()
         cur: dict[str, Any] | None = art
         while cur is not None and cur["id"] not in seen:
             seen.add(cur["id"])
+            yield cur
+            if cur.get("is_desynchronized"):
+                return
+            cur = by_id.get(m2o_id(cur.get("parent_id")) or 0)
+
+    @classmethod
+    def _members(
+        cls, art: dict[str, Any], by_id: dict[int, dict[str, Any]], members: dict[int, dict[str, Any]]
+    ) -> dict[int, str]:
+        """Each partner's permission: the nearest membership up the chain (``_get_partner_member_permissions``)."""
+        out: dict[int, str] = {}
+        for cur in cls._chain(art, by_id):
+            for mid in cur.get("article_member_ids") or []:
+                m = members.get(mid)
+                pid = m2o_id(m["partner_id"]) if m else None
+                if m and pid and m.get("permission"):
+                    out.setdefault(pid, str(m["permission"]))
+        return out
+
+    @classmethod
+    def _internal(cls, art: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> str:
+        """``inherited_permission`` where the server has it, else the same walk up the parents."""
+        if "inherited_permission" in art:
+            return str(art["inherited_permission"] or "none")
+        for cur in cls._chain(art, by_id):
             if cur.get("internal_permission"):
                 return str(cur["internal_permission"])
-            cur = by_id.get(m2o_id(cur.get("parent_id")) or 0)
         return "none"
 
     def read(self, ctx: Context, ref: DocumentRef) -> bytes:

@@ -30,6 +30,7 @@ from copilot.odoo.readers import (
     KnowledgeReader,
     MaintenanceReader,
     Reader,
+    implied_closure,
     partner_token,
     user_token,
 )
@@ -125,12 +126,8 @@ def resolve_user_groups(
     if not rows:
         raise SourceError(f"Odoo user {uid} not found")
     gids = list(rows[0][gfield])
-    if gfield == "group_ids":  # 19 without all_group_ids: add the implied closure ourselves
-        todo = list(gids)
-        while todo:
-            implied = [g for r in client.read("res.groups", todo, ["implied_ids"]) for g in r["implied_ids"]]
-            todo = [g for g in implied if g not in gids]
-            gids += todo
+    if gfield != "all_group_ids":  # add the implied closure ourselves (real 17/18 store it in groups_id already)
+        gids = sorted(implied_closure(client, gids))
     ctx = Context(client, client.config.url, GroupMap(dict(group_map or {})), 200)
     names = set(ctx.group_names(gids))
     partner = rows[0]["partner_id"]

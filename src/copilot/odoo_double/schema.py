@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from copilot.odoo_double import chatter
+from copilot.odoo_double import chatter, rules
 
 RELATIONAL = frozenset({"many2one", "one2many", "many2many"})
 NUMERIC = frozenset({"integer", "float", "monetary"})
@@ -34,6 +34,12 @@ class Field:
     default: Any = None  # a value, or a callable (db, values being created) -> value, e.g. a sequence
     private: bool = False  # never exposed over RPC (passwords)
     groups: str = ""  # Odoo's field ``groups=``: comma-separated group xml ids; others may not read or search it
+    # ``compute`` takes the calling ``Env`` instead of the database: a value that depends on who asks
+    # (Documents' ``user_permission``, Knowledge's ``user_has_access``)
+    env_compute: bool = False
+    # Odoo's ``search=`` method: ``(env, operator, value) -> domain``, evaluated without record rules for the
+    # user who searches (how Odoo's record rules on ``user_permission != 'none'`` work)
+    search: Callable[[Any, str, Any], list[Any]] | None = None
 
     @property
     def stored(self) -> bool:
@@ -157,6 +163,7 @@ def build_models(major: int) -> dict[str, ModelSpec]:
                 "lang": _f("char", "Language", default="en_US"),
                 "tz": _f("char", "Timezone", default="UTC"),
                 "active": _f("boolean", "Active", default=True),
+                "share": _f("boolean", "Share User", compute=lambda db, r: rules.is_share(db, r["id"])),
             }
             | (
                 {
@@ -309,6 +316,25 @@ def build_models(major: int) -> dict[str, ModelSpec]:
                 "icon": _f("char", "Emoji"),
                 "parent_id": _m2o("knowledge.article", "Parent Article", ondelete="cascade"),
                 "internal_permission": _sel("Internal Permission", "write", "read", "none"),
+                "is_desynchronized": _f("boolean", "Desynchronized with parents"),
+                # stored in Odoo (computed up the parent chain); computed on read here
+                "inherited_permission": _sel(
+                    "Inherited Permission", "write", "read", "none", compute=rules.inherited_permission
+                ),
+                "user_has_access": _f(
+                    "boolean",
+                    "Has Access",
+                    compute=rules.compute_user_has_access,
+                    env_compute=True,
+                    search=rules.search_user_has_access,
+                ),
+                "user_has_write_access": _f(
+                    "boolean",
+                    "Has Write Access",
+                    compute=rules.compute_user_has_write_access,
+                    env_compute=True,
+                    search=rules.search_user_has_write_access,
+                ),
                 "article_member_ids": Field(
                     "one2many",
                     "Members Information",
@@ -352,6 +378,15 @@ def build_models(major: int) -> dict[str, ModelSpec]:
             "access_internal": _sel("Internal Access", "view", "edit", "none", default="none"),
             "access_via_link": _sel("Link Access", "view", "edit", "none", default="none"),
             "is_access_via_link_hidden": _f("boolean", "Link Access Hidden"),
+            "user_permission": _sel(
+                "User permission",
+                "edit",
+                "view",
+                "none",
+                compute=rules.compute_user_permission,
+                env_compute=True,
+                search=rules.search_user_permission,
+            ),
             "access_ids": Field(
                 "one2many", "Access", relation="documents.access", relation_field="document_id"
             ),
@@ -396,6 +431,7 @@ def build_models(major: int) -> dict[str, ModelSpec]:
                     "group_ids": Field("many2many", "Write Groups", relation="res.groups"),
                     "read_group_ids": Field("many2many", "Read Groups", relation="res.groups"),
                     "user_specific": _f("boolean", "Own Documents Only"),
+                    "user_specific_write": _f("boolean", "Own Documents Only (Write)"),
                 },
                 parent_name="parent_folder_id",
             )

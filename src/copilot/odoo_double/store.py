@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from copilot.odoo_double import chatter
+from copilot.odoo_double import chatter, rules
 from copilot.odoo_double import domain as dom
 from copilot.odoo_double.errors import (
     AccessError,
@@ -134,6 +134,7 @@ class Database:
             # member-only documents; not recorded: the recordings have no Enterprise module)
             self.add_group("documents.group_documents_system", "Documents / System Administrator")
             self.set_implied("documents.group_documents_system", ["documents.group_documents_manager"])
+        self.add_group("base.group_portal", "Portal")  # share users: Knowledge/Documents members, no employee rights
         self.set_implied("base.group_system", ["base.group_erp_manager", "base.group_user"])
         self.set_implied("documents.group_documents_manager", ["documents.group_documents_user"])
         self.set_implied("documents.group_documents_user", ["base.group_user"])
@@ -159,17 +160,10 @@ class Database:
             "maintenance.stage",
             "maintenance.team",
             "maintenance.equipment.category",
-            "knowledge.article",
-            "knowledge.article.member",
         ]
         for model in everyone_read:
             self.grant(model, "base.group_user", read=True)
-        for model in (
-            "ir.attachment",
-            "knowledge.article",
-            "knowledge.article.member",
-            "maintenance.request",
-        ):
+        for model in ("ir.attachment", "maintenance.request"):
             self.grant(model, "base.group_user", read=True, write=True, create=True, unlink=True)
         # Only Access Rights administrators read the model registry and external ids (recorded on 19:
         # g8.search_read.demo.ir.model / ir.model.data -> AccessError "allowed for ... Access Rights")
@@ -177,73 +171,9 @@ class Database:
             self.grant(model, "base.group_erp_manager", read=True, write=True, create=True, unlink=True)
         for model in ("res.partner", "res.users", "res.groups", "maintenance.equipment"):
             self.grant(model, "base.group_system", read=True, write=True, create=True, unlink=True)
-        self.grant("documents.tag", "base.group_user", read=True)
-        doc_models = ["documents.document", "documents.tag"] + (
-            ["documents.access"] if self.major >= 18 else ["documents.folder"]
-        )
-        for model in doc_models:
-            self.grant(
-                model, "documents.group_documents_user", read=True, write=True, create=True, unlink=True
-            )
-        self._seed_document_rules()
-        # knowledge: internal permission or membership, as the product describes it
-        self.add_rule(
-            "knowledge.article",
-            [
-                "|",
-                ("internal_permission", "in", ["read", "write"]),
-                "&",
-                ("article_member_ids.partner_id", "=", {"$user": "partner_id"}),
-                ("article_member_ids.permission", "in", ["read", "write"]),
-            ],
-            name="knowledge: internal or member",
-            groups=["base.group_user"],
-        )
-        self.add_rule("knowledge.article", [], name="knowledge: admin", groups=["base.group_system"])
+        rules.seed(self)  # Documents (per version) and Knowledge rights and record rules, from Odoo's sources
         chatter.seed_mail(self)
         self.commit()
-
-    def _seed_document_rules(self) -> None:
-        manager = ["documents.group_documents_manager"]
-        user = ["documents.group_documents_user"]
-        if self.major >= 18:
-            manager = ["documents.group_documents_system"]  # managers see what users see (see _seed)
-            visible = [
-                "|",
-                "|",
-                ("access_internal", "in", ["view", "edit"]),
-                ("owner_id", "=", {"$user": "id"}),
-                ("access_ids.partner_id", "=", {"$user": "partner_id"}),
-            ]
-            self.add_rule("documents.document", visible, name="documents: access", groups=user)
-            self.add_rule("documents.document", [], name="documents: manager", groups=manager)
-            self.add_rule(
-                "documents.access", [("document_id", "any", visible)], name="access: visible doc", groups=user
-            )
-            self.add_rule("documents.access", [], name="access: manager", groups=manager)
-            return
-        folder_ok = [
-            "|",
-            "|",
-            "&",
-            ("group_ids", "=", False),
-            ("read_group_ids", "=", False),
-            ("group_ids", "in", {"$user": "groups"}),
-            ("read_group_ids", "in", {"$user": "groups"}),
-        ]
-        self.add_rule("documents.folder", folder_ok, name="folder: groups", groups=user)
-        self.add_rule("documents.folder", [], name="folder: manager", groups=manager)
-        groups = {"$user": "groups"}
-        open_folder = ["&", ("group_ids", "=", False), ("read_group_ids", "=", False)]
-        doc_ok = [  # user_specific: read groups see only the documents they own
-            "|", "|", "|",
-            ("folder_id", "any", open_folder),
-            ("folder_id", "any", [("group_ids", "in", groups)]),
-            ("folder_id", "any", ["&", ("read_group_ids", "in", groups), ("user_specific", "=", False)]),
-            "&", ("folder_id", "any", [("read_group_ids", "in", groups)]), ("owner_id", "=", {"$user": "id"}),
-        ]  # fmt: skip
-        self.add_rule("documents.document", doc_ok, name="documents: folder groups", groups=user)
-        self.add_rule("documents.document", [], name="documents: manager", groups=manager)
 
     def add_group(self, xmlid: str, name: str) -> int:
         with self.lock:
@@ -340,8 +270,17 @@ class Database:
                 },
             )
 
-    def add_rule(self, model: str, domain: list[Any], *, name: str, groups: Sequence[str] = ()) -> None:
-        """Add a record rule. ``domain`` may hold ``{"$user": "id"|"partner_id"|"groups"}`` placeholders."""
+    def add_rule(
+        self,
+        model: str,
+        domain: list[Any],
+        *,
+        name: str,
+        groups: Sequence[str] = (),
+        perms: Sequence[str] = ("read", "write", "create", "unlink"),
+    ) -> None:
+        """Add a record rule for the operations in ``perms``. ``domain`` may hold
+        ``{"$user": "id"|"partner_id"|"groups"}`` placeholders."""
         with self.lock:
             self._insert(
                 "ir.rule",
@@ -350,10 +289,7 @@ class Database:
                     "model_id": self._find("ir.model", "model", model),
                     "groups": [self.group_id(g) for g in groups],
                     "domain_force": json.dumps(domain),
-                    "perm_read": True,
-                    "perm_write": True,
-                    "perm_create": True,
-                    "perm_unlink": True,
+                    **{f"perm_{op}": op in perms for op in ("read", "write", "create", "unlink")},
                 },
             )
 
@@ -411,9 +347,14 @@ class Env:
         self.context = context
         self.su = uid == SUPERUSER_ID
         self.group_ids = db.user_group_ids(uid)
+        # who asks, kept through ``sudo()`` as Odoo keeps ``env.user`` (sudo only skips the access checks):
+        # the ``search=`` methods of per-user fields read it inside rule evaluation
+        self.real_uid = uid
 
     def sudo(self) -> Env:
-        return Env(self.db, SUPERUSER_ID, self.context)
+        env = Env(self.db, SUPERUSER_ID, self.context)
+        env.real_uid = self.real_uid
+        return env
 
     # ------------------------------------------------------------------ access control
     def spec(self, model: str) -> ModelSpec:
@@ -498,7 +439,7 @@ class Env:
         if f is None:
             raise ServerValueError(f"Invalid field {fname!r} on model {model!r}")
         if f.compute is not None:
-            return f.compute(self.db, rec)
+            return f.compute(self, rec) if f.env_compute else f.compute(self.db, rec)
         if f.related:
             cur_model: str = model
             cur: dict[str, Any] | None = rec
@@ -598,6 +539,11 @@ class Env:
                     return False
                 sub = sub_ids(f.relation or "", [(rest, op, arg)])
                 return bool(sub & set(linked))
+            if f.search is not None:  # Odoo's ``search=`` method: a domain for the user who asks
+                key = f"{model}|{fname}|{op}|{arg!r}"
+                if key not in memo:
+                    memo[key] = set(self.sudo()._search_ids(model, f.search(self, op, arg), active_test=False))
+                return rec["id"] in memo[key]
             if op in ("any", "not any"):
                 linked = self._linked(model, rec, fname)
                 sub = sub_ids(f.relation or "", arg) if linked else set()
