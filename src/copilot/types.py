@@ -199,6 +199,10 @@ class Hit:
     point_id: str
     score: float
     chunk: Chunk
+    # where hybrid fusion found it: its rank (1 = first) in the dense and in the lexical list; None when it was
+    # not in that list or the index fused the lists itself. The answerer reads whether both lists agree.
+    dense_rank: int | None = None
+    sparse_rank: int | None = None
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from copilot.retrieval.answerer import NOT_FOUND, ExtractiveAnswerer, split_sentences, table_sentences
+from copilot.retrieval.answerer import (
+    NOT_FOUND,
+    ExtractiveAnswerer,
+    content_terms,
+    retrieval_agreement,
+    split_sentences,
+    table_sentences,
+)
 from copilot.retrieval.embedder import HashingEmbedder
 from copilot.types import Chunk, Hit
 
@@ -26,6 +35,10 @@ def _hit(text: str, *, doc: str = "folder:sops/pump.md", section: str = "Pump PM
         ("1. Step one\n2) Step two", ["1. Step one", "2) Step two"]),
         ("| Class | Within |\n|---|---|\n| I | 4 hours |", ["Class: I; Within: 4 hours"]),
         ("HEADING\n=======\nBody text follows.", ["HEADING", "Body text follows."]),
+        # PDF text wraps a list item across lines (and pages): a lower-case line continues an unfinished one
+        ("- ordered only by the Commander (the\n\nsenior nurse out of hours).\n- Never use lifts.",
+         ["- ordered only by the Commander (the senior nurse out of hours).", "- Never use lifts."]),
+        ("Call the desk.\nthen wait.", ["Call the desk.", "then wait."]),  # a finished line is not continued
         ("", []),
     ],
 )
@@ -90,5 +103,44 @@ def test_signals_are_recorded_and_a_missing_rare_word_counts() -> None:
     hit = _hit("Infusion pumps receive preventive maintenance every 12 months.")
     plain = answerer.answer("infusion pump maintenance interval", [hit]).signals
     rare = answerer.answer("enteral feeding pump maintenance interval", [hit]).signals
-    assert set(plain) == {"cosine", "lexical", "coverage", "missing_specific", "numeric_match", "score"}
+    assert set(plain) == {"cosine", "lexical", "coverage", "missing_specific", "numeric_match", "score", "agree"}
     assert plain["missing_specific"] == 0.0 and rare["missing_specific"] > 0.9
+
+
+def test_a_sentence_ending_in_a_colon_brings_its_list() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0)
+    hit = _hit(
+        "If a defibrillator fails its user test, do not wait:\n\n"
+        "1. Replace it at once with the spare from the equipment library.\n"
+        "2. Attach a red DO NOT USE tag.\n"
+        "3. Raise a priority 1 ticket.\n\n"
+        "Batteries are replaced every 4 years."
+    )
+    answer = answerer.answer("defibrillator failed its user test, what now", [hit])
+    assert "equipment library" in answer.text and "DO NOT USE" in answer.text and "priority 1" in answer.text
+    assert "4 years" not in answer.text  # the list ended before it
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Who coordinates recalls", "Recall Coordinator"), ("penalties", "penalty"), ("replacement", "replaced")],
+)
+def test_word_forms_share_a_stem(a: str, b: str) -> None:
+    assert content_terms(a.lower()) & content_terms(b.lower())
+
+
+def _ranked(doc: str, dense: int | None, sparse: int | None) -> Hit:
+    return replace(_hit("text", doc=doc), dense_rank=dense, sparse_rank=sparse)
+
+
+@pytest.mark.parametrize(
+    ("hits", "expected"),
+    [
+        ([_ranked("d:a", 1, 2), _ranked("d:a", 2, 1)], 1.0),  # both searches put the same document first
+        ([_ranked("d:a", 1, None), _ranked("d:b", None, 1)], 0.0),
+        ([_ranked("d:a", 1, None), _ranked("d:b", 2, 3)], 0.0),  # the lexical first did not survive fusion
+        ([_hit("text")], 0.5),  # no ranks: the index fused the lists itself
+    ],
+)
+def test_retrieval_agreement(hits: list[Hit], expected: float) -> None:
+    assert retrieval_agreement(hits) == expected

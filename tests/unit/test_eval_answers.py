@@ -114,3 +114,11 @@ def test_eval_answers_on_any_gold_file_and_folder(tmp_path: Path) -> None:
     assert report["dataset"] == "gold.jsonl" and report["answerable"] == 1 and report["unanswerable"] == 1
     assert report["per_kind"]["plain"]["all_facts_accuracy"] == 1.0
     assert report["citation_correct"] == 1.0
+
+
+def test_split_applies_to_demo_staff_only(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", embedding_backend="hashing", redaction="none")
+    with pytest.raises(ValueError, match="demo-staff only"):
+        R.run_answers("demo", settings, split="train")
+    with pytest.raises(ValueError, match="demo-staff only"):
+        R.run_answers("demo-staff", settings, split="dev")

@@ -88,3 +88,9 @@ def test_retriever_lets_the_index_fuse_equal_rrf() -> None:
     index = _RecordingIndex()
     Retriever(_Embedder(), _Sparse(), index).search("x", AccessScope.admin())  # type: ignore[arg-type]
     assert [r.mode for r in index.requests] == [SearchMode.HYBRID]
+
+
+def test_fused_hits_remember_their_ranks_in_each_list() -> None:
+    fused = {h.point_id: h for h in fuse(DENSE, SPARSE, FusionConfig("convex", 0.4), 4)}
+    assert (fused["a"].dense_rank, fused["a"].sparse_rank) == (1, 3)
+    assert (fused["d"].dense_rank, fused["d"].sparse_rank) == (None, 2)

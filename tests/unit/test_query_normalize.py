@@ -84,6 +84,8 @@ def test_changes_are_reported(norm: QueryNormalizer) -> None:
         ("in 2025", "in 2025"),  # a year
         ("a 5m walk", "a 5m walk"),  # minutes or metres as often as millions
         ("3.5 units", "3.5 units"),
+        ("pump BME-INF-0231", "pump BME-INF-0231"),  # an asset tag keeps its digits
+        ("PO 0042", "PO 0042"),  # a leading zero: an identifier, not an amount
     ],
 )
 def test_amounts_as_documents_write_them(norm: QueryNormalizer, typed: str, expected: str) -> None:

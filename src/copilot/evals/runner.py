@@ -482,13 +482,15 @@ def run_answers(
     file: str | None = None,
     corpus: str | None = None,
     limit: int | None = None,
+    split: str | None = None,
 ) -> dict[str, Any]:
     """Answer quality on a gold set, through the real pipeline (ingest with redaction, retrieval, answerer).
 
     ``dataset``: ``demo`` (evals/gold/demo_qa.jsonl: the set the answerer's first weights were tuned on),
     ``demo-staff`` (evals/gold/demo_staff.jsonl, written in staff voice without looking at the answers; split
     by :func:`staff_split` into ``test`` — reported first, never fitted on — and ``train``). ``file``: any gold
-    file in the same format, over ``corpus`` (a folder; the demo corpus by default).
+    file in the same format, over ``corpus`` (a folder; the demo corpus by default). ``split`` (demo-staff only):
+    ask only that part's questions — development runs ``train`` and never scores ``test`` by accident.
     """
     if file:
         gold, name, root = load_gold_file(Path(file)), Path(file).name, Path(corpus) if corpus else DEMO_CORPUS
@@ -498,6 +500,10 @@ def run_answers(
         gold, name, root = load_gold_file(GOLD_DIR / "demo_staff.jsonl"), "demo-staff", DEMO_CORPUS
     else:
         raise ValueError(f"unknown answers dataset {dataset!r}: demo, demo-staff or --file X.jsonl")
+    if split is not None:
+        if name != "demo-staff" or split not in ("train", "test"):
+            raise ValueError("--split train|test applies to --dataset demo-staff only")
+        gold = [g for g in gold if staff_split(g["id"]) == split]
     gold = gold[:limit] if limit else gold
     answers, lat, threshold = _ask_all(settings, root, gold)
     report: dict[str, Any] = {
@@ -508,7 +514,7 @@ def run_answers(
     }
     if name == "demo-staff":
         report["split"] = "salted hash of the id (a third test): nothing is fitted on 'test'"
-        for part in ("test", "train"):
+        for part in ("test", "train") if split is None else (split,):
             sub = [(q, a) for q, a in answers if staff_split(q.qid) == part]
             report[part] = _part_report(sub, failures=part == "train")
         report["all"] = answer_metrics(answers)
@@ -539,7 +545,8 @@ def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         return grounding.measure_threshold(settings)
     if kind == "answers":
         return run_answers(
-            args.dataset, settings, file=args.file, corpus=getattr(args, "corpus", None), limit=args.limit
+            args.dataset, settings, file=args.file, corpus=getattr(args, "corpus", None), limit=args.limit,
+            split=getattr(args, "split", None),
         )
     if kind == "fusion":
         from copilot.evals import fusion

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -46,11 +46,20 @@ _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 
 
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
 def _stem(tok: str) -> str:
-    for suf in ("ing", "ies", "ed", "es", "s"):
-        if len(tok) > len(suf) + 2 and tok.endswith(suf):
-            return tok[: -len(suf)] + ("y" if suf == "ies" else "")
-    return tok
+    """The Snowball (Porter 2) stem: "coordinates" and "coordinator" -> "coordin", "penalties" -> "penalti".
+    Cached per word: a corpus has a few thousand distinct words, and stemming one costs ~50 µs."""
+    if not tok.isalpha():
+        return tok
+    return str(_stemmer().stemWord(tok))
 
 
 @lru_cache(maxsize=65_536)
@@ -101,9 +110,12 @@ def table_sentences(rows: list[str]) -> list[str]:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences, list items and table rows (as header-labelled sentences) of a passage, in order."""
+    """Sentences, list items and table rows (as header-labelled sentences) of a passage, in order. A line that
+    starts in lower case after a line left unfinished (no closing punctuation) continues it: PDF text wraps a
+    list item across lines and pages ("... the Fire Incident Commander (the" / "senior nurse on site ...")."""
     out: list[str] = []
     table: list[str] = []
+    open_line = False  # the last sentence came from prose and has no closing punctuation
     for raw in [*text.splitlines(), ""]:
         line = raw.strip()
         if line.startswith("|"):
@@ -112,12 +124,18 @@ def split_sentences(text: str) -> list[str]:
         if table:
             out.extend(table_sentences(table))
             table = []
+            open_line = False
         if not line or _is_rule(line):
             continue
-        if line.startswith(("- ", "* ", "• ")) or re.match(r"^\d+[.)]\s", line):
+        if open_line and out and line[0].islower():
+            pieces = [s.strip() for s in _SENT_SPLIT.split(line) if s.strip()]
+            out[-1] = f"{out[-1]} {pieces[0]}"
+            out.extend(p for p in pieces[1:] if len(p) > 2)
+        elif line.startswith(("- ", "* ", "• ")) or re.match(r"^\d+[.)]\s", line):
             out.append(line)
-            continue
-        out.extend(s.strip() for s in _SENT_SPLIT.split(line) if len(s.strip()) > 2)
+        else:
+            out.extend(s.strip() for s in _SENT_SPLIT.split(line) if len(s.strip()) > 2)
+        open_line = bool(out) and not out[-1].rstrip().endswith((".", "!", "?", ":", ";"))
     return out
 
 
@@ -159,6 +177,18 @@ def expects_number(question: str) -> bool:
     return bool(_NUMERIC_QUESTION.search(question))
 
 
+def retrieval_agreement(hits: Sequence[Hit]) -> float:
+    """1.0 when the dense and the lexical search put the same document first, 0.0 when they differ (or one's
+    first passage did not survive fusion), 0.5 when the hits carry no ranks (the index fused them itself). Two
+    independent retrievers agreeing on a document is evidence the question is about it; on near-miss questions
+    the corpus does not answer they mostly disagree."""
+    if not any(h.dense_rank is not None or h.sparse_rank is not None for h in hits):
+        return 0.5
+    dense_doc = next((h.chunk.doc_id for h in hits if h.dense_rank == 1), None)
+    sparse_doc = next((h.chunk.doc_id for h in hits if h.sparse_rank == 1), None)
+    return 1.0 if dense_doc is not None and dense_doc == sparse_doc else 0.0
+
+
 @dataclass(frozen=True)
 class _Candidate:
     hit_rank: int
@@ -182,6 +212,7 @@ class ExtractiveAnswerer:
         calibration: Calibration | Literal["default"] | None = "default",
         top_passages: int = 5,
         max_sentences: int = 3,
+        list_items: int = 5,
         runner_up_margin: float = 0.06,
         coverage_margin: float = 0.2,
         answer_type_weight: float = 0.05,
@@ -198,6 +229,7 @@ class ExtractiveAnswerer:
         )
         self.top_passages = top_passages
         self.max_sentences = max_sentences
+        self.list_items = list_items
         self.runner_up_margin = runner_up_margin
         self.coverage_margin = coverage_margin
         self.answer_type_weight = answer_type_weight
@@ -282,9 +314,10 @@ class ExtractiveAnswerer:
         missing = [w for w in _TOKEN.findall(question.lower()) if w not in _STOP and _stem(w) not in top_terms]
         # codes and shorthand ("250k", "2fa", "p1", "otd") say nothing about the topic: only words count
         missing_specific = max((_specificity(w) for w in missing if w.isalpha() and len(w) > 3), default=0.0)
+        agree = retrieval_agreement(hits)
         if best is None:
             return {"cosine": 0.0, "lexical": 0.0, "coverage": coverage, "missing_specific": missing_specific,
-                    "numeric_match": 0.0, "score": 0.0}
+                    "numeric_match": 0.0, "score": 0.0, "agree": agree}
         numeric = expects_number(question)
         return {
             "cosine": best.cosine,
@@ -293,6 +326,7 @@ class ExtractiveAnswerer:
             "missing_specific": missing_specific,
             "numeric_match": (1.0 if _HAS_NUMBER.search(best.text) else 0.0) if numeric else 0.5,
             "score": best.score,
+            "agree": agree,
         }
 
     def confidence(self, signals: Mapping[str, float]) -> float:
@@ -321,6 +355,24 @@ class ExtractiveAnswerer:
                 covered |= new
         return chosen
 
+    def _continuation(self, lead: _Candidate, hits: Sequence[Hit], chosen: list[_Candidate]) -> list[_Candidate]:
+        """The list a sentence ending in a colon introduces ("If a defibrillator fails its user test, do not
+        wait:" + its numbered steps): the items that follow it in its passage, up to ``list_items``."""
+        sentences = split_sentences(hits[lead.hit_rank].chunk.text)
+        try:
+            start = sentences.index(lead.text) + 1
+        except ValueError:
+            return []
+        taken = {(c.hit_rank, c.text) for c in chosen}
+        out = []
+        for offset, sent in enumerate(sentences[start : start + self.list_items]):
+            if not re.match(r"^(?:[-*•]\s|\d+[.)]\s)", sent):
+                break  # the list ended
+            if (lead.hit_rank, sent) not in taken:
+                out.append(_Candidate(lead.hit_rank, lead.position + 1 + offset, sent, lead.cosine, lead.lexical,
+                                      lead.score))
+        return out
+
     def _abstain(
         self, question: str, hits: Sequence[Hit], confidence: float, signals: Mapping[str, float]
     ) -> Answer:
@@ -347,15 +399,8 @@ class ExtractiveAnswerer:
         if conf < self.threshold:
             return self._abstain(question, hits, conf, signals)
         chosen = self._select(question, ranked)
-        # a list item or short line right after the best sentence usually continues it (e.g. "Checks:" + items)
-        nxt = next((c for c in cands if c.hit_rank == best.hit_rank and c.position == best.position + 1), None)
-        if (
-            nxt is not None
-            and len(chosen) < self.max_sentences
-            and nxt not in chosen
-            and best.text.rstrip().endswith(":")
-        ):
-            chosen.append(nxt)
+        if best.text.rstrip().endswith(":"):
+            chosen.extend(self._continuation(best, hits, chosen))
         chosen.sort(key=lambda c: (c.hit_rank, c.position))
         numbers: dict[int, int] = {}
         citations: list[Citation] = []

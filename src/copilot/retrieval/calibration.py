@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_PATH = Path(__file__).with_name("calibration.json")
-FEATURES = ("cosine", "lexical", "coverage", "missing_specific", "numeric_match", "score")
+FEATURES = ("score", "coverage", "missing_specific", "numeric_match", "agree")
 
 
 @dataclass(frozen=True)

@@ -91,4 +91,9 @@ def fuse(dense: Sequence[Hit], sparse: Sequence[Hit], cfg: FusionConfig, limit: 
     else:
         raise ValueError(f"unknown fusion method {cfg.method!r}")
     order = sorted(scores, key=lambda pid: (-scores[pid], pid))[:limit]
-    return [replace(by_id[pid], score=scores[pid]) for pid in order]
+    d_rank = {h.point_id: r for r, h in enumerate(dense, start=1)}
+    s_rank = {h.point_id: r for r, h in enumerate(sparse, start=1)}
+    return [
+        replace(by_id[pid], score=scores[pid], dense_rank=d_rank.get(pid), sparse_rank=s_rank.get(pid))
+        for pid in order
+    ]

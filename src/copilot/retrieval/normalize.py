@@ -44,7 +44,8 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*|\d+[A-Za-z]+[A-Za
 _DEFINITION = re.compile(r"\(\s*([A-Z][A-Za-z0-9&/-]{1,9})\s*\)")
 _VOWELS = frozenset("aeiouy")
 # "30k" (thousands; "5m" stays: minutes or metres as often as millions) and bare 4+ digit amounts
-_AMOUNT = re.compile(r"(?<![\w.,])(?P<n>\d{1,9})(?:(?P<k>[kK])\b|(?![\w]|[.,]\d))")
+# (not inside a code: "BME-INF-0231", "WO/2026/0042" keep their digits)
+_AMOUNT = re.compile(r"(?<![\w.,/-])(?P<n>\d{1,9})(?:(?P<k>[kK])\b|(?![\w/-]|[.,]\d))")
 
 COMMON_WORD_ZIPF = 3.0
 """A word at least this frequent in general English (wordfreq's Zipf scale: 3 = once per million words) is a
@@ -236,6 +237,8 @@ class QueryNormalizer:
 
         def number(m: re.Match[str]) -> str:
             digits, suffix = m.group("n"), (m.group("k") or "").lower()
+            if len(digits) > 1 and digits.startswith("0"):
+                return m.group(0)  # "0231" is an identifier, not an amount
             value = int(digits) * (1000 if suffix == "k" else 1)
             if not suffix and 1900 <= value <= 2100:
                 return m.group(0)  # a year
