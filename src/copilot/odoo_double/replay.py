@@ -31,6 +31,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from copilot.odoo_double import community_security
+
 PLACEHOLDER = re.compile(r"^<[A-Z_]+(?:[ ,].*)?>$")
 AUDIT_FIELDS = ("create_date", "write_date", "create_uid", "write_uid")
 RECORDED_TZ = "Europe/Brussels"  # the recorded users' time zone (README of the recordings; every context_get)
@@ -141,9 +143,20 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
     for key in fields:
         if "@" not in key and ":" not in key and key in db.models:
             db.grant(key, "base.group_system", read=True, write=True, create=True, unlink=True)
+    # the Community modules' own model rights for the recorded users' groups (community_security.py)
+    community_security.seed(db)
     # the recorded users log in with password = login (the public demo credentials of the recordings); admin is
-    # a Settings user, demo an internal user, portal a share user (README of the recordings)
-    roles: dict[str, list[str]] = {"demo": ["base.group_user"], "portal": []}
+    # a Settings user, demo an internal user, portal a share user (README of the recordings); on 19 demo's
+    # groups are the recorded ones (snapshot group_ids, named by g8.groups.xmlids)
+    roles: dict[str, list[str]] = {"demo": ["base.group_user"], "portal": ["base.group_portal"]}
+    if db.major >= 19:
+        roles["demo"] += [
+            "base.group_partner_manager",
+            "base.group_allow_export",
+            "base.group_multi_company",
+            "project.group_project_user",
+            "stock.group_stock_user",
+        ]
     for rid, rec in db.table("res.users").items():
         login = str(rec.get("login"))
         if login in ("admin", *roles):
@@ -151,6 +164,10 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
             rec["tz"] = RECORDED_TZ
             if login in roles:
                 rec[db.users_groups_field] = [db.group_id(g) for g in roles[login]]
+            else:  # the apps' security data make the admin user their administrator (e.g. project's
+                # group_project_manager lists base.user_admin)
+                managers = [db.group_id(g) for g in ("project.group_project_manager", "stock.group_stock_manager")]
+                rec[db.users_groups_field] = sorted({*(rec.get(db.users_groups_field) or []), *managers})
             db._persist("res.users", rid)
     db.commit()
     return db

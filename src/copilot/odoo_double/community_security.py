@@ -1,0 +1,153 @@
+"""Community model rights of the modules the recordings' server ran (base, product, stock, purchase_stock,
+project), for the replay of ``8_access``.
+
+The rows are the ``security/ir.model.access.csv`` lines of the models the double serves, for the groups the
+recorded users hold (read with the code search; reference only):
+
+- ``odoo/addons/base``, ``addons/stock``, ``addons/project``: jnvdx6/skymedic-odoo@85dffc0, the 19.0 tree the
+  recordings were made from;
+- ``addons/product``, ``addons/purchase_stock``: odoo/odoo (``product.*`` and ``uom.uom`` read by employees;
+  purchase orders and lines read by Inventory users).
+
+Group names are the ones the recorded server showed (19 ``g8.groups.demo_read``, ``g8.search_read.demo.res.groups``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from copilot.odoo_double.store import Database
+
+GROUPS: dict[str, str] = {
+    "base.group_partner_manager": "Contact / Creation",
+    "base.group_allow_export": "Export / Allowed",
+    "base.group_multi_company": "Multi Companies",
+    "base.group_public": "Public",
+    "project.group_project_user": "Project / User",
+    "project.group_project_manager": "Project / Administrator",
+    "stock.group_stock_user": "Inventory / User",
+    "stock.group_stock_manager": "Inventory / Administrator",
+}
+IMPLIED: dict[str, list[str]] = {
+    "project.group_project_manager": ["project.group_project_user"],
+    "stock.group_stock_manager": ["stock.group_stock_user"],
+}
+
+# model, group, read/write/create/unlink as the CSV columns read
+RIGHTS: tuple[tuple[str, str, str], ...] = (
+    # base
+    ("res.partner", "base.group_public", "1000"),
+    ("res.partner", "base.group_portal", "1000"),
+    ("res.partner", "base.group_partner_manager", "1111"),
+    ("res.partner", "base.group_user", "1000"),
+    ("res.partner.category", "base.group_user", "1000"),
+    ("res.partner.category", "base.group_partner_manager", "1111"),
+    ("res.company", "base.group_erp_manager", "1111"),
+    ("res.company", "base.group_public", "1000"),
+    ("res.company", "base.group_portal", "1000"),
+    ("res.company", "base.group_user", "1000"),
+    ("res.users", "base.group_public", "1000"),
+    ("res.users", "base.group_portal", "1000"),
+    ("res.users", "base.group_user", "1000"),
+    ("res.users", "base.group_erp_manager", "1111"),
+    ("res.groups", "base.group_erp_manager", "1111"),
+    ("res.groups", "base.group_user", "1000"),
+    ("res.users.apikeys", "base.group_user", "1000"),
+    ("res.users.apikeys", "base.group_portal", "1000"),
+    # product (uom.uom: employees read it)
+    ("product.product", "base.group_user", "1000"),
+    ("product.template", "base.group_user", "1000"),
+    ("product.category", "base.group_user", "1000"),
+    ("uom.uom", "base.group_user", "1000"),
+    # stock
+    ("stock.warehouse", "stock.group_stock_manager", "1111"),
+    ("stock.warehouse", "base.group_user", "1000"),
+    ("stock.location", "base.group_partner_manager", "1000"),
+    ("stock.location", "stock.group_stock_manager", "1111"),
+    ("stock.location", "base.group_user", "1000"),
+    ("stock.picking", "stock.group_stock_user", "1111"),
+    ("stock.picking", "stock.group_stock_manager", "1111"),
+    ("stock.picking.type", "base.group_user", "1000"),
+    ("stock.picking.type", "stock.group_stock_user", "1000"),
+    ("stock.picking.type", "stock.group_stock_manager", "1111"),
+    ("stock.lot", "stock.group_stock_user", "1111"),
+    ("stock.move", "stock.group_stock_manager", "1111"),
+    ("stock.move", "stock.group_stock_user", "1110"),
+    ("product.product", "stock.group_stock_user", "1000"),
+    ("product.template", "stock.group_stock_user", "1000"),
+    ("stock.quant", "stock.group_stock_user", "1110"),
+    ("stock.quant", "base.group_user", "1000"),
+    ("stock.move.line", "stock.group_stock_manager", "1111"),
+    ("stock.move.line", "stock.group_stock_user", "1111"),
+    ("stock.move.line", "base.group_user", "1111"),
+    # purchase_stock
+    ("purchase.order", "stock.group_stock_user", "1000"),
+    ("purchase.order.line", "stock.group_stock_user", "1000"),
+    # project
+    ("project.project", "project.group_project_user", "1000"),
+    ("project.project", "project.group_project_manager", "1111"),
+    ("project.project", "base.group_user", "1000"),
+    ("project.project", "base.group_portal", "1000"),
+    ("project.task.type", "base.group_user", "1000"),
+    ("project.task.type", "project.group_project_user", "1111"),
+    ("project.task.type", "project.group_project_manager", "1111"),
+    ("project.task.type", "base.group_portal", "1000"),
+    ("project.task", "project.group_project_user", "1111"),
+    ("project.task", "base.group_user", "1000"),
+    ("project.task", "base.group_portal", "1000"),
+    ("res.partner", "project.group_project_user", "1000"),
+    ("project.tags", "base.group_user", "1000"),
+    ("project.tags", "project.group_project_manager", "1111"),
+    ("project.tags", "base.group_portal", "1000"),
+)
+
+
+_P: list[Any] = [{"$user": "partner_id"}]
+_U: dict[str, str] = {"$user": "id"}
+_TASK_VISIBLE: list[Any] = [
+    "|",
+    "&", ("project_id", "!=", False),
+    "|", ("project_id.privacy_visibility", "in", ["employees", "portal"]), ("project_id.message_partner_ids", "in", _P),
+    "|", ("message_partner_ids", "in", _P), ("user_ids", "in", _U),
+]  # fmt: skip
+# ``addons/project/security/project_security.xml`` of the same 19.0 tree: who reads and writes which task
+RULES: tuple[tuple[str, str, list[Any], tuple[str, ...], tuple[str, ...]], ...] = (
+    ("project.task", "Project/Task: employees: follow required for follower-only projects",
+     _TASK_VISIBLE, ("base.group_user",), ("read",)),
+    ("project.task", "Project/Task: project users: follow required for follower-only projects",
+     _TASK_VISIBLE, ("project.group_project_user",), ("write", "create", "unlink")),
+    ("project.task", "Project: See private tasks",
+     ["&", ("project_id.privacy_visibility", "in", ["employees", "portal"]),
+      "|", "|", ("project_id", "!=", False), ("parent_id", "!=", False), ("user_ids", "in", _U)],
+     ("project.group_project_user",), ("read", "write", "create", "unlink")),
+    ("project.task", "Project/Task: project manager: see all tasks linked to a project or its own tasks",
+     ["|", ("project_id", "!=", False), ("user_ids", "in", _U)],
+     ("project.group_project_manager",), ("read", "write", "create", "unlink")),
+    ("project.task.type", "Project/Task Type: see own or unowned stages",
+     [("user_id", "in", [False, _U])], (), ("read", "write", "create", "unlink")),
+    ("project.task.type", "Project/Task Type: write own stages",
+     [("user_id", "=", _U)], ("project.group_project_user",), ("write", "create", "unlink")),
+    ("project.task.type", "Project/Task Type: manager sees all", [],
+     ("project.group_project_manager",), ("read", "write", "create", "unlink")),
+)  # fmt: skip
+
+
+def _fields_of(domain: list[Any]) -> set[str]:
+    return {str(t[0]).split(".")[0] for t in domain if isinstance(t, tuple) and isinstance(t[0], str)}
+
+
+def seed(db: Database) -> None:
+    """Add the groups, the model rights and the record rules above (for the models and fields ``db`` serves)."""
+    for xmlid, name in GROUPS.items():
+        db.add_group(xmlid, name)
+    for xmlid, implied in IMPLIED.items():
+        db.set_implied(xmlid, implied)
+    for model, group, perms in RIGHTS:
+        if model in db.models:
+            flags = dict(zip(("read", "write", "create", "unlink"), (c == "1" for c in perms), strict=True))
+            db.grant(model, group, **flags)
+    for model, name, domain, groups, ops in RULES:
+        spec = db.models.get(model)
+        if spec is not None and _fields_of(domain) <= set(spec.fields):
+            db.add_rule(model, domain, name=name, groups=groups, perms=ops)
