@@ -10,6 +10,7 @@ from copilot.retrieval.answerer import (
     NOT_FOUND,
     ExtractiveAnswerer,
     content_terms,
+    question_parts,
     retrieval_agreement,
     split_sentences,
     table_sentences,
@@ -144,3 +145,36 @@ def _ranked(doc: str, dense: int | None, sparse: int | None) -> Hit:
 )
 def test_retrieval_agreement(hits: list[Hit], expected: float) -> None:
     assert retrieval_agreement(hits) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("chem analyser breakdown in jan - how long did the engineer take and what credit do we get",
+         ["how long did the engineer take", "what credit do we get"]),
+        ("how often are pumps serviced? who signs it off", ["how often are pumps serviced", "who signs it off"]),
+        ("minimum rest between shifts and max hours in a week", ["minimum rest between shifts", "max hours in a week"]),
+        ("how often are infusion pumps serviced", []),
+        ("tolerance on tidal volume and on peep", []),  # "on peep" names one word: not a part of its own
+    ],
+)
+def test_question_parts(question: str, asks: list[str]) -> None:
+    parts = question_parts(question)
+    assert [ask for _, ask in parts] == asks
+    if question.startswith("chem"):  # the opening context travels with every part
+        assert all(part.startswith("chem analyser breakdown in jan ") for part, _ in parts)
+
+
+@pytest.mark.parametrize("multi_part", [True, False])
+def test_each_part_of_a_multi_part_question_is_answered(multi_part: bool) -> None:
+    # no runner-ups: only the part-by-part answering can bring the second part's sentence
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.3, calibration=None,
+                                  runner_up_margin=0.0, coverage_margin=0.0, multi_part=multi_part)
+    hits = [
+        _hit("Rule: Minimum rest between shifts; Limit: 10 hours", section="Limits"),
+        _hit("Rule: Maximum hours per week; Limit: 60 hours", section="Limits", n=1),
+        _hit("Canteen opens at 07:00 on weekdays.", doc="folder:sops/canteen.md", section="Food", n=2),
+    ]
+    answer = answerer.answer("minimum rest between shifts and maximum hours per week", hits)
+    assert "10 hours" in answer.text and "07:00" not in answer.text
+    assert ("60 hours" in answer.text) is multi_part

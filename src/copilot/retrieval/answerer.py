@@ -177,6 +177,47 @@ def expects_number(question: str) -> bool:
     return bool(_NUMERIC_QUESTION.search(question))
 
 
+# A multi-part question asks several things: "how long did the engineer take to turn up and what credit do we
+# get". Parts are split at a second question mark, at "and" / "also" / "plus" before a question word, or at a dash,
+# semicolon or comma before one; an opening segment without a question word cut off by a dash or comma
+# ("chem analyser breakdown in jan - ...") is the context every part is asked in. Two things joined by "and",
+# "vs" or "+" and each named by two words of its own ("minimum rest between shifts and max hours in a week") are
+# parts as well. English question forms, not any gold question.
+_WH = r"(?:how|what|what's|whats|who|whom|whose|when|where|which|why|is|are|do|does|did|can|could|should|must|will)"
+_PART_SPLIT = re.compile(
+    r"(\?)\s+(?=\S)"
+    r"|,?\s+(and\s+(?:also\s+)?|also\s+|plus\s+)(?=" + _WH + r"\b)"
+    r"|(\s+[-–—]\s+|;\s+|,\s+(?=" + _WH + r"\b))",
+    re.IGNORECASE,
+)
+_HAS_WH = re.compile(r"\b" + _WH + r"\b", re.IGNORECASE)
+_COORDINATION = re.compile(r"\s+(?:and|vs\.?|versus|&|\+)\s+", re.IGNORECASE)
+
+
+def question_parts(question: str) -> list[tuple[str, str]]:
+    """The parts of a multi-part question as (the part with the question's context, the part alone); [] for a
+    single one. The first is embedded; the words of the second are what the part asks for.
+
+    >>> [p for p, _ in question_parts("fridge incident - how many doses got binned and what did that cost us")]
+    ['fridge incident how many doses got binned', 'fridge incident what did that cost us']
+    """
+    pieces = _PART_SPLIT.split(question)
+    # re.split with three groups: text, (?, and, dash) separators, text, ...
+    texts = [pieces[i].strip(" ,.?") for i in range(0, len(pieces), 4)]
+    context_cut = [bool(pieces[i + 3]) for i in range(0, len(pieces) - 1, 4)]
+    context = ""
+    if len(texts) > 1 and context_cut[0] and not _HAS_WH.search(texts[0]):
+        context, texts = texts[0], texts[1:]
+    asks = [t for t in texts if t]
+    if len(asks) == 1:
+        halves = _COORDINATION.split(asks[0], maxsplit=1)
+        if len(halves) == 2 and all(len(content_terms(h)) >= 2 for h in halves):
+            asks = halves
+    if len(asks) < 2:
+        return []
+    return [(f"{context} {ask}".strip(), ask) for ask in asks]
+
+
 def retrieval_agreement(hits: Sequence[Hit]) -> float:
     """1.0 when the dense and the lexical search put the same document first, 0.0 when they differ (or one's
     first passage did not survive fusion), 0.5 when the hits carry no ranks (the index fused them itself). Two
@@ -213,6 +254,8 @@ class ExtractiveAnswerer:
         top_passages: int = 5,
         max_sentences: int = 3,
         list_items: int = 5,
+        multi_part: bool = True,
+        part_embedded: int = 4,
         runner_up_margin: float = 0.06,
         coverage_margin: float = 0.2,
         answer_type_weight: float = 0.05,
@@ -230,6 +273,8 @@ class ExtractiveAnswerer:
         self.top_passages = top_passages
         self.max_sentences = max_sentences
         self.list_items = list_items
+        self.multi_part = multi_part
+        self.part_embedded = part_embedded
         self.runner_up_margin = runner_up_margin
         self.coverage_margin = coverage_margin
         self.answer_type_weight = answer_type_weight
@@ -241,41 +286,67 @@ class ExtractiveAnswerer:
         self.cache_stats = {"hits": 0, "misses": 0}
         """Sentence-vector cache lookups (the load benchmark reports the hit rate: a repeated input measures it)."""
 
-    def score_candidates(
-        self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None
-    ) -> list[_Candidate]:
-        """Score the sentences of the top passages. Embedding sentences is the answerer's whole cost, so only
-        the ``max_embedded`` most promising ones (word overlap with the question, then passage rank) are
-        embedded; the rest cannot win anyway."""
-        q_terms = content_terms(question)
-        raw: list[tuple[int, int, str, str, float]] = []
+    def _sentences(self, hits: Sequence[Hit]) -> list[tuple[int, int, str, str, frozenset[str]]]:
+        """(passage rank, position, sentence, section, its terms with the section's) of the top passages."""
+        raw: list[tuple[int, int, str, str, frozenset[str]]] = []
         for rank, hit in enumerate(hits[: self.top_passages]):
             headings = {_norm(h) for h in (hit.chunk.title, *hit.chunk.section.split(" > "))}
             section_terms = content_terms(hit.chunk.section)
             for pos, sent in enumerate(split_sentences(hit.chunk.text)):
                 if _norm(sent) in headings or not _informative(sent) or _is_heading_like(sent):
                     continue  # a heading repeated in the passage is context, not an answer
-                terms = content_terms(sent) | section_terms
-                lex = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
-                raw.append((rank, pos, sent, hit.chunk.section, lex))
+                raw.append((rank, pos, sent, hit.chunk.section, content_terms(sent) | section_terms))
             if len(raw) >= self.max_candidates:
                 break
-        if not raw:
-            return []
-        raw.sort(key=lambda r: (-(r[4] + 0.1 / (1 + r[0])), r[0], r[1]))
-        raw = raw[: self.max_embedded]
-        # the sentence is embedded with its section path, which often carries the subject ("Interval: ...")
-        texts = [f"{section}: {sent}" if section else sent for _, _, sent, section, _ in raw]
-        q = query_vector if query_vector is not None else self.embedder.embed_query(question)
-        cos = np.asarray(self._sentence_vectors(texts) @ q, dtype=np.float32)
+        return raw
+
+    def _promising(
+        self, question: str, raw: list[tuple[int, int, str, str, frozenset[str]]], n: int
+    ) -> list[tuple[int, int, str, str, frozenset[str]]]:
+        """The ``n`` sentences most worth embedding for ``question``: word overlap, then passage rank."""
+        q_terms = content_terms(question)
+
+        def key(r: tuple[int, int, str, str, frozenset[str]]) -> tuple[float, int, int]:
+            lex = len(q_terms & r[4]) / len(q_terms) if q_terms else 0.0
+            return (-(lex + 0.1 / (1 + r[0])), r[0], r[1])
+
+        return sorted(raw, key=key)[:n]
+
+    def _score(
+        self,
+        question: str,
+        q_vec: np.ndarray,
+        pool: list[tuple[int, int, str, str, frozenset[str]]],
+        vectors: np.ndarray,
+    ) -> list[_Candidate]:
+        q_terms = content_terms(question)
+        cos = np.asarray(vectors @ q_vec, dtype=np.float32)
         numeric = expects_number(question)
         out = []
-        for (rank, pos, sent, _section, lex), c in zip(raw, cos, strict=True):
+        for (rank, pos, sent, _section, terms), c in zip(pool, cos, strict=True):
+            lex = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
             score = 0.65 * float(c) + 0.30 * lex + 0.05 / (1 + rank) - (0.2 if _BOILERPLATE.match(sent) else 0.0)
             if numeric:
                 score += self.answer_type_weight if _HAS_NUMBER.search(sent) else -self.answer_type_weight
             out.append(_Candidate(rank, pos, sent, float(c), lex, score))
         return out
+
+    def _embed_pool(self, pool: list[tuple[int, int, str, str, frozenset[str]]]) -> np.ndarray:
+        # the sentence is embedded with its section path, which often carries the subject ("Interval: ...")
+        return self._sentence_vectors([f"{section}: {sent}" if section else sent for _, _, sent, section, _ in pool])
+
+    def score_candidates(
+        self, question: str, hits: Sequence[Hit], query_vector: np.ndarray | None = None
+    ) -> list[_Candidate]:
+        """Score the sentences of the top passages. Embedding sentences is the answerer's whole cost, so only
+        the ``max_embedded`` most promising ones (word overlap with the question, then passage rank) are
+        embedded; the rest cannot win anyway."""
+        raw = self._sentences(hits)
+        if not raw:
+            return []
+        pool = self._promising(question, raw, self.max_embedded)
+        q = query_vector if query_vector is not None else self.embedder.embed_query(question)
+        return self._score(question, q, pool, self._embed_pool(pool))
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Embeddings of sentences, through a bounded LRU cache: staff ask about the same SOPs again and again,
@@ -388,19 +459,44 @@ class ExtractiveAnswerer:
         )
 
     def answer(self, question: str, hits: Sequence[Hit], *, query_vector: np.ndarray | None = None) -> Answer:
-        """``query_vector``: the question's embedding when the caller already has it (retrieval made it)."""
-        cands = self.score_candidates(question, hits, query_vector)
-        if not cands:
+        """``query_vector``: the question's embedding when the caller already has it (retrieval made it).
+
+        A multi-part question is also answered part by part (:func:`question_parts`): each part's best
+        sentence, judged by the same calibration as a question of its own, joins the answer when it passes —
+        so one answered part is not lost because the whole question matches no single sentence well."""
+        raw = self._sentences(hits)
+        if not raw:
             return self._abstain(question, hits, 0.0, self.signals(question, None, hits))
+        parts = question_parts(question) if self.multi_part else []
+        pool = self._promising(question, raw, self.max_embedded)
+        for _, ask in parts:  # each part's most promising sentences are embedded as well
+            seen = {(r[0], r[1]) for r in pool}
+            pool += [r for r in self._promising(ask, raw, self.part_embedded) if (r[0], r[1]) not in seen]
+        vectors = self._embed_pool(pool)
+        q = query_vector if query_vector is not None else self.embedder.embed_query(question)
+        cands = self._score(question, q, pool, vectors)
         ranked = sorted(cands, key=lambda c: c.score, reverse=True)
         best = ranked[0]
         signals = self.signals(question, best, hits)
         conf = self.confidence(signals)
-        if conf < self.threshold:
+        chosen = self._select(question, ranked) if conf >= self.threshold else []
+        for part, ask in parts:
+            # the part's own words are what it asks for ("ratified"), not the shared context's
+            words = ask if content_terms(ask) else part
+            part_ranked = sorted(self._score(words, self.embedder.embed_query(part), pool, vectors),
+                                 key=lambda c: c.score, reverse=True)
+            part_best = part_ranked[0]
+            part_conf = self.confidence(self.signals(words, part_best, hits))
+            if part_conf >= self.threshold and not any(
+                (c.hit_rank, c.position) == (part_best.hit_rank, part_best.position) for c in chosen
+            ):
+                chosen.append(part_best)
+                conf = max(conf, part_conf)
+        if not chosen:
             return self._abstain(question, hits, conf, signals)
-        chosen = self._select(question, ranked)
-        if best.text.rstrip().endswith(":"):
-            chosen.extend(self._continuation(best, hits, chosen))
+        lead = chosen[0]
+        if lead.text.rstrip().endswith(":"):
+            chosen.extend(self._continuation(lead, hits, chosen))
         chosen.sort(key=lambda c: (c.hit_rank, c.position))
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
