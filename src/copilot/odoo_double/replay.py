@@ -215,6 +215,8 @@ def apply_snapshot(db: Any, exchanges: list[dict[str, Any]]) -> None:
             rec.setdefault("write_date", db.clock())
             rec.setdefault("create_uid", 1)
             rec.setdefault("write_uid", 1)
+            if spec is not None and "active" in spec.fields and rec.get("active") is None:
+                rec["active"] = True  # not asked for by the snapshot (active_test=False): Odoo's default
             table[row["id"]] = rec
             db._persist(model, row["id"])
         db._next[model] = max([db._next.get(model, 1), *(r + 1 for r in table)])
