@@ -126,6 +126,21 @@ class Copilot:
         return red
 
     @cached_property
+    def audit_redactor(self) -> Redactor:
+        """What redacts the text the governed executor records (tool arguments, chat turns). With
+        ``audit_redaction_workers`` > 0 (``copilot serve`` on two or more cores), a Presidio redactor of the same
+        configuration whose every batch runs in its own worker processes: spaCy and the recognizers then hold
+        those processes' interpreter locks, not the one serving requests. Otherwise the shared redactor."""
+        workers = self.settings.audit_redaction_workers or 0
+        if workers <= 0 or self.redactor_ is not None or self.settings.redaction == "none":
+            return self.redactor
+        from copilot.ingest.redaction import build_redactor
+
+        red = build_redactor(self.settings, offload_workers=workers)
+        red.warm_up()  # starts the workers (they load spaCy); this process does not
+        return red
+
+    @cached_property
     def answerer(self) -> Answerer:
         """The extractive answerer; with a model configured, grounded generation over it (verified, and the
         extractive answer whenever the model fails or says nothing the passages support)."""
@@ -176,7 +191,7 @@ class Copilot:
             self.engine,
             default_registry(),
             policy=self.settings.policy_path,
-            redactor=_Lazy(lambda: self.redactor),  # spaCy loads on the first redaction, not at start
+            redactor=_Lazy(lambda: self.audit_redactor),  # spaCy loads on the first redaction, not at start
             services=self,
             checkpoint_every=self.settings.audit_checkpoint_every,
         )
@@ -453,6 +468,9 @@ class Copilot:
             if self.index_ is not None and self._index_open:
                 self.index_.close()
                 self._index_open = False
+        audit = self.__dict__.get("audit_redactor")
+        if audit is not None and audit is not self.__dict__.get("redactor") and hasattr(audit, "close"):
+            audit.close()
 
     def __enter__(self) -> Copilot:
         return self

@@ -174,7 +174,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     import uvicorn
 
-    from copilot.api.app import build_app
+    from copilot.api.app import build_app, usable_cores
     from copilot.api.settings import ServiceSettings
     from copilot.app import build_copilot, clear_server_lease, read_server_lease, write_server_lease
     if (lease := read_server_lease(settings)) is not None:
@@ -189,8 +189,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         settings, double = start_demo_odoo(settings)
         print(f"Odoo protocol double serving the demo network at {settings.odoo_url}", flush=True)
+    if settings.audit_redaction_workers is None and usable_cores() >= 2:
+        # the audit trail's redaction runs beside the requests, not under their interpreter lock
+        settings = settings.model_copy(update={"audit_redaction_workers": 1})
     cp = build_copilot(settings)
     cp.warm_up()
+    if settings.audit_redaction_workers:
+        _ = cp.audit_redactor  # its worker loads spaCy now, not inside the first request
     if args.demo:
         from copilot.api.demo import (
             ensure_demo_users,

@@ -187,6 +187,10 @@ class Settings(BaseSettings):
     auth_max_failures_per_user: int = Field(default=5, ge=1, description="Failed sign-ins per user name")
     auth_lockout_base_s: float = Field(default=30.0, gt=0, description="First lock-out; doubles each time")
     auth_lockout_max_s: float = Field(default=900.0, gt=0)
+    audit_redaction_workers: int | None = Field(
+        default=None, ge=0, description="Processes that redact what the governed executor records (tool "
+        "arguments, chat turns) off the serving process; 0: in process; default: 1 for `copilot serve` on 2+ "
+        "cores, 0 elsewhere")
     ask_concurrency: int | None = Field(default=None, ge=1, description="Answers computed at once (a bounded pool "
                                         "for the CPU work of /v1/ask); default: the cores this process may use")
 

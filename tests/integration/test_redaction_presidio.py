@@ -148,3 +148,36 @@ def test_10mb_text_bounded_memory(parallel_redactor: PresidioRedactor) -> None:
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mb < 1500, grown_mb
     assert time.perf_counter() - t0 < 1800  # a hang guard, not a performance claim (see bench/redact.py)
+
+
+@pytest.fixture(scope="module")
+def offloading_redactor() -> Iterator[PresidioRedactor]:
+    """The API's audit redactor: one worker process takes every batch, however small."""
+    red = PresidioRedactor(RedactionConfig(workers=1, offload=True))
+    red.warm_up()
+    yield red
+    red.close()
+
+
+def test_offloading_redactor_answers_as_in_process_without_loading_spacy_here(
+    redactor: PresidioRedactor, offloading_redactor: PresidioRedactor
+) -> None:
+    texts = ["can I email Maria Lopez's results to 617-555-0134?", "", "Pump BME-INF-0231 due 28 February 2026",
+             "Pt J. SMITH seen 3/14 on 4 West"]
+    assert offloading_redactor.redact_batch(texts) == redactor.redact_batch(texts)
+    assert offloading_redactor._analyzer is None  # spaCy and the recognizers live in the worker only
+    assert len(offloading_redactor.worker_pids) == 1
+
+
+def test_a_dead_redaction_worker_is_replaced_and_the_text_is_still_redacted(
+    offloading_redactor: PresidioRedactor,
+) -> None:
+    import os
+    import signal
+
+    (pid,) = offloading_redactor.worker_pids
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    out = offloading_redactor.redact("call Maria Lopez on 617-555-0134").text
+    assert "Lopez" not in out and "555-0134" not in out
+    assert offloading_redactor.worker_pids and pid not in offloading_redactor.worker_pids

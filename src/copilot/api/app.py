@@ -54,7 +54,7 @@ def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None
         copilot=copilot, svc=svc, auth=Authenticator(svc, users, static=tokens, limits=limits), users=users,
         jobs=copilot.ingest_jobs, limiter=limits,
         extra={"metrics": metrics, "triage_jobs": TriageJobs(copilot)},
-        cpu=anyio.CapacityLimiter(svc.ask_concurrency or _cores()),
+        cpu=anyio.CapacityLimiter(svc.ask_concurrency or usable_cores()),
     )
     app = FastAPI(title="Copilot", version="0.1.0",
                   description="Cited answers from SOPs, contracts and maintenance logs; governed tools; "
@@ -89,7 +89,8 @@ def build_app(copilot: Copilot, *, tokens: Mapping[str, Principal] | None = None
     return app
 
 
-def _cores() -> int:
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity on Linux)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux

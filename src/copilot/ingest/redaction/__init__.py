@@ -54,16 +54,20 @@ class PassThroughRedactor:
 
 
 
-def build_redactor(settings: Settings) -> PresidioRedactor | PassThroughRedactor:
-    """The redactor the settings ask for. Cheap: call ``warm_up()`` before the first batch."""
+def build_redactor(settings: Settings, *, offload_workers: int = 0) -> PresidioRedactor | PassThroughRedactor:
+    """The redactor the settings ask for. Cheap: call ``warm_up()`` before the first batch.
+
+    ``offload_workers`` > 0: every batch runs in that many worker processes (the API's audit redactor);
+    otherwise batches run here and only large ones fan out over the cores."""
     if settings.redaction == "none":
         return PassThroughRedactor()
     import os
 
     config = RedactionConfig(
         spacy_model=settings.spacy_model,
-        workers=max(1, min(2, os.cpu_count() or 1)),
+        workers=offload_workers or max(1, min(2, os.cpu_count() or 1)),
         profile=settings.redaction_profile,
+        offload=offload_workers > 0,
     )
 
     return PresidioRedactor(config, key_path=settings.data_dir / "secrets" / "redaction_hmac.key")

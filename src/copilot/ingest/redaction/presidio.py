@@ -28,11 +28,12 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from copilot.errors import ModelError
+from copilot.errors import ModelError, UnavailableError
 from copilot.ingest.redaction import clinical
 from copilot.ingest.redaction.allowlist import DEFAULT_TERMS, OperationalAllowList
 from copilot.ingest.redaction.engine import Window, apply, is_duration, plain_label, resolve, windows
@@ -165,7 +166,10 @@ class PresidioRedactor:
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def warm_up(self) -> None:
-        """Load spaCy and build the analyzer (idempotent)."""
+        """Load spaCy and build the analyzer (idempotent); an offloading redactor starts its workers instead."""
+        if self.config.offload:
+            self.start_workers()
+            return
         with self._lock:
             if self._analyzer is not None:
                 return
@@ -242,12 +246,13 @@ class PresidioRedactor:
         raw: list[list[Detection]] = [[] for _ in texts]
         total = sum(len(t) for t in texts)
         cfg = self.config
-        if cfg.workers > 1 and total >= cfg.parallel_min_chars:
+        if cfg.offload and total == 0:
+            return [[] for _ in texts]  # nothing to find; an offloading redactor never loads spaCy here
+        if (cfg.workers > 1 and total >= cfg.parallel_min_chars) or cfg.offload:
             # Texts that fit one window come back post-processed from the workers; longer ones are resolved
             # here, where all their windows meet.
             done: dict[int, list[RedactionSpan]] = {}
-            wins = windows(texts, cfg.window_chars, cfg.window_overlap)
-            for idx, found in self._parallel(wins, total, kinds):
+            for idx, found in self._parallel_retrying(texts, total, kinds):
                 if isinstance(found, _Resolved):
                     done[idx] = found.spans
                 else:
@@ -491,6 +496,23 @@ class PresidioRedactor:
             pings = [self._pool.submit(_worker_ping, 0.2) for _ in range(self.config.workers)]
             seen |= {f.result() for f in pings}
         self.worker_pids = frozenset(seen)
+
+    def _parallel_retrying(
+        self, texts: list[str], total_chars: int, kinds: Sequence[str]
+    ) -> list[tuple[int, list[Detection] | _Resolved]]:
+        """:meth:`_parallel` on fresh workers once more if a worker died (killed, out of memory); a second death
+        is a typed :class:`UnavailableError` — never a text let through unredacted."""
+        cfg = self.config
+        for attempt in (1, 2):
+            try:
+                return list(self._parallel(windows(texts, cfg.window_chars, cfg.window_overlap), total_chars, kinds))
+            except BrokenProcessPool:
+                logger.warning("a redaction worker died (attempt %d); starting fresh workers", attempt)
+                with self._lock:
+                    if self._pool is not None:
+                        self._pool.shutdown(wait=False, cancel_futures=True)
+                        self._pool = None
+        raise UnavailableError("the redaction workers died twice on this batch", code="redaction_unavailable")
 
     def _parallel(
         self, wins: Iterator[Window], total_chars: int, kinds: Sequence[str]
@@ -772,7 +794,7 @@ _WORKER: PresidioRedactor | None = None
 
 def _worker_init(config: RedactionConfig) -> None:
     global _WORKER
-    _WORKER = PresidioRedactor(replace(config, workers=1))
+    _WORKER = PresidioRedactor(replace(config, workers=1, offload=False))
     _WORKER.warm_up()
 
 

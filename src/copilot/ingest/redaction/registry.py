@@ -51,6 +51,9 @@ class RedactionConfig:
     batch_size: int = 64
     workers: int = 1
     parallel_min_chars: int = 400_000
+    # Every batch, however small, runs in the ``workers`` worker processes: the API's audit redactor, so that
+    # spaCy and the recognizers hold another process's interpreter lock, not the one serving requests.
+    offload: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
