@@ -10,6 +10,7 @@ import yaml
 
 from copilot.agent.intents import CLARIFY, REPO_ROOT, label_of, labelled_examples, load_intents
 from copilot.agent.slots import ROUTER_PROMPTS
+from copilot.evals.agent import HELD_OUT
 
 
 def test_an_out_of_scope_line_that_gets_a_question_is_a_clarify_example() -> None:
@@ -21,11 +22,12 @@ def test_an_out_of_scope_line_that_gets_a_question_is_a_clarify_example() -> Non
 
 def test_retired_sets_are_training_data_and_the_newest_held_out_set_is_not() -> None:
     listed = yaml.safe_load((ROUTER_PROMPTS / "intents.yaml").read_text(encoding="utf-8"))["labelled"]
-    assert "evals/gold/agent_utterances_test3.jsonl" not in listed
+    assert f"evals/gold/{HELD_OUT}" not in listed
     intents = load_intents()
     texts = {t for spec in intents.values() for t in spec.labelled}
     held_out = [json.loads(line)["text"] for line in
-                (REPO_ROOT / "evals/gold/agent_utterances_test3.jsonl").read_text().splitlines() if line.strip()]
+                (REPO_ROOT / "evals/gold" / HELD_OUT).read_text().splitlines() if line.strip()]
+    assert held_out
     assert not texts & set(held_out)
     retired = sum(1 for f in listed for line in (REPO_ROOT / f).read_text().splitlines() if line.strip())
     assert sum(len(spec.labelled) for spec in intents.values()) == retired

@@ -141,11 +141,15 @@ def _principal(role: str) -> Any:
     return Principal(id=f"eval-{role}", name=f"Eval {role}", role=role, groups=("all_staff",), sites=("*",))
 
 
+HELD_OUT = "agent_utterances_test3.jsonl"
+"""The clean held-out utterance set: the newest, never trained or tuned on (the default of ``run``)."""
+
+
 def run(settings: Settings, *, file: str | None = None, limit: int | None = None) -> dict[str, Any]:
-    """Score an utterance file (the test split by default) through the router over the demo network."""
+    """Score an utterance file (the clean held-out set by default) through the router over the demo network."""
     from copilot.agent import build_router
     from copilot.app import build_copilot, start_demo_odoo
-    path = Path(file) if file else GOLD_DIR / "agent_utterances_test3.jsonl"
+    path = Path(file) if file else GOLD_DIR / HELD_OUT
     gold = load_utterances(path)[: limit or None]
     attacks = load_jsonl(INJECTION_FILE) if INJECTION_FILE.exists() else []
     with tempfile.TemporaryDirectory(prefix="copilot-eval-agent-") as tmp:
