@@ -164,11 +164,11 @@ def test_corpus_acls_match_the_sidecar_and_odoo(served: tuple[DemoNetwork, OdooC
     assert contract.doc_type == "contract" and contract.department == "procurement"
     for login in USERS:
         groups = set(resolve_user_groups(client, net.users[login], GROUP_MAP))
-        odoo_ids = net.db.env(net.users[login]).search("documents.document", [("type", "=", "binary")])
-        by_acl = {
-            d for d, r in refs.items() if d.startswith("odoo:documents:") and set(r.acl_groups) & groups
-        }
-        assert by_acl == {f"odoo:documents:{i}" for i in odoo_ids}, login
+        env = net.db.env(net.users[login])
+        odoo = {f"odoo:documents:{i}" for i in env.search("documents.document", [("type", "=", "binary")])}
+        odoo |= {f"odoo:knowledge:{i}" for i in env.search("knowledge.article", [])}
+        by_acl = {d for d, r in refs.items() if not d.startswith("odoo:maintenance:") and set(r.acl_groups) & groups}
+        assert by_acl == odoo, login  # the permission matrix: no more, no less
     if net.db.major < 18:  # the folder's groups, and Documents managers (17's manager rule)
         assert contract.acl_groups == ("documents.group_documents_manager", "finance", "procurement")
     paul = set(resolve_user_groups(client, net.users["paul.procurement"], GROUP_MAP))

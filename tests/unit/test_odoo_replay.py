@@ -36,7 +36,7 @@ def test_errors_compare_code_and_name_and_status() -> None:
     assert compare(json2, 500, {"name": "builtins.ValueError", "message": "other words"}, {}) == ""
 
 
-@pytest.mark.parametrize(("version", "floor"), [("odoo19", 660), ("odoo17", 350)])
+@pytest.mark.parametrize(("version", "floor"), [("odoo19", 661), ("odoo17", 350)])
 def test_replay_never_passes_fewer_exchanges_than_measured(version: str, floor: int, odoo_recordings: Path) -> None:
     """A ratchet: the measured pass count of this change. Raise it as the double gets closer to Odoo."""
     folder = odoo_recordings / version
@@ -49,4 +49,4 @@ def test_replay_access_group_floor(odoo_recordings: Path) -> None:
     """``8_access`` (19 only): the demo and portal users' model rights and record rules, from the Community
     modules' security files (``odoo_double/community_security.py``). A ratchet like the one above."""
     report = run(odoo_recordings / "odoo19")
-    assert report["groups"]["8_access"]["passed"] >= 179, report["top_reasons"]
+    assert report["groups"]["8_access"]["passed"] >= 180, report["top_reasons"]

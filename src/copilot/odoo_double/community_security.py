@@ -105,6 +105,8 @@ RIGHTS: tuple[tuple[str, str, str], ...] = (
 
 _P: list[Any] = [{"$user": "partner_id"}]
 _U: dict[str, str] = {"$user": "id"}
+# ``[('company_id', 'in', company_ids + [False])]``: the companies of the call, here the user's company
+_MULTI_COMPANY: list[Any] = ["|", ("company_id", "=", False), ("company_id", "in", {"$user": "company_ids"})]
 _TASK_VISIBLE: list[Any] = [
     "|",
     "&", ("project_id", "!=", False),
@@ -124,6 +126,13 @@ RULES: tuple[tuple[str, str, list[Any], tuple[str, ...], tuple[str, ...]], ...] 
     ("project.task", "Project/Task: project manager: see all tasks linked to a project or its own tasks",
      ["|", ("project_id", "!=", False), ("user_ids", "in", _U)],
      ("project.group_project_manager",), ("read", "write", "create", "unlink")),
+    ("project.project", "Project: multi-company", _MULTI_COMPANY, (), ("read", "write", "create", "unlink")),
+    ("project.project", "Project: project manager: see all", [],
+     ("project.group_project_manager",), ("read", "write", "create", "unlink")),
+    ("project.project", "Project: employees: following required for follower-only projects",
+     ["|", ("privacy_visibility", "in", ["employees", "portal"]), ("message_partner_ids", "in", _P)],
+     ("base.group_user",), ("read", "write", "create", "unlink")),
+    ("project.task", "Project/Task: multi-company", _MULTI_COMPANY, (), ("read", "write", "create", "unlink")),
     ("project.task.type", "Project/Task Type: see own or unowned stages",
      [("user_id", "in", [False, _U])], (), ("read", "write", "create", "unlink")),
     ("project.task.type", "Project/Task Type: write own stages",

@@ -420,6 +420,8 @@ class Env:
         if isinstance(value, dict) and "$user" in value:
             key = value["$user"]
             user = self.db.table("res.users")[self.uid]
+            if key == "company_ids":  # Odoo's ``company_ids`` in rules: the companies of the call (here the user's)
+                return [user["company_id"]] if user.get("company_id") else []
             return {"id": self.uid, "partner_id": user["partner_id"], "groups": sorted(self.group_ids)}[key]
         if isinstance(value, list):
             return [self._bind(v) for v in value]
