@@ -37,8 +37,12 @@ def test_check_names_the_gaps_and_the_groups_that_close_them(version: str, trans
     assert report["sources"]["helpdesk"] == {"installed": False, "models": {}}  # not on this server
     docs = report["sources"]["documents"]
     assert docs["readable"]
-    # 18+: a plain Documents user does not see documents shared with named members only
-    assert docs.get("sees_member_only_documents", True) is (version == "17.0")
+    # 18+: a plain Documents user does not see documents shared with named members only; 17: nor folders
+    # restricted to other groups
+    assert docs.get("sees_member_only_documents", False) is False
+    assert docs.get("sees_restricted_folders", False) is False
+    assert report["sources"]["knowledge"]["sees_member_only_articles"] is False  # only Settings users do
+    assert any(g.startswith("knowledge: private articles") and "base.group_system" in g for g in report["gaps"])
     assert report["least_privilege_ok"] is False
     assert "alice-pw" not in str(report) and "key-alice" not in str(report)
 
@@ -53,3 +57,6 @@ def test_cli_check_demo_reports_the_bot_and_a_least_privilege_account(capsys: py
     lp = out[LEAST_PRIVILEGE_LOGIN]
     assert lp["transport"] == "json2" and lp["sources"]["documents"]["sees_member_only_documents"] is True
     assert all(src["readable"] for src in lp["sources"].values() if src["installed"])
+    # without Settings, Knowledge's member-only articles stay invisible: the one gap left, and it says why
+    assert lp["gaps"] == [g for g in lp["gaps"] if g.startswith("knowledge:")] and len(lp["gaps"]) == 1
+    assert out["copilot-bot"]["least_privilege_ok"] is True

@@ -5,7 +5,9 @@ attachment fallback), each model is probed the way a least-privilege account can
 module is installed ("Object X doesn't exist" otherwise), one ``search_read`` of one id says whether the account
 may read it. A refusal names the groups that would allow it — taken from Odoo's own AccessError ("This operation
 is allowed for the following groups: ..."), not from a table of ours. On Documents 18+ the account must also be
-a Documents system administrator to see documents shared with named members only; the check says so.
+a Documents system administrator to see documents shared with named members only (17: a Documents
+administrator, for folders restricted to other groups), and only Settings users see every Knowledge article
+(docs/odoo-double.md "Access control" has the rule definitions); the check says so.
 
 No record content is read (one id per model) and no secret is printed.
 
@@ -33,6 +35,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "attachments": ("ir.attachment",),
 }
 DOCUMENTS_SYSTEM = "documents.group_documents_system"
+DOCUMENTS_MANAGER = "documents.group_documents_manager"  # 17: documents_document_manager_rule sees every document
+SETTINGS = "base.group_system"  # Knowledge: rule_knowledge_article_system, the only rule that sees every article
 _ALLOWED = re.compile(r"^\t- (.+)$", re.M)
 
 
@@ -77,6 +81,20 @@ def check(client: OdooClient) -> dict[str, Any]:
                 report["gaps"].append(
                     "documents: documents shared with named members only stay invisible (Odoo 18+); needs "
                     f"Documents / System Administrator ({DOCUMENTS_SYSTEM})"
+                )
+        elif source == "documents" and entry["installed"]:
+            entry["sees_restricted_folders"] = DOCUMENTS_MANAGER in groups
+            if DOCUMENTS_MANAGER not in groups:
+                report["gaps"].append(
+                    "documents: folders restricted to other groups, and other people's documents in \"own documents "
+                    f"only\" folders, stay invisible (Odoo 17); needs Documents / Administrator ({DOCUMENTS_MANAGER})"
+                )
+        if source == "knowledge" and entry["installed"]:
+            entry["sees_member_only_articles"] = SETTINGS in groups
+            if SETTINGS not in groups:
+                report["gaps"].append(
+                    "knowledge: private articles and articles shared with named members only stay invisible; "
+                    f"needs Settings ({SETTINGS}): Knowledge has no narrower group that sees every article"
                 )
         report["sources"][source] = entry
     report["least_privilege_ok"] = not report["gaps"]
