@@ -90,10 +90,7 @@ def test_acl_groups_agree_with_odoo_record_rules(env: Env, login: str) -> None:
     by_acl = {
         d for d, r in refs.items() if set(r.acl_groups) & groups and not d.startswith("odoo:maintenance")
     }
-    if login == "admin":  # admin sees everything through manager rules; Copilot admins bypass ACL instead
-        assert by_acl <= allowed
-    else:
-        assert by_acl == allowed
+    assert by_acl == allowed  # admin too: the manager rules become manager tokens in every ACL
 
 
 def test_restricted_folder_is_named_by_group_or_partner(env: Env) -> None:
