@@ -192,7 +192,7 @@ def test_read_group_lazy_counts_domains_and_date_ranges() -> None:
         ([1, "Pump A"], 3, 6.5),
         ([2, "X-ray B"], 2, 0.0),
     ]
-    assert rows[0]["__domain"] == [("equipment_id", "=", 1)]
+    assert rows[0]["__domain"] == [["equipment_id", "=", 1]]
     assert rows[0]["__context"] == {"group_by": ["maintenance_type"]}
     months = env.read_group("maintenance.request", [], ["duration"], ["request_date:month"])
     assert [(r["request_date:month"], r["request_date_count"]) for r in months] == [
@@ -206,6 +206,29 @@ def test_read_group_lazy_counts_domains_and_date_ranges() -> None:
         "corrective": (2, 3.0),
         "preventive": (3, 2.0),
     }
+
+
+@pytest.mark.parametrize(
+    ("version", "week", "domain"),
+    [
+        # 19 flattens the conjunction, 17 nests the date condition (recorded: g5.read_group.mreq.schedule_day)
+        ("19.0", "W4 2026", ["&", "&", ["duration", ">", 0], ["request_date", ">=", "2026-01-18"],
+                             ["request_date", "<", "2026-01-25"]]),
+        ("17.0", "W4 2026", ["&", ["duration", ">", 0], "&", ["request_date", ">=", "2026-01-18"],
+                             ["request_date", "<", "2026-01-25"]]),
+    ],
+)
+def test_read_group_weeks_domains_and_null_sums_as_recorded(version: str, week: str, domain: list[Any]) -> None:
+    """en_US weeks start on Sunday with the US week number ("W42 2026" from 2026-10-11, recorded:
+    g5.read_group.mreq.request_week); a sum over only NULLs is false; an unknown granularity is a ValueError."""
+    env = _requests_db(version).env(SUPERUSER_ID)
+    rows = env.read_group("maintenance.request", [["duration", ">", 0]], [], ["request_date:week"], lazy=False)
+    alarm = next(r for r in rows if r["__range"]["request_date:week"]["from"] == "2026-01-18")
+    assert (alarm["request_date:week"], alarm["__count"], alarm["__domain"]) == (week, 1, domain)
+    tube = env.read_group("maintenance.request", [("name", "=", "Tube x-ray")], ["duration:sum"], [], lazy=False)
+    assert tube[0]["duration"] is False
+    with pytest.raises(ServerValueError, match="Granularity specification"):
+        env.read_group("maintenance.request", [], [], ["request_date:fortnight"])
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ This is the measure of the double's fidelity; what it does not yet reproduce is 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -100,7 +101,13 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
             db.models[key] = spec
             db._insert("ir.model", {"model": key, "name": key})
         for name, f in spec_fields.items():
-            if name in spec.fields or name in ("id", "display_name", *AUDIT_FIELDS) or not isinstance(f, dict):
+            if not isinstance(f, dict):
+                continue
+            # read_group's default aggregate, as the server declares it ("" when it has none)
+            aggregator = str(f.get("aggregator") or f.get("group_operator") or "")
+            if name in spec.fields:
+                spec.fields[name] = dataclasses.replace(spec.fields[name], aggregator=aggregator)
+            if name in spec.fields or name in ("id", "display_name", *AUDIT_FIELDS):
                 continue
             sel = f.get("selection")
             spec.fields[name] = Field(
@@ -109,6 +116,7 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 relation=f.get("relation"),
                 relation_field=f.get("relation_field"),
                 selection=tuple(tuple(x) for x in sel) if isinstance(sel, list) else (),
+                aggregator=aggregator,
                 # not enforced: Odoo fills most required fields from defaults the double does not know
                 # (company_id, currency_id, ...); the double's own declarations keep theirs
                 required=False,

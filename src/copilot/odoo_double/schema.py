@@ -40,6 +40,12 @@ class Field:
     # Odoo's ``search=`` method: ``(env, operator, value) -> domain``, evaluated without record rules for the
     # user who searches (how Odoo's record rules on ``user_permission != 'none'`` work)
     search: Callable[[Any, str, Any], list[Any]] | None = None
+    aggregator: str | None = None  # read_group's default aggregate (``group_operator`` ≤17); None: sum if numeric
+
+    @property
+    def group_operator(self) -> str:
+        """The aggregate a bare field name gets in ``read_group`` ("" for none)."""
+        return self.aggregator if self.aggregator is not None else ("sum" if self.type in NUMERIC else "")
 
     @property
     def stored(self) -> bool:
@@ -82,8 +88,6 @@ ODOO_ORDER: dict[str, str] = {
     "maintenance.stage": "sequence, id",
     "maintenance.request": "id desc",
     "maintenance.team": "id",
-    "maintenance.equipment": "name",
-    "maintenance.equipment.category": "name",
     "ir.attachment": "id desc",
 }
 ODOO_ORDER_18: dict[str, str] = {  # 18+ renamed the product's `priority` to `is_favorite`

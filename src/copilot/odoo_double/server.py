@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from copilot.odoo_double import chatter
+from copilot.odoo_double import chatter, grouping
 from copilot.odoo_double.errors import (
     AccessDenied,
     AccessError,
@@ -135,6 +135,12 @@ def _formatted_read_group(
     order: str | None = None,
 ) -> Any:
     return env.formatted_read_group(model, domain or [], groupby, aggregates, having, offset, limit, order)
+
+
+def _formatted_read_grouping_sets(
+    env: Env, model: str, domain: Any = None, grouping_sets: Any = (), aggregates: Any = (), order: Any = None
+) -> Any:
+    return grouping.formatted_read_grouping_sets(env, model, domain or [], grouping_sets, aggregates, order)
 
 
 def _create(env: Env, model: str, vals_list: Any) -> Any:
@@ -305,6 +311,7 @@ def method_table(major: int) -> dict[str, Method]:
         table["has_access"] = Method(_has_access, True)
     if major >= 19:
         table["formatted_read_group"] = Method(_formatted_read_group)
+        table["formatted_read_grouping_sets"] = Method(_formatted_read_grouping_sets)
     else:
         table["exists"] = Method(_exists, True)
     return table

@@ -14,15 +14,14 @@ Usage::
 
 from __future__ import annotations
 
-import calendar
 import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
-from copilot.odoo_double import chatter, rules
+from copilot.odoo_double import chatter, grouping, rules
 from copilot.odoo_double import domain as dom
 from copilot.odoo_double.errors import (
     AccessError,
@@ -35,7 +34,6 @@ from copilot.odoo_double.schema import NUMERIC, RELATIONAL, Field, ModelSpec, bu
 
 SUPERUSER_ID = 1
 MAGIC_FIELDS = ("create_date", "write_date", "create_uid", "write_uid")
-GRANULARITIES = ("hour", "day", "week", "month", "quarter", "year")
 
 
 
@@ -788,11 +786,8 @@ class Env:
                 desc["selection"] = [list(s) for s in f.selection]
             if f.related:
                 desc["related"] = f.related
-            if f.type in NUMERIC:
-                if self.db.major >= 18:
-                    desc["aggregator"] = "sum"
-                else:
-                    desc["group_operator"] = "sum"
+            if f.group_operator:
+                desc["aggregator" if self.db.major >= 18 else "group_operator"] = f.group_operator
             if self.db.major >= 18:
                 desc["groupable"] = desc["store"] and f.type not in ("html", "binary", "text")
             if attributes:
@@ -834,48 +829,7 @@ class Env:
         orderby: str | bool = False,
         lazy: bool = True,
     ) -> list[dict[str, Any]]:
-        self.check_access(model, "read")
-        specs = [groupby] if isinstance(groupby, str) else list(groupby)
-        if not specs:  # one row over everything (recorded: g5.read_group.mreq.no_groupby, 17 and 19)
-            ids = self._search_ids(model, domain or [])
-            total: dict[str, Any] = {"__count": len(ids)}
-            for alias, (func, fname) in self._aggregates(model, fields, []).items():
-                total[alias] = _aggregate(func, [self.value(model, self.db.table(model)[r], fname) for r in ids])
-            total["__domain"] = list(domain) if domain else ([[1, "=", 1]] if self.db.major >= 19 else [])
-            return [total]
-        active = specs[:1] if lazy else specs
-        ids = self._search_ids(model, domain or [])
-        table = self.db.table(model)
-        aggs = self._aggregates(model, fields, active)
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for rid in ids:
-            key = tuple(self._group_key(model, table[rid], s) for s in active)
-            groups.setdefault(key, []).append(rid)
-        rows = []
-        for key, members in groups.items():
-            row: dict[str, Any] = {}
-            extra_domain: list[Any] = []
-            for spec_, k in zip(active, key, strict=True):
-                row[spec_] = self._group_value(model, spec_, k)
-                extra_domain += self._group_domain(model, spec_, k, row)
-            if lazy:
-                row[f"{active[0].split(':')[0]}_count"] = len(members)
-                if len(specs) > 1:
-                    row["__context"] = {"group_by": specs[1:]}
-            else:
-                row["__count"] = len(members)
-            for alias, (func, fname) in aggs.items():
-                vals = [self.value(model, table[r], fname) for r in members]
-                row[alias] = _aggregate(func, vals)
-            row["__domain"] = [*extra_domain, *(list(domain) if domain else [])]
-            rows.append((key, row))
-        rows.sort(key=lambda kr: tuple((1, "") if v is None else (0, v) for v in kr[0]))
-        if isinstance(orderby, str) and orderby:
-            field0, *rest = orderby.split()
-            rev = bool(rest) and rest[0].lower() == "desc"
-            rows.sort(key=lambda kr: (kr[1].get(field0) is None, kr[1].get(field0)), reverse=rev)
-        out = [r for _, r in rows][int(offset or 0) :]
-        return out[: int(limit)] if limit else out
+        return grouping.read_group(self, model, domain, fields, groupby, offset, limit, orderby, lazy)
 
     def formatted_read_group(
         self,
@@ -888,189 +842,7 @@ class Env:
         limit: int | None = None,
         order: str | None = None,
     ) -> list[dict[str, Any]]:
-        """19's grouping API (recorded: ``g5.formatted_read_group.*``): one row per group with the group values
-        (a date bucket is ``[start, label]``), ``__extra_domain`` (the group's own conditions, not the search
-        domain; ``[[1, "=", 1]]`` without groupby), ``__count`` and ``field:func`` aggregates as asked;
-        ``having`` filters on them, ``order`` sorts by a group field or an aggregate. Dotted groupbys go through
-        one many2one; a many2many groupby puts a record in each of its values' groups."""
-        self.check_access(model, "read")
-        specs = list(groupby or [])
-        funcs: list[tuple[str, str, str]] = []  # (key in the row, function, field)
-        for agg in aggregates or []:
-            if agg == "__count":
-                funcs.append(("__count", "count", ""))
-                continue
-            fname, _, func = agg.partition(":")
-            if fname == "__count":
-                raise ServerValueError(f"Invalid field '__count' on model '{model}' for '{agg}'.")
-            if not func:
-                raise ServerValueError(f"Aggregate method is mandatory for '{fname}'")
-            self.field(model, fname)
-            func = "array_agg" if func == "recordset" else func
-            funcs.append((f"{fname}:{func}", func, fname))
-        table = self.db.table(model)
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for rid in self._search_ids(model, domain or []):
-            keys: list[list[Any]] = [self._formatted_keys(model, table[rid], sp) for sp in specs]
-            combos: list[tuple[Any, ...]] = [()]
-            for options in keys:
-                combos = [(*c, o) for c in combos for o in options]
-            for combo in combos:
-                groups.setdefault(combo, []).append(rid)
-        rows: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-        for key, members in groups.items():
-            row: dict[str, Any] = {}
-            conds: list[list[Any]] = []
-            for sp, k in zip(specs, key, strict=True):
-                value, cond = self._formatted_value(model, sp, k)
-                row[sp] = value
-                conds.append(cond)
-            extra: list[Any] = []
-            for i, cond in enumerate(conds):
-                extra = ["&", *extra, *cond] if i else list(cond)
-            row["__extra_domain"] = extra if specs else [[1, "=", 1]]
-            for out_key, func, fname in funcs:
-                if func == "count":
-                    row[out_key] = len(members)
-                    continue
-                vals = [self.value(model, table[r], fname) for r in members]
-                if func == "array_agg":
-                    f = self.field(model, fname)
-                    row[out_key] = [
-                        (v if v not in (False, None) else None) if f.type != "many2one" or not v else
-                        (v[0] if isinstance(v, list) else v)
-                        for v in vals
-                    ]
-                else:
-                    row[out_key] = _aggregate(func, vals)
-            rows.append((key, row))
-        rows.sort(key=lambda kr: tuple((1, "") if v is None else (0, v if not isinstance(v, tuple) else v[0])
-                                       for v in kr[0]))
-        for cond in having or []:
-            if isinstance(cond, (list, tuple)) and len(cond) == 3:
-                fkey, op, val = cond
-                rows = [kr for kr in rows if _compare(kr[1].get(fkey), op, val)]
-        if order:
-            for part in reversed([p.strip() for p in order.split(",") if p.strip()]):
-                okey, *direction = part.split()
-                rev = bool(direction) and direction[0].lower() == "desc"
-                rows.sort(key=lambda kr: (kr[1].get(okey) is None, kr[1].get(okey)), reverse=rev)
-        out = [r for _, r in rows][int(offset or 0):]
-        return out[: int(limit)] if limit else out
-
-    def _formatted_keys(self, model: str, rec: dict[str, Any], spec_: str) -> list[Any]:
-        """The group keys one record falls in for ``spec_`` (several for a many2many)."""
-        path, _, gran = spec_.partition(":")
-        first, _, rest = path.partition(".")
-        f = self.field(model, first)
-        if rest:  # "equipment_id.category_id": through one many2one
-            target = self.value(model, rec, first)
-            tid = target[0] if isinstance(target, list) else target
-            trec = self.db.table(f.relation or "").get(tid) if tid else None
-            return self._formatted_keys(f.relation or "", trec, rest) if trec else [None]
-        val = self.value(model, rec, first)
-        if f.type == "many2many":
-            return list(val) if val else [None]
-        if f.type == "many2one":
-            return [val[0] if isinstance(val, list) else (val or None)]
-        if val in (None, False) and f.type != "boolean":
-            return [None]
-        if f.type == "datetime" and (tz := self._tz()) is not None:
-            # buckets of the caller's local days (context tz only: recorded g5 ..._tz, g7.formatted_read_group_tz)
-            local = datetime.fromisoformat(str(val)[:19]).replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
-            start, end = _bucket(local.isoformat(sep=" "), gran or "month")
-            return [(_to_utc(start, tz), _to_utc(end, tz), start)]
-        if f.type in ("date", "datetime"):
-            return [_bucket(str(val), gran or "month")]
-        return [val]
-
-    def _tz(self) -> Any:
-        name = self.context.get("tz") if isinstance(self.context, dict) else None
-        if not name:
-            return None
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            return ZoneInfo(str(name))
-        except (ZoneInfoNotFoundError, ValueError):
-            return None
-
-    def _formatted_value(self, model: str, spec_: str, key: Any) -> tuple[Any, list[Any]]:
-        """(the group value as 19 shows it, the group's condition)."""
-        path, _, gran = spec_.partition(":")
-        first, _, rest = path.partition(".")
-        f = self.field(model, first)
-        if rest:
-            value, cond = self._formatted_value(f.relation or "", rest, key)
-            return value, [[first, "any", cond]]
-        if key is None:
-            op = "not any" if f.type in ("many2many", "one2many") else "="
-            return False, [[first, op, [] if op == "not any" else False]]
-        if f.type in ("many2one", "many2many"):
-            target = self.db.table(f.relation or "").get(key)
-            return [key, self.display_name(f.relation or "", target) if target else ""], [[first, "=", key]]
-        if f.type in ("date", "datetime"):
-            start, end = key[:2]
-            local_start = key[2] if len(key) > 2 else start  # the label names the caller's local bucket
-            fmt = "%Y-%m-%d" if f.type == "date" else "%Y-%m-%d %H:%M:%S"
-            return [start.strftime(fmt), _label(local_start, gran or "month")], [
-                "&", [first, ">=", start.strftime(fmt)], [first, "<", end.strftime(fmt)]
-            ]
-        return key, [[first, "=", key]]
-
-    def _aggregates(
-        self, model: str, fields: Sequence[str], active: Sequence[str]
-    ) -> dict[str, tuple[str, str]]:
-        group_fields = {s.split(":")[0] for s in active}
-        out: dict[str, tuple[str, str]] = {}
-        for spec_ in fields or []:
-            if "(" in spec_:
-                alias, _, rest = spec_.partition(":")
-                func, _, fname = rest.partition("(")
-                out[alias] = (func, fname.rstrip(")"))
-                continue
-            fname, _, func = spec_.partition(":")
-            if fname in group_fields or fname == "__count":
-                continue
-            f = self.field(model, fname)
-            if not func:
-                if f.type not in NUMERIC:
-                    continue
-                func = "sum"
-            out[fname] = (func, fname)
-        return out
-
-    def _group_key(self, model: str, rec: dict[str, Any], spec_: str) -> Any:
-        fname, _, gran = spec_.partition(":")
-        f = self.field(model, fname)
-        val = self.value(model, rec, fname)
-        if val in (None, False) and f.type != "boolean":
-            return None
-        if f.type in ("date", "datetime"):
-            return _bucket(str(val), gran or "month")
-        return val
-
-    def _group_value(self, model: str, spec_: str, key: Any) -> Any:
-        fname, _, gran = spec_.partition(":")
-        f = self.field(model, fname)
-        if key is None:
-            return False
-        if f.type == "many2one":
-            target = self.db.table(f.relation or "").get(key)
-            return [key, self.display_name(f.relation or "", target)] if target else False
-        if f.type in ("date", "datetime"):
-            return _label(key[0], gran or "month")
-        return key
-
-    def _group_domain(self, model: str, spec_: str, key: Any, row: dict[str, Any]) -> list[Any]:
-        fname = spec_.partition(":")[0]
-        f = self.field(model, fname)
-        if f.type in ("date", "datetime") and key is not None:
-            start, end = key
-            fmt = "%Y-%m-%d" if f.type == "date" else "%Y-%m-%d %H:%M:%S"
-            row.setdefault("__range", {})[spec_] = {"from": start.strftime(fmt), "to": end.strftime(fmt)}
-            return ["&", (fname, ">=", start.strftime(fmt)), (fname, "<", end.strftime(fmt))]
-        return [(fname, "=", key if key is not None else False)]
+        return grouping.formatted_read_group(self, model, domain, groupby, aggregates, having, offset, limit, order)
 
     # ------------------------------------------------------------------ writes
     def create(self, model: str, vals_list: dict[str, Any] | list[dict[str, Any]]) -> int | list[int]:
@@ -1260,74 +1032,6 @@ def _and_all(domain: Sequence[Any]) -> list[Any]:
             n += 1
             need = 1
     return ["&"] * (n - 1) + terms if n > 1 else terms
-
-
-def _bucket(value: str, gran: str) -> tuple[datetime, datetime]:
-    d = datetime.fromisoformat(value[:19]) if len(value) > 10 else datetime.fromisoformat(value)
-    if gran == "hour":
-        s = d.replace(minute=0, second=0, microsecond=0)
-        return s, s + timedelta(hours=1)
-    if gran == "day":
-        s = datetime(d.year, d.month, d.day)
-        return s, s + timedelta(days=1)
-    if gran == "week":
-        s = datetime(d.year, d.month, d.day) - timedelta(days=d.weekday())
-        return s, s + timedelta(days=7)
-    if gran == "quarter":
-        m = 3 * ((d.month - 1) // 3) + 1
-        s = datetime(d.year, m, 1)
-        e = datetime(d.year + (m + 3 > 12), (m + 2) % 12 + 1, 1)
-        return s, e
-    if gran == "year":
-        return datetime(d.year, 1, 1), datetime(d.year + 1, 1, 1)
-    if gran != "month":
-        raise UserError(f"Invalid granularity {gran!r}")
-    s = datetime(d.year, d.month, 1)
-    return s, s + timedelta(days=calendar.monthrange(d.year, d.month)[1])
-
-
-def _label(start: datetime, gran: str) -> str:
-    if gran == "day":
-        return start.strftime("%d %b %Y")
-    if gran == "week":
-        return f"W{start.isocalendar()[1]} {start.isocalendar()[0]}"
-    if gran == "quarter":
-        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
-    if gran == "year":
-        return str(start.year)
-    if gran == "hour":
-        return start.strftime("%H:00 %d %b")
-    return start.strftime("%B %Y")
-
-
-def _to_utc(local: datetime, tz: Any) -> datetime:
-    return local.replace(tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
-
-
-def _compare(left: Any, op: str, right: Any) -> bool:
-    if left is None:
-        return False
-    return bool({
-        "=": left == right, "!=": left != right, ">": left > right, ">=": left >= right, "<": left < right,
-        "<=": left <= right,
-    }.get(op, False))
-
-
-def _aggregate(func: str, vals: list[Any]) -> Any:
-    nums = [v for v in vals if v not in (None, False)]
-    if func == "sum":
-        return sum(nums) if nums else 0
-    if func == "avg":
-        return sum(nums) / len(nums) if nums else False
-    if func == "min":
-        return min(nums) if nums else False
-    if func == "max":
-        return max(nums) if nums else False
-    if func in ("count", "count_distinct"):
-        return len(set(nums)) if func == "count_distinct" else len(nums)
-    if func in ("bool_and", "bool_or"):
-        return all(vals) if func == "bool_and" else any(vals)
-    raise UserError(f"Invalid aggregation function {func!r}")
 
 
 __all__ = ["SUPERUSER_ID", "Database", "Env", "date"]
