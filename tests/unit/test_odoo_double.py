@@ -8,7 +8,7 @@ import pytest
 
 from copilot.odoo_double import SUPERUSER_ID, Database
 from copilot.odoo_double import builders as b
-from copilot.odoo_double.errors import AccessError, MissingError, ServerValueError, ValidationError
+from copilot.odoo_double.errors import AccessError, MissingError, ServerValueError, UserError, ValidationError
 from copilot.odoo_double.sample import seed_sample
 
 pytestmark = pytest.mark.unit
@@ -242,7 +242,9 @@ def test_fields_get_follows_the_version(
     env = db.env(2)
     users = env.fields_get("res.users", attributes=["type", "relation"])
     assert users[groups_field] == {"type": "many2many", "relation": "res.groups"}
-    assert "password" not in users
+    # listed and readable, but empty (recorded: both versions' fields_get, 19 g6.jsonrpc.access_field_groups)
+    assert users["password"] == {"type": "char"}
+    assert env.read("res.users", [2], ["password"]) == [{"id": 2, "password": ""}]
     assert agg_key in env.fields_get("maintenance.request")["duration"]
     docs = env.fields_get("documents.document")
     assert docs["folder_id"]["relation"] == (folder_model or "documents.document")
@@ -335,3 +337,16 @@ def test_read_group_without_groupby_is_one_row(version: str, domain_key: list[An
     assert env.read_group("maintenance.request", [], ["duration:sum"], []) == [
         {"__count": 5, "duration": 6.5, "__domain": domain_key}
     ]
+
+
+def test_a_parent_cannot_become_its_own_descendant() -> None:
+    """``Recursion Detected.`` (UserError) when a hierarchy would loop (recorded: g6.*.recursion)."""
+    db = Database(version="19.0")
+    env = db.env(SUPERUSER_ID)
+    top = env.create("res.partner", {"name": "Top"})
+    child = env.create("res.partner", {"name": "Child", "parent_id": top})
+    with pytest.raises(UserError, match="Recursion Detected"):
+        env.write("res.partner", [top], {"parent_id": child})
+    with pytest.raises(UserError, match="Recursion Detected"):
+        env.write("res.partner", [top], {"parent_id": top})
+    assert env.write("res.partner", [child], {"parent_id": False})

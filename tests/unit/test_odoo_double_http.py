@@ -315,3 +315,33 @@ def test_jsonrpc_refuses_other_content_types(served: tuple[OdooDouble, Sample]) 
     assert httpx.get(f"{double.url}/jsonrpc").status_code == want
     ok = httpx.post(f"{double.url}/jsonrpc", content=body, headers={"Content-Type": "application/json-rpc"})
     assert ok.json()["result"]["server_serie"] == double.version
+
+
+BAD_VALUES = [
+    # (path, body, status, error name) as recorded on 19 (g6.json2.*): a plain ValueError is 500
+    ("maintenance.request/write", {"vals": {"duration": "long"}}, 500, "builtins.ValueError"),
+    ("maintenance.request/write", {"vals": {"request_date": "31/12/2026"}}, 500, "builtins.ValueError"),
+    ("maintenance.request/write", {"vals": {"equipment_id": "abc"}}, 500, "builtins.ValueError"),
+    ("maintenance.request/write", {"vals": {"equipment_id": 999999}}, 404, "odoo.exceptions.MissingError"),
+    ("maintenance.request/search", {}, 422, "werkzeug.exceptions.UnprocessableEntity"),  # `domain` is required
+]
+
+
+@pytest.mark.parametrize(("path", "body", "status", "name"), BAD_VALUES)
+def test_json2_bad_values_answer_as_recorded(
+    served19: tuple[OdooDouble, Sample], path: str, body: dict[str, Any], status: int, name: str
+) -> None:
+    double, _ = served19
+    rid = _j2(double, "maintenance.request/search", {"domain": []}, key="key-admin").json()[0]
+    resp = _j2(double, path, {**body, "ids": [rid]} if "write" in path else body, key="key-admin")
+    assert (resp.status_code, resp.json()["name"]) == (status, name)
+
+
+def test_json2_odd_ids_and_verbs(served19: tuple[OdooDouble, Sample]) -> None:
+    """``ids: ["9"]`` reads nothing; PUT answers like GET, 404 (recorded: g6.json2.ids_strings, put_verb)."""
+    double, sample = served19
+    rid = sample.users["alice"]
+    assert _j2(double, "res.users/read", {"ids": [str(rid)], "fields": ["login"]}).json() == []
+    assert _j2(double, "res.users/read", {"ids": rid, "fields": ["login"]}).json()[0]["login"] == "alice"
+    put = httpx.put(f"{double.url}/json/2/res.users/read", json={}, headers={"Authorization": "bearer key-alice"})
+    assert put.status_code == 404

@@ -165,20 +165,50 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
             "project.group_project_user",
             "stock.group_stock_user",
         ]
+    held = _field_groups(db, fields)
     for rid, rec in db.table("res.users").items():
         login = str(rec.get("login"))
         if login in ("admin", *roles):
             rec["password"] = login
             rec["tz"] = RECORDED_TZ
+            mine = {db.group_id(g) for g in held.get(login, ())}
             if login in roles:
-                rec[db.users_groups_field] = [db.group_id(g) for g in roles[login]]
+                rec[db.users_groups_field] = sorted({db.group_id(g) for g in roles[login]} | mine)
             else:  # the apps' security data make the admin user their administrator (e.g. project's
                 # group_project_manager lists base.user_admin)
                 managers = [db.group_id(g) for g in ("project.group_project_manager", "stock.group_stock_manager")]
-                rec[db.users_groups_field] = sorted({*(rec.get(db.users_groups_field) or []), *managers})
+                rec[db.users_groups_field] = sorted({*(rec.get(db.users_groups_field) or []), *managers} | mine)
             db._persist("res.users", rid)
     db.commit()
     return db
+
+
+def _field_groups(db: Any, fields: dict[str, Any]) -> dict[str, set[str]]:
+    """Fields restricted with ``groups=``, as the recorded server declares them in ``fields_get``, and the groups
+    each recorded user is taken to hold: admin every one (his ``fields_get`` shows every field), demo and portal
+    those naming a field their own recorded ``fields_get`` (``<model>@demo``, ``res.partner@portal``) shows."""
+    named: set[str] = set()
+    for model, spec_fields in fields.items():
+        if "@" in model or ":" in model or model not in db.models or not isinstance(spec_fields, dict):
+            continue
+        spec = db.models[model]
+        for name, f in spec_fields.items():
+            if isinstance(f, dict) and f.get("groups") and name in spec.fields:
+                spec.fields[name] = dataclasses.replace(spec.fields[name], groups=str(f["groups"]))
+                named.update(g.strip() for g in str(f["groups"]).split(","))
+    for xmlid in sorted(named):
+        db.add_group(xmlid, xmlid)
+    held: dict[str, set[str]] = {"admin": set(named), "demo": set(), "portal": set()}
+    for key, spec_fields in fields.items():
+        model, _, who = key.partition("@")
+        who = who.split(":")[0]
+        if who not in held or not isinstance(fields.get(model), dict):
+            continue
+        for name in spec_fields:
+            groups = (fields[model].get(name) or {}).get("groups")
+            if groups:
+                held[who].update(g.strip() for g in str(groups).split(","))
+    return held
 
 
 def _snapshot_models(exchanges: list[dict[str, Any]]) -> set[str]:

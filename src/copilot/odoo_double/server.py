@@ -37,6 +37,7 @@ from copilot.odoo_double.errors import (
     HttpNotFound,
     HttpUnauthorized,
     OdooServerError,
+    ServerValueError,
     Unprocessable,
     UnsupportedMediaType,
     UserError,
@@ -64,7 +65,7 @@ class ServerAttributeError(OdooServerError):
 def _search(
     env: Env,
     model: str,
-    domain: Any = None,
+    domain: Any,
     offset: int = 0,
     limit: int | None = None,
     order: str | None = None,
@@ -72,7 +73,9 @@ def _search(
     return env.search(model, domain, offset, limit, order)
 
 
-def _search_count(env: Env, model: str, domain: Any = None, limit: int | None = None) -> Any:
+def _search_count(env: Env, model: str, domain: Any, limit: int | None = None) -> Any:
+    """``domain`` is required, as in Odoo's ``search``/``search_count`` (recorded: g6.*.missing_required_arg,
+    g6.json2.body_array)."""
     return env.search_count(model, domain, limit)
 
 
@@ -449,9 +452,9 @@ class OdooDouble:
             except (TypeError, ValueError, KeyError) as exc:
                 if isinstance(exc, OdooServerError):
                     raise
-                err = ArgumentError(str(exc)) if isinstance(exc, TypeError) else UserError(str(exc))
-                if isinstance(exc, ValueError):
-                    err.name = "builtins.ValueError"
+                # a plain ValueError is Odoo's "bad value" (JSON-2: 500, recorded g6.json2.wrong_type_*)
+                err = ArgumentError(str(exc)) if isinstance(exc, TypeError) else \
+                    ServerValueError(str(exc)) if isinstance(exc, ValueError) else UserError(str(exc))
                 raise err from exc
 
     def jsonrpc(self, body: Any) -> dict[str, Any]:
@@ -747,6 +750,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, d.json2_error_body(HttpNotFound("Did you mean POST /json/2/<model>/<method>?")))
         else:
             self._send(404, b"<html><body>404: Not Found</body></html>", "text/html")
+
+    def do_PUT(self) -> None:  # other verbs: what GET answers (recorded: g6.json2.put_verb -> 404)
+        self.do_GET()
+
+    do_DELETE = do_PATCH = do_PUT
 
     def do_POST(self) -> None:
         raw = self._read_body()

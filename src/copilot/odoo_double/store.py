@@ -692,7 +692,9 @@ class Env:
     ) -> list[dict[str, Any]]:
         self.check_access(model, "read")
         table = self.db.table(model)
-        existing = [i for i in _ids(ids) if i in table]
+        # ids that are not integers match nothing (recorded: g6.json2.ids_strings, `ids: ["9"]` reads [])
+        listed = ids if isinstance(ids, (list, tuple)) else [ids]
+        existing = [i for i in listed if isinstance(i, int) and not isinstance(i, bool) and i in table]
         if existing and not self.su:
             visible = set(self._search_ids(model, [("id", "in", existing)], active_test=False))
             hidden = [i for i in existing if i not in visible]
@@ -891,14 +893,28 @@ class Env:
         return ids[0] if single else ids
 
     def _convert(self, f: Field, value: Any, current: list[int]) -> Any:
+        """A written value as Odoo converts it to the cache: wrong types fail with Python's ValueError, a
+        many2one to a missing record with MissingError (recorded: g6.*.wrong_type_*, g6.*.m2o_missing_target)."""
         if value is False and f.type not in ("boolean",):
             return [] if f.type == "many2many" else None
         if f.type == "many2one":
+            if isinstance(value, str):  # browse("abc"): a recordset of three "ids"
+                ids = ", ".join(repr(c) for c in value)
+                raise ServerValueError(f"Expected singleton: {f.relation}({ids})")
             if value and int(value) not in self.db.table(f.relation or ""):
-                raise ValidationError(
-                    f"The operation cannot be completed: {f.relation} record {value} missing"
+                raise MissingError(
+                    "Record does not exist or has been deleted.\n"
+                    f"(Record: {f.relation}({int(value)},), User: {self.uid})"
                 )
             return int(value) if value else None
+        if f.type in ("float", "monetary") and isinstance(value, str):
+            return float(value)  # "long": could not convert string to float
+        if f.type == "integer" and isinstance(value, str):
+            return int(value)
+        if f.type == "date" and isinstance(value, str):
+            datetime.strptime(value[:10], "%Y-%m-%d")  # '31/12/2026' does not match format '%Y-%m-%d'
+        if f.type == "datetime" and isinstance(value, str):
+            datetime.strptime(value, "%Y-%m-%d %H:%M:%S"[: max(len(value) - 2, 8)])
         if f.type == "many2many":
             return _x2m_commands(value, current)
         if f.type == "selection" and value is not None and value not in {k for k, _ in f.selection}:
@@ -942,7 +958,11 @@ class Env:
                 if not f.stored:
                     raise ValidationError(f"Field {fname} is not writable")
                 current = list(rec.get(fname) or []) if f.type == "many2many" else []
-                rec[fname] = self._convert(f, value, current)
+                new = self._convert(f, value, current)
+                if fname == self.spec(model).parent_name and f.relation == model and new is not None \
+                        and new in self._hierarchy(model, [rid], down=True):
+                    raise UserError("Recursion Detected.")  # recorded: g6.*.recursion (product.category)
+                rec[fname] = new
             rec["write_date"] = self.db.clock()
             rec["write_uid"] = self.uid
             self.db._persist(model, rid)
