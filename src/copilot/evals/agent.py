@@ -2,10 +2,10 @@
 governed executor and the demo network served by the Odoo double — scored on intent, slots and clarifying
 questions, with every tool call checked against the audit record it left.
 
-Utterance files (``evals/gold/agent_utterances_{dev,test,test2,test3}.jsonl``) hold one JSON object a line:
-``{"text", "intent", "slots": {...}, "clarify": bool}``. The newest, ``test3``, is the clean held-out set (scored,
-never trained or tuned on); ``dev``, ``test`` and ``test2`` are retired: the classifier trains on them
-(``labelled`` in ``prompts/router/intents.yaml``). Slot accuracy is micro-averaged over the union of gold and
+Utterance files (``evals/gold/agent_utterances_{dev,test,test2,test3,test4}.jsonl``) hold one JSON object a
+line: ``{"text", "intent", "slots": {...}, "clarify": bool}``. The newest (:data:`HELD_OUT`) is the clean held-out
+set (scored, never trained or tuned on); the older ones are retired: the classifier trains on them (``labelled``
+in ``prompts/router/intents.yaml``). Slot accuracy is micro-averaged over the union of gold and
 predicted slot names (a slot the router invented counts as wrong); ``exact`` is the share of utterances with
 every slot right.
 
@@ -17,7 +17,7 @@ approval was decided or the policy changed.
 
 Usage::
 
-    copilot eval agent --json                       # the clean held-out set (test3)
+    copilot eval agent --json                       # the clean held-out set (HELD_OUT)
     copilot eval agent --json --file evals/gold/agent_utterances_dev.jsonl
 """
 
@@ -141,7 +141,7 @@ def _principal(role: str) -> Any:
     return Principal(id=f"eval-{role}", name=f"Eval {role}", role=role, groups=("all_staff",), sites=("*",))
 
 
-HELD_OUT = "agent_utterances_test3.jsonl"
+HELD_OUT = "agent_utterances_test4.jsonl"
 """The clean held-out utterance set: the newest, never trained or tuned on (the default of ``run``)."""
 
 
