@@ -202,6 +202,23 @@ async def run_load(base: str, keys: list[str], seconds: float, questions: Questi
             "p99_ms": pct(0.99), "max_ms": round(lat[-1] * 1000, 1) if lat else None, "wall_s": round(wall, 1)}
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) so far of this load client, the server and the server's child processes."""
+    def used(p: psutil.Process) -> float:
+        t = p.cpu_times()
+        return float(t.user + t.system)
+
+    server = psutil.Process(server_pid)
+    return {"client": used(psutil.Process()), "server": used(server),
+            "server_children": sum(used(c) for c in server.children(recursive=True))}
+
+
+def cpu_per_request(before: dict[str, float], after: dict[str, float], result: dict[str, Any]) -> dict[str, Any]:
+    """Milliseconds of CPU per answered request, per process: where the two cores went."""
+    n = max(1, result["requests_ok"] + result["errors"])
+    return {"cpu_ms_per_request": {k: round(1000 * (after[k] - before[k]) / n, 2) for k in after}}
+
+
 def soak_report(samples: list[tuple[float, int]]) -> dict[str, Any]:
     """RSS growth from the first sample after warm-up (the first minute, or the second sample) to the end."""
     if len(samples) < 3:
@@ -231,7 +248,11 @@ def main() -> int:
             sampler = RssSampler(proc.pid)
             sampler.start()
             idle_rss = psutil.Process(proc.pid).memory_info().rss
+            cpu0 = cpu_seconds(proc.pid)
             result = asyncio.run(run_load(base, keys, args.seconds, Questions(args.repeat), token))
+            cpu1 = cpu_seconds(proc.pid)
+            children_rss = [round(c.memory_info().rss / 2**20, 1)
+                            for c in psutil.Process(proc.pid).children(recursive=True)]
             sampler.stop.set()
             sampler.join()
         finally:
@@ -244,7 +265,8 @@ def main() -> int:
            "embedder": os.environ.get("COPILOT_EMBEDDING_BACKEND", "settings default")
            if args.embedder == "default" else args.embedder,
            "cpus": os.cpu_count(), **result, "server_rss_mb_before": round(idle_rss / 2**20, 1),
-           "server_rss_mb_peak": round(sampler.peak / 2**20, 1),
+           "server_rss_mb_peak": round(sampler.peak / 2**20, 1), "server_children_rss_mb": children_rss,
+           **cpu_per_request(cpu0, cpu1, result),
            **(soak_report(sampler.samples) if args.soak else {}),
            "note": "extractive answers; loopback; one uvicorn worker; numbers from a shared, loaded machine "
                    "are provisional"}

@@ -99,7 +99,7 @@ def install_demo_governance(cp: Copilot) -> DemoServices:
     registry = default_registry()
     services = DemoServices(copilot=cp)
     cp.__dict__["governance"] = build_governance(
-        cp.engine, registry, policy=cp.settings.policy_path, redactor=cp.redactor, services=services,
+        cp.engine, registry, policy=cp.settings.policy_path, redactor=cp.audit_redactor, services=services,
         checkpoint_every=cp.settings.audit_checkpoint_every)
     return services
 
