@@ -181,3 +181,33 @@ def test_a_dead_redaction_worker_is_replaced_and_the_text_is_still_redacted(
     out = offloading_redactor.redact("call Maria Lopez on 617-555-0134").text
     assert "Lopez" not in out and "555-0134" not in out
     assert offloading_redactor.worker_pids and pid not in offloading_redactor.worker_pids
+
+
+def test_redaction_workers_end_when_their_parent_is_killed() -> None:
+    """A server killed without a clean shutdown must not leave its redaction workers (spaCy each) behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import psutil
+
+    script = (
+        "from copilot.ingest.redaction import PresidioRedactor, RedactionConfig\n"
+        "import sys, time\n"
+        "r = PresidioRedactor(RedactionConfig(workers=1, offload=True)); r.warm_up()\n"
+        "print(*r.worker_pids, flush=True); time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        (worker,) = (int(p) for p in parent.stdout.readline().split())
+        assert psutil.pid_exists(worker)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while psutil.pid_exists(worker) and psutil.Process(worker).status() != psutil.STATUS_ZOMBIE:
+            assert time.monotonic() < deadline, "the redaction worker outlived its killed parent"
+            time.sleep(0.2)
+    finally:
+        parent.kill()
