@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from copilot.odoo_double.errors import ServerValueError as ValidationError  # malformed domains: ValueError in Odoo
+from copilot.odoo_double.errors import named
 
 OPERATORS = frozenset(
     {
@@ -89,11 +90,37 @@ def _item(x: Any) -> Any:
     raise ValidationError(f"Invalid domain term {x!r}")
 
 
+def check(domain: Any, major: int) -> None:
+    """What Odoo refuses in a caller's domain before evaluating it (recorded: g3.err.domain_not_list, 17's
+    g3.edge.upper_operator and g3.edge.in_scalar; 19 accepts both of the latter)."""
+    if isinstance(domain, str):
+        if major >= 19:
+            raise named("builtins.TypeError", f"Domain() invalid argument type for domain: {domain!r}")
+        raise named("builtins.AssertionError", "Domains to normalize must have a 'domain' form: a list or tuple")
+    if major >= 19:
+        return
+    for term in domain or []:
+        if isinstance(term, (list, tuple)) and len(term) == 3:
+            op, value = term[1], term[2]
+            if isinstance(op, str) and op != op.lower():
+                raise ValidationError(f"Invalid leaf {tuple(term)!r}")
+            if op in ("in", "not in") and not isinstance(value, (list, tuple)):
+                raise ValidationError(f"Invalid domain term {tuple(term)!r}")
+
+
 def like_regex(pattern: str, *, wrap: bool, ci: bool) -> re.Pattern[str]:
-    """SQL LIKE to regex: ``%`` any run, ``_`` one char; ``like`` wraps the value as ``%v%``."""
+    """SQL LIKE to regex: ``%`` any run, ``_`` one char, a backslash escapes the next character (recorded:
+    g3.product.code_eqlike, ``FURN\\_00%``); ``like`` wraps the value as ``%v%``."""
     out = []
+    escaped = False
     for ch in pattern:
-        out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+        if escaped:
+            out.append(re.escape(ch))
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        else:
+            out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
     body = "".join(out)
     if wrap:
         body = f".*{body}.*"

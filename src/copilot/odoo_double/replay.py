@@ -36,6 +36,11 @@ from copilot.odoo_double import community_security
 
 PLACEHOLDER = re.compile(r"^<[A-Z_]+(?:[ ,].*)?>$")
 AUDIT_FIELDS = ("create_date", "write_date", "create_uid", "write_uid")
+# the demo users' external ids in Odoo's base data (O17/O19 base/data/res_users_data.xml, res_users_demo.xml;
+# recorded: g4.check_object_reference -> ["res.users", 5], odoorpc's env.ref in g10)
+USER_XMLIDS = {"__system__": "base.user_root", "admin": "base.user_admin", "demo": "base.user_demo",
+               "portal": "base.demo_user0", "public": "base.public_user",
+               "portaltemplate": "base.template_portal_user_id"}
 RECORDED_TZ = "Europe/Brussels"  # the recorded users' time zone (README of the recordings; every context_get)
 
 
@@ -89,7 +94,15 @@ def _rpc_args(e: dict[str, Any]) -> list[Any]:
 def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
     """A double's database holding the recorded server's models, fields, users and snapshot records."""
     from copilot.odoo_double import Database
-    from copilot.odoo_double.schema import ODOO_ORDER, ODOO_ORDER_18, ODOO_REC_NAME, Field, ModelSpec
+    from copilot.odoo_double.schema import (
+        ODOO_NAME_SEARCH,
+        ODOO_ORDER,
+        ODOO_ORDER_18,
+        ODOO_PARENT,
+        ODOO_REC_NAME,
+        Field,
+        ModelSpec,
+    )
 
     db = Database(version=recorded_version(exchanges), name=recorded_db(exchanges))
     for key, spec_fields in fields.items():
@@ -117,6 +130,9 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 relation_field=f.get("relation_field"),
                 selection=tuple(tuple(x) for x in sel) if isinstance(sel, list) else (),
                 aggregator=aggregator,
+                # not stored: computed by the server; the double serves what the snapshot read, if anything
+                compute=None if f.get("store", True) or f.get("type") == "one2many" else _snapshot_value(name),
+                searchable=bool(f.get("searchable", True)),
                 # not enforced: Odoo fills most required fields from defaults the double does not know
                 # (company_id, currency_id, ...); the double's own declarations keep theirs
                 required=False,
@@ -130,6 +146,8 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 t for t in order.split(", ") if t.split()[0] in spec.fields or t.split()[0] == "id"
             )
             spec.rec_name = ODOO_REC_NAME.get(model, spec.rec_name)
+            spec.parent_name = ODOO_PARENT.get(model, spec.parent_name)
+            spec.name_search_fields = tuple(f for f in ODOO_NAME_SEARCH.get(model, ()) if f in spec.fields)
     # The snapshot was taken after the setup group ran: take out what setup created (it is replayed) and let
     # the double hand out the same ids again.
     first_new: dict[str, int] = {}
@@ -168,6 +186,9 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
     held = _field_groups(db, fields)
     for rid, rec in db.table("res.users").items():
         login = str(rec.get("login"))
+        if login in USER_XMLIDS and not db.xmlid_to_res_id(USER_XMLIDS[login]):
+            module, _, name = USER_XMLIDS[login].partition(".")
+            db._insert("ir.model.data", {"module": module, "name": name, "model": "res.users", "res_id": rid})
         if login in ("admin", *roles):
             rec["password"] = login
             rec["tz"] = RECORDED_TZ
@@ -181,6 +202,10 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
             db._persist("res.users", rid)
     db.commit()
     return db
+
+
+def _snapshot_value(name: str) -> Any:
+    return lambda db, rec: rec.get(name)
 
 
 def _field_groups(db: Any, fields: dict[str, Any]) -> dict[str, set[str]]:
@@ -248,6 +273,10 @@ def apply_snapshot(db: Any, exchanges: list[dict[str, Any]]) -> None:
                     value = value[0] if value else False
                 if value is False and (f is None or f.type not in ("boolean", "many2many", "one2many")):
                     value = None  # Odoo reads NULL back as false: store it as the double's NULL
+                if value == 0 and f is not None and f.type == "float" and f.stored and db.major < 19:
+                    # 17 reads an unset float as 0.0, so the snapshot cannot tell NULL from 0: seeded as NULL,
+                    # which its demo data leaves them (recorded: 17 g3.mreq.duration_false, g5 sums false)
+                    value = None
                 rec[name] = value
             rec.setdefault("create_date", db.clock())
             rec.setdefault("write_date", db.clock())

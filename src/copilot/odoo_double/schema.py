@@ -40,6 +40,7 @@ class Field:
     # Odoo's ``search=`` method: ``(env, operator, value) -> domain``, evaluated without record rules for the
     # user who searches (how Odoo's record rules on ``user_permission != 'none'`` work)
     search: Callable[[Any, str, Any], list[Any]] | None = None
+    searchable: bool = True  # False: a non-stored field without a search method (fields_get's `searchable`)
     aggregator: str | None = None  # read_group's default aggregate (``group_operator`` ≤17); None: sum if numeric
 
     @property
@@ -61,6 +62,7 @@ class ModelSpec:
     parent_name: str = "parent_id"
     order: str = "id"
     model_methods: frozenset[str] = field(default_factory=frozenset)
+    name_search_fields: tuple[str, ...] = ()  # Odoo's `_rec_names_search` (default: the rec_name alone)
 
 
 # Models' ``_order`` and ``_rec_name`` where Odoo's differ from the ORM defaults ("id", "name"), for the models the
@@ -94,6 +96,11 @@ ODOO_ORDER_18: dict[str, str] = {  # 18+ renamed the product's `priority` to `is
     "product.product": "is_favorite desc, default_code, name, id",
     "product.template": "is_favorite desc, name, id",
 }
+# `_rec_names_search`: what name_search matches (O17/O19 base/models/res_partner.py; recorded: g4.name_search*)
+ODOO_NAME_SEARCH: dict[str, tuple[str, ...]] = {
+    "res.partner": ("complete_name", "email", "ref", "vat", "company_registry"),
+}
+ODOO_PARENT: dict[str, str] = {"stock.location": "location_id"}  # `_parent_name` where it is not parent_id
 ODOO_REC_NAME: dict[str, str] = {
     "stock.location": "complete_name",
     "product.category": "complete_name",

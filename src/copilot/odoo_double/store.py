@@ -14,6 +14,8 @@ Usage::
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import sqlite3
 import threading
@@ -550,9 +552,12 @@ class Env:
                 hit = bool(sub & set(linked))
                 return hit if op == "any" else not hit
             if op in ("child_of", "parent_of"):
-                target = model if fname == "id" else (f.relation or "")
+                # on the model's own parent field it means the record itself (recorded:
+                # g3.partner.parent_id_child_of: ("parent_id", "child_of", 9) includes 9)
+                itself = fname == "id" or (fname == self.spec(model).parent_name and f.relation == model)
+                target = model if itself else (f.relation or "")
                 ids = self._hierarchy(target, arg, down=op == "child_of")
-                linked = [rec["id"]] if fname == "id" else self._linked(model, rec, fname)
+                linked = [rec["id"]] if itself else self._linked(model, rec, fname)
                 return bool(set(linked) & ids)
             if f.type in RELATIONAL:
                 linked = self._linked(model, rec, fname)
@@ -576,9 +581,17 @@ class Env:
                     hit = bool(vals & set(linked))
                     return hit if positive else not hit
                 return any(dom.compare(op, v, arg, ftype="integer", falsy19=False) for v in linked)
+            if not f.searchable:  # a non-stored field without a search method
+                if self.db.major >= 19:
+                    raise ServerValueError(f"Cannot convert {model}.{fname} to SQL because it is not stored")
+                return True  # 17 logs it and drops the condition (recorded: g3.err.nonstored_nosearch)
             value = self.value(model, rec, fname)
             if f.type == "datetime" and isinstance(arg, str) and len(arg) == 10:
-                arg = arg + " 00:00:00"
+                # a date alone: `<=` and `>` take the whole day, the rest its midnight (recorded:
+                # g3.mreq.schedule_le_date, g3.edge.datetime_eq_date)
+                arg = arg + (" 23:59:59" if op in ("<=", ">") else " 00:00:00")
+            if f.type == "date" and isinstance(arg, str) and len(arg) > 10:
+                arg = arg[:10]  # a datetime compared with a date: its date part (g3.mreq.request_date_datetime_str)
             return dom.compare(op, value, arg, ftype=f.type, falsy19=falsy19)
 
         return leaf
@@ -671,6 +684,7 @@ class Env:
         order: str | None = None,
     ) -> list[int]:
         self.check_access(model, "read")
+        dom.check(domain, self.db.major)
         self._check_field_groups(
             model, [t[0] for t in domain or [] if isinstance(t, (list, tuple)) and t and isinstance(t[0], str)]
         )
@@ -734,6 +748,10 @@ class Env:
                     out[fname] = val
             elif f.type in ("one2many", "many2many"):
                 out[fname] = list(val or [])
+            elif f.type == "properties":
+                out[fname] = list(val or [])  # none set reads [] (recorded: g4.read.properties)
+            elif f.type == "binary" and val and self.context.get("bin_size"):
+                out[fname] = _human_size(len(base64.b64decode(str(val))))  # recorded: g4.read.binary_bin_size
             elif val is None:
                 out[fname] = 0 if f.type in NUMERIC else False
             else:
@@ -808,13 +826,9 @@ class Env:
         spec = self.spec(model)
         full = list(domain or [])
         if name:
-            full = (
-                [*_and_all(full), (spec.rec_name, operator, name)]
-                if full
-                else [(spec.rec_name, operator, name)]
-            )
-            if len(full) > 1:
-                full = ["&", *full] if len(full) == 2 else full
+            names = spec.name_search_fields or (spec.rec_name,)
+            match: list[Any] = ["|"] * (len(names) - 1) + [(n, operator, name) for n in names]
+            full = ["&", *_and_all(full), *match] if full else match
         ids = self.search(model, full, limit=limit)
         table = self.db.table(model)
         return [[i, self.display_name(model, table[i])] for i in ids]
@@ -879,6 +893,8 @@ class Env:
                         "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n"
                         f"- Model: {spec.description} ({model})\n- Field: {f.string} ({fname})"
                     )
+            if model == "ir.attachment" and data.get("datas"):
+                data.update(_attachment_facts(str(data["datas"]), data.get("mimetype")))
             rid = self.db._insert(model, data, uid=self.uid)
             for fname, cmds in o2m.items():
                 self._o2m(model, rid, fname, cmds)
@@ -1006,6 +1022,23 @@ class Env:
     def context_get(self) -> dict[str, Any]:
         user = self.db.table("res.users")[self.uid]
         return {"lang": user.get("lang") or "en_US", "tz": user.get("tz") or False, "uid": self.uid}
+
+
+def _attachment_facts(datas: str, mimetype: Any) -> dict[str, Any]:
+    """What Odoo computes when an attachment is stored: its size and SHA-1 (recorded: g4.read.binary)."""
+    raw = base64.b64decode(datas)
+    return {"file_size": len(raw), "checksum": hashlib.sha1(raw).hexdigest(),
+            "mimetype": mimetype or "application/octet-stream"}
+
+
+def _human_size(n: float) -> str:
+    """odoo.tools.human_size: "12.00 bytes", "3.03 Kb"."""
+    units = ("bytes", "Kb", "Mb", "Gb", "Tb")
+    i = 0
+    while n >= 1024 and i < len(units) - 1:
+        n /= 1024
+        i += 1
+    return f"{n:.2f} {units[i]}"
 
 
 def _x2m_commands(value: Any, current: list[int]) -> list[int]:
