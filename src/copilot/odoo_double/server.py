@@ -184,7 +184,14 @@ def _default_get(env: Env, model: str, fields_list: Any) -> Any:
     }
 
 
-def _check_object_reference(env: Env, model: str, module: str, xml_id: str) -> Any:
+def _default_get_19(env: Env, model: str, fields: Any) -> Any:
+    """19 names the parameter ``fields`` (recorded: g7.default_get over JSON-2)."""
+    return _default_get(env, model, fields)
+
+
+def _check_object_reference(
+    env: Env, model: str, module: str, xml_id: str, raise_on_access_error: bool = False
+) -> Any:
     for rec in env.db.table("ir.model.data").values():
         if rec["module"] == module and rec["name"] == xml_id:
             return [rec["model"], rec["res_id"]]
@@ -258,11 +265,15 @@ def _get_external_id(env: Env, model: str, ids: Any) -> Any:
 
 def _context(value: Any) -> dict[str, Any]:
     """The call's context as Odoo builds it, ``dict(ctx, ...)``: a value that is not a mapping fails with Python's
-    own error (recorded on JSON-2: 19 ``g6.json2.context_not_object``; JSON-RPC's ``with_context`` does the same)."""
+    own error (recorded on JSON-2: 19 ``g6.json2.context_not_object``; JSON-RPC's ``with_context`` does the same).
+    Only ``en_US`` is installed: another ``lang`` is refused (recorded: g7.search_read_lang)."""
     try:
-        return dict(value) if value else {}
+        ctx = dict(value) if value else {}
     except (TypeError, ValueError) as exc:
         raise named(f"builtins.{type(exc).__name__}", str(exc)) from exc
+    if ctx.get("lang") not in (None, False, "en_US"):
+        raise UserError(f"Invalid language code: {ctx['lang']}")
+    return ctx
 
 
 def _xml_safe(value: Any) -> Any:
@@ -299,7 +310,7 @@ def method_table(major: int) -> dict[str, Method]:
         "write": Method(_write, True),
         "unlink": Method(_unlink, True),
         "context_get": Method(_context_get),
-        "default_get": Method(_default_get),
+        "default_get": Method(_default_get_19 if major >= 19 else _default_get),
         "check_object_reference": Method(_check_object_reference),
         "get_external_id": Method(_get_external_id, True),
         "name_create": Method(_name_create),
@@ -649,7 +660,7 @@ class OdooDouble:
             m = self.methods.get(method)
             if m is not None and not m.on(self.db.models[model]):
                 m = None
-            if m is None and not method.startswith("_"):
+            if m is None and not method.startswith("_") and method not in PRIVATE_19:
                 raise HttpNotFound(f"the method '{method}' does not exist on the model '{model}'")
             ids = body.pop("ids", None)
             context = _context(body.pop("context", None))
@@ -659,6 +670,8 @@ class OdooDouble:
                 result = self.call(self.db.env(uid, context), model, method, [], body, ids=ids)
             except BindError as exc:  # the parameters do not fit the method: 422 (recorded: g6.json2.*)
                 raise Unprocessable(exc.bare) from exc
+            if method == "create" and isinstance(result, int):
+                result = [result]  # JSON-2 answers the recordset's ids (recorded: g7.create_single_dict)
             return 200, result
         except OdooServerError as exc:
             return exc.status, self.json2_error_body(exc)

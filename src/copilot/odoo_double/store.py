@@ -479,10 +479,11 @@ class Env:
     def field(self, model: str, fname: str) -> Field:
         if fname == "id":
             return Field("integer", "ID")
-        if fname in ("create_date", "write_date"):
-            return Field("datetime", fname.replace("_", " ").title())
+        if fname in ("create_date", "write_date"):  # Odoo's labels (recorded: g7.fields_get)
+            return Field("datetime", "Created on" if fname == "create_date" else "Last Updated on")
         if fname in ("create_uid", "write_uid"):
-            return Field("many2one", "User", relation="res.users")
+            return Field("many2one", "Created by" if fname == "create_uid" else "Last Updated by",
+                         relation="res.users")
         if fname == "display_name":
             return Field("char", "Display Name", compute=lambda db, r: None)
         f = self.spec(model).fields.get(fname)
