@@ -41,6 +41,9 @@ AUDIT_FIELDS = ("create_date", "write_date", "create_uid", "write_uid")
 USER_XMLIDS = {"__system__": "base.user_root", "admin": "base.user_admin", "demo": "base.user_demo",
                "portal": "base.demo_user0", "public": "base.public_user",
                "portaltemplate": "base.template_portal_user_id"}
+# the recording day (README of the recordings: both databases initialised on 2026-12-05 about 19:31 / 19:45 UTC
+# and recorded right after; times the server set are normalised to <NOW>/<DATETIME>, dates are kept)
+RECORDED_CLOCK = "2026-12-05 19:50:00"
 RECORDED_TZ = "Europe/Brussels"  # the recorded users' time zone (README of the recordings; every context_get)
 
 
@@ -105,6 +108,7 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
     )
 
     db = Database(version=recorded_version(exchanges), name=recorded_db(exchanges))
+    db.clock = lambda: RECORDED_CLOCK  # "today" as the recorded server saw it (request dates, close dates)
     for key, spec_fields in fields.items():
         if "@" in key or ":" in key or not isinstance(spec_fields, dict):
             continue

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from copilot.odoo_double import chatter, grouping
+from copilot.odoo_double import business, chatter, grouping
 from copilot.odoo_double.errors import (
     AccessDenied,
     AccessError,
@@ -276,6 +276,10 @@ def _context(value: Any) -> dict[str, Any]:
     return ctx
 
 
+def _on_model(owner: str) -> Callable[[ModelSpec], bool]:
+    return lambda spec: spec.name == owner
+
+
 def _xml_safe(value: Any) -> Any:
     """What Odoo's XML-RPC marshaller sends: ``None`` as ``False``, mapping keys as strings."""
     if value is None:
@@ -321,6 +325,8 @@ def method_table(major: int) -> dict[str, Method]:
         # mail.thread's, on the models that inherit it (recorded: 19 g9.*.message_post.*, g7.message_post_empty_ids)
         "message_post": Method(chatter.message_post, True, chatter.is_thread),
     }
+    for name, (owner, fn) in business.BUTTONS.items():  # the models' own button methods (business.py)
+        table[name] = Method(fn, True, _on_model(owner))
     if major >= 18:
         table["has_access"] = Method(_has_access, True)
     if major >= 19:

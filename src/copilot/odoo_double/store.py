@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from copilot.odoo_double import chatter, grouping, rules
+from copilot.odoo_double import business, chatter, grouping, rules
 from copilot.odoo_double import domain as dom
 from copilot.odoo_double.errors import (
     AccessError,
@@ -62,6 +62,7 @@ class Database:
         )
         self._cache: dict[str, dict[int, dict[str, Any]]] = {}
         self._next: dict[str, int] = {}
+        self.counters: dict[str, int] = {}  # ir.sequence-like counters (business.py), not given back on failure
         rows = self._conn.execute("SELECT model, id, data FROM records").fetchall()
         for model, rid, data in rows:
             self._cache.setdefault(model, {})[rid] = json.loads(data)
@@ -863,9 +864,10 @@ class Env:
 
     # ------------------------------------------------------------------ writes
     def create(self, model: str, vals_list: dict[str, Any] | list[dict[str, Any]]) -> int | list[int]:
-        self.check_access(model, "create")
         single = isinstance(vals_list, dict)
         items = [vals_list] if isinstance(vals_list, dict) else list(vals_list)
+        items = [business.create_attempt(self, model, vals) for vals in items]  # taken even if refused below
+        self.check_access(model, "create")
         ids = []
         spec = self.spec(model)
         for vals in items:
@@ -884,6 +886,7 @@ class Env:
             for fname, f in spec.fields.items():  # a default computed from the record, e.g. a sequence
                 if callable(f.default) and f.stored and data.get(fname) in (None, False, ""):
                     data[fname] = f.default(self.db, data)
+            business.before_create(self, model, data)  # the model's own create code (business.py)
             for fname, f in spec.fields.items():
                 if f.required and f.stored and data.get(fname) in (None, False, ""):
                     # Odoo learns this from PostgreSQL's NOT NULL at INSERT time, after the row took its id from
@@ -899,6 +902,7 @@ class Env:
             rid = self.db._insert(model, data, uid=self.uid)
             for fname, cmds in o2m.items():
                 self._o2m(model, rid, fname, cmds)
+            business.after_change(self, model, rid, data)
             if not self.su and rid not in self._search_ids(
                 model, [("id", "=", rid)], active_test=False, op="create"
             ):
@@ -932,6 +936,10 @@ class Env:
             datetime.strptime(value[:10], "%Y-%m-%d")  # '31/12/2026' does not match format '%Y-%m-%d'
         if f.type == "datetime" and isinstance(value, str):
             datetime.strptime(value, "%Y-%m-%d %H:%M:%S"[: max(len(value) - 2, 8)])
+        if f.type == "many2many" and isinstance(value, (list, tuple)):
+            # (0, 0, vals) creates the linked record (recorded: g9.task.create_tags_link)
+            value = [(4, self.create(f.relation or "", dict(c[2]))) if isinstance(c, (list, tuple)) and c
+                     and c[0] == 0 else c for c in value]
         if f.type == "many2many":
             return _x2m_commands(value, current)
         if f.type == "selection" and value is not None and value not in {k for k, _ in f.selection}:
@@ -983,6 +991,7 @@ class Env:
             rec["write_date"] = self.db.clock()
             rec["write_uid"] = self.uid
             self.db._persist(model, rid)
+            business.after_change(self, model, rid, vals)
         self.db.commit()
         return True
 
@@ -995,6 +1004,7 @@ class Env:
             if set(ids) - allowed:
                 desc = self.spec(model).description
                 raise AccessError(f"You are not allowed to delete '{desc}' ({model}) records.")
+        business.before_unlink(self, model, ids)
         for rid in ids:
             table.pop(rid, None)
             self.db._persist(model, rid)

@@ -1,0 +1,220 @@
+"""What Odoo's own model code does around ``create``/``write``/``unlink`` for the Community models the recordings
+exercise, and their button methods. Each rule names the Odoo code it mirrors and the recorded exchange that
+shows it (``9_writes``, ``7_json2``, ``6_errors`` of ``../shared/odoo_recordings``).
+
+A rule only touches the fields the model has in the double, so the demo network's own declarations of the same
+models keep working; models without a rule here are plain records.
+
+- ``maintenance.request`` (O17/O19 maintenance/models/maintenance.py): ``request_date`` today, ``owner_user_id``
+  the creator, ``company_id`` the creator's company, ``maintenance_team_id`` the first team, ``user_id`` the
+  equipment's technician; a stage change resets ``kanban_state`` and a done stage sets ``close_date`` to today;
+  ``archive_equipment_request`` archives and returns None (recorded: g9.mreq.*).
+- ``purchase.order`` (purchase/models/purchase_order.py): ``name`` from the ``P00001`` sequence, taken at every
+  create attempt, even one refused later (failed creates leave gaps: recorded g9.po.create.admin reads back
+  P00017, the JSON-2 one P00019); ``partner_id`` required; ``state`` draft, ``date_order`` now, ``user_id`` the
+  creator, ``company_id`` and its ``currency_id``; amounts summed from the lines; ``button_confirm`` (needs write
+  access: "not allowed to modify") moves draft/sent to purchase with ``date_approve``; ``button_cancel`` returns
+  None; a confirmed order cannot be unlinked (recorded: g9.po.*, g7.button_empty_ids).
+- ``purchase.order.line``: ``name`` the product's display name, ``product_uom_id`` the product's unit,
+  ``price_subtotal`` quantity × price (recorded: g9.po.lines.admin).
+- ``project.task`` (project/models/project_task.py): the project's first stage, ``state`` 01_in_progress,
+  ``priority`` 0, the creator as assignee when none is given (recorded: g9.task.read).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from copilot.odoo_double.errors import AccessError, UserError
+
+if TYPE_CHECKING:
+    from copilot.odoo_double.store import Env
+
+
+def _has(env: Env, model: str, *names: str) -> bool:
+    spec = env.db.models.get(model)
+    return spec is not None and all(n in spec.fields for n in names)
+
+
+def _today(env: Env) -> str:
+    return env.db.clock()[:10]
+
+
+def _user(env: Env) -> dict[str, Any]:
+    return env.db.table("res.users").get(env.uid) or {}
+
+
+def _first(env: Env, model: str, domain: list[Any]) -> int | None:
+    ids = env.sudo()._order(model, env.sudo()._search_ids(model, domain), None) if model in env.db.models else []
+    return ids[0] if ids else None
+
+
+def _setdefault(data: dict[str, Any], env: Env, model: str, name: str, value: Any) -> None:
+    if _has(env, model, name) and data.get(name) in (None, False) and value not in (None, False):
+        data[name] = value
+
+
+# ---------------------------------------------------------------------- before insert
+def _maintenance_request(env: Env, data: dict[str, Any]) -> None:
+    m = "maintenance.request"
+    _setdefault(data, env, m, "request_date", _today(env))
+    _setdefault(data, env, m, "owner_user_id", env.uid)
+    _setdefault(data, env, m, "company_id", _user(env).get("company_id"))
+    _setdefault(data, env, m, "maintenance_team_id", _first(env, "maintenance.team", []))
+    equipment = env.db.table("maintenance.equipment").get(data.get("equipment_id") or 0)
+    if equipment:
+        _setdefault(data, env, m, "user_id", equipment.get("technician_user_id"))
+
+
+def _purchase_order(env: Env, data: dict[str, Any]) -> None:
+    m = "purchase.order"
+    if _has(env, m, "partner_id") and not data.get("partner_id"):
+        raise _missing(env, m, "partner_id", "Vendor")
+    _setdefault(data, env, m, "state", "draft")
+    _setdefault(data, env, m, "date_order", env.db.clock())
+    _setdefault(data, env, m, "user_id", env.uid)
+    company = _user(env).get("company_id")
+    _setdefault(data, env, m, "company_id", company)
+    _setdefault(data, env, m, "currency_id", (env.db.table("res.company").get(company or 0) or {}).get("currency_id"))
+
+
+def _purchase_order_line(env: Env, data: dict[str, Any]) -> None:
+    m = "purchase.order.line"
+    product = env.db.table("product.product").get(data.get("product_id") or 0)
+    if product:
+        _setdefault(data, env, m, "name", env.display_name("product.product", product))
+        _setdefault(data, env, m, "product_uom_id", product.get("uom_id"))
+        _setdefault(data, env, m, "product_uom", product.get("uom_id"))  # 17's name
+    if _has(env, m, "price_subtotal"):
+        data["price_subtotal"] = float(data.get("product_qty") or 0) * float(data.get("price_unit") or 0)
+
+
+def _project_task(env: Env, data: dict[str, Any]) -> None:
+    m = "project.task"
+    project = data.get("project_id")
+    if project and _has(env, "project.task.type", "project_ids"):
+        _setdefault(data, env, m, "stage_id", _first(env, "project.task.type", [("project_ids", "=", project)]))
+    _setdefault(data, env, m, "state", "01_in_progress")
+    _setdefault(data, env, m, "priority", "0")
+    if _has(env, m, "user_ids") and "user_ids" not in data:
+        data["user_ids"] = [env.uid]
+
+
+def _missing(env: Env, model: str, field: str, label: str) -> Exception:
+    from copilot.odoo_double.errors import ValidationError
+
+    env.db._next[model] = env.db._next.get(model, 1) + 1  # NOT NULL after the id was taken (see Env.create)
+    desc = env.spec(model).description
+    return ValidationError(
+        f"The operation cannot be completed: Missing required value for the field '{label}' ({field}).\n"
+        f"Model: '{desc}' ({model})\n- create/update: a mandatory field is not set\n"
+        "- delete: another model requires the record being deleted, you can archive it instead\n"
+    )
+
+
+BEFORE_CREATE: dict[str, Callable[[Env, dict[str, Any]], None]] = {
+    "maintenance.request": _maintenance_request,
+    "purchase.order": _purchase_order,
+    "purchase.order.line": _purchase_order_line,
+    "project.task": _project_task,
+}
+
+
+def create_attempt(env: Env, model: str, vals: dict[str, Any]) -> dict[str, Any]:
+    """Before access checks: what Odoo's ``create`` override takes even when the create then fails (a purchase
+    order's sequence number)."""
+    if model == "purchase.order" and _has(env, model, "name") and not vals.get("name"):
+        taken = [int(n.group(1)) for r in env.db.table(model).values()
+                 if (n := re.fullmatch(r"P(\d+)", str(r.get("name") or "")))]
+        counter = env.db.counters.get("purchase.order", max(taken, default=0)) + 1
+        env.db.counters["purchase.order"] = counter
+        return {**vals, "name": f"P{counter:05d}"}
+    return vals
+
+
+def before_create(env: Env, model: str, data: dict[str, Any]) -> None:
+    rule = BEFORE_CREATE.get(model)
+    if rule is not None:
+        rule(env, data)
+
+
+# ---------------------------------------------------------------------- after writes
+def after_change(env: Env, model: str, rid: int, vals: dict[str, Any]) -> None:
+    """Stored values Odoo recomputes or its ``write`` override sets."""
+    table = env.db.table(model)
+    rec = table.get(rid)
+    if rec is None:
+        return
+    if model == "maintenance.request" and "stage_id" in vals:
+        if _has(env, model, "kanban_state") and "kanban_state" not in vals:
+            rec["kanban_state"] = "normal"
+        stage = env.db.table("maintenance.stage").get(rec.get("stage_id") or 0) or {}
+        if stage.get("done") and _has(env, model, "close_date") and not vals.get("close_date"):
+            rec["close_date"] = _today(env)
+    if model == "purchase.order.line":
+        if _has(env, model, "price_subtotal"):
+            rec["price_subtotal"] = float(rec.get("product_qty") or 0) * float(rec.get("price_unit") or 0)
+        _order_totals(env, rec.get("order_id"))
+    if model == "purchase.order":
+        _order_totals(env, rid)
+    env.db._persist(model, rid)
+
+
+def _order_totals(env: Env, order_id: Any) -> None:
+    order = env.db.table("purchase.order").get(order_id or 0)
+    if order is None or not _has(env, "purchase.order", "amount_untaxed"):
+        return
+    lines = [r for r in env.db.table("purchase.order.line").values() if r.get("order_id") == order_id]
+    total = sum(float(r.get("price_subtotal") or 0) for r in lines)
+    order["amount_untaxed"] = total
+    if _has(env, "purchase.order", "amount_total"):
+        order["amount_total"] = total + sum(float(r.get("price_tax") or 0) for r in lines)
+    env.db._persist("purchase.order", int(order_id))
+
+
+def before_unlink(env: Env, model: str, ids: list[int]) -> None:
+    if model == "purchase.order":
+        for rid in ids:
+            if (env.db.table(model).get(rid) or {}).get("state") not in ("draft", "cancel", None):
+                raise UserError("In order to delete a purchase order, you must cancel it first.")
+
+
+# ---------------------------------------------------------------------- button methods
+def _writable(env: Env, model: str, ids: list[int]) -> None:
+    if not env.check_access(model, "write", raise_exception=False):
+        env.check_access(model, "write")  # the "not allowed to modify" error with its groups
+    if not env.su and set(ids) - set(env._search_ids(model, [("id", "in", ids)], active_test=False, op="write")):
+        raise AccessError(f"You are not allowed to modify '{env.spec(model).description}' ({model}) records.")
+
+
+def button_confirm(env: Env, model: str, ids: Any) -> Any:
+    ids = [int(i) for i in (ids if isinstance(ids, list) else [ids])]
+    _writable(env, model, ids)
+    for rid in ids:
+        rec = env.db.table(model).get(rid)
+        if rec is not None and rec.get("state") in ("draft", "sent"):
+            env.sudo().write(model, [rid], {"state": "purchase", "date_approve": env.db.clock()}
+                             if _has(env, model, "date_approve") else {"state": "purchase"})
+    return True
+
+
+def button_cancel(env: Env, model: str, ids: Any) -> Any:
+    ids = [int(i) for i in (ids if isinstance(ids, list) else [ids])]
+    _writable(env, model, ids)
+    env.sudo().write(model, ids, {"state": "cancel"})
+    return None
+
+
+def archive_equipment_request(env: Env, model: str, ids: Any) -> Any:
+    ids = [int(i) for i in (ids if isinstance(ids, list) else [ids])]
+    env.write(model, ids, {"archive": True})
+    return None
+
+
+BUTTONS: dict[str, tuple[str, Callable[..., Any]]] = {
+    "button_confirm": ("purchase.order", button_confirm),
+    "button_cancel": ("purchase.order", button_cancel),
+    "archive_equipment_request": ("maintenance.request", archive_equipment_request),
+}
