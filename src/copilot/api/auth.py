@@ -16,6 +16,7 @@ Usage::
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections.abc import Mapping
@@ -112,10 +113,11 @@ class Authenticator:
         raise AuthenticationError("invalid token")
 
     def mint_session(self, who: Principal, ttl_s: int | None = None) -> tuple[str, int]:
-        """A short-lived token for the widget; returns (token, expiry as a unix time)."""
+        """A short-lived token for the widget; returns (token, expiry as a unix time). ``iat`` is cut, not
+        rounded, to the millisecond: a session minted before a revocation must never look minted after it."""
         exp = int(time.time()) + min(ttl_s or self.svc.session_ttl_s, self.svc.session_ttl_s)
         claims = {"iss": SESSION_ISSUER, "typ": "session", "sub": who.id, "name": who.name, "role": who.role,
-                  "groups": list(who.groups), "sites": list(who.sites), "exp": exp, "iat": round(time.time(), 3),
+                  "groups": list(who.groups), "sites": list(who.sites), "exp": exp, "iat": math.floor(time.time() * 1000) / 1000,
                   "jti": secrets.token_hex(8)}
         return jwt.encode(claims, self._secret, algorithm="HS256"), exp
 
