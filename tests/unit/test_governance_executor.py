@@ -403,3 +403,68 @@ def test_outcome_write_failure_after_side_effect_is_reported_not_hidden(
     g.audit.engine = db[0]
     intent = g.audit.get(res.audit_id or "")
     assert (intent.kind, intent.outcome) == ("tool_call.intent", "started")
+
+
+class _WorkerRedactor:
+    """A Redactor standing for the API's audit redactor (its batches run in worker processes: ``offload``);
+    ``dead=True`` is one whose workers died twice (the typed error the Presidio redactor raises then)."""
+
+    def __init__(self, *, dead: bool = False, offload: bool = True) -> None:
+        from types import SimpleNamespace
+
+        self.config = SimpleNamespace(offload=offload)
+        self.dead = dead
+        self.threads: list[int] = []
+
+    def warm_up(self) -> None:
+        return None
+
+    def redact(self, text: str) -> Any:
+        return self.redact_batch([text])[0]
+
+    def redact_batch(self, texts: Any) -> list[Any]:
+        import threading
+
+        from copilot.errors import UnavailableError
+        from copilot.types import RedactionResult
+
+        self.threads.append(threading.get_ident())
+        if self.dead:
+            raise UnavailableError("the redaction workers died twice on this batch", code="redaction_unavailable")
+        return [RedactionResult(t.replace("Maria Lopez", "<PERSON>"), ()) for t in texts]
+
+
+@pytest.mark.parametrize("offload", [True, False])
+def test_a_read_whose_redaction_failed_fails_closed_without_its_arguments(
+    db: tuple[Engine, Path], offload: bool
+) -> None:
+    g, _ = build_test_governance(db[0], redactor=_WorkerRedactor(dead=True, offload=offload))
+    res = g.executor.execute(STAFF, "echo", {"text": "call Maria Lopez"})
+    assert (res.status, res.error_code, res.result) == ("error", "redaction_unavailable", None)
+    rec = g.audit.get(res.audit_id or "")
+    assert rec.args == {"_args": "<REDACTED>"} and "Lopez" not in str(rec.args)
+    assert rec.outcome == "error" and g.audit.verify().ok
+
+
+def test_an_action_whose_redaction_failed_never_runs(db: tuple[Engine, Path]) -> None:
+    g, ledger = build_test_governance(db[0], redactor=_WorkerRedactor(dead=True))
+    res = g.executor.execute(ALICE, "purchase_request_create", {"item": "pumps for Maria Lopez", "amount": 100})
+    assert (res.status, res.error_code) == ("error", "redaction_unavailable")
+    assert ledger.entries == []
+    rec = g.audit.get(res.audit_id or "")
+    assert "Lopez" not in str(rec.args) and rec.outcome == "error"
+
+
+def test_a_reads_redaction_runs_beside_its_tool_when_it_runs_in_workers(db: tuple[Engine, Path]) -> None:
+    import threading
+
+    red = _WorkerRedactor()
+    g, _ = build_test_governance(db[0], redactor=red)
+    res = g.executor.execute(STAFF, "echo", {"text": "call Maria Lopez"})
+    assert res.status == "ok" and res.result == {"text": "call Maria Lopez", "requester": "u-sam"}
+    assert red.threads and threading.get_ident() not in red.threads  # waited on beside the tool
+    assert g.audit.get(res.audit_id or "").args == {"text": "call <PERSON>", "fail": "none"}
+    # an action is redacted before it runs (its intent record comes first), in the caller's thread
+    red.threads.clear()
+    assert g.executor.execute(ALICE, "purchase_request_create", {"item": "pumps", "amount": 100}).status == "ok"
+    assert red.threads and set(red.threads) == {threading.get_ident()}

@@ -30,6 +30,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -51,7 +52,7 @@ from copilot.governance.approvals import ApprovalRequest, ApprovalStatus, Approv
 from copilot.governance.audit import AuditEntry, AuditLog
 from copilot.governance.policy import SEVERITY, Decision, Effect, Policy, PolicyEvaluationError, PolicyStore
 from copilot.governance.principal import Principal
-from copilot.governance.redact_args import ArgsRedactor
+from copilot.governance.redact_args import MASK, ArgsRedactor
 from copilot.tools.base import Tool, ToolContext, ToolRegistry
 from copilot.types import AccessScope, Answer
 
@@ -60,6 +61,11 @@ log = logging.getLogger(__name__)
 Status = Literal["ok", "pending_approval", "denied", "error"]
 UNAUTHENTICATED = "<unauthenticated>"
 FACTS_KEY = "_facts"
+
+logger = logging.getLogger(__name__)
+
+_OVERLAP = ThreadPoolExecutor(max_workers=8, thread_name_prefix="audit-redaction")
+"""Waits on the redaction worker for reads while their tools run (threads that mostly wait, not compute)."""
 """Where a call's facts sit in its recorded arguments (audit records, the approval row)."""
 
 
@@ -176,6 +182,7 @@ class GovernedExecutor:
         self.audit = audit
         self.approvals = approvals
         self.redact = redactor or ArgsRedactor()
+        self._offloaded: bool | None = None
         self.services = services
         self.before_call: list[Hook] = list(before_call)
         self.after_call: list[Hook] = list(after_call)
@@ -386,6 +393,24 @@ class GovernedExecutor:
         scope: AccessScope = policy.access_scope(principal.role, principal.groups)
         return ToolContext(principal=principal, request_id=rid, scope=scope, services=self.services, **kw)
 
+    def _redaction_runs_elsewhere(self) -> bool:
+        """Whether the audit redactor works in its own processes (then a read's redaction overlaps its tool)."""
+        if self._offloaded is None:
+            config = getattr(self.redact.redactor, "config", None)
+            self._offloaded = bool(getattr(config, "offload", False))
+        return self._offloaded
+
+    def _redacted_or_masked(
+        self, spec: Tool | None, args: Any, facts: dict[str, Any] | None
+    ) -> tuple[Any, CopilotError | None]:
+        """The redacted arguments, or — when redaction itself failed (its workers died) — a record that holds
+        none of them and the typed error to fail closed with. Raw arguments are never the fallback."""
+        try:
+            return self._redacted(spec, args, facts), None
+        except CopilotError as exc:
+            logger.warning("audit redaction failed (%s): the call fails closed", exc.code)
+            return {"_args": MASK, **({FACTS_KEY: facts} if facts is not None else {})}, exc
+
     def _redacted(self, spec: Tool | None, args: Any, facts: dict[str, Any] | None = None) -> Any:
         """The arguments as recorded: redacted, plus the facts the policy decided on under ``_facts`` (a name no
         pydantic argument can have). Facts are read from Odoo by the tool's own code — record references, links,
@@ -447,7 +472,7 @@ class GovernedExecutor:
         entry = self._entry(
             principal,
             tool_name[:128] if isinstance(tool_name, str) else "<invalid>",
-            self._redacted(spec, args, facts),
+            self._redacted_or_masked(spec, args, facts)[0],
             rid,
             decision=dec,
             rule_id=rule_id,
@@ -543,7 +568,18 @@ class GovernedExecutor:
     ) -> ExecutionResult:
         spec, principal, decision, ctx = call.tool, call.principal, call.decision, call.ctx
         rid = ctx.request_id
-        redacted = self._redacted(spec, call.args, ctx.facts)
+        pending: Future[tuple[Any, CopilotError | None]] | None = None
+        if spec.read_only and self._redaction_runs_elsewhere():
+            # A read's record is written after the tool ran, so its redaction (in the redaction worker) runs
+            # while the tool does; the result is still returned only once its record is on the chain.
+            pending = _OVERLAP.submit(self._redacted_or_masked, spec, call.args, ctx.facts)
+            redacted, redaction_error = None, None
+        else:
+            redacted, redaction_error = self._redacted_or_masked(spec, call.args, ctx.facts)
+        if redaction_error is not None and not spec.read_only:
+            # Fail closed for actions: no intent record with the arguments, so no side effect.
+            return self._refuse(principal, spec.name, call.args, rid, t0, "error", redaction_error, spec=spec,
+                                approval_id=approval_id, approver_id=approver_id, facts=ctx.facts)
         intent_id: str | None = None
         if not spec.read_only:
             try:
@@ -600,6 +636,11 @@ class GovernedExecutor:
                 call.error, status, effect, rule_id = exc, "denied", Effect.DENY, exc.rule_id
         for hook in self.after_call:
             hook(call)
+        if pending is not None:
+            redacted, redaction_error = pending.result()
+        if redaction_error is not None:
+            # Fail closed for reads: the record holds no argument, the caller gets no result.
+            call.error, call.result, status = redaction_error, None, "error"
         notes = ctx.notes
         err = call.error
         entry = self._entry(
