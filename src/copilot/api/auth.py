@@ -117,8 +117,8 @@ class Authenticator:
         rounded, to the millisecond: a session minted before a revocation must never look minted after it."""
         exp = int(time.time()) + min(ttl_s or self.svc.session_ttl_s, self.svc.session_ttl_s)
         claims = {"iss": SESSION_ISSUER, "typ": "session", "sub": who.id, "name": who.name, "role": who.role,
-                  "groups": list(who.groups), "sites": list(who.sites), "exp": exp, "iat": math.floor(time.time() * 1000) / 1000,
-                  "jti": secrets.token_hex(8)}
+                  "groups": list(who.groups), "sites": list(who.sites), "exp": exp,
+                  "iat": math.floor(time.time() * 1000) / 1000, "jti": secrets.token_hex(8)}
         return jwt.encode(claims, self._secret, algorithm="HS256"), exp
 
     def revoke_sessions(self, subject: str) -> None:
