@@ -169,8 +169,13 @@ def _operator() -> Principal:
     return Principal(id=f"cli:{user}", name=user, role="admin")
 
 
+def _exit_after_shutdown(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import secrets
+    import signal
 
     import uvicorn
 
@@ -225,6 +230,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         cp.executor.execute(_operator(), "ingest_run", {"source": "odoo"}).raise_for_status()
     if args.demo:  # train on the demo helpdesk history (first start) and queue the open tickets
         app.state.ctx.extra["triage_jobs"].start(train_first=True)
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises it with the handler it found: with the
+    # default one the process would die before the block below closes the index and clears the lease.
+    signal.signal(signal.SIGTERM, _exit_after_shutdown)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     finally:
