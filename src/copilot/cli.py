@@ -463,6 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--prompt-version", default=None,
                    help="answers (a model configured): the prompts/answer version to score, e.g. v1")
     s.add_argument("--compare", default=None, help="answers: a second prompts/answer version, side by side")
+    s.add_argument("--split", choices=["train", "test"], default=None,
+                   help="answers --dataset demo-staff: ask only this split (develop on 'train')")
     s.add_argument("--calibrate", action="store_true",
                    help="answers: refit the abstention calibration on the training questions (never 'test')")
     s.add_argument("--json", action="store_true")

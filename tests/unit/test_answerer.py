@@ -10,6 +10,7 @@ from copilot.retrieval.answerer import (
     NOT_FOUND,
     ExtractiveAnswerer,
     content_terms,
+    missing_identifier,
     question_parts,
     retrieval_agreement,
     split_sentences,
@@ -178,3 +179,25 @@ def test_each_part_of_a_multi_part_question_is_answered(multi_part: bool) -> Non
     answer = answerer.answer("minimum rest between shifts and maximum hours per week", hits)
     assert "10 hours" in answer.text and "07:00" not in answer.text
     assert ("60 hours" in answer.text) is multi_part
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("what pressure did pump BME-INF-0231 alarm at", "BME-INF-0231"),  # the passages name another pump
+        ("what pressure did pump BME-INF-0263 alarm at", None),
+        ("how many ts-300s need the check", None),  # a plural of a named model
+        ("is a 24-hour fridge log needed", None),  # not an identifier
+    ],
+)
+def test_an_identifier_no_passage_names(question: str, missing: str | None) -> None:
+    hits = [_hit("Asset tag: BME-INF-0263; Result: Fail; Finding: Occlusion alarm at 610 mmHg. TS-300 brakes.")]
+    assert missing_identifier(question, hits) == missing
+
+
+def test_abstains_when_the_asked_about_record_is_not_in_the_passages() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0)
+    hits = [_hit("Asset tag: BME-INF-0263; Result: Fail; Finding: Occlusion alarm at 610 mmHg.")]
+    assert not answerer.answer("occlusion alarm pressure of pump BME-INF-0263", hits).abstained
+    answer = answerer.answer("occlusion alarm pressure of pump BME-INF-0231", hits)
+    assert answer.abstained and answer.signals["missing_identifier"] == 1.0

@@ -218,6 +218,26 @@ def question_parts(question: str) -> list[tuple[str, str]]:
     return [(f"{context} {ask}".strip(), ask) for ask in asks]
 
 
+# An identifier the question names — an asset tag, an incident or form number ("BME-INF-0231", "INC-2026-0142",
+# "GEN-S1"): letters and digits joined by hyphens, starting with a letter ("24-hour" and "3-way" are not).
+_IDENTIFIER = re.compile(r"(?<![\w-])(?=[\w-]*\d)[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])", re.IGNORECASE)
+
+
+def missing_identifier(question: str, hits: Sequence[Hit]) -> str | None:
+    """The first identifier the question names that no passage mentions (title, section or text), or None. An
+    asset tag or incident number is the question's subject: passages that never name it are about something
+    else — typically a neighbouring record, when the one asked about is a document the asker may not open."""
+    ids = _IDENTIFIER.findall(question)
+    if not ids:
+        return None
+    seen = " ".join(f"{h.chunk.title} {h.chunk.section} {h.chunk.text}" for h in hits).lower()
+    for ident in ids:
+        low = ident.lower()
+        if low not in seen and not (low.endswith("s") and low[:-1] in seen):  # "TS-300s"
+            return ident
+    return None
+
+
 def retrieval_agreement(hits: Sequence[Hit]) -> float:
     """1.0 when the dense and the lexical search put the same document first, 0.0 when they differ (or one's
     first passage did not survive fusion), 0.5 when the hits carry no ranks (the index fused them itself). Two
@@ -467,6 +487,8 @@ class ExtractiveAnswerer:
         raw = self._sentences(hits)
         if not raw:
             return self._abstain(question, hits, 0.0, self.signals(question, None, hits))
+        if missing_identifier(question, hits[: self.top_passages]) is not None:
+            return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_identifier": 1.0})
         parts = question_parts(question) if self.multi_part else []
         pool = self._promising(question, raw, self.max_embedded)
         for _, ask in parts:  # each part's most promising sentences are embedded as well
