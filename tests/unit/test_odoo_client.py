@@ -301,3 +301,17 @@ def test_jsonrpc_on_19_warns_it_is_deprecated(caplog: pytest.LogCaptureFixture) 
         cfg = OdooConfig(url=double.url, db=db.name, login="admin", password="admin", transport="jsonrpc")
         OdooClient(cfg).connect()
         assert "deprecated since 19" in caplog.text
+
+
+def test_json2_to_a_database_the_server_lacks_is_not_a_missing_model() -> None:
+    """A wrong ``X-Odoo-Database`` gets Odoo's server-wide HTML 404 (recorded: 19 g6.json2.wrong_db): the client
+    says so instead of reading it as "record or model missing", which would make the installed-model probe
+    report every model as absent."""
+    db = Database(version="19.0")
+    seed_sample(db)
+    with OdooDouble(db) as double:
+        cfg = OdooConfig(url=double.url, db="no_such_db", login="alice", password="alice-pw",
+                         api_key="key-alice", transport="json2", timeout=5, retries=0, backoff=0.1)
+        with pytest.raises(OdooProtocolError, match="no JSON-2 endpoint for database 'no_such_db'") as err:
+            OdooClient(cfg, sleep=lambda s: None).connect()
+        assert not isinstance(err.value, OdooMissingError)

@@ -345,3 +345,16 @@ def test_json2_odd_ids_and_verbs(served19: tuple[OdooDouble, Sample]) -> None:
     assert _j2(double, "res.users/read", {"ids": rid, "fields": ["login"]}).json()[0]["login"] == "alice"
     put = httpx.put(f"{double.url}/json/2/res.users/read", json={}, headers={"Authorization": "bearer key-alice"})
     assert put.status_code == 404
+
+
+def test_json2_web_read_nests_relations(served19: tuple[OdooDouble, Sample]) -> None:
+    """``web_read``/``web_search_read`` read a specification; a many2one with ``fields`` comes back as a dict
+    (recorded: g7.web_read, g7.web_search_read)."""
+    double, sample = served19
+    spec = {"name": {}, "folder_id": {"fields": {"display_name": {}}}}
+    rows = _j2(double, "documents.document/web_read", {"ids": [sample.documents["pm"]], "specification": spec})
+    assert rows.json() == [{"id": sample.documents["pm"], "name": "Infusion pump PM.md",
+                            "folder_id": {"id": sample.folders["sops"], "display_name": "SOPs"}}]
+    found = _j2(double, "documents.document/web_search_read",
+                {"domain": [["id", "=", sample.documents["pm"]]], "specification": {"name": {}}}).json()
+    assert found == {"length": 1, "records": [{"id": sample.documents["pm"], "name": "Infusion pump PM.md"}]}

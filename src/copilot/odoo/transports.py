@@ -170,6 +170,13 @@ class Json2Transport:
         except ValueError as exc:
             if resp.status_code == 200:
                 raise OdooProtocolError("malformed reply from Odoo (not JSON)") from exc
+            if resp.status_code == 404:
+                # Odoo's server-wide HTML 404: no database of that name, or no /json/2 at all (Odoo < 19) — not a
+                # missing record or model, which JSON-2 answers with a JSON error (recorded: 19 g6.json2.wrong_db)
+                raise OdooProtocolError(
+                    f"Odoo has no JSON-2 endpoint for database {self.db!r} (HTTP 404 page): check the database "
+                    "name, or use JSON-RPC before Odoo 19", status=404,
+                ) from exc
             raise from_odoo("", f"HTTP {resp.status_code}", status=resp.status_code) from exc
         if resp.status_code == 200:
             return payload

@@ -140,6 +140,35 @@ def _formatted_read_group(
     return env.formatted_read_group(model, domain or [], groupby, aggregates, having, offset, limit, order)
 
 
+def _web_read(env: Env, model: str, ids: Any, specification: Any) -> Any:
+    """The web client's read (17+): ``specification`` names the fields, a relational one with ``fields`` as a
+    nested specification: a many2one reads ``{"id", ...}``, an x2many a list of them (recorded: g7.web_read)."""
+    spec = dict(specification or {})
+    rows = env.read(model, ids, [n for n in spec if n != "id"], load=None)
+    for row in rows:
+        for name, sub in spec.items():
+            f = env.field(model, name)
+            nested = (sub or {}).get("fields") if isinstance(sub, dict) else None
+            if f.type not in ("many2one", "many2many", "one2many") or nested is None:
+                continue
+            value = row[name]
+            if f.type == "many2one":
+                row[name] = _web_read(env.sudo(), f.relation or "", [value], nested)[0] if value else False
+            else:
+                row[name] = _web_read(env.sudo(), f.relation or "", list(value), nested)
+    return rows
+
+
+def _web_search_read(
+    env: Env, model: str, domain: Any, specification: Any, offset: int = 0, limit: int | None = None,
+    order: str | None = None, count_limit: int | None = None,
+) -> Any:
+    """``{"length", "records"}`` (recorded: g7.web_search_read)."""
+    ids = env.search(model, domain or [], offset=offset, limit=limit, order=order)
+    length = len(ids) if not limit else env.search_count(model, domain or [], count_limit)
+    return {"length": length, "records": _web_read(env, model, ids, specification)}
+
+
 def _formatted_read_grouping_sets(
     env: Env, model: str, domain: Any = None, grouping_sets: Any = (), aggregates: Any = (), order: Any = None
 ) -> Any:
@@ -318,6 +347,8 @@ def method_table(major: int) -> dict[str, Method]:
         "check_object_reference": Method(_check_object_reference),
         "get_external_id": Method(_get_external_id, True),
         "name_create": Method(_name_create),
+        "web_read": Method(_web_read, True),
+        "web_search_read": Method(_web_search_read),
         "copy_data": Method(_copy_data, True),
         "has_group": Method(_has_group_records, True) if major >= 18 else Method(_has_group_model),
         # deprecated in 18+ but still public on 19 (recorded: g8.check_access_rights.demo.*)
@@ -647,9 +678,6 @@ class OdooDouble:
                 raise HttpUnauthorized(
                     "User not authenticated, use an API Key with a Bearer Authorization header."
                 )
-            dbname = headers.get("X-Odoo-Database")
-            if dbname and dbname != self.db.name:
-                raise HttpNotFound(f"database {dbname!r} not found")
             uid = self.db.user_for_key(key.strip())
             if uid is None:
                 raise HttpUnauthorized("Invalid apikey")
@@ -826,6 +854,13 @@ class _Handler(BaseHTTPRequestHandler):
                 page = ("<!doctype html>\n<html lang=en>\n<title>403 Forbidden</title>\n<h1>Forbidden</h1>\n"
                         "<p>Cannot use both the session_id cookie and the x-odoo-database header.</p>\n")
                 self._send(403, page.encode(), "text/html; charset=utf-8")
+                return
+            dbname = self.headers.get("X-Odoo-Database")
+            if dbname and dbname != d.db.name:
+                # no such database: Odoo's server-wide 404 page, not a JSON-2 error (recorded: g6.json2.wrong_db)
+                page = ("<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>No database is "
+                        "selected and the requested URL was not found in the server-wide controllers.</p>\n")
+                self._send(404, page.encode(), "text/html; charset=utf-8")
                 return
             parts = path.split("/")
             if len(parts) != 5 or not parts[3] or not parts[4]:
