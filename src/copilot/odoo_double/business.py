@@ -59,6 +59,7 @@ def _setdefault(data: dict[str, Any], env: Env, model: str, name: str, value: An
 # ---------------------------------------------------------------------- before insert
 def _maintenance_request(env: Env, data: dict[str, Any]) -> None:
     m = "maintenance.request"
+    _setdefault(data, env, m, "stage_id", _first(env, "maintenance.stage", []))  # `_default_stage`
     _setdefault(data, env, m, "request_date", _today(env))
     _setdefault(data, env, m, "owner_user_id", env.uid)
     _setdefault(data, env, m, "company_id", _user(env).get("company_id"))
@@ -132,6 +133,15 @@ def create_attempt(env: Env, model: str, vals: dict[str, Any]) -> dict[str, Any]
         env.db.counters["purchase.order"] = counter
         return {**vals, "name": f"P{counter:05d}"}
     return vals
+
+
+def defaults(env: Env, model: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``default_get``'s share of the rules above: the defaults alone, no checks (recorded: g4.default_get,
+    g7.default_get)."""
+    rule = BEFORE_CREATE.get(model)
+    if rule is not None and model != "purchase.order":
+        rule(env, data)
+    return data
 
 
 def before_create(env: Env, model: str, data: dict[str, Any]) -> None:

@@ -206,11 +206,11 @@ def _has_access(env: Env, model: str, ids: Any, operation: str) -> Any:
 
 def _default_get(env: Env, model: str, fields_list: Any) -> Any:
     spec = env.spec(model)
-    return {
-        n: spec.fields[n].default
-        for n in fields_list
-        if n in spec.fields and spec.fields[n].default is not None and not callable(spec.fields[n].default)
+    data = {
+        n: f.default for n, f in spec.fields.items() if f.default is not None and not callable(f.default)
     }
+    data = business.defaults(env, model, data)  # the model's own defaults (today, first stage, team...)
+    return {n: data[n] for n in fields_list if n in spec.fields and data.get(n) not in (None, False)}
 
 
 def _default_get_19(env: Env, model: str, fields: Any) -> Any:
