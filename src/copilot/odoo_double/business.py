@@ -181,6 +181,9 @@ def _order_totals(env: Env, order_id: Any) -> None:
     order["amount_untaxed"] = total
     if _has(env, "purchase.order", "amount_total"):
         order["amount_total"] = total + sum(float(r.get("price_tax") or 0) for r in lines)
+    planned = [str(r["date_planned"]) for r in lines if r.get("date_planned")]
+    if planned and _has(env, "purchase.order", "date_planned"):
+        order["date_planned"] = min(planned)  # `_compute_date_planned`: the earliest line
     env.db._persist("purchase.order", int(order_id))
 
 

@@ -748,6 +748,10 @@ class Env:
                     out[fname] = [val, self.display_name(f.relation or "", target)] if target else False
                 else:
                     out[fname] = val
+            elif f.type == "many2many" and val and f.relation in self.db.models:
+                # in the comodel's `_order` (recorded: 19 g9.task.read, user_ids [5, 2]: Marc before Mitchell)
+                out[fname] = self._order(f.relation or "", [i for i in val if i in self.db.table(f.relation or "")]
+                                         + [i for i in val if i not in self.db.table(f.relation or "")], None)
             elif f.type in ("one2many", "many2many"):
                 out[fname] = list(val or [])
             elif f.type == "properties":
