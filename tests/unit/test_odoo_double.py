@@ -8,7 +8,14 @@ import pytest
 
 from copilot.odoo_double import SUPERUSER_ID, Database
 from copilot.odoo_double import builders as b
-from copilot.odoo_double.errors import AccessError, MissingError, ServerValueError, UserError, ValidationError
+from copilot.odoo_double.errors import (
+    AccessError,
+    MissingError,
+    OdooServerError,
+    ServerValueError,
+    UserError,
+    ValidationError,
+)
 from copilot.odoo_double.sample import seed_sample
 
 pytestmark = pytest.mark.unit
@@ -350,3 +357,25 @@ def test_a_parent_cannot_become_its_own_descendant() -> None:
     with pytest.raises(UserError, match="Recursion Detected"):
         env.write("res.partner", [top], {"parent_id": top})
     assert env.write("res.partner", [child], {"parent_id": False})
+
+
+@pytest.mark.parametrize(
+    ("version", "domain", "error"),
+    [  # recorded: 17 g3.edge.upper_operator, g3.edge.in_scalar, g6.jsonrpc.ids_on_model_method, g3.err.domain_not_list
+        ("17.0", [("name", "ILIKE", "pump")], "builtins.ValueError"),
+        ("17.0", [("id", "in", 1)], "builtins.ValueError"),
+        ("17.0", [9], "builtins.TypeError"),
+        ("17.0", "name = x", "builtins.AssertionError"),
+        ("19.0", "name = x", "builtins.TypeError"),
+        ("19.0", [("name", "ILIKE", "pump")], None),  # 19 accepts both
+        ("19.0", [("id", "in", 1)], None),
+    ],
+)
+def test_caller_domains_are_checked_per_version(version: str, domain: Any, error: str | None) -> None:
+    env = _requests_db(version).env(SUPERUSER_ID)
+    if error is None:
+        env.search("maintenance.request", domain)
+        return
+    with pytest.raises(OdooServerError) as exc:
+        env.search("maintenance.request", domain)
+    assert exc.value.name == error

@@ -100,6 +100,8 @@ def check(domain: Any, major: int) -> None:
     if major >= 19:
         return
     for term in domain or []:
+        if not isinstance(term, (list, tuple, str)):  # 17 indexes it (recorded: 17 g6.jsonrpc.ids_on_model_method)
+            raise named("builtins.TypeError", f"'{type(term).__name__}' object is not subscriptable")
         if isinstance(term, (list, tuple)) and len(term) == 3:
             op, value = term[1], term[2]
             if isinstance(op, str) and op != op.lower():
