@@ -522,7 +522,7 @@ class ExtractiveAnswerer:
         chosen.sort(key=lambda c: (c.hit_rank, c.position))
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
-        parts: list[str] = []
+        pieces: list[str] = []
         for c in chosen:
             if c.hit_rank not in numbers:
                 numbers[c.hit_rank] = len(numbers) + 1
@@ -538,10 +538,10 @@ class ExtractiveAnswerer:
                         quote=c.text[:300],
                     )
                 )
-            parts.append(f"{c.text.lstrip('-*• ').strip()} [{numbers[c.hit_rank]}]")
+            pieces.append(f"{c.text.lstrip('-*• ').strip()} [{numbers[c.hit_rank]}]")
         return Answer(
             question=question,
-            text=" ".join(parts),
+            text=" ".join(pieces),
             citations=tuple(citations),
             abstained=False,
             passages=tuple(hits),
