@@ -331,9 +331,10 @@ def cmd_odoo_check(args: argparse.Namespace, settings: Settings) -> int:
 
     db = Database(version=args.odoo_version, path=str(Path(tempfile.mkdtemp()) / "odoo.sqlite"))
     build_demo_network(db, tickets=50)
-    # a sync account with no Settings or Access Rights: an internal user who sees every document
+    # a sync account with no Settings or Access Rights: an internal user who sees every document and device
     docs_admin = "documents.group_documents_system" if db.major >= 18 else "documents.group_documents_manager"
-    lp = db.add_user(LEAST_PRIVILEGE_LOGIN, "", groups=["base.group_user", docs_admin], name="Copilot Sync (LP)")
+    lp = db.add_user(LEAST_PRIVILEGE_LOGIN, "", groups=["base.group_user", docs_admin,
+                     "maintenance.group_equipment_manager"], name="Copilot Sync (LP)")
     db.add_api_key(lp, "demo-key-lp")
     db.commit()
     out: dict[str, Any] = {}

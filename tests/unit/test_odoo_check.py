@@ -34,6 +34,9 @@ def test_check_names_the_gaps_and_the_groups_that_close_them(version: str, trans
     assert maint["installed"] and not maint["readable"]
     assert maint["models"]["maintenance.request"] == {"read": False, "allowed_for": ["Equipment Manager"]}
     assert "maintenance: cannot read maintenance.request; needs one of: Equipment Manager" in report["gaps"]
+    assert maint["sees_all_equipment"] is False  # maintenance.xml: only Equipment Managers see every device
+    assert any(g.startswith("maintenance: equipment the account does not follow") and
+               "maintenance.group_equipment_manager" in g for g in report["gaps"])
     assert report["sources"]["helpdesk"] == {"installed": False, "models": {}}  # not on this server
     docs = report["sources"]["documents"]
     assert docs["readable"]
@@ -60,3 +63,4 @@ def test_cli_check_demo_reports_the_bot_and_a_least_privilege_account(capsys: py
     # without Settings, Knowledge's member-only articles stay invisible: the one gap left, and it says why
     assert lp["gaps"] == [g for g in lp["gaps"] if g.startswith("knowledge:")] and len(lp["gaps"]) == 1
     assert out["copilot-bot"]["least_privilege_ok"] is True
+    assert lp["sources"]["maintenance"]["sees_all_equipment"] is True

@@ -162,13 +162,26 @@ def test_corpus_acls_match_the_sidecar_and_odoo(served: tuple[DemoNetwork, OdooC
     refs = {r.doc_id: r for r in OdooSource(client, group_map=GROUP_MAP).list_documents()}
     contract = refs[f"odoo:documents:{net.documents['contracts/courier-coldlink.md']}"]
     assert contract.doc_type == "contract" and contract.department == "procurement"
+    logs = {d for d in refs if d.startswith("odoo:maintenance:")}
+    assert len(logs) == len({r["equipment_id"] for r in net.db.table("maintenance.request").values()})
+    su = net.db.env(SUPERUSER_ID)
+    requests: dict[int, set[int]] = {}
+    for rid in su.search("maintenance.request", []):
+        requests.setdefault(int(net.db.table("maintenance.request")[rid]["equipment_id"]), set()).add(rid)
     for login in USERS:
         groups = set(resolve_user_groups(client, net.users[login], GROUP_MAP))
         env = net.db.env(net.users[login])
         odoo = {f"odoo:documents:{i}" for i in env.search("documents.document", [("type", "=", "binary")])}
         odoo |= {f"odoo:knowledge:{i}" for i in env.search("knowledge.article", [])}
-        by_acl = {d for d, r in refs.items() if not d.startswith("odoo:maintenance:") and set(r.acl_groups) & groups}
+        # a maintenance log: the equipment and every request on it (maintenance's record rules)
+        visible = set(env.search("maintenance.request", []))
+        odoo |= {
+            f"odoo:maintenance:{e}" for e in env.search("maintenance.equipment", []) if requests.get(e, {0}) <= visible
+        }
+        by_acl = {d for d, r in refs.items() if set(r.acl_groups) & groups}
         assert by_acl == odoo, login  # the permission matrix: no more, no less
+        # who runs the fleet reads every log; other staff only what they follow
+        assert (logs <= by_acl) is (login in ("ben.biomed", "fred.facilities")), login
     if net.db.major < 18:  # the folder's groups, and Documents managers (17's manager rule)
         assert contract.acl_groups == ("documents.group_documents_manager", "finance", "procurement")
     paul = set(resolve_user_groups(client, net.users["paul.procurement"], GROUP_MAP))

@@ -14,7 +14,7 @@ import pytest
 from copilot.errors import PermissionDeniedError, UnavailableError
 from copilot.odoo.client import OdooClient, OdooConfig
 from copilot.odoo.errors import OdooAccessError, OdooError, OdooErrorMixin, OdooValidationError
-from copilot.odoo_double import Database, OdooDouble
+from copilot.odoo_double import SUPERUSER_ID, Database, OdooDouble
 from copilot.odoo_double.chatter import html_body, message_post
 from copilot.odoo_double.sample import Sample, seed_sample
 
@@ -50,11 +50,23 @@ class Served:
         return [pid, self.db.table("res.partner")[pid]["name"]]
 
 
+def alice_follows(db: Database, sample: Sample) -> int:
+    """Alice follows the sample's equipment and requests: Maintenance's record rules show an employee only
+    what they follow, own or repair (``maintenance/security/maintenance.xml``)."""
+    alice = sample.users["alice"]
+    follower = {"message_partner_ids": [(4, db.table("res.users")[alice]["partner_id"])]}
+    su = db.env(SUPERUSER_ID)
+    su.write("maintenance.equipment", sorted(db.table("maintenance.equipment")), follower)
+    su.write("maintenance.request", sorted(db.table("maintenance.request")), follower)
+    return alice
+
+
 @pytest.fixture(params=WIRES, ids=lambda w: f"{w[0]}-{w[1]}")
 def served(request: pytest.FixtureRequest) -> Iterator[Served]:
     version, transport = request.param
     db = Database(version=version)
     sample = seed_sample(db)
+    alice_follows(db, sample)
     with OdooDouble(db) as double:
         yield Served(double, sample, transport)
 
@@ -285,6 +297,7 @@ def test_stored_body(body: str, as_html: bool, stored: str) -> None:
 def test_body_is_html_only_for_employees() -> None:
     db = Database(version="19.0")
     sample = seed_sample(db)
+    alice_follows(db, sample)
     rid = min(db.table("maintenance.request"))
     uid = db.add_user("joel", "joel-pw", groups=[])
     db.grant("maintenance.request", None, read=True, write=True)
@@ -304,7 +317,7 @@ def test_a_deleted_record_takes_its_chatter_along(served: Served) -> None:
 def test_a_database_file_saved_before_chatter_gets_it_on_reopening(tmp_path: Any) -> None:
     path = str(tmp_path / "old.sqlite")
     db = Database(version="17.0", path=path)
-    alice = seed_sample(db).users["alice"]
+    alice = alice_follows(db, seed_sample(db))
     mail_models = {rid for rid, rec in db.table("ir.model").items() if rec["model"].startswith("mail.")}
     old_file = {  # what a file written before the double had chatter lacks
         "ir.model": lambda rec: rec["id"] in mail_models,

@@ -7,7 +7,9 @@ The corpus holds the cases the rules turn on: 17 "own documents only" for read a
 (``user_specific``, ``user_specific_write``), folders with only read or only write groups; 18+ members with and
 without a role, expired members, owners, the parent folder's link one level up (hidden or not, and not two
 levels); Knowledge members with ``none``, members and internal permission inherited from parent articles, a
-desynchronized child, a portal member."""
+desynchronized child, a portal member; maintenance logs (one per equipment, with all its requests) read by
+Equipment Managers, or by an employee who follows the equipment and owns, follows or repairs every request
+(``maintenance/security/maintenance.xml``), with a portal follower and a follower who misses one request."""
 
 from __future__ import annotations
 
@@ -33,7 +35,9 @@ USERS = {  # login -> groups
     "dave": ["base.group_user"],  # an employee without any Documents group
     "erin": ["base.group_user", "documents.group_documents_manager"],
     "paula": ["base.group_portal"],  # a share user
+    "mona": ["base.group_user", "maintenance.group_equipment_manager"],  # an Equipment Manager
 }
+STAFF = {login for login, groups in USERS.items() if "base.group_portal" not in groups}
 
 
 @dataclass
@@ -69,6 +73,7 @@ def build(version: str) -> Corpus:
     else:
         _documents_18(c)
     _knowledge(c)
+    _maintenance(c)
     db.commit()
     return c
 
@@ -84,7 +89,7 @@ def _documents_17(c: Corpus) -> None:
     db.env(SUPERUSER_ID).write("documents.folder", [own_both], {"user_specific": True, "user_specific_write": True})
     read_only = b.add_folder(db, "Only read groups", read_groups=[proc])
     write_only = b.add_folder(db, "Only write groups", write_groups=[fin])
-    staff = {"alice", "carol", "bob", "dave", "erin"}
+    staff = STAFF
     c.expect[f"d{_doc(db, opened, 'open')}"] = staff
     c.expect[f"d{_doc(db, both, 'both')}"] = {"alice", "carol", "erin"}
     c.expect[f"d{_doc(db, own_read, 'own_read_bob', u['bob'])}"] = {"bob", "carol", "erin"}
@@ -101,7 +106,7 @@ def _documents_17(c: Corpus) -> None:
 def _documents_18(c: Corpus) -> None:
     db, u = c.db, c.users
     env = db.env(SUPERUSER_ID)
-    staff = {"alice", "carol", "bob", "dave", "erin"}
+    staff = STAFF
     opened = b.add_folder(db, "Open")
     members = b.add_folder(db, "Members", internal="none")
     env.write("documents.document", [members], {"access_ids": [
@@ -161,7 +166,7 @@ def _documents_18(c: Corpus) -> None:
 def _knowledge(c: Corpus) -> None:
     db, u = c.db, c.users
     env = db.env(SUPERUSER_ID)
-    staff = {"alice", "carol", "bob", "dave", "erin"}
+    staff = STAFF
     p = {login: _pid(db, uid) for login, uid in u.items()}
     k1 = b.add_article(db, "Open", "<p>x</p>", internal="read")
     k2 = b.add_article(db, "Not for bob", "<p>x</p>", internal="read", members=[(p["bob"], "none")])
@@ -186,6 +191,49 @@ def _knowledge(c: Corpus) -> None:
     }
 
 
+def follow(db: Database, model: str, rid: int, *logins_uids: int) -> None:
+    pids = [_pid(db, uid) for uid in logins_uids]
+    db.env(SUPERUSER_ID).write(model, [rid], {"message_partner_ids": [(4, p) for p in pids]})
+
+
+def _maintenance(c: Corpus) -> None:
+    db, u = c.db, c.users
+    managers = {"mona"}  # and admin, an Equipment Manager in Odoo's data
+    # followed by dave, who owns one request and repairs the other
+    a = b.add_equipment(db, "Pump A")
+    follow(db, "maintenance.equipment", a, u["dave"])
+    b.add_maintenance(db, a, "A1", owner_user_id=u["dave"])
+    b.add_maintenance(db, a, "A2", user_id=u["dave"])
+    c.expect[f"m{a}"] = managers | {"dave"}
+    # dave and bob follow it; bob owns one request but does not see the one only dave follows
+    bb = b.add_equipment(db, "Pump B")
+    follow(db, "maintenance.equipment", bb, u["dave"], u["bob"])
+    b.add_maintenance(db, bb, "B1", owner_user_id=u["bob"])
+    r = b.add_maintenance(db, bb, "B2")
+    follow(db, "maintenance.request", r, u["dave"])
+    c.expect[f"m{bb}"] = managers  # dave cannot read B1 (bob's), bob cannot read B2 (followed by dave)
+    # the owner follows the equipment (Odoo's create subscribes him); his request names him technician
+    cc = b.add_equipment(db, "Monitor C", owner_user_id=u["bob"])
+    b.add_maintenance(db, cc, "C1", user_id=u["bob"])
+    c.expect[f"m{cc}"] = managers | {"bob"}
+    # alice owns the request but does not follow the equipment
+    d = b.add_equipment(db, "Monitor D")
+    b.add_maintenance(db, d, "D1", owner_user_id=u["alice"])
+    c.expect[f"m{d}"] = managers
+    # a portal follower and owner: portal users have no maintenance rights at all
+    e = b.add_equipment(db, "Printer E")
+    follow(db, "maintenance.equipment", e, u["paula"], u["carol"])
+    r = b.add_maintenance(db, e, "E1", owner_user_id=u["paula"])
+    follow(db, "maintenance.request", r, u["carol"])
+    c.expect[f"m{e}"] = managers | {"carol"}
+    # a later owner is subscribed by the write
+    f = b.add_equipment(db, "Scanner F")
+    r = b.add_maintenance(db, f, "F1")
+    db.env(SUPERUSER_ID).write("maintenance.equipment", [f], {"owner_user_id": u["erin"]})
+    db.env(SUPERUSER_ID).write("maintenance.request", [r], {"user_id": u["erin"]})
+    c.expect[f"m{f}"] = managers | {"erin"}
+
+
 @dataclass
 class Served:
     corpus: Corpus
@@ -202,14 +250,29 @@ def served(request: pytest.FixtureRequest) -> Iterator[Served]:
         client = OdooClient(cfg).connect()
         refs = {
             r.doc_id: frozenset(r.acl_groups)
-            for r in OdooSource(client, readers=("documents", "knowledge")).list_documents()
+            for r in OdooSource(client, readers=("documents", "knowledge", "maintenance")).list_documents()
         }
         yield Served(corpus, client, refs)
 
 
 def _key(doc_id: str) -> str:
     _, kind, rid = doc_id.split(":")
-    return f"{'d' if kind == 'documents' else 'k'}{rid}"
+    return f"{kind[0]}{rid}"  # d(ocuments), k(nowledge), m(aintenance)
+
+
+def maintenance_logs(db: Database, uid: int) -> set[str]:
+    """The logs Odoo lets ``uid`` open: the equipment and every request on it (the requests the sync lists)."""
+    env = db.env(uid)
+    if not env.check_access("maintenance.equipment", "read", raise_exception=False):
+        return set()
+    su = db.env(SUPERUSER_ID)
+    visible = set(env.search("maintenance.request", []))
+    out = set()
+    for eid in env.search("maintenance.equipment", []):
+        reqs = set(su.search("maintenance.request", [("equipment_id", "=", eid)]))
+        if reqs and reqs <= visible:
+            out.add(f"m{eid}")
+    return out
 
 
 def matrix(s: Served, login: str) -> tuple[set[str], set[str], set[str]]:
@@ -220,6 +283,7 @@ def matrix(s: Served, login: str) -> tuple[set[str], set[str], set[str]]:
     if env.check_access("documents.document", "read", raise_exception=False):
         odoo |= {f"d{i}" for i in env.search("documents.document", [("type", "=", "binary")])}
     odoo |= {f"k{i}" for i in env.search("knowledge.article", [])}
+    odoo |= maintenance_logs(db, uid)
     groups = set(resolve_user_groups(s.client, uid))
     copilot = {_key(d) for d, acl in s.refs.items() if acl & groups}
     return odoo, copilot - odoo, odoo - copilot
@@ -235,3 +299,28 @@ def test_copilot_grants_exactly_what_odoo_grants(served: Served, login: str) -> 
 
 def test_the_sync_account_lists_every_record(served: Served) -> None:
     assert {_key(d) for d in served.refs} == set(served.corpus.expect)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_a_follower_added_after_a_sync_sees_the_log_after_the_next_sync(version: str) -> None:
+    db = Database(version=version)
+    dave = db.add_user("dave", "dave-pw", groups=["base.group_user"])
+    db.add_api_key(2, "key-admin")
+    eid = b.add_equipment(db, "Pump")
+    rid = b.add_maintenance(db, eid, "Alarm")
+    db.commit()
+    with OdooDouble(db) as double:
+        cfg = OdooConfig(url=double.url, db=db.name, login="admin", api_key="key-admin",
+                         transport="json2" if db.major >= 19 else "jsonrpc")  # type: ignore[arg-type]
+        client = OdooClient(cfg).connect()
+        groups = set(resolve_user_groups(client, dave))
+
+        def log_acl() -> set[str]:
+            (ref,) = OdooSource(client, readers=("maintenance",)).list_documents()
+            return set(ref.acl_groups)
+
+        assert not log_acl() & groups and not db.env(dave).search("maintenance.equipment", [])
+        follow(db, "maintenance.equipment", eid, dave)
+        assert not log_acl() & groups  # he reads the equipment, not its request
+        follow(db, "maintenance.request", rid, dave)
+        assert log_acl() & groups and maintenance_logs(db, dave) == {f"m{eid}"}

@@ -163,7 +163,16 @@ def test_attachment_fallback_without_documents(env: Env) -> None:
     manual = next(r for r in refs.values() if r.title == "pump-manual.txt")
     assert src.read(manual) == b"Pump manual: prime the line before use."
     assert manual.source_url.endswith(f"/web/content/{manual.extra['attachment_id']}")
-    assert manual.acl_groups == ("base.group_user",)
+    # an attachment follows its equipment (Maintenance's rules): Equipment Managers, and the employees who follow
+    # it -- here its creator (OdooBot) -- not every employee
+    assert manual.acl_groups == ("maintenance.group_equipment_manager", "odoo_user_1")
+    pump = env.sample.equipment["pump"]
+    bob = env.sample.users["bob"]
+    env.db.env(SUPERUSER_ID).write(
+        "maintenance.equipment", [pump], {"message_partner_ids": [(4, env.db.table("res.users")[bob]["partner_id"])]}
+    )
+    again = next(r for r in env.source().list_documents() if r.title == "pump-manual.txt")
+    assert again.acl_groups == ("maintenance.group_equipment_manager", "odoo_user_1", f"odoo_user_{bob}")
 
 
 def test_knowledge_inherits_parent_permission_and_members(env: Env) -> None:

@@ -87,6 +87,14 @@ USERS: dict[str, tuple[str, tuple[str, ...]]] = {  # login -> (name, Copilot gro
     "ivan.it": ("Ivan Petrov", ("it", "helpdesk")),
     "sam.staff": ("Sam Patel", ()),
 }
+# Odoo groups beyond the department ones: who manages the equipment fleet. Maintenance's record rules show an
+# employee only the equipment they follow and the requests they own, follow or repair; Equipment Managers see
+# every device and request, and so every maintenance log (biomedical engineering runs the fleet, facilities
+# the generators)
+ODOO_GROUPS: dict[str, tuple[str, ...]] = {
+    "ben.biomed": ("maintenance.group_equipment_manager",),
+    "fred.facilities": ("maintenance.group_equipment_manager",),
+}
 BOT_LOGIN = "copilot-bot"
 BOT_KEY = "demo-key-copilot-bot"  # the demo sync account's API key (demo data, not a secret)
 
@@ -173,7 +181,10 @@ def _users(net: DemoNetwork) -> None:
     base = ["base.group_user", "documents.group_documents_user"]
     for login, (name, groups) in USERS.items():
         uid = db.add_user(
-            login, f"{login}-pw", groups=[*base, *(f"riverside.group_{g}" for g in groups)], name=name
+            login,
+            f"{login}-pw",
+            groups=[*base, *(f"riverside.group_{g}" for g in groups), *ODOO_GROUPS.get(login, ())],
+            name=name,
         )
         net.users[login] = uid
         net.api_keys[login] = f"demo-key-{login}"
@@ -182,8 +193,9 @@ def _users(net: DemoNetwork) -> None:
         BOT_LOGIN,
         "copilot-bot-pw",
         # 18+: only a Documents *system* administrator sees member-only documents (a manager does not)
+        # and an Equipment Manager, or it would list only the equipment and requests it follows
         groups=[*base, "documents.group_documents_system" if db.major >= 18 else "documents.group_documents_manager",
-                "base.group_system"],
+                "maintenance.group_equipment_manager", "base.group_system"],
         name="Copilot Sync",
     )
     net.users[BOT_LOGIN] = bot

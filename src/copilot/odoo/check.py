@@ -6,7 +6,8 @@ module is installed ("Object X doesn't exist" otherwise), one ``search_read`` of
 may read it. A refusal names the groups that would allow it — taken from Odoo's own AccessError ("This operation
 is allowed for the following groups: ..."), not from a table of ours. On Documents 18+ the account must also be
 a Documents system administrator to see documents shared with named members only (17: a Documents
-administrator, for folders restricted to other groups), and only Settings users see every Knowledge article
+administrator, for folders restricted to other groups), only Equipment Managers see every device and maintenance
+request, and only Settings users see every Knowledge article
 (docs/odoo-double.md "Access control" has the rule definitions); the check says so.
 
 No record content is read (one id per model) and no secret is printed.
@@ -36,6 +37,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
 }
 DOCUMENTS_SYSTEM = "documents.group_documents_system"
 DOCUMENTS_MANAGER = "documents.group_documents_manager"  # 17: documents_document_manager_rule sees every document
+EQUIPMENT_MANAGER = "maintenance.group_equipment_manager"  # maintenance.xml: the only rule that sees all
 SETTINGS = "base.group_system"  # Knowledge: rule_knowledge_article_system, the only rule that sees every article
 _ALLOWED = re.compile(r"^\t- (.+)$", re.M)
 
@@ -95,6 +97,13 @@ def check(client: OdooClient) -> dict[str, Any]:
                 report["gaps"].append(
                     "knowledge: private articles and articles shared with named members only stay invisible; "
                     f"needs Settings ({SETTINGS}): Knowledge has no narrower group that sees every article"
+                )
+        if source == "maintenance" and entry["installed"]:
+            entry["sees_all_equipment"] = EQUIPMENT_MANAGER in groups
+            if EQUIPMENT_MANAGER not in groups:
+                report["gaps"].append(
+                    "maintenance: equipment the account does not follow, and requests it neither owns, follows nor "
+                    f"repairs, stay invisible; needs Equipment Manager ({EQUIPMENT_MANAGER})"
                 )
         report["sources"][source] = entry
     report["least_privilege_ok"] = not report["gaps"]

@@ -10,7 +10,8 @@ ACL group names (the decision, see docs/odoo-double.md):
 - an Odoo group is named by its XML id (``hospital.group_procurement``), through :class:`GroupMap` which may
   rename it to a Copilot group; groups with no XML id become ``odoo_group_<id>``;
 - per-person grants (Documents 18+ ``access_ids``, Knowledge members) become ``odoo_partner_<partner id>``,
-  and a document owner ``odoo_user_<uid>``; :func:`resolve_user_groups` gives each user the same tokens.
+  and a document owner ``odoo_user_<uid>``, as does an employee whom Maintenance's rules let read a whole
+  maintenance log; :func:`resolve_user_groups` gives each user the same tokens.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from copilot.odoo.errors import OdooMissingError
 from copilot.types import DocumentRef
 
 EVERYONE = "base.group_user"
+EQUIPMENT_MANAGER = "maintenance.group_equipment_manager"
+FOLLOWERS = "message_partner_ids"
 FACETS = frozenset({"doc_type", "site", "department"})
 
 
@@ -135,6 +138,13 @@ class Context:
         if gfield == "all_group_ids":
             return {int(r["id"]): set(r[gfield]) for r in rows}
         return {int(r["id"]): implied_closure(self.client, r[gfield]) for r in rows}
+
+    def internal_users(self) -> dict[int, int]:
+        """Active employees (``share = False``): uid → partner id."""
+        found: dict[int, int] = {}
+        for page in self.pages("res.users", [("share", "=", False)], ["partner_id"]):
+            found |= {int(u["id"]): p for u in page if (p := m2o_id(u["partner_id"]))}
+        return found
 
     def internal_partners(self) -> set[int]:
         """Partners of the active employees (``share = False``)."""
@@ -499,12 +509,15 @@ class KnowledgeReader:
 
 class AttachmentReader:
     """``ir.attachment`` on business records, for Community databases without Documents. Attachments follow
-    their record's access, so the ACL comes from a per-model table of groups (configurable)."""
+    their record's access, so the ACL comes from a per-model table of groups (configurable), plus, on models
+    whose record rule lets employees read what they follow (:data:`FOLLOWED`: equipment, for Maintenance's
+    ``equipment_rule_user``), the user tokens of the employees following the record."""
 
     kind = "attachments"
     requires: ClassVar[tuple[str, ...]] = ("ir.attachment",)
+    FOLLOWED: ClassVar[frozenset[str]] = frozenset({"maintenance.equipment"})
     DEFAULT_GROUPS: ClassVar[Mapping[str, tuple[str, ...]]] = {
-        "maintenance.equipment": (EVERYONE,),
+        "maintenance.equipment": (EQUIPMENT_MANAGER,),
         "purchase.order": ("purchase.group_purchase_user",),
         "res.partner": (EVERYONE,),
     }
@@ -515,9 +528,20 @@ class AttachmentReader:
     def list_refs(self, ctx: Context) -> Iterator[DocumentRef]:
         domain = [("res_model", "in", sorted(self.model_groups)), ("type", "=", "binary")]
         fields = ["name", "mimetype", "checksum", "file_size", "res_model", "res_id", "write_date"]
+        users: dict[int, int] | None = None
         for page in ctx.pages("ir.attachment", domain, fields):
+            followed: dict[tuple[str, int], set[int]] = {}
+            for model in sorted(self.FOLLOWED & set(self.model_groups)):
+                ids = sorted({int(a["res_id"]) for a in page if a["res_model"] == model and a["res_id"]})
+                if ids and FOLLOWERS in ctx.fields(model):
+                    if users is None:
+                        users = ctx.internal_users()
+                    for rec in ctx.client.read(model, ids, [FOLLOWERS]):
+                        pids = set(rec.get(FOLLOWERS) or [])
+                        followed[(model, int(rec["id"]))] = {uid for uid, pid in users.items() if pid in pids}
             for att in page:
                 groups = self.model_groups.get(str(att["res_model"]), ())
+                people = followed.get((str(att["res_model"]), int(att["res_id"] or 0)), set())
                 yield DocumentRef(
                     doc_id=f"odoo:attachment:{att['id']}",
                     title=str(att["name"]),
@@ -527,7 +551,7 @@ class AttachmentReader:
                     checksum=str(att["checksum"] or ""),
                     size=int(att["file_size"] or 0),
                     modified=parse_odoo_datetime(att["write_date"]),
-                    acl_groups=tuple(sorted({ctx.groups(g) for g in groups})),
+                    acl_groups=tuple(sorted({ctx.groups(g) for g in groups} | {user_token(u) for u in people})),
                     extra={"attachment_id": att["id"], "model": att["res_model"], "res_id": att["res_id"]},
                 )
 
@@ -536,7 +560,15 @@ class AttachmentReader:
 
 
 class MaintenanceReader:
-    """Maintenance logs: one markdown document per equipment, its requests newest first."""
+    """Maintenance logs: one markdown document per equipment, its requests newest first.
+
+    A log shows the equipment and every request on it, so it is open to whom Odoo opens all of them
+    (``maintenance/security/maintenance.xml``, docs/odoo-double.md "Access control"): Equipment Managers
+    (``equipment_rule_admin_user`` / ``equipment_request_rule_admin_user``), and an employee who follows the
+    equipment (``equipment_rule_user``) and, for every request, owns it, follows it or is its technician
+    (``equipment_request_rule_user``); those employees are named by their user token. Followers are read at
+    every listing, so a follower added in Odoo sees the log after the next sync. A server without followers
+    (``message_partner_ids``) leaves the log to Equipment Managers."""
 
     kind = "maintenance"
     requires: ClassVar[tuple[str, ...]] = ("maintenance.equipment", "maintenance.request")
@@ -553,8 +585,10 @@ class MaintenanceReader:
         "priority",
     )
 
-    def __init__(self, groups: Sequence[str] = (EVERYONE,)) -> None:
-        self.acl = tuple(groups)
+    MANAGER = EQUIPMENT_MANAGER
+    RULE_FIELDS = ("owner_user_id", "user_id", FOLLOWERS)
+
+    def __init__(self) -> None:
         self._rendered: dict[str, bytes] = {}
 
     # Asked only where the server has them: 19 removed the free-text `location` (asking for it is "Invalid
@@ -568,18 +602,26 @@ class MaintenanceReader:
 
     def list_refs(self, ctx: Context) -> Iterator[DocumentRef]:
         equipment: dict[int, dict[str, Any]] = {}
-        for page in ctx.pages("maintenance.equipment", [], self.equipment_fields(ctx)):
+        eq_have = ctx.fields("maintenance.equipment")
+        req_have = ctx.fields("maintenance.request")
+        followers = FOLLOWERS in eq_have and all(f in req_have for f in self.RULE_FIELDS)
+        eq_fields = [*self.equipment_fields(ctx), *([FOLLOWERS] if followers else [])]
+        req_fields = [*self.REQUEST_FIELDS, *(self.RULE_FIELDS if followers else ())]
+        for page in ctx.pages("maintenance.equipment", [], eq_fields):
             equipment |= {e["id"]: e for e in page}
         requests: dict[int, list[dict[str, Any]]] = {}
-        for page in ctx.pages("maintenance.request", [("equipment_id", "!=", False)], self.REQUEST_FIELDS):
+        for page in ctx.pages("maintenance.request", [("equipment_id", "!=", False)], req_fields):
             for r in page:
                 eid = m2o_id(r["equipment_id"])
                 if eid in equipment:
                     requests.setdefault(eid, []).append(r)
         self._rendered.clear()
-        acl = tuple(sorted({ctx.groups(g) for g in self.acl}))
+        users = ctx.internal_users() if followers and requests else {}
         for eid, reqs in sorted(requests.items()):
             eq = equipment[eid]
+            acl = [ctx.groups(self.MANAGER)]
+            if followers:
+                acl += [user_token(uid) for uid in self.readers(eq, reqs, users)]
             data = self.render(eq, reqs).encode()
             doc_id = f"odoo:maintenance:{eid}"
             self._rendered[doc_id] = data
@@ -593,9 +635,25 @@ class MaintenanceReader:
                 size=len(data),
                 modified=parse_odoo_datetime(eq["write_date"]),
                 doc_type="maintenance_log",
-                acl_groups=acl,
+                acl_groups=tuple(sorted(set(acl))),
                 extra={"model": "maintenance.equipment", "res_id": eid},
             )
+
+    @classmethod
+    def readers(cls, eq: dict[str, Any], reqs: list[dict[str, Any]], users: Mapping[int, int]) -> list[int]:
+        """The employees (uid → partner) whom the employee rules let read the equipment and every request."""
+        eq_followers = set(eq.get(FOLLOWERS) or [])
+        return sorted(
+            uid
+            for uid, pid in users.items()
+            if pid in eq_followers
+            and all(
+                m2o_id(r.get("owner_user_id")) == uid
+                or m2o_id(r.get("user_id")) == uid
+                or pid in (r.get(FOLLOWERS) or [])
+                for r in reqs
+            )
+        )
 
     @staticmethod
     def render(eq: dict[str, Any], reqs: list[dict[str, Any]]) -> str:

@@ -5,6 +5,10 @@ shows it (``9_writes``, ``7_json2``, ``6_errors`` of ``../shared/odoo_recordings
 A rule only touches the fields the model has in the double, so the demo network's own declarations of the same
 models keep working; models without a rule here are plain records.
 
+- ``maintenance.equipment`` / ``maintenance.request`` followers (``message_partner_ids``, which the record rules
+  read): the creator (mail.thread ``create``), the equipment's owner, the request's owner and technician, at
+  create and when a write sets them (O17/O19 maintenance/models/maintenance.py ``create``/``write``/
+  ``_add_followers``; not recorded: the recordings read no followers).
 - ``maintenance.request`` (O17/O19 maintenance/models/maintenance.py): ``request_date`` today, ``owner_user_id``
   the creator, ``company_id`` the creator's company, ``maintenance_team_id`` the first team, ``user_id`` the
   equipment's technician; a stage change resets ``kanban_state`` and a done stage sets ``close_date`` to today;
@@ -56,7 +60,41 @@ def _setdefault(data: dict[str, Any], env: Env, model: str, name: str, value: An
         data[name] = value
 
 
+# ---------------------------------------------------------------------- followers
+FOLLOWERS = "message_partner_ids"
+
+
+def _partner(env: Env, uid: Any) -> int | None:
+    user = env.db.table("res.users").get(int(uid)) if uid else None
+    return int(user["partner_id"]) if user and user.get("partner_id") else None
+
+
+def subscribe(env: Env, model: str, data: dict[str, Any], uids: list[Any]) -> None:
+    """``message_subscribe`` of the users' partners, where the model stores its followers (the double's own
+    maintenance models; a model learnt from a recorded ``fields_get`` has no stored followers)."""
+    spec = env.db.models.get(model)
+    f = spec.fields.get(FOLLOWERS) if spec else None
+    if f is None or not f.stored:
+        return
+    have = list(data.get(FOLLOWERS) or [])
+    for pid in (_partner(env, u) for u in uids):
+        if pid and pid not in have:
+            have.append(pid)
+    data[FOLLOWERS] = have
+
+
+def _creator(env: Env) -> list[Any]:
+    """mail.thread ``create`` subscribes the creating user unless ``mail_create_nosubscribe`` (O17/O19
+    mail/models/mail_thread.py)."""
+    return [] if env.context.get("mail_create_nosubscribe") else [env.real_uid]
+
+
 # ---------------------------------------------------------------------- before insert
+def _maintenance_equipment(env: Env, data: dict[str, Any]) -> None:
+    """``MaintenanceEquipment.create``: the creator and the owner follow the equipment."""
+    subscribe(env, "maintenance.equipment", data, [*_creator(env), data.get("owner_user_id")])
+
+
 def _maintenance_request(env: Env, data: dict[str, Any]) -> None:
     m = "maintenance.request"
     _setdefault(data, env, m, "stage_id", _first(env, "maintenance.stage", []))  # `_default_stage`
@@ -67,6 +105,8 @@ def _maintenance_request(env: Env, data: dict[str, Any]) -> None:
     equipment = env.db.table("maintenance.equipment").get(data.get("equipment_id") or 0)
     if equipment:
         _setdefault(data, env, m, "user_id", equipment.get("technician_user_id"))
+    # ``create``: the creator (mail.thread), then ``_add_followers``: the owner's and the technician's partners
+    subscribe(env, m, data, [*_creator(env), data.get("owner_user_id"), data.get("user_id")])
 
 
 def _purchase_order(env: Env, data: dict[str, Any]) -> None:
@@ -116,6 +156,7 @@ def _missing(env: Env, model: str, field: str, label: str) -> Exception:
 
 
 BEFORE_CREATE: dict[str, Callable[[Env, dict[str, Any]], None]] = {
+    "maintenance.equipment": _maintenance_equipment,
     "maintenance.request": _maintenance_request,
     "purchase.order": _purchase_order,
     "purchase.order.line": _purchase_order_line,
@@ -140,7 +181,10 @@ def defaults(env: Env, model: str, data: dict[str, Any]) -> dict[str, Any]:
     g7.default_get)."""
     rule = BEFORE_CREATE.get(model)
     if rule is not None and model != "purchase.order":
+        given = FOLLOWERS in data
         rule(env, data)
+        if not given:
+            data.pop(FOLLOWERS, None)  # subscribing happens at create, it is no default
     return data
 
 
@@ -157,6 +201,12 @@ def after_change(env: Env, model: str, rid: int, vals: dict[str, Any]) -> None:
     rec = table.get(rid)
     if rec is None:
         return
+    # ``write``: a new owner follows the equipment; a new owner or technician follows the request
+    # (``MaintenanceEquipment.write``, ``MaintenanceRequest.write`` → ``_add_followers``)
+    if model == "maintenance.equipment" and vals.get("owner_user_id"):
+        subscribe(env, model, rec, [rec.get("owner_user_id")])
+    if model == "maintenance.request" and (vals.get("owner_user_id") or vals.get("user_id")):
+        subscribe(env, model, rec, [rec.get("owner_user_id"), rec.get("user_id")])
     if model == "maintenance.request" and "stage_id" in vals:
         if _has(env, model, "kanban_state") and "kanban_state" not in vals:
             rec["kanban_state"] = "normal"

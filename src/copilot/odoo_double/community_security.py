@@ -142,6 +142,56 @@ RULES: tuple[tuple[str, str, list[Any], tuple[str, ...], tuple[str, ...]], ...] 
 )  # fmt: skip
 
 
+# ``addons/maintenance/security/maintenance.xml`` (the same in 17, 18 and 19; O17 Clyde1030/odoo17, O19
+# jnvdx6/skymedic-odoo): employees see the equipment they follow and the requests they own, follow or are the
+# technician of; Equipment Managers see all; the multi-company rules apply where the records carry a company
+MAINTENANCE_MANAGER = "maintenance.group_equipment_manager"
+MAINTENANCE_RULES: tuple[tuple[str, str, list[Any], tuple[str, ...]], ...] = (
+    ("maintenance.request", "Users are allowed to access their own maintenance requests",
+     ["|", "|", ("owner_user_id", "=", _U), ("message_partner_ids", "in", _P), ("user_id", "=", _U)],
+     ("base.group_user",)),
+    ("maintenance.equipment", "Users are allowed to access equipment they follow",
+     [("message_partner_ids", "in", _P)], ("base.group_user",)),
+    ("maintenance.request", "Administrator of maintenance requests", [], (MAINTENANCE_MANAGER,)),
+    ("maintenance.equipment", "Equipment administrator", [], (MAINTENANCE_MANAGER,)),
+    ("maintenance.request", "Maintenance Request Multi-company rule",
+     [("company_id", "in", {"$user": "company_ids"})], ()),
+    ("maintenance.equipment", "Maintenance Equipment Multi-company rule", _MULTI_COMPANY, ()),
+)  # fmt: skip
+# ``addons/maintenance/security/ir.model.access.csv``: employees read, and handle requests; managers do all
+MAINTENANCE_RIGHTS: tuple[tuple[str, str, str], ...] = (
+    ("maintenance.equipment", "base.group_user", "1000"),
+    ("maintenance.equipment.category", "base.group_user", "1000"),
+    ("maintenance.request", "base.group_user", "1111"),
+    ("maintenance.stage", "base.group_user", "1000"),
+    ("maintenance.team", "base.group_user", "1000"),
+    *((m, MAINTENANCE_MANAGER, "1111") for m in (
+        "maintenance.equipment", "maintenance.equipment.category", "maintenance.request", "maintenance.stage",
+        "maintenance.team")),
+)  # fmt: skip
+
+
+def seed_maintenance(db: Database) -> None:
+    """The Equipment Manager group (it implies employees; ``base.user_admin`` holds it), the manager rights and
+    the record rules above, for the models and fields ``db`` serves (idempotent: the replay calls it again once
+    the recorded ``company_id`` fields are declared). Employees' rights come with the database."""
+    fresh = db.xmlid_to_res_id(MAINTENANCE_MANAGER) is None or not _has_rule(db, MAINTENANCE_RULES[0][1])
+    db.add_group(MAINTENANCE_MANAGER, "Equipment Manager")
+    db.set_implied(MAINTENANCE_MANAGER, ["base.group_user"])
+    for model, group, perms in MAINTENANCE_RIGHTS:
+        if fresh and model in db.models and group == MAINTENANCE_MANAGER:
+            flags = dict(zip(("read", "write", "create", "unlink"), (c == "1" for c in perms), strict=True))
+            db.grant(model, group, **flags)
+    for model, name, domain, groups in MAINTENANCE_RULES:
+        spec = db.models.get(model)
+        if spec is not None and _fields_of(domain) <= set(spec.fields) and not _has_rule(db, name):
+            db.add_rule(model, domain, name=name, groups=groups)
+
+
+def _has_rule(db: Database, name: str) -> bool:
+    return any(r.get("name") == name for r in db.table("ir.rule").values())
+
+
 def _fields_of(domain: list[Any]) -> set[str]:
     return {str(t[0]).split(".")[0] for t in domain if isinstance(t, tuple) and isinstance(t[0], str)}
 
@@ -160,3 +210,4 @@ def seed(db: Database) -> None:
         spec = db.models.get(model)
         if spec is not None and _fields_of(domain) <= set(spec.fields):
             db.add_rule(model, domain, name=name, groups=groups, perms=ops)
+    seed_maintenance(db)  # the multi-company rules, now that the recorded company fields are declared

@@ -48,7 +48,9 @@ def seed_ops_sample(db: Database) -> OpsSample:
         db.grant(spec.name, "base.group_user", read=True)
         db.grant(spec.name, "base.group_system", read=True, write=True, create=True, unlink=True)
     add_ops_models(db)
-    uid = db.add_user(BOT_LOGIN, "not-used", groups=("base.group_user", "base.group_system"), name="Ops Bot")
+    # an Equipment Manager: Maintenance's rules show a plain employee only the equipment and requests they follow
+    groups = ("base.group_user", "base.group_system", "maintenance.group_equipment_manager")
+    uid = db.add_user(BOT_LOGIN, "not-used", groups=groups, name="Ops Bot")
     db.add_api_key(uid, BOT_KEY)
     wh = b.create(db, "stock.warehouse", {"name": "Network", "code": "NET"})
     b.create(db, "stock.location", {"name": "Vendors", "usage": "supplier"})

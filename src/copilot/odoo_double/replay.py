@@ -142,6 +142,7 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 required=False,
             )
     apply_snapshot(db, exchanges)
+    _derive_followers(db)
     recorded = set(fields) | _snapshot_models(exchanges)
     for model, spec in db.models.items():
         if model in recorded:  # the recorded server's `_order` / `_rec_name`, not the double's own
@@ -201,11 +202,29 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 rec[db.users_groups_field] = sorted({db.group_id(g) for g in roles[login]} | mine)
             else:  # the apps' security data make the admin user their administrator (e.g. project's
                 # group_project_manager lists base.user_admin)
-                managers = [db.group_id(g) for g in ("project.group_project_manager", "stock.group_stock_manager")]
+                managers = [db.group_id(g) for g in ("project.group_project_manager", "stock.group_stock_manager",
+                                                     community_security.MAINTENANCE_MANAGER)]
                 rec[db.users_groups_field] = sorted({*(rec.get(db.users_groups_field) or []), *managers} | mine)
             db._persist("res.users", rid)
     db.commit()
     return db
+
+
+def _derive_followers(db: Any) -> None:
+    """The snapshot reads no followers; Odoo's create code subscribed the equipment's owner and the request's
+    owner and technician (maintenance/models/maintenance.py ``create`` / ``_add_followers``; the demo data's
+    creator, OdooBot, is left out: nobody logs in as it). Recorded: demo reads exactly the equipment it owns
+    (g8.search_read.demo.maintenance.equipment)."""
+    from copilot.odoo_double import business
+
+    for model, users in (("maintenance.equipment", ("owner_user_id",)),
+                         ("maintenance.request", ("owner_user_id", "user_id"))):
+        if model not in db.models:
+            continue
+        env = db.env(1)
+        for rid, rec in db.table(model).items():
+            business.subscribe(env, model, rec, [rec.get(u) for u in users])
+            db._persist(model, rid)
 
 
 def _snapshot_value(name: str) -> Any:

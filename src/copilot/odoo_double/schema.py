@@ -119,6 +119,13 @@ def _sel(string: str, *keys: str, **kw: Any) -> Field:
     return Field("selection", string, selection=tuple((k, k.replace("_", " ").title()) for k in keys), **kw)
 
 
+def _followers() -> Field:
+    """mail.thread's ``message_partner_ids`` (computed from ``mail.followers`` in Odoo, with an inverse and a
+    search; employees only: ``groups='base.group_user'``, recorded 17/19 ``fields_get``). The double stores the
+    follower partners on the record; ``business.py`` subscribes who Odoo's create/write code subscribes."""
+    return Field("many2many", "Followers (Partners)", relation="res.partner", groups="base.group_user")
+
+
 def build_models(major: int) -> dict[str, ModelSpec]:
     """The model registry of one database of Odoo ``major`` with Documents, Knowledge and Maintenance."""
     users_groups = "group_ids" if major >= 19 else "groups_id"
@@ -283,6 +290,9 @@ def build_models(major: int) -> dict[str, ModelSpec]:
                 "note": _f("html", "Note"),  # recordings: html on 17 and 19
                 "effective_date": _f("date", "Effective Date"),
                 "maintenance_team_id": _m2o("maintenance.team", "Maintenance Team"),
+                "owner_user_id": _m2o("res.users", "Owner"),
+                "technician_user_id": _m2o("res.users", "Technician"),
+                "message_partner_ids": _followers(),
                 "maintenance_ids": Field(
                     "one2many",
                     "Maintenance Requests",
@@ -317,6 +327,10 @@ def build_models(major: int) -> dict[str, ModelSpec]:
                 "kanban_state": _sel("Kanban State", "normal", "blocked", "done", default="normal"),
                 "duration": _f("float", "Duration"),
                 "archive": _f("boolean", "Archive"),
+                # the request rule's fields (maintenance/security/maintenance.xml equipment_request_rule_user)
+                "owner_user_id": _m2o("res.users", "Created by User"),
+                "user_id": _m2o("res.users", "Technician"),
+                "message_partner_ids": _followers(),
             },
             order="id desc",  # maintenance's `_order` (recorded: g3.mreq.default_order, newest first)
         ),

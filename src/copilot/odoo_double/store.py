@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from copilot.odoo_double import business, chatter, grouping, rules
+from copilot.odoo_double import business, chatter, community_security, grouping, rules
 from copilot.odoo_double import domain as dom
 from copilot.odoo_double.errors import (
     AccessError,
@@ -71,6 +71,7 @@ class Database:
             self._seed()
         else:
             chatter.seed_mail(self)  # a file saved before the double had chatter
+            community_security.seed_maintenance(self)  # ... or Maintenance's record rules
             self.commit()
 
     # ------------------------------------------------------------------ low level storage
@@ -173,6 +174,7 @@ class Database:
         for model in ("res.partner", "res.users", "res.groups", "maintenance.equipment"):
             self.grant(model, "base.group_system", read=True, write=True, create=True, unlink=True)
         rules.seed(self)  # Documents (per version) and Knowledge rights and record rules, from Odoo's sources
+        community_security.seed_maintenance(self)  # Maintenance's record rules, from Odoo's sources
         chatter.seed_mail(self)
         self.commit()
 
