@@ -486,7 +486,7 @@ class PresidioRedactor:
             max_workers=self.config.workers,
             mp_context=mp.get_context("spawn"),
             initializer=_worker_init,
-            initargs=(self.config,),
+            initargs=(self.config, os.getpid()),
         )
         # Wait until every process has answered: one that finished loading first would otherwise take every
         # ping while the others are still loading spaCy.
@@ -792,9 +792,9 @@ def _trim(text: str, s: RedactionSpan) -> RedactionSpan:
 _WORKER: PresidioRedactor | None = None
 
 
-def _worker_init(config: RedactionConfig) -> None:
+def _worker_init(config: RedactionConfig, parent: int) -> None:
     global _WORKER
-    _exit_with_parent(os.getppid())
+    _exit_with_parent(parent)  # the parent's own pid: it may already be gone while this worker imports spaCy
     _WORKER = PresidioRedactor(replace(config, workers=1, offload=False))
     _WORKER.warm_up()
 
