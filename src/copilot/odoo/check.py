@@ -21,6 +21,7 @@ Usage::
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from copilot.odoo.client import OdooClient
@@ -40,6 +41,23 @@ DOCUMENTS_MANAGER = "documents.group_documents_manager"  # 17: documents_documen
 EQUIPMENT_MANAGER = "maintenance.group_equipment_manager"  # maintenance.xml: the only rule that sees all
 SETTINGS = "base.group_system"  # Knowledge: rule_knowledge_article_system, the only rule that sees every article
 _ALLOWED = re.compile(r"^\t- (.+)$", re.M)
+
+# What a source's readable models still hide from an account outside the one group whose record rule sees every
+# record: (source, versions it applies to, report key, that group, the gap reported without it).
+_SEES_ALL: tuple[tuple[str, Callable[[int], bool], str, str, str], ...] = (
+    ("documents", lambda major: major >= 18, "sees_member_only_documents", DOCUMENTS_SYSTEM,
+     "documents: documents shared with named members only stay invisible (Odoo 18+); needs "
+     f"Documents / System Administrator ({DOCUMENTS_SYSTEM})"),
+    ("documents", lambda major: major < 18, "sees_restricted_folders", DOCUMENTS_MANAGER,
+     "documents: folders restricted to other groups, and other people's documents in \"own documents "
+     f"only\" folders, stay invisible (Odoo 17); needs Documents / Administrator ({DOCUMENTS_MANAGER})"),
+    ("knowledge", lambda major: True, "sees_member_only_articles", SETTINGS,
+     "knowledge: private articles and articles shared with named members only stay invisible; "
+     f"needs Settings ({SETTINGS}): Knowledge has no narrower group that sees every article"),
+    ("maintenance", lambda major: True, "sees_all_equipment", EQUIPMENT_MANAGER,
+     "maintenance: equipment the account does not follow, and requests it neither owns, follows nor "
+     f"repairs, stay invisible; needs Equipment Manager ({EQUIPMENT_MANAGER})"),
+)
 
 
 def _allowed_groups(message: str) -> list[str]:
@@ -77,34 +95,11 @@ def check(client: OdooClient) -> dict[str, Any]:
                 report["gaps"].append(f"{source}: cannot read {model}; needs {fix}")
         if entry["installed"]:
             entry["readable"] = all(m["read"] for m in entry["models"].values())
-        if source == "documents" and entry["installed"] and client.major >= 18:
-            entry["sees_member_only_documents"] = DOCUMENTS_SYSTEM in groups
-            if DOCUMENTS_SYSTEM not in groups:
-                report["gaps"].append(
-                    "documents: documents shared with named members only stay invisible (Odoo 18+); needs "
-                    f"Documents / System Administrator ({DOCUMENTS_SYSTEM})"
-                )
-        elif source == "documents" and entry["installed"]:
-            entry["sees_restricted_folders"] = DOCUMENTS_MANAGER in groups
-            if DOCUMENTS_MANAGER not in groups:
-                report["gaps"].append(
-                    "documents: folders restricted to other groups, and other people's documents in \"own documents "
-                    f"only\" folders, stay invisible (Odoo 17); needs Documents / Administrator ({DOCUMENTS_MANAGER})"
-                )
-        if source == "knowledge" and entry["installed"]:
-            entry["sees_member_only_articles"] = SETTINGS in groups
-            if SETTINGS not in groups:
-                report["gaps"].append(
-                    "knowledge: private articles and articles shared with named members only stay invisible; "
-                    f"needs Settings ({SETTINGS}): Knowledge has no narrower group that sees every article"
-                )
-        if source == "maintenance" and entry["installed"]:
-            entry["sees_all_equipment"] = EQUIPMENT_MANAGER in groups
-            if EQUIPMENT_MANAGER not in groups:
-                report["gaps"].append(
-                    "maintenance: equipment the account does not follow, and requests it neither owns, follows nor "
-                    f"repairs, stay invisible; needs Equipment Manager ({EQUIPMENT_MANAGER})"
-                )
+        for src, applies, key, group, gap in _SEES_ALL:
+            if source == src and entry["installed"] and applies(client.major):
+                entry[key] = group in groups
+                if group not in groups:
+                    report["gaps"].append(gap)
         report["sources"][source] = entry
     report["least_privilege_ok"] = not report["gaps"]
     return report
