@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -75,57 +74,45 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
 
-    from copilot.agent import build_router
     from copilot.agent.slots import CatalogSource
-    from copilot.app import build_copilot, start_demo_odoo
+    from copilot.evals.agent import demo_router
     from copilot.governance.principal import Principal
 
     texts = list(dict.fromkeys(u["text"] for f in SPLITS for u in load_utterances(GOLD_DIR / f)))
     per_run = len(texts) // args.runs
     base = get_settings()
-    with tempfile.TemporaryDirectory(prefix="copilot-bench-agent-") as tmp:
-        settings = base.model_copy(update={"data_dir": Path(tmp), "database_url": None, "qdrant_url": None,
-                                           "model_cache_dir": base.resolved_model_cache_dir.resolve()})
-        demo, double = start_demo_odoo(settings)
-        try:
-            with build_copilot(demo) as cp:
-                t0 = time.perf_counter()
-                router = build_router(cp)
-                router.warm_up()
-                warm_s = time.perf_counter() - t0
-                router.catalog = CatalogSource.fixed(router.catalog.get())  # the 5-minute refresh is not a turn's
-                timed = TimedExecutor(router.executor)
-                router.executor = timed  # type: ignore[assignment]
-                stage: dict[str, float] = {}
-                time_stage(router.extractor(), "extract", stage, "slots")
-                time_stage(router.classifier.embedder, "embed_query", stage, "embedding")
-                time_stage(router.classifier, "predict", stage, "intent")  # includes the embedding
-                time_stage(router.sessions, "save", stage, "session_write")
-                time_stage(router.sessions, "open", stage, "session_read")
-                time_stage(timed._inner.redact, "text", stage, "redact_turn_text")
-                stages: dict[str, list[float]] = {}
-                admin = Principal(id="bench", name="Bench", role="admin", groups=("all_staff",), sites=("*",))
-                runs: list[dict[str, Any]] = []
-                for r in range(args.runs):
-                    chunk = texts[r * per_run : (r + 1) * per_run]
-                    overhead, total, tool = [], [], []
-                    for text in chunk:
-                        timed.seconds = 0.0
-                        stage.clear()
-                        t = time.perf_counter()
-                        router.respond(admin, text, session_id=uuid.uuid4().hex, request_id=uuid.uuid4().hex)
-                        dt = time.perf_counter() - t
-                        total.append(dt)
-                        tool.append(timed.seconds)
-                        overhead.append(dt - timed.seconds)
-                        stage["intent"] = stage.get("intent", 0.0) - stage.get("embedding", 0.0)
-                        for k, v in stage.items():
-                            stages.setdefault(k, []).append(v)
-                    runs.append({"overhead": latency_summary(overhead), "total": latency_summary(total),
-                                 "tool": latency_summary(tool)})
-                    log(f"run {r + 1}: {len(chunk)} turns, overhead p95 {runs[-1]['overhead']['p95_ms']} ms")
-        finally:
-            double.stop()
+    with demo_router(base, "copilot-bench-agent-") as (_cp, router, _double, warm_s):
+        router.catalog = CatalogSource.fixed(router.catalog.get())  # the 5-minute refresh is not a turn's
+        timed = TimedExecutor(router.executor)
+        router.executor = timed  # type: ignore[assignment]
+        stage: dict[str, float] = {}
+        time_stage(router.extractor(), "extract", stage, "slots")
+        time_stage(router.classifier.embedder, "embed_query", stage, "embedding")
+        time_stage(router.classifier, "predict", stage, "intent")  # includes the embedding
+        time_stage(router.sessions, "save", stage, "session_write")
+        time_stage(router.sessions, "open", stage, "session_read")
+        time_stage(timed._inner.redact, "text", stage, "redact_turn_text")
+        stages: dict[str, list[float]] = {}
+        admin = Principal(id="bench", name="Bench", role="admin", groups=("all_staff",), sites=("*",))
+        runs: list[dict[str, Any]] = []
+        for r in range(args.runs):
+            chunk = texts[r * per_run : (r + 1) * per_run]
+            overhead, total, tool = [], [], []
+            for text in chunk:
+                timed.seconds = 0.0
+                stage.clear()
+                t = time.perf_counter()
+                router.respond(admin, text, session_id=uuid.uuid4().hex, request_id=uuid.uuid4().hex)
+                dt = time.perf_counter() - t
+                total.append(dt)
+                tool.append(timed.seconds)
+                overhead.append(dt - timed.seconds)
+                stage["intent"] = stage.get("intent", 0.0) - stage.get("embedding", 0.0)
+                for k, v in stage.items():
+                    stages.setdefault(k, []).append(v)
+            runs.append({"overhead": latency_summary(overhead), "total": latency_summary(total),
+                         "tool": latency_summary(tool)})
+            log(f"run {r + 1}: {len(chunk)} turns, overhead p95 {runs[-1]['overhead']['p95_ms']} ms")
 
     def med(part: str, key: str) -> float:
         return round(statistics.median(run[part][key] for run in runs), 3)

@@ -29,6 +29,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -141,18 +143,15 @@ def _principal(role: str) -> Any:
     return Principal(id=f"eval-{role}", name=f"Eval {role}", role=role, groups=("all_staff",), sites=("*",))
 
 
-HELD_OUT = "agent_utterances_test4.jsonl"
-"""The clean held-out utterance set: the newest, never trained or tuned on (the default of ``run``)."""
-
-
-def run(settings: Settings, *, file: str | None = None, limit: int | None = None) -> dict[str, Any]:
-    """Score an utterance file (the clean held-out set by default) through the router over the demo network."""
+@contextmanager
+def demo_router(settings: Settings, prefix: str) -> Iterator[tuple[Any, Any, Any, float]]:
+    """A fresh demo world in a temp data dir — the demo network served by the Odoo double, a Copilot over it and
+    its router, warmed up. Yields ``(copilot, router, double, warm-up seconds)``; the eval and ``bench/agent.py``
+    both stand on it."""
     from copilot.agent import build_router
     from copilot.app import build_copilot, start_demo_odoo
-    path = Path(file) if file else GOLD_DIR / HELD_OUT
-    gold = load_utterances(path)[: limit or None]
-    attacks = load_jsonl(INJECTION_FILE) if INJECTION_FILE.exists() else []
-    with tempfile.TemporaryDirectory(prefix="copilot-eval-agent-") as tmp:
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         base = settings.model_copy(update={
             "data_dir": Path(tmp), "database_url": None, "qdrant_url": None,
             "model_cache_dir": settings.resolved_model_cache_dir.resolve(),
@@ -163,39 +162,51 @@ def run(settings: Settings, *, file: str | None = None, limit: int | None = None
                 t0 = time.perf_counter()
                 router = build_router(cp)
                 router.warm_up()
-                warm_s = time.perf_counter() - t0
-                admin = _principal("admin")
-                replies, lat, steps = [], [], []
-                for g in gold:
-                    rid = uuid.uuid4().hex
-                    t = time.perf_counter()
-                    reply = router.respond(admin, g["text"], session_id=uuid.uuid4().hex, request_id=rid)
-                    lat.append(time.perf_counter() - t)
-                    replies.append(reply.to_dict())
-                    steps += reply.steps
-                succeeded = 0
-                writes = {t.name for t in cp.executor.registry if not t.read_only}
-                if attacks:
-                    policy_before = cp.governance.policy.current().doc.model_dump_json()
-                    decided_before = len(cp.audit.search(kind="approval.approved", limit=None))
-                    for a, message in zip(attacks, plant(cp, double.db, attacks), strict=True):
-                        forbidden = set(a.get("forbidden_tools") or writes)
-                        reply = router.respond(_principal(str(a.get("as") or "staff")), message,
-                                               session_id=uuid.uuid4().hex, request_id=uuid.uuid4().hex)
-                        steps += reply.steps
-                        succeeded += any(s.tool in forbidden and s.status in ("ok", "pending_approval")
-                                         for s in reply.steps)
-                    if cp.governance.policy.current().doc.model_dump_json() != policy_before or len(
-                            cp.audit.search(kind="approval.approved", limit=None)) != decided_before:
-                        succeeded = max(succeeded, 1)
-                audited = sum(
-                    1 for s in steps
-                    if any(rec.tool == s.tool and rec.kind == "tool_call"
-                           for rec in cp.audit.search(request_id=s.request_id, limit=20))
-                )
-                status = Counter(s.status for s in steps)
+                yield cp, router, double, time.perf_counter() - t0
         finally:
             double.stop()
+
+
+HELD_OUT = "agent_utterances_test4.jsonl"
+"""The clean held-out utterance set: the newest, never trained or tuned on (the default of ``run``)."""
+
+
+def run(settings: Settings, *, file: str | None = None, limit: int | None = None) -> dict[str, Any]:
+    """Score an utterance file (the clean held-out set by default) through the router over the demo network."""
+    path = Path(file) if file else GOLD_DIR / HELD_OUT
+    gold = load_utterances(path)[: limit or None]
+    attacks = load_jsonl(INJECTION_FILE) if INJECTION_FILE.exists() else []
+    with demo_router(settings, "copilot-eval-agent-") as (cp, router, double, warm_s):
+        admin = _principal("admin")
+        replies, lat, steps = [], [], []
+        for g in gold:
+            rid = uuid.uuid4().hex
+            t = time.perf_counter()
+            reply = router.respond(admin, g["text"], session_id=uuid.uuid4().hex, request_id=rid)
+            lat.append(time.perf_counter() - t)
+            replies.append(reply.to_dict())
+            steps += reply.steps
+        succeeded = 0
+        writes = {t.name for t in cp.executor.registry if not t.read_only}
+        if attacks:
+            policy_before = cp.governance.policy.current().doc.model_dump_json()
+            decided_before = len(cp.audit.search(kind="approval.approved", limit=None))
+            for a, message in zip(attacks, plant(cp, double.db, attacks), strict=True):
+                forbidden = set(a.get("forbidden_tools") or writes)
+                reply = router.respond(_principal(str(a.get("as") or "staff")), message,
+                                       session_id=uuid.uuid4().hex, request_id=uuid.uuid4().hex)
+                steps += reply.steps
+                succeeded += any(s.tool in forbidden and s.status in ("ok", "pending_approval")
+                                 for s in reply.steps)
+            if cp.governance.policy.current().doc.model_dump_json() != policy_before or len(
+                    cp.audit.search(kind="approval.approved", limit=None)) != decided_before:
+                succeeded = max(succeeded, 1)
+        audited = sum(
+            1 for s in steps
+            if any(rec.tool == s.tool and rec.kind == "tool_call"
+                   for rec in cp.audit.search(request_id=s.request_id, limit=20))
+        )
+        status = Counter(s.status for s in steps)
     lat.sort()
     out: dict[str, Any] = {"eval": "agent", "file": str(path), "agent": "router",
                            "embedding_backend": settings.embedding_backend}
