@@ -393,8 +393,13 @@ class GovernedExecutor:
         scope: AccessScope = policy.access_scope(principal.role, principal.groups)
         return ToolContext(principal=principal, request_id=rid, scope=scope, services=self.services, **kw)
 
-    def _redaction_runs_elsewhere(self) -> bool:
-        """Whether the audit redactor works in its own processes (then a read's redaction overlaps its tool)."""
+    def _redaction_runs_elsewhere(self, spec: Tool, args: Any) -> bool:
+        """Whether these arguments go to an audit redactor that works in its own processes (then a read's
+        redaction overlaps its tool). Arguments without text never build the redactor: a command such as
+        ``copilot audit verify`` must start without spaCy."""
+        dumped = args.model_dump(mode="json") if isinstance(args, BaseModel) else args
+        if not self.redact.needs_redactor(dumped, extra_keys=spec.pii_fields):
+            return False
         if self._offloaded is None:
             config = getattr(self.redact.redactor, "config", None)
             self._offloaded = bool(getattr(config, "offload", False))
@@ -569,7 +574,7 @@ class GovernedExecutor:
         spec, principal, decision, ctx = call.tool, call.principal, call.decision, call.ctx
         rid = ctx.request_id
         pending: Future[tuple[Any, CopilotError | None]] | None = None
-        if spec.read_only and self._redaction_runs_elsewhere():
+        if spec.read_only and self._redaction_runs_elsewhere(spec, call.args):
             # A read's record is written after the tool ran, so its redaction (in the redaction worker) runs
             # while the tool does; the result is still returned only once its record is on the chain.
             pending = _OVERLAP.submit(self._redacted_or_masked, spec, call.args, ctx.facts)

@@ -130,6 +130,13 @@ class ArgsRedactor:
         redacted = iter(r.text for r in self.redactor.redact_batch(strings))
         return _fill(skeleton, redacted)
 
+    def needs_redactor(self, value: Any, *, extra_keys: Iterable[str] = ()) -> bool:
+        """Whether redacting ``value`` would call the redactor at all (any string outside the sensitive keys)."""
+        keys = self.sensitive | {k.lower() for k in extra_keys} if extra_keys else self.sensitive
+        strings: list[str] = []
+        _mask(value, keys, strings)
+        return bool(strings)
+
     def text(self, text: str) -> str:
         """Redact one free-text value (an approver's reason, an error message)."""
         return self.redactor.redact(text).text
