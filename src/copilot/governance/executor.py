@@ -581,8 +581,8 @@ class GovernedExecutor:
             redacted, redaction_error = None, None
         else:
             redacted, redaction_error = self._redacted_or_masked(spec, call.args, ctx.facts)
-        if redaction_error is not None and not spec.read_only:
-            # Fail closed for actions: no intent record with the arguments, so no side effect.
+        if redaction_error is not None:
+            # Fail closed before anything runs: the record holds no argument, an action has no side effect.
             return self._refuse(principal, spec.name, call.args, rid, t0, "error", redaction_error, spec=spec,
                                 approval_id=approval_id, approver_id=approver_id, facts=ctx.facts)
         intent_id: str | None = None
@@ -644,7 +644,7 @@ class GovernedExecutor:
         if pending is not None:
             redacted, redaction_error = pending.result()
         if redaction_error is not None:
-            # Fail closed for reads: the record holds no argument, the caller gets no result.
+            # A read whose redaction (run beside it) failed: the record holds no argument, the caller no result.
             call.error, call.result, status = redaction_error, None, "error"
         notes = ctx.notes
         err = call.error
