@@ -291,6 +291,22 @@ def test_model_access_is_per_group() -> None:
     assert db.env(s.users["bob"]).check_access("ir.rule", "read", raise_exception=False) is False
 
 
+@pytest.mark.parametrize("version", ["17.0", "19.0"])
+def test_fields_get_needs_no_read_right(version: str) -> None:
+    """Any user describes any model: a plain employee who may not read ``ir.model.data`` nor a portal user who
+    may not read maintenance requests still get their fields (recorded: odoorpc's ``fields_get`` of ir.model.data as demo,
+    17/19 ``g10.odoorpc.16``/``.18``; 17 ``g2.fields_get.demo.purchase.order`` without a purchase right)."""
+    db = Database(version=version)
+    plain = db.env(db.add_user("dave", "dave-pw", groups=["base.group_user"]))
+    portal = db.env(db.add_user("paula", "paula-pw", groups=["base.group_portal"]))
+    with pytest.raises(AccessError):
+        plain.search("ir.model.data", [])
+    assert plain.fields_get("ir.model.data", attributes=["type"])["module"] == {"type": "char"}
+    with pytest.raises(AccessError):
+        portal.search("maintenance.request", [])
+    assert "name" in portal.fields_get("maintenance.request", attributes=["type"])
+
+
 def test_create_checks_required_fields_and_selection() -> None:
     env = Database(version="17.0").env(2)
     with pytest.raises(ValidationError, match="mandatory"):
