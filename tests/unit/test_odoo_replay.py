@@ -98,3 +98,20 @@ def test_maintenance_rules_and_the_creator_as_owner(odoo_recordings: Path) -> No
     with pytest.raises(AccessError):
         demo.write("maintenance.request", [2], {"kanban_state": "normal"})
     assert 2 in db.env(2).search("maintenance.request", [])
+
+
+@pytest.mark.parametrize(("version", "portal", "partner"), [("odoo19", 6, 7), ("odoo17", 7, 8)])
+def test_portal_reads_its_commercial_partner_only(
+    version: str, portal: int, partner: int, odoo_recordings: Path
+) -> None:
+    """base's ``res_partner_portal_public_rule``: a portal user reads the partners under its commercial partner
+    (``child_of``), here only its own (recorded: ``g6.*.portal_read_partner``, 19 ``g7.portal_partner``); under a
+    company it reads the company and its contacts (O19 ``base/security/base_security.xml``)."""
+    from copilot.odoo_double.replay import load, seed
+
+    db = seed(*load(odoo_recordings / version))
+    assert db.env(portal).search("res.partner", []) == [partner]
+    company = db.env(2).create("res.partner", {"name": "Portal's employer", "is_company": True})
+    colleague = db.env(2).create("res.partner", {"name": "Colleague", "parent_id": company})
+    db.env(2).write("res.partner", [partner], {"parent_id": company})
+    assert set(db.env(portal).search("res.partner", [])) == {company, colleague, partner}

@@ -113,8 +113,11 @@ _TASK_VISIBLE: list[Any] = [
     "|", ("project_id.privacy_visibility", "in", ["employees", "portal"]), ("project_id.message_partner_ids", "in", _P),
     "|", ("message_partner_ids", "in", _P), ("user_ids", "in", _U),
 ]  # fmt: skip
-# ``addons/project/security/project_security.xml`` of the same 19.0 tree: who reads and writes which task
+# ``odoo/addons/base/security/base_security.xml`` and ``addons/project/security/project_security.xml`` of the
+# same 19.0 tree (base's rule is the same in 17): who reads which partner, who reads and writes which task
 RULES: tuple[tuple[str, str, list[Any], tuple[str, ...], tuple[str, ...]], ...] = (
+    ("res.partner", "res_partner: portal/public: read access on my commercial partner",
+     [("id", "child_of", {"$user": "commercial_partner_id"})], ("base.group_portal", "base.group_public"), ("read",)),
     ("project.task", "Project/Task: employees: follow required for follower-only projects",
      _TASK_VISIBLE, ("base.group_user",), ("read",)),
     ("project.task", "Project/Task: project users: follow required for follower-only projects",
@@ -193,7 +196,7 @@ def _has_rule(db: Database, name: str) -> bool:
 
 
 def _fields_of(domain: list[Any]) -> set[str]:
-    return {str(t[0]).split(".")[0] for t in domain if isinstance(t, tuple) and isinstance(t[0], str)}
+    return {str(t[0]).split(".")[0] for t in domain if isinstance(t, tuple) and isinstance(t[0], str)} - {"id"}
 
 
 def seed(db: Database) -> None:

@@ -283,7 +283,7 @@ class Database:
         perms: Sequence[str] = ("read", "write", "create", "unlink"),
     ) -> None:
         """Add a record rule for the operations in ``perms``. ``domain`` may hold
-        ``{"$user": "id"|"partner_id"|"groups"}`` placeholders."""
+        ``{"$user": "id"|"partner_id"|"commercial_partner_id"|"company_ids"|"groups"}`` placeholders."""
         with self.lock:
             self._insert(
                 "ir.rule",
@@ -419,12 +419,27 @@ class Env:
             out += e
         return out
 
+    def commercial_partner(self, partner_id: int | None) -> int | None:
+        """Odoo's ``commercial_partner_id``: the partner itself when it is a company or has no parent, else its
+        parent's (O17/O19 ``base/models/res_partner.py`` ``_compute_commercial_partner``)."""
+        partners = self.db.table("res.partner")
+        seen: set[int] = set()
+        while partner_id and partner_id not in seen:
+            seen.add(partner_id)
+            rec = partners.get(partner_id) or {}
+            if rec.get("is_company") or not rec.get("parent_id"):
+                return partner_id
+            partner_id = rec["parent_id"]
+        return partner_id
+
     def _bind(self, value: Any) -> Any:
         if isinstance(value, dict) and "$user" in value:
             key = value["$user"]
             user = self.db.table("res.users")[self.uid]
             if key == "company_ids":  # Odoo's ``company_ids`` in rules: the companies of the call (here the user's)
                 return [user["company_id"]] if user.get("company_id") else []
+            if key == "commercial_partner_id":
+                return self.commercial_partner(user["partner_id"])
             return {"id": self.uid, "partner_id": user["partner_id"], "groups": sorted(self.group_ids)}[key]
         if isinstance(value, list):
             return [self._bind(v) for v in value]
