@@ -293,9 +293,10 @@ def test_model_access_is_per_group() -> None:
 
 @pytest.mark.parametrize("version", ["17.0", "19.0"])
 def test_fields_get_needs_no_read_right(version: str) -> None:
-    """Any user describes any model: a plain employee who may not read ``ir.model.data`` nor a portal user who
-    may not read maintenance requests still get their fields (recorded: odoorpc's ``fields_get`` of ir.model.data as demo,
-    17/19 ``g10.odoorpc.16``/``.18``; 17 ``g2.fields_get.demo.purchase.order`` without a purchase right)."""
+    """Any user describes any model: a plain employee who may not read ``ir.model.data`` and a portal user who
+    may not read maintenance requests still get their fields (recorded: odoorpc's ``fields_get`` of
+    ir.model.data as demo, 17/19 ``g10.odoorpc.16``/``.18``; 17 ``g2.fields_get.demo.purchase.order`` without a
+    purchase right)."""
     db = Database(version=version)
     plain = db.env(db.add_user("dave", "dave-pw", groups=["base.group_user"]))
     portal = db.env(db.add_user("paula", "paula-pw", groups=["base.group_portal"]))

@@ -115,3 +115,37 @@ def test_portal_reads_its_commercial_partner_only(
     colleague = db.env(2).create("res.partner", {"name": "Colleague", "parent_id": company})
     db.env(2).write("res.partner", [partner], {"parent_id": company})
     assert set(db.env(portal).search("res.partner", [])) == {company, colleague, partner}
+
+
+def test_project_todo_lets_employees_manage_their_own_loose_tags(odoo_recordings: Path) -> None:
+    """project_todo (installed with project) gives every employee full rights on tags, narrowed by its rule
+    "Full access to own tags only": the tags they created and no project uses (recorded: 19
+    ``g8.has_access.demo.project.tags.*`` all true, ``g9.task.create_tags_link`` creates one as demo;
+    the rule from ``project_todo/security/project_todo_security.xml``)."""
+    from copilot.odoo_double.errors import AccessError
+    from copilot.odoo_double.replay import load, seed
+
+    db = seed(*load(odoo_recordings / "odoo19"))
+    demo = db.env(5)
+    mine = demo.create("project.tags", {"name": "Biomed"})
+    assert demo.write("project.tags", [mine], {"name": "Biomedical"}) is True
+    with pytest.raises(AccessError):  # OdooBot's demo tag
+        demo.write("project.tags", [1], {"name": "x"})
+    db.env(2).write("project.project", [6], {"tag_ids": [[4, mine]]})
+    assert db.env(2).read("project.tags", [mine], ["project_ids"]) == [{"id": mine, "project_ids": [6]}]
+    with pytest.raises(AccessError):  # now a project's tag
+        demo.write("project.tags", [mine], {"name": "y"})
+
+
+def test_portal_reads_the_purchase_orders_of_its_commercial_partner(odoo_recordings: Path) -> None:
+    """purchase gives portal users read access to orders (recorded: 19 ``g8.has_access.portal.purchase.order.read``)
+    and its "Portal Purchase Orders" rule narrows it to the orders of their commercial partner
+    (``purchase/security/purchase_security.xml``)."""
+    from copilot.odoo_double.replay import load, seed
+
+    db = seed(*load(odoo_recordings / "odoo19"))
+    portal = db.env(6)
+    assert portal.search("purchase.order", []) == []
+    db.env(2).write("res.partner", [7], {"parent_id": 11})  # Joel Willis joins Ready Mat, a vendor
+    ready_mat = db.env(2).search("purchase.order", [("partner_id", "=", 11)])
+    assert ready_mat and sorted(portal.search("purchase.order", [])) == sorted(ready_mat)

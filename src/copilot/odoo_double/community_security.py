@@ -81,6 +81,9 @@ RIGHTS: tuple[tuple[str, str, str], ...] = (
     ("stock.move.line", "stock.group_stock_manager", "1111"),
     ("stock.move.line", "stock.group_stock_user", "1111"),
     ("stock.move.line", "base.group_user", "1111"),
+    # purchase: portal vendors read their orders (the rule below narrows them)
+    ("purchase.order", "base.group_portal", "1000"),
+    ("purchase.order.line", "base.group_portal", "1000"),
     # purchase_stock
     ("purchase.order", "stock.group_stock_user", "1000"),
     ("purchase.order.line", "stock.group_stock_user", "1000"),
@@ -100,6 +103,11 @@ RIGHTS: tuple[tuple[str, str, str], ...] = (
     ("project.tags", "base.group_user", "1000"),
     ("project.tags", "project.group_project_manager", "1111"),
     ("project.tags", "base.group_portal", "1000"),
+    # project_todo (auto-installed with project): every employee manages to-dos, their stages and tags,
+    # narrowed by its rules below (recorded: 19 g8.has_access.demo.project.tags.* all true)
+    ("project.task.type", "base.group_user", "1111"),
+    ("project.task", "base.group_user", "1111"),
+    ("project.tags", "base.group_user", "1111"),
 )
 
 
@@ -142,6 +150,25 @@ RULES: tuple[tuple[str, str, list[Any], tuple[str, ...], tuple[str, ...]], ...] 
      [("user_id", "=", _U)], ("project.group_project_user",), ("write", "create", "unlink")),
     ("project.task.type", "Project/Task Type: manager sees all", [],
      ("project.group_project_manager",), ("read", "write", "create", "unlink")),
+    # addons/purchase/security/purchase_security.xml (same 19.0 tree): a portal user's orders are those of its
+    # commercial partner; the orders' multi-company rule (the lines' one is left out: their stored related
+    # ``company_id`` is not in the snapshot)
+    ("purchase.order", "Portal Purchase Orders",
+     [("partner_id", "child_of", [{"$user": "commercial_partner_id"}])], ("base.group_portal",),
+     ("read", "write", "unlink")),
+    ("purchase.order.line", "Portal Purchase Order Lines",
+     [("order_id.partner_id", "child_of", [{"$user": "commercial_partner_id"}])], ("base.group_portal",),
+     ("read", "write", "create", "unlink")),
+    ("purchase.order", "Purchase Order multi-company", [("company_id", "in", {"$user": "company_ids"})], (),
+     ("read", "write", "create", "unlink")),
+    # addons/project_todo/security/project_todo_security.xml (odoo/odoo; the module is in the recorded server)
+    ("project.task", "Project/Task: employees: Full access to own private task only",
+     [("project_id", "=", False), ("user_ids", "in", _U), ("parent_id", "=", False)],
+     ("base.group_user",), ("read", "write", "create", "unlink")),
+    ("project.task.type", "Project/Task Type: write own stages (to-do)",
+     [("user_id", "=", _U)], ("base.group_user",), ("write", "create", "unlink")),
+    ("project.tags", "Project/tags employees: Full access to own tags only",
+     [("create_uid", "=", _U), ("project_ids", "=", False)], ("base.group_user",), ("write", "create", "unlink")),
 )  # fmt: skip
 
 
@@ -196,11 +223,29 @@ def _has_rule(db: Database, name: str) -> bool:
 
 
 def _fields_of(domain: list[Any]) -> set[str]:
-    return {str(t[0]).split(".")[0] for t in domain if isinstance(t, tuple) and isinstance(t[0], str)} - {"id"}
+    named = {str(t[0]).split(".")[0] for t in domain if isinstance(t, tuple) and isinstance(t[0], str)}
+    return named - {"id", "create_uid", "write_uid", "create_date", "write_date"}  # on every model
+
+
+def _tag_projects(db: Database, rec: dict[str, Any]) -> list[int]:
+    return sorted(pid for pid, p in db.table("project.project").items() if rec["id"] in (p.get("tag_ids") or []))
+
+
+def add_tag_projects(db: Database) -> None:
+    """``project.tags.project_ids``: the other side of ``project.project.tag_ids`` (one relation table in Odoo,
+    ``project_project_project_tags_rel``), where the double knows only the projects' side (the snapshot reads
+    tags without it). project_todo's tag rule needs it."""
+    from copilot.odoo_double.schema import Field
+
+    tags, projects = db.models.get("project.tags"), db.models.get("project.project")
+    if tags is None or projects is None or "tag_ids" not in projects.fields or "project_ids" in tags.fields:
+        return
+    tags.fields["project_ids"] = Field("many2many", "Projects", relation="project.project", compute=_tag_projects)
 
 
 def seed(db: Database) -> None:
     """Add the groups, the model rights and the record rules above (for the models and fields ``db`` serves)."""
+    add_tag_projects(db)
     for xmlid, name in GROUPS.items():
         db.add_group(xmlid, name)
     for xmlid, implied in IMPLIED.items():
