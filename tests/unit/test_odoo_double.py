@@ -308,6 +308,21 @@ def test_fields_get_needs_no_read_right(version: str) -> None:
     assert "name" in portal.fields_get("maintenance.request", attributes=["type"])
 
 
+def test_user_create_makes_its_partner_and_a_taken_login_uses_up_both_ids() -> None:
+    """``res.users`` inherits ``res.partner``: the partner is created first, so a create refused by the unique
+    login still used a partner id and a user id (recorded on 19: two ``g6.*.unique_login``, then
+    ``g8.demo_create_partner`` gets 48, not 46)."""
+    env = Database(version="19.0").env(2)
+    before = env.create("res.partner", {"name": "before"})
+    with pytest.raises(ValidationError, match="two users with the same login"):
+        env.create("res.users", {"name": "Dup", "login": "admin"})
+    nina = env.create("res.users", {"name": "Nina", "login": "nina"})
+    partner = env.read("res.users", [nina], ["partner_id"], load=None)[0]["partner_id"]
+    assert partner == before + 2
+    assert env.read("res.partner", [partner], ["name"])[0]["name"] == "Nina"
+    assert env.search("res.users", [("login", "=", "admin")]) == [2]
+
+
 def test_create_checks_required_fields_and_selection() -> None:
     env = Database(version="17.0").env(2)
     with pytest.raises(ValidationError, match="mandatory"):

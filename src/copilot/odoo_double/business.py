@@ -23,6 +23,8 @@ models keep working; models without a rule here are plain records.
   ``price_subtotal`` quantity × price (recorded: g9.po.lines.admin).
 - ``project.task`` (project/models/project_task.py): the project's first stage, ``state`` 01_in_progress,
   ``priority`` 0, the creator as assignee when none is given (recorded: g9.task.read).
+- ``res.users``: its partner created first (``_inherits``); a taken login fails after both ids were used
+  (recorded: g6.*.unique_login, g8.demo_create_partner).
 """
 
 from __future__ import annotations
@@ -143,6 +145,25 @@ def _project_task(env: Env, data: dict[str, Any]) -> None:
         data["user_ids"] = [env.uid]
 
 
+def _res_users(env: Env, data: dict[str, Any]) -> None:
+    """``res.users`` ``_inherits`` ``res.partner``: ``create`` makes the partner first, then INSERTs the user,
+    where PostgreSQL's unique ``login`` constraint fails — after both sequences moved, which the rollback does
+    not give back (O17/O19 ``odoo/models.py`` ``create`` of ``_inherits`` parents, ``res_users.py``
+    ``res_users_login_key``; recorded on 19: two refused ``g6.*.unique_login``, then demo's new partner in
+    ``g8.demo_create_partner`` is 48, not 46)."""
+    from copilot.odoo_double.errors import ValidationError
+
+    m = "res.users"
+    if not _has(env, m, "partner_id", "login") or data.get("partner_id"):
+        return
+    if any(u.get("login") == data.get("login") for u in env.db.table(m).values()):
+        for model in ("res.partner", m):
+            env.db._next[model] = env.db._next.get(model, 1) + 1
+        raise ValidationError("The operation cannot be completed: You can not have two users with the same login!")
+    if data.get("name") or data.get("login"):
+        data["partner_id"] = env.sudo().create("res.partner", {"name": data.get("name") or data["login"]})
+
+
 def _missing(env: Env, model: str, field: str, label: str) -> Exception:
     from copilot.odoo_double.errors import ValidationError
 
@@ -161,6 +182,7 @@ BEFORE_CREATE: dict[str, Callable[[Env, dict[str, Any]], None]] = {
     "purchase.order": _purchase_order,
     "purchase.order.line": _purchase_order_line,
     "project.task": _project_task,
+    "res.users": _res_users,
 }
 
 
@@ -180,7 +202,7 @@ def defaults(env: Env, model: str, data: dict[str, Any]) -> dict[str, Any]:
     """``default_get``'s share of the rules above: the defaults alone, no checks (recorded: g4.default_get,
     g7.default_get)."""
     rule = BEFORE_CREATE.get(model)
-    if rule is not None and model != "purchase.order":
+    if rule is not None and model not in ("purchase.order", "res.users"):
         given = FOLLOWERS in data
         rule(env, data)
         if not given:
