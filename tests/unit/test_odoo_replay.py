@@ -149,3 +149,13 @@ def test_portal_reads_the_purchase_orders_of_its_commercial_partner(odoo_recordi
     db.env(2).write("res.partner", [7], {"parent_id": 11})  # Joel Willis joins Ready Mat, a vendor
     ready_mat = db.env(2).search("purchase.order", [("partner_id", "=", 11)])
     assert ready_mat and sorted(portal.search("purchase.order", [])) == sorted(ready_mat)
+
+
+def test_a_quant_is_named_by_its_location_and_lot(odoo_recordings: Path) -> None:
+    """stock.quant's ``_compute_display_name``: the location's display name, then the lot (recorded: 19
+    ``g8.search_read.demo.stock.quant`` reads "WH/Stock"; the " - " join from O19 ``stock_quant.py``)."""
+    from copilot.odoo_double.replay import load, seed
+
+    env = seed(*load(odoo_recordings / "odoo19")).env(2)
+    assert env.read("stock.quant", [1], ["display_name"])[0]["display_name"] == "WH/Stock"
+    assert env.read("stock.quant", [13], ["display_name"])[0]["display_name"] == "WH/Stock - 0000000000029"

@@ -488,6 +488,9 @@ class Env:
         spec = self.spec(model)
         if rec.get("__display"):  # as a recorded server rendered it (replay seeding), until the record changes
             return str(rec["__display"])
+        own = business.display_name(self, model, rec)
+        if own is not None:
+            return own
         if spec.rec_name in spec.fields or spec.rec_name == "display_name":
             val = self.value(model, rec, spec.rec_name) if spec.rec_name != "display_name" else None
             if val:
