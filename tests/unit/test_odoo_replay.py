@@ -159,3 +159,25 @@ def test_a_quant_is_named_by_its_location_and_lot(odoo_recordings: Path) -> None
     env = seed(*load(odoo_recordings / "odoo19")).env(2)
     assert env.read("stock.quant", [1], ["display_name"])[0]["display_name"] == "WH/Stock"
     assert env.read("stock.quant", [13], ["display_name"])[0]["display_name"] == "WH/Stock - 0000000000029"
+
+
+@pytest.mark.parametrize(("version", "product", "on_hand"), [("odoo19", 8, 235.0), ("odoo17", 8, 60.0)])
+def test_quantity_on_hand_sums_the_internal_quants(
+    version: str, product: int, on_hand: float, odoo_recordings: Path
+) -> None:
+    """``qty_available`` without a location in the context: the product's quants in internal locations (recorded:
+    ``g3.product.qty_available``; stock's ``_compute_quantities``), searchable like any computed value."""
+    from copilot.odoo_double.replay import load, seed
+
+    db = seed(*load(odoo_recordings / version))
+    env = db.env(2)
+    assert env.read("product.product", [product], ["qty_available"])[0]["qty_available"] == on_hand
+    internal = env.search("stock.quant", [("product_id", "=", product), ("location_id.usage", "=", "internal")])
+    elsewhere = env.search("stock.quant", [("product_id", "=", product), ("location_id.usage", "!=", "internal")])
+    assert internal and product in env.search("product.product", [("qty_available", "=", on_hand)])
+    quant = db.table("stock.quant")[internal[0]]
+    quant["quantity"] = float(quant["quantity"]) + 1
+    assert env.read("product.product", [product], ["qty_available"])[0]["qty_available"] == on_hand + 1
+    for qid in elsewhere:  # supplier, inventory-loss and other locations do not count
+        db.table("stock.quant")[qid]["quantity"] = 1000.0
+    assert env.read("product.product", [product], ["qty_available"])[0]["qty_available"] == on_hand + 1

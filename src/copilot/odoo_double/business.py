@@ -240,6 +240,38 @@ def display_name(env: Env, model: str, rec: dict[str, Any]) -> str | None:
     return rule(env, rec) if rule is not None else None
 
 
+# ---------------------------------------------------------------------- computed fields
+def _qty_available(db: Any, rec: dict[str, Any]) -> float:
+    """O17/O19 stock/models/product.py ``_compute_quantities``: without a location or warehouse in the context,
+    the quantity of the product's quants "in any Stock Location with 'internal' type" (the field's help; recorded:
+    17/19 g3.product.qty_available, ``> 40`` finds exactly these sums of the snapshot's quants)."""
+    locations = db.table("stock.location")
+    internal = {lid for lid, loc in locations.items() if loc.get("usage") == "internal"}
+    return float(sum(float(q.get("quantity") or 0) for q in db.table("stock.quant").values()
+                     if q.get("product_id") == rec["id"] and q.get("location_id") in internal))
+
+
+# (model, field) -> compute(db, record), and the fields of other models it reads
+COMPUTED: dict[tuple[str, str], tuple[Callable[[Any, dict[str, Any]], Any], tuple[str, ...]]] = {
+    ("product.product", "qty_available"): (_qty_available, ("stock.quant.quantity", "stock.quant.location_id",
+                                                            "stock.location.usage")),
+}
+
+
+def add_computed(db: Any) -> None:
+    """Give the fields above Odoo's computation where the database declares them (a replay learns them from a
+    recorded ``fields_get`` as not stored) and holds what they read."""
+    import dataclasses
+
+    for (model, fname), (compute, reads) in COMPUTED.items():
+        spec = db.models.get(model)
+        if spec is None or fname not in spec.fields or spec.fields[fname].stored:
+            continue
+        if all(r.rsplit(".", 1)[0] in db.models and r.rsplit(".", 1)[1] in db.models[r.rsplit(".", 1)[0]].fields
+               for r in reads):
+            spec.fields[fname] = dataclasses.replace(spec.fields[fname], compute=compute, env_compute=False)
+
+
 # ---------------------------------------------------------------------- after writes
 def after_change(env: Env, model: str, rid: int, vals: dict[str, Any]) -> None:
     """Stored values Odoo recomputes or its ``write`` override sets."""

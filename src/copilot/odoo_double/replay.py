@@ -32,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from copilot.odoo_double import community_security
+from copilot.odoo_double import business, community_security
 
 PLACEHOLDER = re.compile(r"^<[A-Z_]+(?:[ ,].*)?>$")
 AUDIT_FIELDS = ("create_date", "write_date", "create_uid", "write_uid")
@@ -142,6 +142,7 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 required=False,
             )
     apply_snapshot(db, exchanges)
+    business.add_computed(db)  # what Odoo computes from the snapshot's records (a product's quantity on hand)
     _derive_followers(db)
     recorded = set(fields) | _snapshot_models(exchanges)
     for model, spec in db.models.items():
@@ -215,8 +216,6 @@ def _derive_followers(db: Any) -> None:
     owner and technician (maintenance/models/maintenance.py ``create`` / ``_add_followers``; the demo data's
     creator, OdooBot, is left out: nobody logs in as it). Recorded: demo reads exactly the equipment it owns
     (g8.search_read.demo.maintenance.equipment)."""
-    from copilot.odoo_double import business
-
     for model, users in (("maintenance.equipment", ("owner_user_id",)),
                          ("maintenance.request", ("owner_user_id", "user_id"))):
         if model not in db.models:
