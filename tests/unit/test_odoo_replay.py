@@ -181,3 +181,15 @@ def test_quantity_on_hand_sums_the_internal_quants(
     for qid in elsewhere:  # supplier, inventory-loss and other locations do not count
         db.table("stock.quant")[qid]["quantity"] = 1000.0
     assert env.read("product.product", [product], ["qty_available"])[0]["qty_available"] == on_hand + 1
+
+
+def test_17_company_dependent_numbers_read_false_as_zero(odoo_recordings: Path) -> None:
+    """17 keeps ``standard_price`` (company-dependent) in ``ir.property``, which has no row for 0, so ``= False``
+    is ``= 0`` there (recorded: 17 ``g3.product.cost_false`` and ``cost_zero`` find the same two chairs;
+    ``ir_property.py`` ``search_multi``), while a plain float's 0 is not False on 17 (``g3.partner.rank_false``)."""
+    from copilot.odoo_double.replay import load, seed
+
+    env = seed(*load(odoo_recordings / "odoo17")).env(2)
+    zero = env.search("product.product", [("standard_price", "=", 0)], order="id")
+    assert zero == [23, 24] == env.search("product.product", [("standard_price", "=", False)], order="id")
+    assert not set(zero) & set(env.search("product.product", [("standard_price", "!=", False)]))

@@ -137,6 +137,7 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 # not stored: computed by the server; the double serves what the snapshot read, if anything
                 compute=None if f.get("store", True) or f.get("type") == "one2many" else _snapshot_value(name),
                 searchable=bool(f.get("searchable", True)),
+                company_dependent=bool(f.get("company_dependent")),
                 # not enforced: Odoo fills most required fields from defaults the double does not know
                 # (company_id, currency_id, ...); the double's own declarations keep theirs
                 required=False,

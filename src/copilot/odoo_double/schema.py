@@ -42,6 +42,9 @@ class Field:
     search: Callable[[Any, str, Any], list[Any]] | None = None
     searchable: bool = True  # False: a non-stored field without a search method (fields_get's `searchable`)
     aggregator: str | None = None  # read_group's default aggregate (``group_operator`` ≤17); None: sum if numeric
+    # Odoo's ``company_dependent=True``: ≤17 keeps the value in ``ir.property``, which has no row for a number 0,
+    # so searching ``= False`` there means ``= 0`` (O17 ``ir_property.py`` ``search_multi``)
+    company_dependent: bool = False
 
     @property
     def group_operator(self) -> str:

@@ -608,6 +608,11 @@ class Env:
                     raise ServerValueError(f"Cannot convert {model}.{fname} to SQL because it is not stored")
                 return True  # 17 logs it and drops the condition (recorded: g3.err.nonstored_nosearch)
             value = self.value(model, rec, fname)
+            if f.company_dependent and self.db.major < 18 and f.type in NUMERIC and op in ("=", "!=") \
+                    and arg is False:
+                # 17's ir.property holds no row for 0: ``= False`` finds the zeros and the unset values
+                # (recorded: 17 g3.product.cost_false and cost_zero both find the two 0.0-cost chairs)
+                arg, value = 0, value or 0
             if f.type == "datetime" and isinstance(arg, str) and len(arg) == 10:
                 # a date alone: `<=` and `>` take the whole day, the rest its midnight (recorded:
                 # g3.mreq.schedule_le_date, g3.edge.datetime_eq_date)
