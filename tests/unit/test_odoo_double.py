@@ -323,6 +323,22 @@ def test_user_create_makes_its_partner_and_a_taken_login_uses_up_both_ids() -> N
     assert env.search("res.users", [("login", "=", "admin")]) == [2]
 
 
+@pytest.mark.parametrize("version", ["17.0", "19.0"])
+def test_a_string_for_a_many2one(version: str) -> None:
+    """19 browses the string (``Expected singleton: maintenance.stage('a', 'b', 'c')``, a ValueError); 17's
+    ``Many2one.convert_to_cache`` makes it None, so the write succeeds and empties the field (recorded:
+    ``g6.jsonrpc.wrong_type_m2o`` on both; 17's later ``g10.odoorpc.18`` groups that request under no stage)."""
+    db = _requests_db(version)
+    env = db.env(SUPERUSER_ID)
+    rid = env.search("maintenance.request", [("equipment_id", "!=", False)], limit=1)[0]
+    if version == "19.0":
+        with pytest.raises(ServerValueError, match=r"Expected singleton: maintenance.equipment\('a', 'b', 'c'\)"):
+            env.write("maintenance.request", [rid], {"equipment_id": "abc"})
+    else:
+        assert env.write("maintenance.request", [rid], {"equipment_id": "abc"}) is True
+        assert env.read("maintenance.request", [rid], ["equipment_id"])[0]["equipment_id"] is False
+
+
 def test_create_checks_required_fields_and_selection() -> None:
     env = Database(version="17.0").env(2)
     with pytest.raises(ValidationError, match="mandatory"):

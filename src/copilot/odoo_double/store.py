@@ -950,6 +950,11 @@ class Env:
         if value is False and f.type not in ("boolean",):
             return [] if f.type == "many2many" else None
         if f.type == "many2one":
+            if isinstance(value, str) and self.db.major <= 17:
+                # 17's Many2one.convert_to_cache turns anything not an id, record, tuple or dict into None: the
+                # write succeeds and empties the field (recorded: 17 g6.jsonrpc.wrong_type_m2o answers true, and
+                # odoorpc's read_group in g10 then finds that request without a stage)
+                return None
             if isinstance(value, str):  # browse("abc"): a recordset of three "ids"
                 ids = ", ".join(repr(c) for c in value)
                 raise ServerValueError(f"Expected singleton: {f.relation}({ids})")
