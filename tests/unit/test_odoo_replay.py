@@ -193,3 +193,20 @@ def test_17_company_dependent_numbers_read_false_as_zero(odoo_recordings: Path) 
     zero = env.search("product.product", [("standard_price", "=", 0)], order="id")
     assert zero == [23, 24] == env.search("product.product", [("standard_price", "=", False)], order="id")
     assert not set(zero) & set(env.search("product.product", [("standard_price", "!=", False)]))
+
+
+def test_19_request_duration_follows_its_schedule(odoo_recordings: Path) -> None:
+    """19 computes ``schedule_end`` (start + 1 h unless given) and ``duration`` from them, over a given duration
+    (recorded: setup's request 7, created with duration 7 and a start only, reads 1.0; request 6, ending 2.5 h
+    after its start, 2.5; ``g10.odoorpc.20``; O19 ``maintenance.py`` ``_compute_duration``)."""
+    from copilot.odoo_double.replay import load, seed
+
+    env = seed(*load(odoo_recordings / "odoo19")).env(2)
+    fields = ["schedule_end", "duration"]
+    rid = env.create("maintenance.request", {"name": "x", "schedule_date": "2026-12-12 08:00:00", "duration": 7.0})
+    assert env.read("maintenance.request", [rid], fields)[0] == {
+        "id": rid, "schedule_end": "2026-12-12 09:00:00", "duration": 1.0}
+    env.write("maintenance.request", [rid], {"schedule_end": "2026-12-12 10:30:00"})
+    assert env.read("maintenance.request", [rid], ["duration"])[0]["duration"] == 2.5
+    env.write("maintenance.request", [rid], {"schedule_date": False})
+    assert env.read("maintenance.request", [rid], fields)[0] == {"id": rid, "schedule_end": False, "duration": 0.0}

@@ -291,6 +291,9 @@ def after_change(env: Env, model: str, rid: int, vals: dict[str, Any]) -> None:
         stage = env.db.table("maintenance.stage").get(rec.get("stage_id") or 0) or {}
         if stage.get("done") and _has(env, model, "close_date") and not vals.get("close_date"):
             rec["close_date"] = _today(env)
+    if model == "maintenance.request" and {"schedule_date", "schedule_end"} & set(vals) \
+            and _has(env, model, "schedule_date", "schedule_end", "duration"):
+        _schedule(rec, reset_end="schedule_end" not in vals)
     if model == "purchase.order.line":
         if _has(env, model, "price_subtotal"):
             rec["price_subtotal"] = float(rec.get("product_qty") or 0) * float(rec.get("price_unit") or 0)
@@ -298,6 +301,22 @@ def after_change(env: Env, model: str, rid: int, vals: dict[str, Any]) -> None:
     if model == "purchase.order":
         _order_totals(env, rid)
     env.db._persist(model, rid)
+
+
+def _schedule(rec: dict[str, Any], *, reset_end: bool) -> None:
+    """19's ``_compute_schedule_end`` (the start plus one hour, unless an end is given) and ``_compute_duration``
+    (the hours between them, rounded to 2 places; 0 without both), which overrides a given duration (O19
+    maintenance/models/maintenance.py; recorded: setup's request 7, created with a duration of 7 and no end,
+    reads 1.0 in the snapshot, request 6 with an end 2.5 h later 2.5; demo's ``read_group`` in
+    ``g10.odoorpc.20`` sums 1.0 for each of the two requests group 9 created with a start only)."""
+    from datetime import datetime, timedelta
+
+    fmt = "%Y-%m-%d %H:%M:%S"
+    start = datetime.fromisoformat(str(rec["schedule_date"])) if rec.get("schedule_date") else None
+    if reset_end:
+        rec["schedule_end"] = (start + timedelta(hours=1)).strftime(fmt) if start else None
+    end = datetime.fromisoformat(str(rec["schedule_end"])) if rec.get("schedule_end") else None
+    rec["duration"] = round((end - start).total_seconds() / 3600, 2) if start and end else 0.0
 
 
 def _order_totals(env: Env, order_id: Any) -> None:
