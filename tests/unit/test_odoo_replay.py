@@ -210,3 +210,14 @@ def test_19_request_duration_follows_its_schedule(odoo_recordings: Path) -> None
     assert env.read("maintenance.request", [rid], ["duration"])[0]["duration"] == 2.5
     env.write("maintenance.request", [rid], {"schedule_date": False})
     assert env.read("maintenance.request", [rid], fields)[0] == {"id": rid, "schedule_end": False, "duration": 0.0}
+
+
+def test_partner_tags_have_their_color(odoo_recordings: Path) -> None:
+    """``res.partner.category`` is outside the recorded ``fields_get``; its ``color`` comes from Odoo's source
+    (``PartnerCategory.color``), so a tag's colour can be written and read back (recorded: 19 ``g7.write``)."""
+    from copilot.odoo_double.replay import load, seed
+
+    env = seed(*load(odoo_recordings / "odoo19")).env(2)
+    tag = env.create("res.partner.category", {"name": "Biomed"})
+    assert env.write("res.partner.category", [tag], {"color": 3}) is True
+    assert env.read("res.partner.category", [tag], ["color"]) == [{"id": tag, "color": 3}]

@@ -327,14 +327,22 @@ def apply_snapshot(db: Any, exchanges: list[dict[str, Any]]) -> None:
             db._persist(model, rid)
 
 
+# Fields of models outside ``fields_get.json`` that the snapshot did not read but later exchanges use, as Odoo's
+# source declares them: O17/O19 ``base/models/res_partner.py`` ``PartnerCategory.color`` (an Integer whose
+# default is random, left unset here; recorded: 19 ``g7.write`` / ``g7.read_after_write`` set and read it)
+SOURCE_FIELDS: dict[str, dict[str, tuple[str, str]]] = {
+    "res.partner.category": {"color": ("integer", "Color")},
+}
+
+
 def _spec_from_rows(db: Any, model: str, rows: list[dict[str, Any]]) -> Any:
     """A model the snapshot holds but ``fields_get.json`` does not (``res.country``, ``res.partner.category``):
-    its scalar fields typed from the values; ``parent_id`` is the model's own hierarchy; other relations are
-    left out (their comodel is not recorded)."""
+    its scalar fields typed from the values and those of ``SOURCE_FIELDS``; ``parent_id`` is the model's own
+    hierarchy; other relations are left out (their comodel is not recorded)."""
     from copilot.odoo_double.schema import Field, ModelSpec
 
     kinds = {bool: "boolean", int: "integer", float: "float", str: "char"}
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = {name: Field(kind, label) for name, (kind, label) in SOURCE_FIELDS.get(model, {}).items()}
     for row in rows:
         for name, value in row.items():
             if name in fields or name in ("id", "display_name"):
