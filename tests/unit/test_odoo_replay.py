@@ -221,3 +221,21 @@ def test_partner_tags_have_their_color(odoo_recordings: Path) -> None:
     tag = env.create("res.partner.category", {"name": "Biomed"})
     assert env.write("res.partner.category", [tag], {"color": 3}) is True
     assert env.read("res.partner.category", [tag], ["color"]) == [{"id": tag, "color": 3}]
+
+
+@pytest.mark.parametrize(("version", "demo", "may_create"), [("odoo17", 6, True), ("odoo19", 5, False)])
+def test_demo_holds_its_recorded_groups(version: str, demo: int, may_create: bool, odoo_recordings: Path) -> None:
+    """On 17 the snapshot's ``groups_id`` is named through res.users' reified group fields of the recorded
+    ``fields_get`` (``sel_groups_56_57`` "Purchase": 56 "User"): 17's demo is a Purchase user and creates orders,
+    19's is not (recorded: ``g6.jsonrpc.access_create_po`` on both)."""
+    from copilot.odoo_double.errors import AccessError
+    from copilot.odoo_double.replay import load, seed
+
+    exchanges, fields = load(odoo_recordings / version)
+    db = seed(exchanges, fields)
+    env = db.env(demo)
+    if may_create:
+        assert env.create("purchase.order", {"partner_id": 11}) > 0
+    else:
+        with pytest.raises(AccessError):
+            env.create("purchase.order", {"partner_id": 11})

@@ -28,10 +28,14 @@ GROUPS: dict[str, str] = {
     "project.group_project_manager": "Project / Administrator",
     "stock.group_stock_user": "Inventory / User",
     "stock.group_stock_manager": "Inventory / Administrator",
+    "purchase.group_purchase_user": "Purchase / User",
+    "purchase.group_purchase_manager": "Purchase / Administrator",
 }
 IMPLIED: dict[str, list[str]] = {
     "project.group_project_manager": ["project.group_project_user"],
     "stock.group_stock_manager": ["stock.group_stock_user"],
+    "purchase.group_purchase_user": ["base.group_user"],
+    "purchase.group_purchase_manager": ["purchase.group_purchase_user"],
 }
 
 # model, group, read/write/create/unlink as the CSV columns read
@@ -81,7 +85,10 @@ RIGHTS: tuple[tuple[str, str, str], ...] = (
     ("stock.move.line", "stock.group_stock_manager", "1111"),
     ("stock.move.line", "stock.group_stock_user", "1111"),
     ("stock.move.line", "base.group_user", "1111"),
-    # purchase: portal vendors read their orders (the rule below narrows them)
+    # purchase: its users handle orders (purchase/security/ir.model.access.csv); portal vendors read their
+    # orders (the rule below narrows them)
+    ("purchase.order", "purchase.group_purchase_user", "1111"),
+    ("purchase.order.line", "purchase.group_purchase_user", "1111"),
     ("purchase.order", "base.group_portal", "1000"),
     ("purchase.order.line", "base.group_portal", "1000"),
     # purchase_stock

@@ -182,6 +182,8 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
     # a Settings user, demo an internal user, portal a share user (README of the recordings); on 19 demo's
     # groups are the recorded ones (snapshot group_ids, named by g8.groups.xmlids)
     roles: dict[str, list[str]] = {"demo": ["base.group_user"], "portal": ["base.group_portal"]}
+    if db.major <= 17:  # 17 names every group in res.users' reified fields: demo's snapshot groups_id, named
+        roles["demo"] = sorted(set(roles["demo"]) | set(_reified_groups(exchanges, fields).get("demo", ())))
     if db.major >= 19:
         roles["demo"] += [
             "base.group_partner_manager",
@@ -210,6 +212,53 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
             db._persist("res.users", rid)
     db.commit()
     return db
+
+
+# Odoo's group records (xml id) by their category and name, as 17's res.users ``fields_get`` shows them in its
+# reified group fields (``in_group_<id>``: the name; ``sel_groups_<ids>``: the category and each id's name): the
+# groups whose rights the double models (base/security/base_groups.xml, project, stock, purchase, maintenance)
+REIFIED_GROUPS: dict[tuple[str, str], str] = {
+    ("User types", "Internal User"): "base.group_user",
+    ("User types", "Portal"): "base.group_portal",
+    ("", "Contact Creation"): "base.group_partner_manager",
+    ("", "Access to export feature"): "base.group_allow_export",
+    ("", "Multi Companies"): "base.group_multi_company",
+    ("Administration", "Access Rights"): "base.group_erp_manager",
+    ("Administration", "Settings"): "base.group_system",
+    ("Project", "User"): "project.group_project_user",
+    ("Project", "Administrator"): "project.group_project_manager",
+    ("Inventory", "User"): "stock.group_stock_user",
+    ("Inventory", "Administrator"): "stock.group_stock_manager",
+    ("Purchase", "User"): "purchase.group_purchase_user",
+    ("Purchase", "Administrator"): "purchase.group_purchase_manager",
+    ("Maintenance", "Equipment Manager"): "maintenance.group_equipment_manager",
+}
+
+
+def _reified_groups(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> dict[str, list[str]]:
+    """≤17: each recorded user's groups as xml ids — the snapshot's ``groups_id`` (real group ids), named through
+    the recorded ``fields_get`` of res.users, whose ``in_group_<id>`` / ``sel_groups_<ids>`` fields carry the
+    groups' names (recorded 17: demo holds Purchase / User, so it may create orders: g6.jsonrpc.access_create_po)."""
+    names: dict[int, tuple[str, str]] = {}
+    for fname, f in (fields.get("res.users") or {}).items():
+        if not isinstance(f, dict):
+            continue
+        if fname.startswith("in_group_") and fname[9:].isdigit():
+            names[int(fname[9:])] = ("", str(f.get("string") or ""))
+        elif fname.startswith("sel_groups_"):
+            for gid, label in f.get("selection") or []:
+                if gid:
+                    names[int(gid)] = (str(f.get("string") or ""), str(label))
+    held: dict[str, list[str]] = {}
+    for e in exchanges:
+        args = _rpc_args(e)
+        if e["group"] != "0_snapshot" or len(args) < 4 or args[3] != "res.users":
+            continue
+        for row in (e["response"].get("body") or {}).get("result") or []:
+            ids = row.get("groups_id") or []
+            held[str(row.get("login"))] = sorted(
+                {REIFIED_GROUPS[names[g]] for g in ids if g in names and names[g] in REIFIED_GROUPS})
+    return held
 
 
 def _derive_followers(db: Any) -> None:
