@@ -447,9 +447,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sync-odoo", action="store_true", help="sync from COPILOT_ODOO_URL after start-up")
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("eval", help="evaluations: retrieval, fusion, answers, redaction, PDF tables, triage")
+    s = sub.add_parser("eval", help="evaluations: retrieval, fusion, answers, redaction, PDF tables, triage, "
+                       "multi-part splitting")
     s.add_argument("kind", choices=["retrieval", "fusion", "answers", "redaction", "tables", "triage", "summaries",
-                                    "grounding", "agent"])
+                                    "grounding", "agent", "parts"])
     s.add_argument("--dataset", default="demo")
     s.add_argument("--file", default=None,
                    help="retrieval: a SQuAD-format file; answers: a gold JSONL file (demo_qa.jsonl format)")
@@ -464,8 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--prompt-version", default=None,
                    help="answers (a model configured): the prompts/answer version to score, e.g. v1")
     s.add_argument("--compare", default=None, help="answers: a second prompts/answer version, side by side")
-    s.add_argument("--split", choices=["train", "test"], default=None,
-                   help="answers --dataset demo-staff: ask only this split (develop on 'train')")
+    s.add_argument("--split", choices=["train", "test", "dev"], default=None,
+                   help="answers --dataset demo-staff: ask only this split (develop on 'train'); "
+                   "parts: dev (the default, misses listed) or test")
     s.add_argument("--calibrate", action="store_true",
                    help="answers: refit the abstention calibration on the training questions (never 'test')")
     s.add_argument("--json", action="store_true")

@@ -157,6 +157,20 @@ def test_retrieval_agreement(hits: list[Hit], expected: float) -> None:
         ("minimum rest between shifts and max hours in a week", ["minimum rest between shifts", "max hours in a week"]),
         ("how often are infusion pumps serviced", []),
         ("tolerance on tidal volume and on peep", []),  # "on peep" names one word: not a part of its own
+        # written apart from evals/gold/multipart_questions.jsonl
+        ("whats the fridge range and who checks it", ["whats the fridge range", "who checks it"]),
+        ("temp limits for the drug fridge plus max time out of range",
+         ["temp limits for the drug fridge", "max time out of range"]),
+        ("who signs off the PM & do we keep a copy", ["who signs off the PM", "do we keep a copy"]),
+        ("when is the fire drill held and for how long", ["when is the fire drill held", "for how long"]),
+        ("P1 response time? and P3?", ["P1 response time", "P3"]),
+        ("where's the cleaning and disinfection policy", []),  # a document noun heads both
+        ("rules for storage and handling of sharps bins", []),  # "of sharps bins" belongs to both
+        ("ordering, receipt and storage of blood products", []),  # the last item of a series
+        ("quick q about (glove and apron use)", []),  # inside brackets
+        ("What does the Service Report - Pump BME-INF-0999 say about Findings?", []),  # a dash inside a title
+        ("vaccine transport sop - packing: what's the rule", []),  # topic, sub-topic, one question
+        ("pump alarms?? per the pm sop", []),  # a prepositional phrase after "?" qualifies the question
     ],
 )
 def test_question_parts(question: str, asks: list[str]) -> None:
@@ -164,6 +178,20 @@ def test_question_parts(question: str, asks: list[str]) -> None:
     assert [ask for _, ask in parts] == asks
     if question.startswith("chem"):  # the opening context travels with every part
         assert all(part.startswith("chem analyser breakdown in jan ") for part, _ in parts)
+
+
+@pytest.mark.parametrize(
+    ("documents", "asks"),
+    [
+        ("", ["whats in the uptime guarantee", "service credits"]),
+        ("## 5. Uptime guarantee and service credits", []),  # the documents say it: one heading, not two parts
+        ("Service credits are paid quarterly. The uptime guarantee is 98%.", ["whats in the uptime guarantee",
+                                                                             "service credits"]),
+    ],
+)
+def test_a_coordination_the_documents_contain_is_one_thing(documents: str, asks: list[str]) -> None:
+    parts = question_parts("whats in the uptime guarantee and service credits", documents)
+    assert [ask for _, ask in parts] == asks
 
 
 @pytest.mark.parametrize("multi_part", [True, False])

@@ -552,6 +552,10 @@ def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
         from copilot.evals import fusion
 
         return fusion.run(settings, limit=args.limit)
+    if kind == "parts":
+        from copilot.evals import parts
+
+        return parts.run(split=getattr(args, "split", None))
     if kind == "tables":
         from copilot.evals import tables
 

@@ -178,44 +178,126 @@ def expects_number(question: str) -> bool:
 
 
 # A multi-part question asks several things: "how long did the engineer take to turn up and what credit do we
-# get". Parts are split at a second question mark, at "and" / "also" / "plus" before a question word, or at a dash,
-# semicolon or comma before one; an opening segment without a question word cut off by a dash or comma
-# ("chem analyser breakdown in jan - ...") is the context every part is asked in. Two things joined by "and",
-# "vs" or "+" and each named by two words of its own ("minimum rest between shifts and max hours in a week") are
-# parts as well. English question forms, not any gold question.
+# get". Parts are split at a second question mark, at "and" / "also" / "plus" / "+" / "&" before a question word
+# (or before a preposition and one: "and for how long"), or at a dash, semicolon, colon or comma before one. A
+# segment cut off by a dash, colon or comma without a question word of its own is not a part: before the first
+# question it is the topic every part is asked in ("chem analyser breakdown in jan - ..."), after one it goes on
+# the question before it (a title's own dash: "the Service Report - Autoclave BME-AUT-0003 say about ..."); a
+# segment after a question mark that is only a prepositional phrase ("?? per the cold-chain sop") qualifies the
+# question before it. English question forms, not any gold question.
 _WH = r"(?:how|what|what's|whats|who|whom|whose|when|where|which|why|is|are|do|does|did|can|could|should|must|will)"
+_PREP = (
+    "of for in on at to from by with without about per under between after before during within into via across"
+    " against including"
+)
+_PREPS = frozenset(_PREP.split())
 _PART_SPLIT = re.compile(
     r"(\?)\s+(?=\S)"
-    r"|,?\s+(and\s+(?:also\s+)?|also\s+|plus\s+)(?=" + _WH + r"\b)"
-    r"|(\s+[-–—]\s+|;\s+|,\s+(?=" + _WH + r"\b))",
+    r"|,?\s+(and\s+(?:also\s+)?|also\s+|plus\s+|[+&]\s+)(?=(?:(?:" + "|".join(_PREP.split()) + r")\s+)?" + _WH + r"\b)"
+    r"|(\s+[-–—]\s+|;\s+|:\s+(?=" + _WH + r"\b)|,\s+(?=" + _WH + r"\b))",
     re.IGNORECASE,
 )
+_LEADING_AND = re.compile(r"^(?:and|also|plus)\s+", re.IGNORECASE)
 _HAS_WH = re.compile(r"\b" + _WH + r"\b", re.IGNORECASE)
-_COORDINATION = re.compile(r"\s+(?:and|vs\.?|versus|&|\+)\s+", re.IGNORECASE)
+_STARTS_WITH_PREP = re.compile(r"^(?:" + "|".join(_PREP.split()) + r"|according to|as per)\b", re.IGNORECASE)
+
+# Two things joined by "and", "plus", "vs" or "+" with no question word between them are two parts only when each
+# is named by two words of its own ("minimum rest between shifts and max hours in a week"). Not when the
+# coordination sits inside one noun phrase, which English marks by:
+# - the documents saying it: "linen and laundry", "levels and penalties" stand in a title or a heading — a phrase
+#   the indexed text contains is one thing, not two parts (the answerer passes the retrieved passages);
+# - a series: "shift swaps, overtime and rest breaks" — the last item of a comma list is not a new question;
+# - a shared modifier: the second conjunct is one word before its own preposition or bracket ("storage and
+#   handling of controlled drugs", "write-off and reporting for expired stock") — "of ..." belongs to both;
+# - a shared document head: the second conjunct ends in a document noun ("the fire safety and evacuation plan",
+#   "hand hygiene and PPE policy") — one title;
+# - brackets: a coordination inside an open bracket is part of what the bracket names.
+_COORDINATION = re.compile(r"\s+(?:and|plus|vs\.?|versus|&|\+)\s+", re.IGNORECASE)
+_DOCUMENT_NOUNS = frozenset(
+    "policy policies procedure procedures sop sops protocol protocols guideline guidelines guidance contract"
+    " contracts agreement agreements plan plans log logs report reports form forms checklist checklists clause"
+    " clauses section sections standard standards manual manuals register registers sheet sheets".split()
+)
+_WORDS = re.compile(r"[\w'-]+")
 
 
-def question_parts(question: str) -> list[tuple[str, str]]:
+def _attested(left: str, right: str, documents: str) -> bool:
+    """The words either side of the conjunction stand joined by "and" / "&" / a comma in ``documents``."""
+    lw, rw = _WORDS.findall(left.lower()), _WORDS.findall(right.lower())
+    if not (documents and lw and rw):
+        return False
+    a, b = lw[-1].rstrip("s"), rw[0].rstrip("s")
+    pattern = rf"\b{re.escape(a)}s?\s*(?:,|\band\b|&|\+)\s*{re.escape(b)}s?\b"
+    return re.search(pattern, documents, re.IGNORECASE) is not None
+
+
+def _head(conjunct: str) -> list[str]:
+    """The words of a conjunct before its first preposition, bracket or question word."""
+    out = []
+    for w in _WORDS.findall(conjunct.split("(")[0].lower()):
+        if w in _PREPS or _HAS_WH.fullmatch(w):
+            break
+        out.append(w)
+    return out
+
+
+def _two_things(left: str, right: str, documents: str) -> bool:
+    if left.count("(") > left.count(")"):
+        return False  # inside brackets: "quick q about purpose (defibrillator and crash cart daily checks)"
+    if len(content_terms(left)) < 2 or len(content_terms(right)) < 2:
+        return False  # one side names one word: "tolerance on tidal volume and on peep"
+    if re.search(r",\s*[\w'-]+(?:\s+[\w'-]+)?\s*$", left):
+        return False  # the last item of a series
+    head = _head(right)
+    if head and len(content_terms(" ".join(head))) <= 1 and len(head) < len(_WORDS.findall(right)):
+        return False  # "storage and handling of ...": the modifier is shared
+    if head and head[-1] in _DOCUMENT_NOUNS:
+        return False  # "... and evacuation plan": one title
+    return not _attested(left, right, documents)
+
+
+def question_parts(question: str, documents: str = "") -> list[tuple[str, str]]:
     """The parts of a multi-part question as (the part with the question's context, the part alone); [] for a
-    single one. The first is embedded; the words of the second are what the part asks for.
+    single one. The first is embedded; the words of the second are what the part asks for. ``documents``: text
+    the indexed documents hold (the retrieved passages, their titles and headings) — a coordination they contain
+    is a noun phrase, not two parts.
 
     >>> [p for p, _ in question_parts("fridge incident - how many doses got binned and what did that cost us")]
     ['fridge incident how many doses got binned', 'fridge incident what did that cost us']
+    >>> question_parts("where is the linen and laundry contract kept")
+    []
     """
     pieces = _PART_SPLIT.split(question)
-    # re.split with three groups: text, (?, and, dash) separators, text, ...
-    texts = [pieces[i].strip(" ,.?") for i in range(0, len(pieces), 4)]
-    context_cut = [bool(pieces[i + 3]) for i in range(0, len(pieces) - 1, 4)]
-    context = ""
-    if len(texts) > 1 and context_cut[0] and not _HAS_WH.search(texts[0]):
-        context, texts = texts[0], texts[1:]
-    asks = [t for t in texts if t]
+    # re.split with three groups: text, then per separator (?, and, cut) and the text after it
+    context: list[str] = []
+    asks: list[str] = []
+    for i in range(0, len(pieces), 4):
+        text = _LEADING_AND.sub("", pieces[i].strip(" ,.?"))  # "...? and P3?"
+        if not text:
+            continue
+        wh = bool(_HAS_WH.search(text))
+        if not i:  # the opening segment: the topic when a dash, colon or comma cuts it off without a question
+            ask = wh or len(pieces) == 1 or not pieces[3]
+        elif pieces[i - 3]:  # after a question mark: a question, unless only a prepositional phrase
+            ask = wh or not _STARTS_WITH_PREP.match(text)
+        else:  # after "and" + a question word: a question; after a cut: one only with a question word of its own
+            ask = wh or not pieces[i - 1]
+        if ask:
+            asks.append(text)
+        elif asks:
+            asks[-1] = f"{asks[-1]} {text}"  # "?? per the sop", "- Autoclave BME-AUT-0003": qualifies the last
+        else:
+            context.append(text)  # "chem analyser breakdown in jan - ...": the topic every part is asked in
     if len(asks) == 1:
-        halves = _COORDINATION.split(asks[0], maxsplit=1)
-        if len(halves) == 2 and all(len(content_terms(h)) >= 2 for h in halves):
-            asks = halves
+        for m in _COORDINATION.finditer(asks[0]):
+            left, right = asks[0][: m.start()].strip(" ,"), asks[0][m.end() :].strip(" ,")
+            if _two_things(left, right, documents):
+                asks = [left, right]
+                break
     if len(asks) < 2:
         return []
-    return [(f"{context} {ask}".strip(), ask) for ask in asks]
+    topic = " ".join(context)
+    return [(f"{topic} {ask}".strip(), ask) for ask in asks]
 
 
 # An identifier the question names — an asset tag, an incident or form number ("BME-INF-0231", "INC-2026-0142",
@@ -305,6 +387,12 @@ class ExtractiveAnswerer:
         self._lock = threading.Lock()
         self.cache_stats = {"hits": 0, "misses": 0}
         """Sentence-vector cache lookups (the load benchmark reports the hit rate: a repeated input measures it)."""
+
+    @staticmethod
+    def _phrases(hits: Sequence[Hit]) -> str:
+        """What the retrieved passages say, titles and headings included: the phrases :func:`question_parts`
+        treats as one thing when the question joins them with "and"."""
+        return "\n".join(f"{h.chunk.title}\n{h.chunk.section}\n{h.chunk.text}" for h in hits)
 
     def _sentences(self, hits: Sequence[Hit]) -> list[tuple[int, int, str, str, frozenset[str]]]:
         """(passage rank, position, sentence, section, its terms with the section's) of the top passages."""
@@ -489,7 +577,7 @@ class ExtractiveAnswerer:
             return self._abstain(question, hits, 0.0, self.signals(question, None, hits))
         if missing_identifier(question, hits[: self.top_passages]) is not None:
             return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_identifier": 1.0})
-        parts = question_parts(question) if self.multi_part else []
+        parts = question_parts(question, self._phrases(hits)) if self.multi_part else []
         pool = self._promising(question, raw, self.max_embedded)
         for _, ask in parts:  # each part's most promising sentences are embedded as well
             seen = {(r[0], r[1]) for r in pool}
