@@ -171,6 +171,13 @@ def test_retrieval_agreement(hits: list[Hit], expected: float) -> None:
         ("What does the Service Report - Pump BME-INF-0999 say about Findings?", []),  # a dash inside a title
         ("vaccine transport sop - packing: what's the rule", []),  # topic, sub-topic, one question
         ("pump alarms?? per the pm sop", []),  # a prepositional phrase after "?" qualifies the question
+        ("vent pm - tidal volume accuracy and peep tolerance", ["tidal volume accuracy", "peep tolerance"]),
+        ("how long do we keep cd registers and the waste witness sheets",  # two documents, each with its head
+         ["how long do we keep cd registers", "the waste witness sheets"]),
+        ("line fill target and the credit for a short delivery",  # "the credit for": its own modifier
+         ["line fill target", "the credit for a short delivery"]),
+        ("stock take - count variance limit and how soon do we recount",
+         ["count variance limit", "how soon do we recount"]),
     ],
 )
 def test_question_parts(question: str, asks: list[str]) -> None:

@@ -219,6 +219,7 @@ _DOCUMENT_NOUNS = frozenset(
     " clauses section sections standard standards manual manuals register registers sheet sheets".split()
 )
 _WORDS = re.compile(r"[\w'-]+")
+_DETERMINERS = frozenset("the a an our your their its this that these those each every any".split())
 
 
 def _attested(left: str, right: str, documents: str) -> bool:
@@ -249,10 +250,11 @@ def _two_things(left: str, right: str, documents: str) -> bool:
     if re.search(r",\s*[\w'-]+(?:\s+[\w'-]+)?\s*$", left):
         return False  # the last item of a series
     head = _head(right)
-    if head and len(content_terms(" ".join(head))) <= 1 and len(head) < len(_WORDS.findall(right)):
-        return False  # "storage and handling of ...": the modifier is shared
-    if head and head[-1] in _DOCUMENT_NOUNS:
-        return False  # "... and evacuation plan": one title
+    if head and head[0] not in _DETERMINERS and len(content_terms(" ".join(head))) <= 1 \
+            and len(head) < len(_WORDS.findall(right)):
+        return False  # "storage and handling of ...": the modifier is shared ("... and the penalty for" has its own)
+    if head and head[-1] in _DOCUMENT_NOUNS and _WORDS.findall(left.lower())[-1] not in _DOCUMENT_NOUNS:
+        return False  # "... and evacuation plan": one title ("temp logs and excursion forms": two documents)
     return not _attested(left, right, documents)
 
 
@@ -276,18 +278,20 @@ def question_parts(question: str, documents: str = "") -> list[tuple[str, str]]:
         if not text:
             continue
         wh = bool(_HAS_WH.search(text))
-        if not i:  # the opening segment: the topic when a dash, colon or comma cuts it off without a question
-            ask = wh or len(pieces) == 1 or not pieces[3]
-        elif pieces[i - 3]:  # after a question mark: a question, unless only a prepositional phrase
-            ask = wh or not _STARTS_WITH_PREP.match(text)
-        else:  # after "and" + a question word: a question; after a cut: one only with a question word of its own
-            ask = wh or not pieces[i - 1]
+        if wh or (i + 1 < len(pieces) and not pieces[i + 3]):
+            ask = True  # a question word of its own, or a question mark or "and what ..." after it
+        elif i and pieces[i - 3]:  # after a question mark: a question, unless only a prepositional phrase
+            ask = not _STARTS_WITH_PREP.match(text)
+        else:  # after a dash, colon or comma: a question only with a question word of its own
+            ask = bool(i) and not pieces[i - 1]
         if ask:
             asks.append(text)
         elif asks:
             asks[-1] = f"{asks[-1]} {text}"  # "?? per the sop", "- Autoclave BME-AUT-0003": qualifies the last
         else:
             context.append(text)  # "chem analyser breakdown in jan - ...": the topic every part is asked in
+    if not asks and context:  # "safety limits for pumps - earth resistance and leakage current": the last names it
+        asks = [context.pop()]
     if len(asks) == 1:
         for m in _COORDINATION.finditer(asks[0]):
             left, right = asks[0][: m.start()].strip(" ,"), asks[0][m.end() :].strip(" ,")
