@@ -178,6 +178,8 @@ def test_retrieval_agreement(hits: list[Hit], expected: float) -> None:
          ["line fill target", "the credit for a short delivery"]),
         ("stock take - count variance limit and how soon do we recount",
          ["count variance limit", "how soon do we recount"]),
+        ("on which days and at what times does the courier come", []),  # two question words, one clause
+        ("who signs it and how long is it valid", ["who signs it", "how long is it valid"]),
     ],
 )
 def test_question_parts(question: str, asks: list[str]) -> None:
@@ -185,6 +187,20 @@ def test_question_parts(question: str, asks: list[str]) -> None:
     assert [ask for _, ask in parts] == asks
     if question.startswith("chem"):  # the opening context travels with every part
         assert all(part.startswith("chem analyser breakdown in jan ") for part, _ in parts)
+
+
+@pytest.mark.parametrize(
+    ("question", "embedded"),
+    [
+        ("P1 response time? P2?", ["P1 response time", "P1 response time P2"]),  # "P2" alone says nothing
+        ("when is the drill and for how long", ["when is the drill", "when is the drill for how long"]),
+        ("when is the drill and who runs it", ["when is the drill", "who runs it"]),  # a question of its own
+        ("vent pm - peep tolerance and tidal volume accuracy",  # coordinated things are not elliptical
+         ["vent pm peep tolerance", "vent pm tidal volume accuracy"]),
+    ],
+)
+def test_an_elliptical_part_is_asked_of_the_part_before(question: str, embedded: list[str]) -> None:
+    assert [part for part, _ in question_parts(question)] == embedded
 
 
 @pytest.mark.parametrize(

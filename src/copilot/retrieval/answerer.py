@@ -198,6 +198,10 @@ _PART_SPLIT = re.compile(
     re.IGNORECASE,
 )
 _LEADING_AND = re.compile(r"^(?:and|also|plus)\s+", re.IGNORECASE)
+# a bare question word ("how") or a preposition, a question word and at most two words ("on which days")
+_QUESTION_PHRASE = re.compile(
+    _WH + r"|(?:" + "|".join(_PREP.split()) + r")\s+" + _WH + r"(?:\s+[\w'-]+){0,2}", re.IGNORECASE
+)
 _HAS_WH = re.compile(r"\b" + _WH + r"\b", re.IGNORECASE)
 _STARTS_WITH_PREP = re.compile(r"^(?:" + "|".join(_PREP.split()) + r"|according to|as per)\b", re.IGNORECASE)
 
@@ -273,6 +277,7 @@ def question_parts(question: str, documents: str = "") -> list[tuple[str, str]]:
     # re.split with three groups: text, then per separator (?, and, cut) and the text after it
     context: list[str] = []
     asks: list[str] = []
+    joined = False
     for i in range(0, len(pieces), 4):
         text = _LEADING_AND.sub("", pieces[i].strip(" ,.?"))  # "...? and P3?"
         if not text:
@@ -284,24 +289,36 @@ def question_parts(question: str, documents: str = "") -> list[tuple[str, str]]:
             ask = not _STARTS_WITH_PREP.match(text)
         else:  # after a dash, colon or comma: a question only with a question word of its own
             ask = bool(i) and not pieces[i - 1]
-        if ask:
+        if ask and joined:
+            asks[-1] = f"{asks[-1]} and {text}"  # "on which days and at what times does X deliver": one clause
+        elif ask:
             asks.append(text)
         elif asks:
             asks[-1] = f"{asks[-1]} {text}"  # "?? per the sop", "- Autoclave BME-AUT-0003": qualifies the last
         else:
             context.append(text)  # "chem analyser breakdown in jan - ...": the topic every part is asked in
+        # a bare question phrase joined by "and" to the next question shares its clause ("how and when to report")
+        joined = ask and i + 1 < len(pieces) and bool(pieces[i + 2]) and _QUESTION_PHRASE.fullmatch(text) is not None
     if not asks and context:  # "safety limits for pumps - earth resistance and leakage current": the last names it
         asks = [context.pop()]
     if len(asks) == 1:
         for m in _COORDINATION.finditer(asks[0]):
             left, right = asks[0][: m.start()].strip(" ,"), asks[0][m.end() :].strip(" ,")
             if _two_things(left, right, documents):
-                asks = [left, right]
-                break
+                return [(f"{' '.join(context)} {ask}".strip(), ask) for ask in (left, right)]
     if len(asks) < 2:
         return []
     topic = " ".join(context)
-    return [(f"{topic} {ask}".strip(), ask) for ask in asks]
+    # an elliptical question — a bare prepositional phrase or one or two words ("and for how long", "P2?") —
+    # names too little to be embedded alone: it is asked of what the question before it was about
+    return [
+        (" ".join(w for w in (topic, asks[n - 1] if n and _elliptical(ask) else "", ask) if w), ask)
+        for n, ask in enumerate(asks)
+    ]
+
+
+def _elliptical(ask: str) -> bool:
+    return len(_WORDS.findall(ask)) <= 2 or bool(_STARTS_WITH_PREP.match(ask))
 
 
 # An identifier the question names — an asset tag, an incident or form number ("BME-INF-0231", "INC-2026-0142",
