@@ -47,6 +47,7 @@ eval: $(STAMP)
 	$(BIN)/copilot eval answers --dataset demo-staff --json
 	$(BIN)/copilot eval answers --dataset demo --json
 	$(BIN)/copilot eval tables --json
+	$(BIN)/copilot eval parts --json
 	$(BIN)/copilot eval fusion --json
 	$(BIN)/copilot eval retrieval --dataset policyqa --json
 	$(BIN)/copilot eval retrieval --dataset covidqa --json
