@@ -259,6 +259,23 @@ def test_fields_get_follows_the_version(
 
 
 @pytest.mark.parametrize("version", ["17.0", "19.0"])
+def test_fields_get_without_attributes_describes_like_odoo(version: str) -> None:
+    """Every description attribute whose value is not None (``Field.get_description``; recorded: 17/19
+    ``g2.fields_get.odoorpc_style``): no empty ``help``/``groups``, ``context``/``domain`` only on relations
+    (and 19's ``allow_hierachy_operators``), ``trim``/``translate`` on chars, no aggregate on ``id``."""
+    env = Database(version=version).env(2)
+    desc = env.fields_get("maintenance.stage")
+    assert desc["name"]["trim"] is True and desc["name"]["translate"] is False
+    assert {"help", "groups", "context", "domain"}.isdisjoint(desc["name"])
+    assert desc["display_name"]["depends"] == ["name"]
+    assert desc["display_name"]["searchable"] is (version == "19.0")
+    assert "aggregator" not in desc["id"] and "group_operator" not in desc["id"]
+    assert (desc["create_uid"]["context"], desc["create_uid"]["domain"]) == ({}, [])
+    assert ("allow_hierachy_operators" in desc["create_uid"]) is (version == "19.0")
+    assert {"exportable", "manual", "depends", "change_default", "company_dependent"} <= set(desc["sequence"])
+
+
+@pytest.mark.parametrize("version", ["17.0", "19.0"])
 def test_record_rules_hide_restricted_folders(version: str) -> None:
     db = Database(version=version)
     s = seed_sample(db)

@@ -123,7 +123,8 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
             # read_group's default aggregate, as the server declares it ("" when it has none)
             aggregator = str(f.get("aggregator") or f.get("group_operator") or "")
             if name in spec.fields:
-                spec.fields[name] = dataclasses.replace(spec.fields[name], aggregator=aggregator)
+                spec.fields[name] = dataclasses.replace(spec.fields[name], aggregator=aggregator,
+                                                        translate=bool(f.get("translate")))
             if name in spec.fields or name in ("id", "display_name", *AUDIT_FIELDS):
                 continue
             sel = f.get("selection")
@@ -138,6 +139,7 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 compute=None if f.get("store", True) or f.get("type") == "one2many" else _snapshot_value(name),
                 searchable=bool(f.get("searchable", True)),
                 company_dependent=bool(f.get("company_dependent")),
+                translate=bool(f.get("translate")),
                 # not enforced: Odoo fills most required fields from defaults the double does not know
                 # (company_id, currency_id, ...); the double's own declarations keep theirs
                 required=False,

@@ -45,6 +45,7 @@ class Field:
     # Odoo's ``company_dependent=True``: ≤17 keeps the value in ``ir.property``, which has no row for a number 0,
     # so searching ``= False`` there means ``= 0`` (O17 ``ir_property.py`` ``search_multi``)
     company_dependent: bool = False
+    translate: bool = False  # a text field translated per language (``fields_get``'s ``translate``)
 
     @property
     def group_operator(self) -> str:

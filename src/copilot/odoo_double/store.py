@@ -499,7 +499,7 @@ class Env:
 
     def field(self, model: str, fname: str) -> Field:
         if fname == "id":
-            return Field("integer", "ID")
+            return Field("integer", "ID", aggregator="")  # no default aggregate (recorded fields_get, 17 and 19)
         if fname in ("create_date", "write_date"):  # Odoo's labels (recorded: g7.fields_get)
             return Field("datetime", "Created on" if fname == "create_date" else "Last Updated on")
         if fname in ("create_uid", "write_uid"):
@@ -818,21 +818,40 @@ class Env:
             if allfields and name not in allfields:
                 continue
             f = self.field(model, name)
+            # Odoo's ``Field.get_description``: every ``_description_*`` attribute whose value is not None
+            # (recorded without ``attributes``: 17/19 ``g2.fields_get.odoorpc_style``): ``help`` and ``groups``
+            # only when set, ``context``/``domain`` on relational fields, ``translate`` on text fields, ``trim``
+            # on chars; ``display_name`` depends on the ``_rec_name`` and is searchable from 18 on
+            stored = f.stored or name == "id" or name in MAGIC_FIELDS
             desc: dict[str, Any] = {
+                "change_default": False,
+                "company_dependent": f.company_dependent,
+                "default_export_compatible": False,
+                "depends": [spec.rec_name] if name == "display_name" and spec.rec_name in spec.fields else [],
+                "exportable": True,
+                "manual": False,
+                "name": name,
                 "type": f.type,
                 "string": f.string or name,
-                "help": "",
                 "required": f.required,
                 "readonly": not f.stored or name in MAGIC_FIELDS or name == "id",
-                "store": f.stored or name == "id" or name in MAGIC_FIELDS,
-                "searchable": True,
+                "store": stored,
+                "searchable": name != "display_name" or self.db.major >= 18,
                 "sortable": f.stored or name in MAGIC_FIELDS or name == "id",
-                "groups": "",
-                "context": {},
-                "domain": [],
             }
+            if f.groups:
+                desc["groups"] = f.groups
             if f.relation:
                 desc["relation"] = f.relation
+            if f.type in RELATIONAL:
+                desc["context"], desc["domain"] = {}, []
+                comodel = self.db.models.get(f.relation or "")
+                if self.db.major >= 19 and comodel is not None:  # the comodel has its parent field
+                    desc["allow_hierachy_operators"] = comodel.parent_name in comodel.fields
+            if f.type in ("char", "text", "html"):
+                desc["translate"] = f.translate
+            if f.type == "char":
+                desc["trim"] = True
             if f.relation_field:
                 desc["relation_field"] = f.relation_field
             if f.type == "selection":
@@ -842,7 +861,7 @@ class Env:
             if f.group_operator:
                 desc["aggregator" if self.db.major >= 18 else "group_operator"] = f.group_operator
             if self.db.major >= 18:
-                desc["groupable"] = desc["store"] and f.type not in ("html", "binary", "text")
+                desc["groupable"] = stored and f.type not in ("html", "binary", "text")
             if attributes:
                 desc = {k: v for k, v in desc.items() if k in attributes}
             out[name] = desc
