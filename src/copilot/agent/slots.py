@@ -20,6 +20,7 @@ Usage::
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import threading
@@ -496,6 +497,7 @@ class SlotExtractor:
         for m in re.finditer(r"\b(20\d\d)-(0[1-9]|1[0-2])\b", lower):
             periods.append(f"{m.group(1)}-{m.group(2)}")
             spans.append(_Span(m.start(), m.end(), "xmonth"))
+        named: list[tuple[int, int, str]] = []
         for m in re.finditer(r"\b([a-z]+)\b(?:\s+'?(20\d\d|\d\d)\b)?", lower):
             word = m.group(1)
             if word not in _MONTHS:
@@ -511,8 +513,18 @@ class SlotExtractor:
                 year = int(m.group(2)) if len(m.group(2)) == 4 else 2000 + int(m.group(2))
             periods.append(self._month(_MONTHS[word], year))
             spans.append(_Span(m.start(), m.end(), "xmonth"))
+            named.append((m.start(), m.end(), periods[-1]))
+        for a, b in itertools.pairwise(named):  # "january through march"
+            if re.fullmatch(r"\s*(?:to|through|thru|till|until|-|–)\s*", lower[a[1] : b[0]]) and a[2] < b[2]:
+                periods += self._range(a[2], b[2])
         if periods:
             slots["periods"] = sorted(dict.fromkeys(periods))
+
+    @staticmethod
+    def _range(first: str, last: str) -> list[str]:
+        """The months from ``first`` to ``last`` (``YYYY-MM``), both included."""
+        a, b = (int(first[:4]) * 12 + int(first[5:]) - 1), (int(last[:4]) * 12 + int(last[5:]) - 1)
+        return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(a, b + 1)]
 
     _DAY_UNITS: ClassVar[dict[str, int]] = {
         "day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30, "quarter": 90,
@@ -653,9 +665,22 @@ class SlotExtractor:
                                     tied))
         else:
             slots["product"] = best
-        where = sorted(hits[best])
+        where = self._densest_run(sorted(hits[best]))
         if best not in self._device_heads:  # a device's words stay: "infusion pump status" asks about equipment
             spans.append(_Span(tokens[where[0]].start, tokens[where[-1]].end, "xproduct"))
+
+    @staticmethod
+    def _densest_run(positions: list[int], gap: int = 3) -> list[int]:
+        """The run of word positions (each within ``gap`` of the last) with the most words — the mention to mask.
+        A product said twice (``... used our gauze, order 8 packs of gauze swabs``) is masked where it is named
+        most fully, so the words between the two mentions (the quantity) stay."""
+        runs: list[list[int]] = [[positions[0]]]
+        for p in positions[1:]:
+            if p - runs[-1][-1] <= gap:
+                runs[-1].append(p)
+            else:
+                runs.append([p])
+        return max(reversed(runs), key=len)
 
     def _quantity(self, lower: str, spans: list[_Span], slots: dict[str, Any]) -> None:
         tokens = _tokens(lower)
@@ -717,8 +742,9 @@ class SlotExtractor:
         taken = {i for i, t in enumerate(tokens) for s in spans if s.start <= t.start < s.end}
         words: dict[int, str] = {i: stem(t.text) for i, t in enumerate(tokens) if i not in taken}
         strong_hits: dict[str, set[int]] = {}
+        flat = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", lower)  # "stock-out" is "stock out" (same offsets)
         for phrase, target in self.vocab.kpi_words.items():
-            for m in re.finditer(rf"\b{re.escape(phrase)}\b", lower):
+            for m in re.finditer(rf"\b{re.escape(phrase)}s?\b", flat):  # a phrase or its plural
                 idx = {i for i, t in enumerate(tokens) if m.start() <= t.start < m.end() and i not in taken}
                 if idx:
                     strong_hits.setdefault(target, set()).update(idx)
@@ -748,6 +774,10 @@ class SlotExtractor:
         def hit(cues: Sequence[str]) -> bool:
             return any(re.search(rf"\b{re.escape(c)}", lower) for c in cues)
 
+        named = re.findall(r"\b(corrective|preventi?ve|preventative)\b", lower)
+        if len({n.startswith("corr") for n in named}) == 1:  # the kind's own name outweighs any cue word
+            slots["kind"] = "corrective" if named[0].startswith("corr") else "preventive"
+            return
         corrective, preventive = hit(self.vocab.corrective), hit(self.vocab.preventive)
         if corrective != preventive:
             slots["kind"] = "corrective" if corrective else "preventive"
