@@ -45,6 +45,10 @@ class IntentSpec:
     words are ordinary request words."""
     labelled: tuple[str, ...] = ()
     """Lines of retired utterance sets, entities written out: classifier training data only."""
+    slots: tuple[str, ...] = ()
+    """The entities the intent's tool takes (``equipment``, ``kpi``, ...)."""
+    free_text: bool = False
+    """The tool also reads the message itself (a question, a pasted ticket): it takes whatever the text names."""
 
     @property
     def training(self) -> tuple[str, ...]:
@@ -92,7 +96,7 @@ def load_intents(path: Path | None = None) -> dict[str, IntentSpec]:
         raise ValueError(f"{path}: labelled utterances name unknown intents {sorted(unknown)}")
     return {
         name: IntentSpec(name, spec.get("tool"), bool(spec.get("write")), tuple(spec.get("examples") or ()),
-                         tuple(extra.get(name, ())))
+                         tuple(extra.get(name, ())), tuple(spec.get("slots") or ()), bool(spec.get("free_text")))
         for name, spec in data["intents"].items()
     }
 
@@ -103,7 +107,7 @@ class IntentClassifier:
     def __init__(self, embedder: Any, intents: dict[str, IntentSpec], *, mask: Any = None) -> None:
         self.embedder = embedder
         self.intents = intents
-        self._mask = mask or (lambda s: s.lower())
+        self._mask = mask
         self._lock = threading.Lock()
         self._model: Any = None
         self._words: Any = None
@@ -112,6 +116,13 @@ class IntentClassifier:
     @classmethod
     def load(cls, embedder: Any, path: Path | None = None, *, mask: Any = None) -> IntentClassifier:
         return cls(embedder, load_intents(path), mask=mask)
+
+    def use_mask(self, mask: Any) -> None:
+        """Mask the training texts with ``mask`` — the router's slot extractor, the same masking a live message
+        gets (``lakeside overtime`` is trained on as ``xsite xkpi``, the way it will be asked) — unless a mask was
+        given at construction or the model is already fitted."""
+        if self._mask is None and self._model is None:
+            self._mask = mask
 
     def _features(self, texts: list[str], vectors: np.ndarray) -> Any:
         from scipy.sparse import csr_matrix, hstack
@@ -125,10 +136,11 @@ class IntentClassifier:
             from sklearn.feature_extraction.text import TfidfVectorizer
             from sklearn.linear_model import LogisticRegression
 
+            mask = self._mask or (lambda s: s.lower())
             texts, labels = [], []
             for spec in self.intents.values():
                 for ex in spec.training:
-                    texts.append(self._mask(ex))
+                    texts.append(mask(ex))
                     labels.append(spec.name)
             self._words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")
             self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
