@@ -239,3 +239,14 @@ def test_demo_holds_its_recorded_groups(version: str, demo: int, may_create: boo
     else:
         with pytest.raises(AccessError):
             env.create("purchase.order", {"partner_id": 11})
+
+
+def test_seeded_orders_get_the_currency_odoo_computed(odoo_recordings: Path) -> None:
+    """The snapshot did not read ``purchase.order.currency_id``, a stored compute (the vendor's purchase currency,
+    else the company's): seeded orders get their company's (recorded: 19 ``g4.read.monetary_o2m`` reads USD)."""
+    from copilot.odoo_double.replay import load, seed
+
+    env = seed(*load(odoo_recordings / "odoo19")).env(2)
+    rows = env.search_read("purchase.order", [], ["company_id", "currency_id"], load=None)
+    companies = {c["id"]: c["currency_id"] for c in env.search_read("res.company", [], ["currency_id"], load=None)}
+    assert rows and all(r["currency_id"] == companies[r["company_id"]] for r in rows)

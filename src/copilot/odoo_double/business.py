@@ -258,6 +258,25 @@ COMPUTED: dict[tuple[str, str], tuple[Callable[[Any, dict[str, Any]], Any], tupl
 }
 
 
+def fill_unread(db: Any, read: dict[str, set[str]]) -> None:
+    """Stored computed values a seeding snapshot did not read, computed as Odoo computed them at create: an
+    order's ``currency_id`` is its vendor's purchase currency or else its company's (O19 purchase_order.py
+    ``_compute_currency_id``; the vendors' purchase currency is not in the snapshot: taken as unset, as
+    ``create`` above assumes too). ``read``: the fields the snapshot read, per model. Recorded: 19
+    ``g4.read.monetary_o2m`` reads USD, the company's currency."""
+    m = "purchase.order"
+    if m not in db.models or not {"currency_id", "company_id"} <= set(db.models[m].fields) \
+            or "currency_id" in read.get(m, ()):
+        return
+    companies = db.table("res.company")
+    for rid, rec in db.table(m).items():
+        if rec.get("currency_id") is None:
+            currency = (companies.get(rec.get("company_id") or 0) or {}).get("currency_id")
+            if currency:
+                rec["currency_id"] = currency
+                db._persist(m, rid)
+
+
 def add_computed(db: Any) -> None:
     """Give the fields above Odoo's computation where the database declares them (a replay learns them from a
     recorded ``fields_get`` as not stored) and holds what they read."""

@@ -146,6 +146,7 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
             )
     apply_snapshot(db, exchanges)
     business.add_computed(db)  # what Odoo computes from the snapshot's records (a product's quantity on hand)
+    business.fill_unread(db, _snapshot_fields(exchanges))  # stored values Odoo computed that it did not read
     _derive_followers(db)
     recorded = set(fields) | _snapshot_models(exchanges)
     for model, spec in db.models.items():
@@ -308,6 +309,16 @@ def _field_groups(db: Any, fields: dict[str, Any]) -> dict[str, set[str]]:
             if groups:
                 held[who].update(g.strip() for g in str(groups).split(","))
     return held
+
+
+def _snapshot_fields(exchanges: list[dict[str, Any]]) -> dict[str, set[str]]:
+    read: dict[str, set[str]] = {}
+    for e in exchanges:
+        args = _rpc_args(e)
+        rows = (e["response"].get("body") or {}).get("result") if e["group"] == "0_snapshot" else None
+        if len(args) > 3 and isinstance(rows, list):
+            read.setdefault(str(args[3]), set()).update(k for row in rows for k in row)
+    return read
 
 
 def _snapshot_models(exchanges: list[dict[str, Any]]) -> set[str]:
