@@ -36,7 +36,7 @@ def test_errors_compare_code_and_name_and_status() -> None:
     assert compare(json2, 500, {"name": "builtins.ValueError", "message": "other words"}, {}) == ""
 
 
-@pytest.mark.parametrize(("version", "floor"), [("odoo19", 780), ("odoo17", 411)])
+@pytest.mark.parametrize(("version", "floor"), [("odoo19", 781), ("odoo17", 411)])
 def test_replay_never_passes_fewer_exchanges_than_measured(version: str, floor: int, odoo_recordings: Path) -> None:
     """A ratchet: the measured pass count of this change. Raise it as the double gets closer to Odoo."""
     folder = odoo_recordings / version
