@@ -250,3 +250,14 @@ def test_seeded_orders_get_the_currency_odoo_computed(odoo_recordings: Path) -> 
     rows = env.search_read("purchase.order", [], ["company_id", "currency_id"], load=None)
     companies = {c["id"]: c["currency_id"] for c in env.search_read("res.company", [], ["currency_id"], load=None)}
     assert rows and all(r["currency_id"] == companies[r["company_id"]] for r in rows)
+
+
+def test_fields_get_says_which_fields_are_searchable(odoo_recordings: Path) -> None:
+    """A non-stored field without a search method is described ``searchable: false``, as the recorded 19
+    ``fields_get`` shows (``message_attachment_count`` of maintenance.request)."""
+    from copilot.odoo_double.replay import load, seed
+
+    env = seed(*load(odoo_recordings / "odoo19")).env(2)
+    desc = env.fields_get("maintenance.request", attributes=["searchable"])
+    assert desc["message_attachment_count"] == {"searchable": False}
+    assert desc["name"] == {"searchable": True}

@@ -836,7 +836,7 @@ class Env:
                 "required": f.required,
                 "readonly": not f.stored or name in MAGIC_FIELDS or name == "id",
                 "store": stored,
-                "searchable": name != "display_name" or self.db.major >= 18,
+                "searchable": f.searchable and (name != "display_name" or self.db.major >= 18),
                 "sortable": f.stored or name in MAGIC_FIELDS or name == "id",
             }
             if f.groups:
