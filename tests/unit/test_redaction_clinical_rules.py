@@ -66,7 +66,7 @@ def test_profile_for_doc_type(doc_type: str | None, profile: str) -> None:
     [
         ("s/p cabg 7/22, extubated 7/23", ["7/22", "7/23"]),
         ("ADMITTED 10/3/05 FROM ED", ["10/3/05"]),
-        ("cx 2/27-3/1 pending", ["2/27", "3/1"]),
+        ("cx 2/27-3/1 pending", ["2/27", "2/27-3/1", "3/1"]),  # both ends, and the range with its dash
         ("seen Sept 12th and again on 14 March 2019", ["14 March 2019", "Sept 12th"]),
         ("home since christmas, PCP visit in march of 2019", ["christmas", "march"]),
         ("pain 4/10, murmur 2/6, strength 5/5, 1/2 NS at 75", []),

@@ -330,6 +330,18 @@ _DASH_DATE = regex.compile(
     r"(?<=(?<![\p{L}])(?i:on|since|until|till|dated|of)\s)(?P<date>(?:1[0-2]|0?[1-9])-(?:3[01]|[12]\d|0?[1-9]))"
     r"(?![\d\p{L}%/-]|\.\d)"
 )
+# "12-Jun", "12-JUN-09", "Jun-12": a day and a month abbreviation joined by dashes (lab and pharmacy style).
+_DASH_MONTH_DATE = regex.compile(
+    rf"(?<![\p{{L}}\d-])(?:(?:3[01]|[12]\d|0?[1-9])-(?:{_ABBR_TITLE}|{_ABBR_UPPER})(?:-(?:\d{{4}}|\d{{2}}))?"
+    rf"|(?:{_ABBR_TITLE}|{_ABBR_UPPER})-(?:3[01]|[12]\d|0?[1-9])(?:-(?:\d{{4}}|\d{{2}}))?)(?![\p{{L}}\d-])"
+)
+# "'09 PTCA", "CABG in '13": an apostrophe before two digits writes a year of the patient's history.
+_APOSTROPHE_YEAR = regex.compile(r"(?<![\p{L}\d'’])['’]\d{2}(?![\d\p{L}'’%]|\.\d)")
+# "10/15-10/16": the whole range, its dash included, once both ends are dates.
+_SLASH_RANGE = regex.compile(
+    r"(?<![\d/.])(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])\s?-\s?(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])"
+    r"(?![\d/%]|\.\d)"
+)
 _RANGE_END = regex.compile(
     r"(?<=(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])\s?-\s?)(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9]))(?![\d/%]|\.\d)"
 )
@@ -373,6 +385,16 @@ class ClinicalDateRecognizer(_ClinicalRecognizer):
                     out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.8, self.NAME))
             for m in _RANGE_END.finditer(text, timeout=REGEX_TIMEOUT_S):
                 out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.85, self.NAME))
+            if "-" in text:
+                for m in _SLASH_RANGE.finditer(text, timeout=REGEX_TIMEOUT_S):
+                    if not _NOT_DATE_BEFORE.search(text[max(0, m.start() - 14) : m.start()]):
+                        out.append(_result("DATE_TIME", m.start(), m.end(), 0.85, self.NAME))
+            if "-" in text:
+                for m in _DASH_MONTH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
+                    out.append(_result("DATE_TIME", m.start(), m.end(), 0.8, self.NAME))
+            if "'" in text or "’" in text:
+                for m in _APOSTROPHE_YEAR.finditer(text, timeout=REGEX_TIMEOUT_S):
+                    out.append(_result("DATE_TIME", m.start(), m.end(), 0.75, self.NAME))
             for m in _ORDINAL_DAY.finditer(text, timeout=REGEX_TIMEOUT_S):
                 out.append(_result("DATE_TIME", m.start(), m.end(), 0.8, self.NAME))
             low = text.lower()
@@ -393,7 +415,17 @@ _NAME_CUE = regex.compile(
     r"niece|nephew|grandson|granddaughter|grandchildren|aunt|uncle|cousin|friend|fiance|fiancee|partner|"
     r"boyfriend|girlfriend|significant\sother|s\.o\.?|hcp|proxy|guardian|per|as\sper|spoke\s(?:with|to)|"
     r"talked\s(?:with|to)|discussed\swith|paged|called|notified|informed|updated|seen\sby|examined\sby|"
+    r"reach|reached|left\s(?:a\s)?(?:message|msg|vm)\s(?:for|with)|message\sleft\sfor|"
     r"covering|by|with|to|and|&)(?:,?\s{1,3}|(?<=(?i:dr|mr|mrs|ms))\.\s{0,3})(?:\(|\")?"
+)
+# A team, a consulting service or a role, then names in brackets: "renal (Maloof)", "team (Quist/Ferraro)".
+_SERVICE_PARENS = regex.compile(
+    r"(?<![\p{L}])(?i:team|teams|service|consult|consults|renal|nephro|cards|cardiology|gi|surgery|surg|ortho|"
+    r"neuro|neurology|neurosurg|nsurg|id|pulm|pulmonary|heme|onc|heme/onc|psych|psychiatry|derm|ent|urology|uro|"
+    r"anesthesia|ho|resident|residents|intern|fellow|attending|md|mds|np|pa|covering|pcp|pmd|rn)"
+    r"(?:\s{0,2}\(\s?(?P<names>[\p{L}][\p{L}'’-]+(?:\s?[/,&]\s?[\p{L}][\p{L}'’-]+){0,3})\s?\)"
+    r"|(?<=(?i:team|attending|resident|intern|fellow|md|np|pa|rn|covering|pcp|pmd|consults?))"
+    r":\s{1,2}(?P<names>[\p{L}][\p{L}'’-]+(?:\s?[/,&]\s?[\p{L}][\p{L}'’-]+){0,3})(?![\p{L}'’-]|\s\p{L}))"
 )
 _ROLE_AFTER = regex.compile(r",?\s{1,2}(?i:rn|np|md|rrt|pa|pa-c|crna|lpn|ho|pgy-?\d|resident|fellow)(?![\p{L}])")
 # What is said of a person right after the name ("Jones aware", "Rob called", "Tyro in to see pt"): the name
@@ -496,6 +528,21 @@ def _titled_name(word: str) -> bool:
     return word[:1].isupper() and not word.isupper() and not is_not_a_name(word) and not ordinary_word(word)
 
 
+def _listed_name(word: str) -> bool:
+    """A Title-case word (not upper case) of three letters or more that is no clinical, ordinary or grammar word."""
+    low = word.lower()
+    return (
+        len(word) >= 3
+        and word[:1].isupper()
+        and word[1:].islower()
+        and low not in _GRAMMAR
+        and low not in _NOT_NAME
+        and not _STRONG_CUES.fullmatch(low)
+        and not is_clinical_word(word)
+        and not ordinary_word(word)
+    )
+
+
 def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
     """A word that may be a name after a cue: no shorthand grammar and no clinical word ("PA line", "wife
     states" stay). After an honorific a census surname counts even when it is a word ("DR. GREEN"); after a
@@ -541,6 +588,8 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             out.extend(self._before_roles(text))
             out.extend(self._before_said(text))
             out.extend(self._initial_surnames(text))
+            if "(" in text or ":" in text:
+                out.extend(self._in_parentheses(text))
             out.extend(self._mentions(text, out))
         except TimeoutError:
             logger.warning("clinical name regex timed out on a %d-char window", len(text))
@@ -599,11 +648,15 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
                 # The list goes on with the cue's strength; an honorific only where it is repeated ("dr. chen
                 # and dr. murray"; not "dr. o'connell and declined").
                 again = bool(nxt.group("title")) and honorific
-                span = self._run(text, nxt.end(), strong or honorific, again)
+                span = self._run(text, nxt.end(), strong or honorific, again, listed=honorific)
 
     @staticmethod
-    def _run(text: str, pos: int, strong: bool, honorific: bool = False) -> tuple[int, int] | None:
-        """Up to three name words (an initial may stand first or in the middle) from ``pos``."""
+    def _run(
+        text: str, pos: int, strong: bool, honorific: bool = False, listed: bool = False
+    ) -> tuple[int, int] | None:
+        """Up to three name words (an initial may stand first or in the middle) from ``pos``. ``listed``: the
+        run goes on a list an honorific opened ("Dr. Rakusin and Toolis"), where a Title-case word that is no
+        clinical or ordinary word is a name even when it is one slip from a vocabulary word."""
         end = None
         start = pos
         words = 0
@@ -622,7 +675,11 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
                 initials += 1
                 p = nxt.end()
                 continue
-            if not _name_word(w, strong, honorific):
+            head, _, tail = w.partition("-")
+            if tail and head and (tail.lower() in _GRAMMAR or ordinary_word(tail)) and _name_word(head, strong):
+                # "son Rob-who states", "dtr ANN-WILL CALL": the name, then shorthand glued on with a dash
+                return start, m.start("w") + len(head)
+            if not _name_word(w, strong, honorific) and not (listed and not words and _listed_name(w)):
                 break
             if words and not (known_name(w) or _titled_name(w)):
                 break  # "Dr. Ferreira recs vanc": only names go on a name
@@ -635,6 +692,25 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
         if end is None:
             return None
         return start, end
+
+    @staticmethod
+    def _in_parentheses(text: str) -> Iterator[RecognizerResult]:
+        """Names in brackets after a team, a service or a role: "seen by renal (Maloof)", "team (Quist/Ferraro)
+        aware", "MD (Pfeiffer) paged". Each name a known one or a Title-case word no vocabulary knows."""
+        for m in _SERVICE_PARENS.finditer(text, timeout=REGEX_TIMEOUT_S):
+            names = list(_NAME_TOKEN.finditer(m.group("names")))
+            words = [n.group("w") for n in names]
+            colon = text[m.start("names") - 2 : m.start("names")].lstrip().startswith(":")
+            if words and all(
+                (known_name(w) or _listed_name(w))
+                and (w[:1].isupper() or not colon)
+                and w.lower() not in _GRAMMAR
+                and not _STRONG_CUES.fullmatch(w.lower())
+                for w in words
+            ):
+                base = m.start("names")
+                for n in names:
+                    yield _result("PERSON", base + n.start("w"), base + n.end("w"), 0.75, "ClinicalNameRecognizer")
 
     @staticmethod
     def _initial_surnames(text: str) -> Iterator[RecognizerResult]:
@@ -682,13 +758,19 @@ _FACILITY_WORD = (
 _MOTION = (
     r"(?i:transfer(?:r?ed)?|trans|xfer(?:r?ed)?|admitted|adm|readmitted|brought|went|sent|returned|return|"
     r"med-?flighted|flighted|flown|presented|came|rec'?d|recei?ved|discharged|d/?c'?d|moved|taken|transported|"
-    r"works?|working|employed|seen|treated|arrived|intubated|found|code\scalled|called|back)"
+    r"works?|working|employed|seen|treated|arrived|intubated|found|code\scalled|called|back|"
+    r"was|were|been|stayed|stays|lives|lived|living|resides|resided|took|brings|bring|sends|send)"
+)
+# Verbs of being somewhere: a place follows "at" or "in" only ("was at Harborview"; not "lives on the north side").
+_STATIVE = regex.compile(
+    r"(?i:was|were|been|stayed|stays|lives|lived|living|resides|resided)"
 )
 _PREP = r"(?i:to|from|at|in|on|for|by)"
 _FAC_TOKEN = r"[\p{L}](?:[\p{L}'’.-]*[\p{L}])?(?![\p{L}\d-])"
 _AFTER_MOTION = regex.compile(
-    rf"(?<![\p{{L}}]){_MOTION}\s{{1,3}}(?:(?i:back|over)\s{{1,2}})?{_PREP}\s{{1,3}}(?:(?i:the)\s{{1,2}})?"
-    rf"(?:\d{{1,2}}\s{{1,2}})?(?P<cand>{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,3}})"
+    rf"(?<![\p{{L}}])(?P<verb>{_MOTION})\s{{1,3}}(?:(?i:pt|patient|him|her|them)\s{{1,2}})?(?:(?i:back|over)\s{{1,2}})?"
+    rf"(?P<prep>{_PREP})\s{{1,3}}(?:(?i:the)\s{{1,2}})?"
+    rf"(?:\d{{1,4}}[A-Za-z]?\s{{1,2}})?(?P<cand>{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,3}})"
 )
 # "X Memorial", "St Mary hospital": a facility word, then up to three words before it (searched backwards from
 # the facility word: one pass over the text instead of a name pattern tried at every position).
@@ -699,6 +781,12 @@ _NAME_BEFORE = regex.compile(
 _UNIVERSITY = regex.compile(
     r"(?<![\p{L}])(?:(?i:university|univ)\.?\s(?i:of)\s|(?i:u)\.?\s(?:(?i:of)\s)?)(?P<name>[\p{L}]{2,})(?![\p{L}])"
 )
+# "St. Agnes", "ST JOSEPH'S", "Saint Vincent": a saint's name (a known first name) names a hospital; not
+# "ST elevation", "St. John's wort".
+_SAINT = regex.compile(
+    r"(?<![\p{L}])(?:St|ST|Saint|SAINT)\.?\s{1,2}(?P<name>\p{Lu}[\p{L}]+)(?:['’](?i:s))?(?![\p{L}])"
+)
+_WORT = regex.compile(r"(?:['’](?i:s))?\s{1,2}(?i:wort)")
 # "to GH cath lab", "at BIDMC ICU": an acronym before a unit of care names the hospital.
 _ACRONYM_BEFORE_UNIT = regex.compile(
     r"(?<![\p{L}])(?i:to|at|from|in)\s{1,2}(?P<name>[A-Za-z]{1,5})\s{1,2}(?i:cath|er|ed|ew|icu|ccu|micu|sicu|or|"
@@ -826,6 +914,8 @@ class FacilityRecognizer(_ClinicalRecognizer):
         spans: list[tuple[int, int, float]] = []
         try:
             for m in _AFTER_MOTION.finditer(text, timeout=REGEX_TIMEOUT_S):
+                if _STATIVE.fullmatch(m.group("verb")) and m.group("prep").lower() not in ("at", "in"):
+                    continue
                 base = m.start("cand")
                 words = _facility_words(m.group("cand"))
                 if words:
@@ -853,6 +943,11 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 e = m.start("name") + toks[-1].end()
                 tail = _NAME_FACILITY_WORD.match(text, e)
                 spans.append((s, tail.end() if tail else e, 0.75))
+            if "st" in text.lower():
+                for m in _SAINT.finditer(text, timeout=REGEX_TIMEOUT_S):
+                    name = m.group("name")
+                    if known_name(name) and not is_clinical_word(name) and not _WORT.match(text, m.end()):
+                        spans.append((m.start(), m.end(), 0.75))
             for m in _UNIVERSITY.finditer(text, timeout=REGEX_TIMEOUT_S):
                 bare_u = not m.group().lower().startswith("univ")
                 name = m.group("name")
