@@ -45,10 +45,6 @@ class IntentSpec:
     words are ordinary request words."""
     labelled: tuple[str, ...] = ()
     """Lines of retired utterance sets, entities written out: classifier training data only."""
-    slots: tuple[str, ...] = ()
-    """The entities the intent's tool takes (``equipment``, ``kpi``, ...)."""
-    free_text: bool = False
-    """The tool also reads the message itself (a question, a pasted ticket): it takes whatever the text names."""
 
     @property
     def training(self) -> tuple[str, ...]:
@@ -96,7 +92,7 @@ def load_intents(path: Path | None = None) -> dict[str, IntentSpec]:
         raise ValueError(f"{path}: labelled utterances name unknown intents {sorted(unknown)}")
     return {
         name: IntentSpec(name, spec.get("tool"), bool(spec.get("write")), tuple(spec.get("examples") or ()),
-                         tuple(extra.get(name, ())), tuple(spec.get("slots") or ()), bool(spec.get("free_text")))
+                         tuple(extra.get(name, ())))
         for name, spec in data["intents"].items()
     }
 

@@ -73,10 +73,6 @@ PRIORITY = [(r"\b(urgent|asap|emergency|critical|immediately)\b", "3"), (r"\bhig
 ERROR_SLOT = {"supplier_required": "supplier", "unknown_site": "site", "unknown_product": "product",
               "unknown_equipment": "equipment", "unknown_supplier": "supplier"}
 """A tool's refusal that a person can fix by naming one thing: the router asks for it (nothing ran)."""
-IDENTIFYING = ("equipment", "ticket_ids")
-"""Entities that pick out one record: a message naming one asks about a tool that takes it (an asset tag is not
-about purchase orders), or about its text (the documents, a pasted ticket)."""
-ENTITIES = ("site", "equipment", "category", "product", "supplier", "kpi", "periods", "ticket_ids")
 _YES_NO = re.compile(r"^(?:(?P<yes>y|yes|yep|yeah|ok|okay|sure|confirm(?:ed)?|go ahead|do it|please do)"
                      r"|(?P<no>n|no|nope|cancel|stop|don't|do not))\b")
 _QUOTED = re.compile(r"\"[^\"]{3,}\"|“[^”]{3,}”|'[^']{12,}'")
@@ -198,50 +194,10 @@ class Router:
         return bool(spec and spec.write)
 
     def _classify(self, ex: Extraction) -> Prediction:
-        return self._consistent(self.classifier.predict(ex.masked), ex)
-
-    def _consistent(self, pred: Prediction, ex: Extraction) -> Prediction:
-        """The prediction given what the message names: an intent whose tool cannot take an identifying entity
-        the message names (an asset tag, a ticket id) is dropped and the rest renormalised. Intents that read the
-        text itself, ``unknown`` and ``clarify`` stay."""
-        named = {k for k in IDENTIFYING if k in ex.slots or ex.problem(k) is not None}
-        if not named:
-            return pred
-        specs = self.classifier.intents
-
-        def fits(intent: str) -> bool:
-            spec = specs.get(intent)
-            return spec is None or spec.tool is None or spec.free_text or named <= set(spec.slots)
-
-        kept = [(i, p) for i, p in pred.ranked if fits(i)]
-        total = sum(p for _, p in kept)
-        if not kept or total <= 0 or len(kept) == len(pred.ranked):
-            return pred
-        ranked = tuple((i, p / total) for i, p in kept)
-        return Prediction(ranked[0][0], ranked[0][1], ranked)
-
-    def _sole_reader(self, ex: Extraction) -> str | None:
-        """The look-up a message that only names things asks for, when what it names belongs to one tool alone
-        and that tool reads (``lakeside stockout rate``: only the KPI tool takes a KPI). None otherwise — a bare
-        asset tag or product could be a look-up or a write, and gets a question."""
-        if ex.content_words:
-            return None
-        named = {k for k in ENTITIES if k in ex.slots}
-        specs = self.classifier.intents
-        for slot in named:
-            owners = [n for n, spec in specs.items() if spec.tool and slot in spec.slots]
-            if len(owners) == 1:
-                spec = specs[owners[0]]
-                if not spec.write and named <= set(spec.slots):
-                    return spec.name
-        return None
+        return self.classifier.predict(ex.masked)
 
     def _fresh(self, text: str, ex: Extraction) -> _Plan:
-        reader = self._sole_reader(ex)
-        if reader is not None:
-            return self._plan(reader, ex, text)
-        raw = self.classifier.predict(ex.masked)
-        pred = self._consistent(raw, ex)
+        pred = self._classify(ex)
         intent = pred.intent
         if self._is_write(intent):
             own = own_words(text)
@@ -261,9 +217,7 @@ class Router:
                 return self._plan("knowledge_search", ex, text)
             return self._ask_intent(pred, ex)
         plan = self._plan(intent, ex, text)
-        # a write is confirmed on the classifier's own probability, not one raised by dropping other intents
-        if self._is_write(intent) and dict(raw.ranked).get(intent, 0.0) < self.config.min_p_write \
-                and plan.args is not None:
+        if self._is_write(intent) and pred.p < self.config.min_p_write and plan.args is not None:
             plan.clarify = Clarify(f"Just to check: do you want me to {confirm_phrase(intent, plan.slots)}? "
                                    "(yes / no)", "confirm", ["yes", "no"])
         return plan

@@ -20,7 +20,6 @@ Usage::
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 import threading
@@ -497,7 +496,6 @@ class SlotExtractor:
         for m in re.finditer(r"\b(20\d\d)-(0[1-9]|1[0-2])\b", lower):
             periods.append(f"{m.group(1)}-{m.group(2)}")
             spans.append(_Span(m.start(), m.end(), "xmonth"))
-        named: list[tuple[int, int, str]] = []
         for m in re.finditer(r"\b([a-z]+)\b(?:\s+'?(20\d\d|\d\d)\b)?", lower):
             word = m.group(1)
             if word not in _MONTHS:
@@ -513,18 +511,8 @@ class SlotExtractor:
                 year = int(m.group(2)) if len(m.group(2)) == 4 else 2000 + int(m.group(2))
             periods.append(self._month(_MONTHS[word], year))
             spans.append(_Span(m.start(), m.end(), "xmonth"))
-            named.append((m.start(), m.end(), periods[-1]))
-        for a, b in itertools.pairwise(named):  # "january through march"
-            if re.fullmatch(r"\s*(?:to|through|thru|till|until|-|–)\s*", lower[a[1] : b[0]]) and a[2] < b[2]:
-                periods += self._range(a[2], b[2])
         if periods:
             slots["periods"] = sorted(dict.fromkeys(periods))
-
-    @staticmethod
-    def _range(first: str, last: str) -> list[str]:
-        """The months from ``first`` to ``last`` (``YYYY-MM``), both included."""
-        a, b = (int(first[:4]) * 12 + int(first[5:]) - 1), (int(last[:4]) * 12 + int(last[5:]) - 1)
-        return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(a, b + 1)]
 
     _DAY_UNITS: ClassVar[dict[str, int]] = {
         "day": 1, "days": 1, "week": 7, "weeks": 7, "month": 30, "months": 30, "quarter": 90,
