@@ -468,6 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--split", choices=["train", "test", "dev"], default=None,
                    help="answers --dataset demo-staff: ask only this split (develop on 'train'); "
                    "parts: dev (the default, misses listed) or test")
+    s.add_argument("--leave-out", action="store_true",
+                   help="agent --file: refit the router's classifier without that file's lines first "
+                        "(a retired set scored leave-one-set-out)")
     s.add_argument("--calibrate", action="store_true",
                    help="answers: refit the abstention calibration on the training questions (never 'test')")
     s.add_argument("--json", action="store_true")

@@ -52,3 +52,17 @@ def test_a_labelled_line_naming_an_intent_the_router_lacks_is_refused(tmp_path: 
     path.write_text(yaml.safe_dump(spec))
     with pytest.raises(ValueError, match="rocket_launch"):
         load_intents(path)
+
+
+def test_leaving_one_set_out_drops_its_lines_and_keeps_every_other_training_line() -> None:
+    from copilot.agent.intents import IntentClassifier
+
+    clf = IntentClassifier(None, load_intents())
+    held = {json.loads(line)["text"] for line in
+            (REPO_ROOT / "evals/gold/agent_utterances_test2.jsonl").read_text().splitlines() if line.strip()}
+    out = clf.without(held)
+    kept = [t for spec in out.intents.values() for t in spec.labelled]
+    assert not set(kept) & held
+    assert len(kept) == sum(len(s.labelled) for s in clf.intents.values()) - sum(
+        1 for s in clf.intents.values() for t in s.labelled if t in held)
+    assert [s.examples for s in out.intents.values()] == [s.examples for s in clf.intents.values()]

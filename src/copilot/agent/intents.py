@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,13 @@ class IntentClassifier:
     @classmethod
     def load(cls, embedder: Any, path: Path | None = None, *, mask: Any = None) -> IntentClassifier:
         return cls(embedder, load_intents(path), mask=mask)
+
+    def without(self, texts: set[str]) -> IntentClassifier:
+        """A new, unfitted classifier over the same examples minus the retired lines in ``texts`` — for
+        leave-one-set-out scoring (``copilot eval agent --file X --leave-out``)."""
+        intents = {n: replace(spec, labelled=tuple(t for t in spec.labelled if t not in texts))
+                   for n, spec in self.intents.items()}
+        return IntentClassifier(self.embedder, intents, mask=self._mask)
 
     def use_mask(self, mask: Any) -> None:
         """Mask the training texts with ``mask`` — the router's slot extractor, the same masking a live message

@@ -19,6 +19,7 @@ Usage::
 
     copilot eval agent --json                       # the clean held-out set (HELD_OUT)
     copilot eval agent --json --file evals/gold/agent_utterances_dev.jsonl
+    copilot eval agent --json --file evals/gold/agent_utterances_test4.jsonl --leave-out   # trained without it
 """
 
 from __future__ import annotations
@@ -171,12 +172,18 @@ HELD_OUT = "agent_utterances_test4.jsonl"
 """The clean held-out utterance set: the newest, never trained or tuned on (the default of ``run``)."""
 
 
-def run(settings: Settings, *, file: str | None = None, limit: int | None = None) -> dict[str, Any]:
-    """Score an utterance file (the clean held-out set by default) through the router over the demo network."""
+def run(settings: Settings, *, file: str | None = None, limit: int | None = None,
+        leave_out: bool = False) -> dict[str, Any]:
+    """Score an utterance file (the clean held-out set by default) through the router over the demo network.
+    ``leave_out``: the classifier is refitted without the file's own lines first — a retired set scored
+    leave-one-set-out (its lines train nothing), the nearest thing to a held-out score once it is retired."""
     path = Path(file) if file else GOLD_DIR / HELD_OUT
     gold = load_utterances(path)[: limit or None]
     attacks = load_jsonl(INJECTION_FILE) if INJECTION_FILE.exists() else []
     with demo_router(settings, "copilot-eval-agent-") as (cp, router, double, warm_s):
+        if leave_out:
+            router.classifier = router.classifier.without({str(g["text"]) for g in load_utterances(path)})
+            router.classifier.warm_up()
         admin = _principal("admin")
         replies, lat, steps = [], [], []
         for g in gold:
@@ -208,7 +215,7 @@ def run(settings: Settings, *, file: str | None = None, limit: int | None = None
         )
         status = Counter(s.status for s in steps)
     lat.sort()
-    out: dict[str, Any] = {"eval": "agent", "file": str(path), "agent": "router",
+    out: dict[str, Any] = {"eval": "agent", "file": str(path), "agent": "router", "leave_out": leave_out,
                            "embedding_backend": settings.embedding_backend}
     out.update(score(gold, replies))
     out["tool_calls"] = {"total": len(steps), "audited": audited, "by_status": dict(status)}

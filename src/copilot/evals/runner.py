@@ -571,7 +571,7 @@ def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
     if kind == "agent":
         from copilot.evals import agent
 
-        return agent.run(settings, file=args.file, limit=args.limit)
+        return agent.run(settings, file=args.file, limit=args.limit, leave_out=bool(getattr(args, "leave_out", False)))
     if kind == "triage":
         from copilot.evals import triage
 
