@@ -71,6 +71,10 @@ CASES = [
     ("EMS brought pt to Sinai ED where he was intubated", ["Sinai"], ["ED"]),
     ("Plan d/w team: Lindqvist/Abernathy. pt sedated, team: aware.", ["Lindqvist", "Abernathy"], ["aware"]),
     ("pt sedated, hr 80s. cx sent 14-Jun, echo Jul-2, K 4.1", ["14-Jun", "Jul-2"], ["4.1"]),
+    # a name spaCy or the name rules run into the next word: the name stays whole, the drug or verb readable
+    ("hr 90s, bp 110s, Pt's daughter Gloria Neo visiting, lasix 40 iv given.", ["Gloria Neo"], ["lasix"]),
+    ("pt's brother James Stone called; Bill Green RN aware. plan lasix.", ["James Stone", "Bill Green"], ["plan"]),
+    ("shivering, slowly weaned propofol and gaven demerol and versed - team aware", [], ["demerol", "versed"]),
     ("Hx from Mercy Medical Center records", ["Mercy"], []),
     ("Pt will go to Braintree Rehab tomorrow", ["Braintree"], []),
     ("transferred to MGH for ECMO eval", ["MGH"], ["ECMO"]),

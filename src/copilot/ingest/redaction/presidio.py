@@ -597,8 +597,16 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
         )
         if s.entity_type in _GUARDED and not cued and clinical.all_clinical_words(value):
             continue
-        if src == _SPACY and s.entity_type == "PERSON" and not clinical.has_known_name(value, min_len=4):
-            continue  # "TOMMORROW", "liqs", "gu-qsuo": misspellings and shorthand spaCy calls people
+        if src == _SPACY and s.entity_type == "PERSON":
+            s = _trim_clinical_words(text, s)  # "BEED STARTED", "aline dampens": the name, not the verb
+            value = text[s.start : s.end]
+            if not clinical.has_known_name(value, min_len=4):
+                continue  # "TOMMORROW", "liqs", "gu-qsuo": misspellings and shorthand spaCy calls people
+        if src == _NAMES and s.entity_type == "PERSON":
+            s = _trim_clinical_words(text, s)
+            value = text[s.start : s.end]
+            if s.end - s.start < 2:
+                continue
         if src == _NAMES and clinical.all_not_names(value):
             continue  # "Neice", "EDEMETOUS": misspelt clinical words the name rules took for surnames
         if src == _SPACY and s.entity_type == "LOCATION" and not is_place(value):
@@ -611,6 +619,40 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             continue
         out.append((s, src))
     return out
+
+
+_EDGE_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _trim_clinical_words(text: str, s: RedactionSpan) -> RedactionSpan:
+    """A spaCy person in clinical text without the ordinary and clinical words at its edges that are no census
+    name ("gaven demerol" -> "gaven", "BEED STARTED" -> "BEED"); "Mary Foley", "Gloria Neo" stay whole (a surname,
+    or a word after a first name)."""
+    words = list(_EDGE_WORD.finditer(text, s.start, s.end))
+
+    from copilot.ingest.redaction.names import _key, census_first_share, census_last_share
+
+    def dropped(w: str) -> bool:
+        if len(w) < 3:
+            return False  # an initial ("C. Smith") or a short particle ("de", "Le") belongs to the name
+        if _key(w) in census_last_share() or _key(w) in census_first_share():
+            return False  # "Stone", "Green", "Foley": surnames that are words too
+        return clinical.ordinary_word(w) or clinical.is_clinical_word(w)
+
+    while words and dropped(words[-1].group()):
+        if (
+            len(words) > 1
+            and _key(words[-2].group()) in census_first_share()
+            and (words[-1].group()[1:].islower() or not clinical.ordinary_word(words[-1].group()))
+            and words[-1].group()[:1].isupper()
+        ):
+            break  # "Gloria Neo": a capitalised word after a first name is its surname, even a vocabulary word
+        words.pop()
+    while words and dropped(words[0].group()):
+        words.pop(0)
+    if not words:
+        return replace(s, end=s.start)
+    return replace(s, start=words[0].start(), end=words[-1].end())
 
 
 _NAMES = "NameRecognizer"
