@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import pytest
@@ -230,6 +231,28 @@ def test_each_part_of_a_multi_part_question_is_answered(multi_part: bool) -> Non
     answer = answerer.answer("minimum rest between shifts and maximum hours per week", hits)
     assert "10 hours" in answer.text and "07:00" not in answer.text
     assert ("60 hours" in answer.text) is multi_part
+
+
+class _LexicalConfidence(ExtractiveAnswerer):
+    """Confidence is the best sentence's word overlap: what passes is easy to read off the test."""
+
+    def confidence(self, signals: Mapping[str, float]) -> float:
+        return signals["lexical"]
+
+
+@pytest.mark.parametrize(("threshold", "expected"), [(0.6, ("$300", "7 hours 40 minutes")), (1.1, ())])
+def test_a_part_rides_on_a_part_that_passed(threshold: float, expected: tuple[str, ...]) -> None:
+    # "how long did the engineer take to turn up" shares one word of three with its sentence: too few to pass
+    # alone, but the other part passed, so the passages are about what was asked and its best sentence joins
+    answerer = _LexicalConfidence(HashingEmbedder(384), abstain_threshold=threshold, calibration=None)
+    hits = [
+        _hit("A $300 credit applies.", section="Response"),
+        _hit("Engineer on site at 06:05, 7 hours 40 minutes after the call.", section="Response", n=1),
+        _hit("Canteen opens at 07:00 on weekdays.", doc="folder:sops/canteen.md", section="Food", n=2),
+    ]
+    answer = answerer.answer("what credit applies and how long did the engineer take to turn up", hits)
+    assert answer.abstained is not expected
+    assert all(fact in answer.text for fact in expected) and "07:00" not in answer.text
 
 
 @pytest.mark.parametrize(

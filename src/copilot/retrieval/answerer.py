@@ -592,7 +592,9 @@ class ExtractiveAnswerer:
 
         A multi-part question is also answered part by part (:func:`question_parts`): each part's best
         sentence, judged by the same calibration as a question of its own, joins the answer when it passes —
-        so one answered part is not lost because the whole question matches no single sentence well."""
+        so one answered part is not lost because the whole question matches no single sentence well. Once the
+        question or any part passed, a part too short to pass on its own words ("how long did the engineer take
+        to turn up") still adds its best sentence when that holds one of the part's own words."""
         raw = self._sentences(hits)
         if not raw:
             return self._abstain(question, hits, 0.0, self.signals(question, None, hits))
@@ -611,14 +613,19 @@ class ExtractiveAnswerer:
         signals = self.signals(question, best, hits)
         conf = self.confidence(signals)
         chosen = self._select(question, ranked) if conf >= self.threshold else []
+        judged = []
         for part, ask in parts:
             # the part's own words are what it asks for ("ratified"), not the shared context's
             words = ask if content_terms(ask) else part
             part_ranked = sorted(self._score(words, self.embedder.embed_query(part), pool, vectors),
                                  key=lambda c: c.score, reverse=True)
-            part_best = part_ranked[0]
-            part_conf = self.confidence(self.signals(words, part_best, hits))
-            if part_conf >= self.threshold and not any(
+            judged.append((part_ranked[0], self.confidence(self.signals(words, part_ranked[0], hits))))
+        # once the question or one of its parts passed, the passages are about what was asked: a part that did
+        # not pass on its own few words still gets its best sentence when that holds one of the part's words
+        on_topic = bool(chosen) or any(p >= self.threshold for _, p in judged)
+        for part_best, part_conf in judged:
+            passes = part_conf >= self.threshold or (on_topic and part_best.lexical > 0)
+            if passes and not any(
                 (c.hit_rank, c.position) == (part_best.hit_rank, part_best.position) for c in chosen
             ):
                 chosen.append(part_best)
