@@ -625,9 +625,10 @@ _EDGE_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
 def _trim_clinical_words(text: str, s: RedactionSpan) -> RedactionSpan:
-    """A spaCy person in clinical text without the ordinary and clinical words at its edges that are no census
-    name ("gaven demerol" -> "gaven", "BEED STARTED" -> "BEED"); "Mary Foley", "Gloria Neo" stay whole (a surname,
-    or a word after a first name)."""
+    """A person from spaCy or the name rules in clinical text, without the ordinary and clinical words at its
+    edges that are no census name ("gaven demerol" -> "gaven", "BEED STARTED" -> "BEED"), down to one word: a
+    lone word is for the other guards to judge ("son Buddy" is a nickname). "Mary Foley" and "Gloria Neo" stay
+    whole (a surname, or a capitalised word after a first name)."""
     words = list(_EDGE_WORD.finditer(text, s.start, s.end))
 
     from copilot.ingest.redaction.names import _key, census_first_share, census_last_share
@@ -639,19 +640,18 @@ def _trim_clinical_words(text: str, s: RedactionSpan) -> RedactionSpan:
             return False  # "Stone", "Green", "Foley": surnames that are words too
         return clinical.ordinary_word(w) or clinical.is_clinical_word(w)
 
-    while words and dropped(words[-1].group()):
+    while len(words) > 1 and dropped(words[-1].group()):
         if (
-            len(words) > 1
-            and _key(words[-2].group()) in census_first_share()
+            _key(words[-2].group()) in census_first_share()
             and (words[-1].group()[1:].islower() or not clinical.ordinary_word(words[-1].group()))
             and words[-1].group()[:1].isupper()
         ):
             break  # "Gloria Neo": a capitalised word after a first name is its surname, even a vocabulary word
         words.pop()
-    while words and dropped(words[0].group()):
+    while len(words) > 1 and dropped(words[0].group()):
         words.pop(0)
     if not words:
-        return replace(s, end=s.start)
+        return s
     return replace(s, start=words[0].start(), end=words[-1].end())
 
 
