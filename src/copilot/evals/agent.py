@@ -168,7 +168,7 @@ def demo_router(settings: Settings, prefix: str) -> Iterator[tuple[Any, Any, Any
             double.stop()
 
 
-HELD_OUT = "agent_utterances_test4.jsonl"
+HELD_OUT = "agent_utterances_test5.jsonl"
 """The clean held-out utterance set: the newest, never trained or tuned on (the default of ``run``)."""
 
 
