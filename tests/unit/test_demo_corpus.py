@@ -219,11 +219,16 @@ def test_restricted_question_is_only_in_a_doc_the_groups_cannot_see(q: dict[str,
     assert not set(q["groups"]) & set(effective_meta(rel)["acl_groups"])
 
 
-TABLES_DEV = [json.loads(line) for line in (GOLD / "demo_tables_dev.jsonl").read_text().splitlines() if line.strip()]
+DEV_SETS = [
+    json.loads(line)
+    for name in ("demo_tables_dev.jsonl", "demo_multipart_dev.jsonl")
+    for line in (GOLD / name).read_text().splitlines()
+    if line.strip()
+]
 
 
-@pytest.mark.parametrize("q", TABLES_DEV, ids=[q["id"] for q in TABLES_DEV])
-def test_table_dev_question_is_answered_by_a_doc_its_groups_see(q: dict[str, Any]) -> None:
+@pytest.mark.parametrize("q", DEV_SETS, ids=[q["id"] for q in DEV_SETS])
+def test_dev_set_question_is_answered_by_a_doc_its_groups_see(q: dict[str, Any]) -> None:
     for fact in q["answer_facts"]:
         assert norm(fact) in doc_text(q["doc"]), f"{q['id']}: {fact!r} not in {q['doc']}"
     assert set(q["groups"]) & set(effective_meta(q["doc"])["acl_groups"]), f"{q['id']}: groups cannot see doc"
