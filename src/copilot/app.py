@@ -146,7 +146,8 @@ class Copilot:
         extractive answer whenever the model fails or says nothing the passages support)."""
         if self.answerer_ is not None:
             return self.answerer_
-        extractive = ExtractiveAnswerer(self.embedder, abstain_threshold=self.settings.abstain_threshold)
+        extractive = ExtractiveAnswerer(self.embedder, abstain_threshold=self.settings.abstain_threshold,
+                                        sites=self._indexed_sites)
         if self.llm_generator is None:
             return extractive
         from copilot.prompts import load_prompt
@@ -426,8 +427,13 @@ class Copilot:
             return None
         with self._lock:
             if self._normalizer is None:
-                self._normalizer = QueryNormalizer.from_texts(c.text for c in self.index.iter_chunks())
+                self._normalizer = QueryNormalizer.from_chunks(self.index.iter_chunks())
             return self._normalizer
+
+    def _indexed_sites(self) -> frozenset[str]:
+        """The sites the indexed chunks name (learned with the normaliser; none when normalisation is off)."""
+        norm = self.normalizer()
+        return norm.sites if norm is not None else frozenset()
 
     def ask(self, question: str, scope: AccessScope, *, filters: dict[str, str] | None = None) -> Answer:
         norm = self.normalizer()

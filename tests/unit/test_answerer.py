@@ -12,6 +12,7 @@ from copilot.retrieval.answerer import (
     ExtractiveAnswerer,
     content_terms,
     missing_identifier,
+    missing_site,
     question_parts,
     retrieval_agreement,
     split_sentences,
@@ -231,6 +232,44 @@ def test_each_part_of_a_multi_part_question_is_answered(multi_part: bool) -> Non
     answer = answerer.answer("minimum rest between shifts and maximum hours per week", hits)
     assert "10 hours" in answer.text and "07:00" not in answer.text
     assert ("60 hours" in answer.text) is multi_part
+
+
+def _sited(text: str, site: str | None) -> Hit:
+    hit = _hit(text)
+    return replace(hit, chunk=replace(hit.chunk, site=site))
+
+
+SITES = ("north_campus", "south_campus", "lakeside", "network")
+
+
+@pytest.mark.parametrize(
+    ("question", "hits", "missing"),
+    [
+        # the only schedule is South Campus's: a question about North Campus is a near miss
+        ("what day is the monthly generator load test at north campus",
+         [_sited("Load test: monthly, first Tuesday.", "south_campus")], "north_campus"),
+        ("what day is the monthly generator load test at south campus",
+         [_sited("Load test: monthly, first Tuesday.", "south_campus")], None),
+        # an organisation-wide document answers for every site
+        ("min password length at lakeside", [_sited("Minimum length 14 characters.", "network")], None),
+        ("min password length at lakeside", [_sited("Minimum length 14 characters.", None)], None),
+        # the passages mention the site although their metadata names another
+        ("who covers lakeside out of hours",
+         [_sited("North Campus engineers also cover Lakeside out of hours.", "north_campus")], None),
+        ("who covers lakeside out of hours",
+         [_sited("Engineers cover out of hours.", "north_campus"), _sited("Lakeside rota.", "lakeside")], None),
+        ("fire drills at the lakesider ward", [_sited("Drills quarterly.", "north_campus")], None),  # whole words
+    ],
+)
+def test_a_site_the_passages_are_not_from(question: str, hits: list[Hit], missing: str | None) -> None:
+    assert missing_site(question, hits, SITES) == missing
+
+
+def test_abstains_when_the_question_names_another_site() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0, sites=lambda: SITES)
+    hits = [_sited("The monthly load test runs for 30 minutes on the first Tuesday.", "south_campus")]
+    assert answerer.answer("what day is the monthly generator load test at north campus", hits).abstained
+    assert not answerer.answer("what day is the monthly generator load test at south campus", hits).abstained
 
 
 class _LexicalConfidence(ExtractiveAnswerer):

@@ -90,3 +90,17 @@ def test_changes_are_reported(norm: QueryNormalizer) -> None:
 )
 def test_amounts_as_documents_write_them(norm: QueryNormalizer, typed: str, expected: str) -> None:
     assert norm.normalize(typed).text == expected
+
+
+def test_from_chunks_learns_the_sites_of_the_metadata() -> None:
+    from copilot.types import Chunk
+
+    def chunk(text: str, site: str | None) -> Chunk:
+        return Chunk(doc_id="d", ordinal=0, text=text, title="t", section="s", page_start=None, page_end=None,
+                     source_url="file:///d", doc_type="sop", site=site, department=None, acl_groups=("all_staff",),
+                     checksum="x")
+
+    norm = QueryNormalizer.from_chunks([chunk("Generators are tested monthly.", "south_campus"),
+                                        chunk("Passwords have 14 characters.", None)])
+    assert norm.sites == frozenset({"south_campus"})
+    assert "generators" in norm.vocabulary

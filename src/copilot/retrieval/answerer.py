@@ -7,7 +7,8 @@ lexical coverage of the question's content words — a question asking for a num
 the chosen ones leave out. Citations are numbered per passage. It abstains — "not found in the documents you can
 access" — when the calibrated probability that the passages answer the question (:mod:`calibration`, fitted by
 ``copilot eval answers --calibrate`` on training questions only) is below its threshold, and then lists the
-closest documents instead of pretending.
+closest documents instead of pretending; and before any scoring when the question names a record
+(:func:`missing_identifier`) or a site (:func:`missing_site`) the passages are not about.
 
 Usage::
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -341,6 +342,37 @@ def missing_identifier(question: str, hits: Sequence[Hit]) -> str | None:
     return None
 
 
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+NETWORK_SITE = "network"
+"""The site value of organisation-wide documents (the demo corpus' default): never a site a question narrows to."""
+
+
+def missing_site(question: str, hits: Sequence[Hit], sites: Collection[str]) -> str | None:
+    """A site the question names ("north campus" for ``north_campus``) that no passage is from or mentions, while
+    the best passage belongs to another site — or None. A site's own document (the South Campus generator test
+    schedule) answers a question about another site ("the monthly generator load test at north campus") with the
+    wrong site's facts; an organisation-wide document (site ``network`` or none) is never a mismatch."""
+    if not hits or not sites:
+        return None
+    text = f" {_NON_ALNUM.sub(' ', question.lower())} "
+    best_site = hits[0].chunk.site
+    if not best_site or best_site == NETWORK_SITE:
+        return None
+    seen: str | None = None
+    for site in sorted(sites):
+        name = _NON_ALNUM.sub(" ", site.lower()).strip()
+        if site in (NETWORK_SITE, best_site) or not name or f" {name} " not in text:
+            continue
+        if any(h.chunk.site == site for h in hits):
+            continue
+        if seen is None:
+            seen = " " + _NON_ALNUM.sub(" ", " ".join(
+                f"{h.chunk.title} {h.chunk.section} {h.chunk.text}" for h in hits).lower()) + " "
+        if f" {name} " not in seen:
+            return site
+    return None
+
+
 def retrieval_agreement(hits: Sequence[Hit]) -> float:
     """1.0 when the dense and the lexical search put the same document first, 0.0 when they differ (or one's
     first passage did not survive fusion), 0.5 when the hits carry no ranks (the index fused them itself). Two
@@ -385,8 +417,10 @@ class ExtractiveAnswerer:
         max_candidates: int = 120,
         max_embedded: int = 12,
         cache_size: int = 20_000,
+        sites: Callable[[], Collection[str]] | None = None,
     ) -> None:
         self.embedder = embedder
+        self.sites = sites
         self.calibration = default_calibration() if calibration == "default" else calibration
         # an explicit threshold wins; else the calibration's own; else the fixed weights' 0.52
         self.threshold = (
@@ -600,6 +634,8 @@ class ExtractiveAnswerer:
             return self._abstain(question, hits, 0.0, self.signals(question, None, hits))
         if missing_identifier(question, hits[: self.top_passages]) is not None:
             return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_identifier": 1.0})
+        if self.sites is not None and missing_site(question, hits[: self.top_passages], self.sites()) is not None:
+            return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_site": 1.0})
         parts = question_parts(question, self._phrases(hits)) if self.multi_part else []
         pool = self._promising(question, raw, self.max_embedded)
         for _, ask in parts:  # each part's most promising sentences are embedded as well

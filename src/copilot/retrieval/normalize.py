@@ -40,6 +40,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from copilot.types import Chunk
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*|\d+[A-Za-z]+[A-Za-z0-9]*")
 _DEFINITION = re.compile(r"\(\s*([A-Z][A-Za-z0-9&/-]{1,9})\s*\)")
 _VOWELS = frozenset("aeiouy")
@@ -138,6 +140,8 @@ class QueryNormalizer:
                 self._by_first.setdefault(word[0], []).append((word, n))
         self._cache: dict[str, Normalized] = {}
         self.cache_stats = {"hits": 0, "misses": 0}
+        self.sites: frozenset[str] = frozenset()
+        """The sites the indexed chunks name in their metadata ("north_campus"); see :meth:`from_chunks`."""
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> QueryNormalizer:
@@ -146,6 +150,22 @@ class QueryNormalizer:
         for t in texts:
             vocab.update(w.lower() for w in _WORD.findall(t))
         return cls(vocab, learn_glossary(texts))
+
+    @classmethod
+    def from_chunks(cls, chunks: Iterable[Chunk]) -> QueryNormalizer:
+        """:meth:`from_texts` over the chunks' text, also recording the sites their metadata names (the answerer
+        refuses a question about one site answered only from another's documents)."""
+        sites: set[str] = set()
+
+        def texts() -> Iterable[str]:
+            for chunk in chunks:
+                if chunk.site:
+                    sites.add(chunk.site)
+                yield chunk.text
+
+        norm = cls.from_texts(texts())
+        norm.sites = frozenset(sites)
+        return norm
 
     # -- lookups
 
