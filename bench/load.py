@@ -5,7 +5,7 @@ quick run), waits for the demo sync, creates one staff API key per simulated use
 limit applies per user, as in production), then runs the load with asyncio + httpx and reports throughput,
 p50/p95/p99 latency of ``POST /v1/ask``, errors, the server's RSS and the answer caches' hit rates.
 
-By default every request asks a **different** question (``bench/questions.py``: 3,000+ distinct questions from the
+By default every request asks a **different** question (``bench/questions.py``: 6,700 distinct questions from the
 gold sets, the users' own utterances and the documents' headings; none repeated within a run, the count of
 repeats is reported if a run outlasts the pool), so the figure is the uncached service. ``--repeat`` asks the 12
 questions below over and over: the cached case, for comparison. ``--soak`` runs ``--seconds`` (e.g. 600) and

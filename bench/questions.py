@@ -2,7 +2,8 @@
 
 Three sources, deduplicated (case and spacing folded):
 
-1. the demo gold sets (``evals/gold/demo_qa.jsonl``, ``demo_staff.jsonl``): questions written for the documents;
+1. the demo gold sets (``evals/gold/demo_qa.jsonl``, ``demo_staff.jsonl``, ``demo_staff2.jsonl``): questions
+   written for the documents;
 2. knowledge questions from the agent utterance sets (``evals/gold/agent_utterances_*.jsonl``, intent
    ``knowledge_search``): the users' own voice, typos and shorthand included;
 3. questions generated from the demo documents' headings (``corpus/.src``): for each document title and section
@@ -35,6 +36,19 @@ TEMPLATES = (
     "quick q about {heading_lc} ({title_lc})",
     "can you summarise the {heading_lc} part of {title}",
     "{heading_lc}?? per the {title_lc}",
+    # added when a 60 s run at ~96 req/s outlasted the 3,191 questions above (2026-12-06): more ways staff type
+    # the same look-up, so a run of 20 users for 60 s repeats none
+    "hi, what's our policy on {heading_lc}",
+    "{title_lc}: {heading_lc}",
+    "need to check {heading_lc} in the {title_lc} pls",
+    "does the {title_lc} cover {heading_lc}",
+    "what are the steps for {heading_lc}",
+    "who is responsible for {heading_lc}",
+    "{heading_lc} - what do we need to do",
+    "remind me about {heading_lc} in {title_lc}",
+    "is there guidance on {heading_lc}?",
+    "{heading_lc} requirements",
+    "what does it say under {heading_lc} ({title})",
 )
 
 
@@ -44,7 +58,7 @@ def _fold(q: str) -> str:
 
 def _gold() -> list[str]:
     out = []
-    for name in ("demo_qa.jsonl", "demo_staff.jsonl"):
+    for name in ("demo_qa.jsonl", "demo_staff.jsonl", "demo_staff2.jsonl"):
         path = GOLD / name
         if path.exists():
             out += [json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line]
