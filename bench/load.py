@@ -272,7 +272,8 @@ def main() -> int:
            "embedder": os.environ.get("COPILOT_EMBEDDING_BACKEND", "settings default")
            if args.embedder == "default" else args.embedder,
            "cpus": os.cpu_count(),
-           "rate_limit_per_minute": int(os.environ.get("COPILOT_RATE_LIMIT_PER_MINUTE", BENCH_RATE_LIMIT)), **result, "server_rss_mb_before": round(idle_rss / 2**20, 1),
+           "rate_limit_per_minute": int(os.environ.get("COPILOT_RATE_LIMIT_PER_MINUTE", BENCH_RATE_LIMIT)),
+           **result, "server_rss_mb_before": round(idle_rss / 2**20, 1),
            "server_rss_mb_peak": round(sampler.peak / 2**20, 1), "server_children_rss_mb": children_rss,
            **cpu_per_request(cpu0, cpu1, result),
            **(soak_report(sampler.samples) if args.soak else {}),
