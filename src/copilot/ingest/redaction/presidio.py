@@ -37,7 +37,15 @@ from copilot.errors import ModelError, UnavailableError
 from copilot.ingest.redaction import clinical
 from copilot.ingest.redaction.allowlist import DEFAULT_TERMS, OperationalAllowList
 from copilot.ingest.redaction.engine import Window, apply, is_duration, plain_label, resolve, windows
-from copilot.ingest.redaction.names import is_common_word, load_census_names, sentence_start, top_surnames
+from copilot.ingest.redaction.names import (
+    _key,
+    census_first_share,
+    census_last_share,
+    is_common_word,
+    load_census_names,
+    sentence_start,
+    top_surnames,
+)
 from copilot.ingest.redaction.placeholders import PlaceholderTable, load_or_create_key
 from copilot.ingest.redaction.places import _CUED_SCORE as _PLACE_CUE
 from copilot.ingest.redaction.places import is_place
@@ -630,8 +638,6 @@ def _trim_clinical_words(text: str, s: RedactionSpan) -> RedactionSpan:
     lone word is for the other guards to judge ("son Buddy" is a nickname). "Mary Foley" and "Gloria Neo" stay
     whole (a surname, or a capitalised word after a first name)."""
     words = list(_EDGE_WORD.finditer(text, s.start, s.end))
-
-    from copilot.ingest.redaction.names import _key, census_first_share, census_last_share
 
     def dropped(w: str) -> bool:
         if len(w) < 3:
