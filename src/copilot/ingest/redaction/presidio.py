@@ -605,16 +605,13 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
         )
         if s.entity_type in _GUARDED and not cued and clinical.all_clinical_words(value):
             continue
-        if src == _SPACY and s.entity_type == "PERSON":
-            s = _trim_clinical_words(text, s)  # "BEED STARTED", "aline dampens": the name, not the verb
-            value = text[s.start : s.end]
-            if not clinical.has_known_name(value, min_len=4):
-                continue  # "TOMMORROW", "liqs", "gu-qsuo": misspellings and shorthand spaCy calls people
-        if src == _NAMES and s.entity_type == "PERSON":
-            s = _trim_clinical_words(text, s)
+        if src in (_SPACY, _NAMES) and s.entity_type == "PERSON":
+            s = _trim_clinical_words(text, s)  # "BEED STARTED", "gaven demerol": the name, not the verb or drug
             value = text[s.start : s.end]
             if s.end - s.start < 2:
                 continue
+        if src == _SPACY and s.entity_type == "PERSON" and not clinical.has_known_name(value, min_len=4):
+            continue  # "TOMMORROW", "liqs", "gu-qsuo": misspellings and shorthand spaCy calls people
         if src == _NAMES and clinical.all_not_names(value):
             continue  # "Neice", "EDEMETOUS": misspelt clinical words the name rules took for surnames
         if src == _SPACY and s.entity_type == "LOCATION" and not is_place(value):
