@@ -140,6 +140,8 @@ def test_military_and_town_state_zip(streets: StreetAddressRecognizer, text: str
         "Please forward the file to Ulrik Jensen 2 days before",
         "Send to Selma Neureuther, 12 copies by Friday.",
         "I'm so jealous! said Erik Hermansson-Möller to Margareta",
+        "reach her at 555 1234 or 555 4321",  # "or" read capitalised is no street name
+        "bp 120 to 140 and hr 80 to 95",
     ],
 )
 def test_operational_numbers_and_names_are_no_streets(streets: StreetAddressRecognizer, text: str) -> None:

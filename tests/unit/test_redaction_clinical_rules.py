@@ -134,7 +134,10 @@ def test_a_facility_is_redacted_wherever_it_is_mentioned() -> None:
     ("text", "phones"),
     [
         ("can be reached at 202 2671093", ["202 2671093"]),
-        ("beeper #4417, x52231", ["beeper #4417", "x52231"]),
+        ("beeper #4417, x52231", ["4417", "x52231"]),  # the number, not the word before it
+        ("dr paged at 4-1234, pls page 38123", ["4-1234", "38123"]),
+        ("wife @ 555-1234", ["555-1234"]),
+        ("paged x2 for low uo", []),
         ("WIFE'S # IS 555-2231", ["555-2231"]),
         ("555-0148 home", ["555-0148"]),
         ("goal uo 500-1000cc, tv 930-1130", []),

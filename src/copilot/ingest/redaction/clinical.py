@@ -864,7 +864,8 @@ _PHONE_SHORTHAND = regex.compile(
     # leading 1 and extension
     r"(?<![\d/-])(?<!\d\.)(?:1[\s.-]?)?\(?\d{3}\)?\s?[\s./-]?\s?\d{3}\s?[\s.-]?\s?\d{4}(?:\s?(?i:x|ext\.?)\s?\d{1,5})?"
     r"(?![\d-]|\.\d)"
-    r"|(?<![\p{L}])(?:(?i:pager|beeper|bpr|pgr|ext)\.?\s?#?\s?|x)(?:\d{1,2}-\d{4}|\d{4,5})(?![\d-])"
+    r"|(?<![\p{L}])(?:(?i:pager|beeper|bpr|pgr|ext|page[ds]?(?:\s(?:at|to))?)\.?\s?#?\s?|x)(?:\d{1,2}-\d{4}|\d{4,5})"
+    r"(?![\d-])"
 )
 # A local number "555-2231": a phone where a phone word is near, or where it cannot be a range of values
 # ("500-1000", "930-1130" are; an upper bound never starts with 0 and is never below the lower one).
@@ -872,7 +873,8 @@ _PHONE_SHORTHAND = regex.compile(
 _LOCAL_NUMBER = regex.compile(r"(?<![\d./-])(?P<a>\d{1,3})(?P<sep>[-.\s]?)(?P<b>\d{4})(?![\d-]|\.\d)")
 
 _PHONE_WORD = regex.compile(
-    r"(?<![\p{L}])(?i:call|called|phone|ph|tel|cell|home|work|#|number|no\.|reach|reached|contact|pager|beeper|fax)"
+    r"(?<![\p{L}])(?i:call|called|phone|ph|tel|cell|home|work|#|@|number|no\.|reach|reached|contact|pager|beeper"
+    r"|paged?|paging|fax)"
     r"[^\n]{0,30}$"
 )
 
@@ -885,10 +887,12 @@ class ShorthandPhoneRecognizer(_ClinicalRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         try:
-            out = [
-                _result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME)
-                for m in _PHONE_SHORTHAND.finditer(text, timeout=REGEX_TIMEOUT_S)
-            ]
+            out = []
+            for m in _PHONE_SHORTHAND.finditer(text, timeout=REGEX_TIMEOUT_S):
+                start, value = m.start(), m.group()
+                if value[0].isalpha() and not (value[0] in "xX" and value[1:2].isdigit()):
+                    start += next(i for i, c in enumerate(value) if c.isdigit())  # "pager 38123": the number
+                out.append(_result("PHONE_NUMBER", start, m.end(), 0.7, self.NAME))
             for m in _LOCAL_NUMBER.finditer(text, timeout=REGEX_TIMEOUT_S):
                 a, b = m.group("a"), m.group("b")
                 cue = _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()])

@@ -228,6 +228,8 @@ class StreetAddressRecognizer(RegexRecognizer):
             return not words or not all(_very_common(w) for w in words)
         if name == "unit_first":
             return True
+        if name == "intl_street" and not _words(value):
+            return False  # "1234 or 555": a link word capitalised by capitalised_copy() names no street
         if name in _NAMED:
             words = _words(value)
             return bool(words) and not all(_plain_word(w) for w in words)
