@@ -93,6 +93,10 @@ def test_clinical_dates(text: str, dates: list[str]) -> None:
         ("pt needs a nasal trumpet, md aware", []),
         ("MS, THEREFORE DECREASED ATIVAN", []),
         ("dr. o'connell and declined an autopsy", ["o'connell"]),
+        ("d/w Hendricks re heparin gtt", ["Hendricks"]),  # "discussed with"
+        # a surname that is also an abbreviation ("CHO") beside a known name in a team's brackets
+        ("MICU TEAM (ABERNATHY/CHO) AWARE", ["ABERNATHY", "CHO"]),
+        ("renal (ARF/CHO) following", []),
     ],
 )
 def test_clinical_names(text: str, names: list[str]) -> None:

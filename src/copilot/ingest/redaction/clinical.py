@@ -414,7 +414,7 @@ _NAME_CUE = regex.compile(
     r"rev|father|fr|chaplain|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|mother|mom|dad|"
     r"niece|nephew|grandson|granddaughter|grandchildren|aunt|uncle|cousin|friend|fiance|fiancee|partner|"
     r"boyfriend|girlfriend|significant\sother|s\.o\.?|hcp|proxy|guardian|per|as\sper|spoke\s(?:with|to)|"
-    r"talked\s(?:with|to)|discussed\swith|paged|called|notified|informed|updated|seen\sby|examined\sby|"
+    r"talked\s(?:with|to)|discussed\swith|d/w|paged|called|notified|informed|updated|seen\sby|examined\sby|"
     r"reach|reached|left\s(?:a\s)?(?:message|msg|vm)\s(?:for|with)|message\sleft\sfor|"
     r"covering|by|with|to|and|&)(?:,?\s{1,3}|(?<=(?i:dr|mr|mrs|ms))\.\s{0,3})(?:\(|\")?"
 )
@@ -697,16 +697,23 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
     def _in_parentheses(text: str) -> Iterator[RecognizerResult]:
         """Names in brackets after a team, a service or a role: "seen by renal (Maloof)", "team (Quist/Ferraro)
         aware", "MD (Pfeiffer) paged". Each name a known one or a Title-case word no vocabulary knows."""
+        from copilot.ingest.redaction.names import _key, census_last_share
+
         for m in _SERVICE_PARENS.finditer(text, timeout=REGEX_TIMEOUT_S):
             names = list(_NAME_TOKEN.finditer(m.group("names")))
             words = [n.group("w") for n in names]
             colon = text[m.start("names") - 2 : m.start("names")].lstrip().startswith(":")
-            if words and all(
-                (known_name(w) or _listed_name(w))
-                and (w[:1].isupper() or not colon)
-                and w.lower() not in _GRAMMAR
-                and not _STRONG_CUES.fullmatch(w.lower())
-                for w in words
+            named = [known_name(w) or _listed_name(w) for w in words]
+            if (
+                words
+                and all(
+                    # a census surname that is also a clinical word ("Cho") beside a name: a list of names
+                    (ok or (len(words) > 1 and any(named) and len(w) >= 3 and _key(w) in census_last_share()))
+                    and (w[:1].isupper() or not colon)
+                    and w.lower() not in _GRAMMAR
+                    and not _STRONG_CUES.fullmatch(w.lower())
+                    for w, ok in zip(words, named, strict=True)
+                )
             ):
                 base = m.start("names")
                 for n in names:
