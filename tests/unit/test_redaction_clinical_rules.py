@@ -116,6 +116,8 @@ def test_clinical_names(text: str, names: list[str]) -> None:
         ("med flighted to GH cath lab", ["GH"]),
         ("from University of Maryland hospital", ["University of Maryland"]),
         ("went to holy cross with fever", ["holy cross"]),
+        ("son lives in california, flying in", ["california"]),  # a state in lower case after a motion cue
+        ("SPOKE TO DAUGHTER, WHO MOVED TO TEXAS", ["TEXAS"]),
         # places of care that are no facility's name
         ("transferred to the floor, then to OSH for CT", []),
         ("returned from cath lab, to ccu", []),

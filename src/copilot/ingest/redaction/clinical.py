@@ -838,7 +838,7 @@ _GENERIC_FACILITY_NAMES = frozenset(
 def _facility_words(cand: str) -> list[tuple[int, int]]:
     """The leading words of a candidate after a motion cue that name a facility: unknown words (no clinical
     vocabulary, no grammar), facility acronyms ("GH", "VAMC") and places ("new haven")."""
-    from copilot.ingest.redaction.places import is_place
+    from copilot.ingest.redaction.places import is_place, is_region
 
     toks = [(m.start(), m.end(), m.group()) for m in _LETTER_WORD.finditer(cand)]
     keep: list[tuple[int, int]] = []
@@ -858,6 +858,9 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
         phrase = " ".join(t[2] for t in toks[i : i + 2])
         if i + 1 < len(toks) and is_place(phrase.title()):
             keep.extend([(s, e), (toks[i + 1][0], toks[i + 1][1])])
+            break
+        if not keep and len(w) >= 4 and is_region(w):
+            keep.append((s, e))  # "son lives in florida", "FROM TEXAS": a state or a country, in any case
             break
         if keep and regex.fullmatch(_FACILITY_WORD, w):
             keep.append((s, e))

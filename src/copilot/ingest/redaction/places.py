@@ -130,6 +130,11 @@ def is_place(value: str) -> bool:
     return name in cities or name in regions
 
 
+def is_region(value: str) -> bool:
+    """A country or a US state in the gazetteer."""
+    return _fold(value) in load_places()[1]
+
+
 # "I am in Rohod", "flew to STAXROITH", "grew up in ΑΛΑΣΣΑ": a proper noun after a strong place cue.
 _PLACE_NAME = (
     r"\p{Lu}[\p{L}'’.-]+(?:\s(?:\p{Lu}[\p{L}'’.-]+|(?:de|del|da|do|di|nad|am|an|sur|mesto|and|of)(?=\s\p{Lu}))){0,3}"
