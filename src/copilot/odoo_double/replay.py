@@ -382,6 +382,8 @@ def apply_snapshot(db: Any, exchanges: list[dict[str, Any]]) -> None:
             if rec is None:
                 rec = table[rid] = {"id": rid, spec.rec_name if spec.rec_name in spec.fields else "name": name,
                                     "create_uid": 1, "write_uid": 1}
+                if "active" in spec.fields:
+                    rec["active"] = True  # a record some snapshot row names is in use: Odoo's default
                 db._next[model] = max(db._next.get(model, 1), rid + 1)
             rec["__display"] = name
             if "complete_name" in spec.fields and not rec.get("complete_name"):
