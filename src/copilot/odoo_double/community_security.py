@@ -176,6 +176,13 @@ RULES: tuple[tuple[str, str, list[Any], tuple[str, ...], tuple[str, ...]], ...] 
      [("user_id", "=", _U)], ("base.group_user",), ("write", "create", "unlink")),
     ("project.tags", "Project/tags employees: Full access to own tags only",
      [("create_uid", "=", _U), ("project_ids", "=", False)], ("base.group_user",), ("write", "create", "unlink")),
+    # odoo/addons/base/security/base_security.xml (19.0 tree above; the same rules in 17): users read and delete
+    # their own API keys, Settings administrators see every key to revoke it (public users, who cannot log in
+    # over RPC, see none: left out)
+    ("res.users.apikeys", "Users can read and delete their own keys", [("user_id", "=", _U)],
+     ("base.group_portal", "base.group_user"), ("read", "write", "create", "unlink")),
+    ("res.users.apikeys", "Administrators can view user keys to revoke them", [],
+     ("base.group_system",), ("read", "write", "create", "unlink")),
 )  # fmt: skip
 
 

@@ -213,8 +213,44 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                                                      community_security.MAINTENANCE_MANAGER)]
                 rec[db.users_groups_field] = sorted({*(rec.get(db.users_groups_field) or []), *managers} | mine)
             db._persist("res.users", rid)
+    _seed_api_keys(db)
     db.commit()
     return db
+
+
+# The API keys the recorder made before the scenario ran (README of the recordings, "Normalisation"), in its
+# keys file's order: rpc-scoped keys expiring after 20 h for admin, demo and portal, then admin's global
+# (scope NULL), already expired and `other`-scoped keys. Their ids follow that order and their names are
+# "recorder-<name>" (recorded: demo's key is id 2, "recorder-demo", in 17 and 19); the secrets are unknown
+# (the recorder wrote `<KEY>`), so each key gets its own stand-in, and the replay lends `<KEY>` to the
+# exchange user's rpc key.
+RECORDER_KEYS: tuple[tuple[str, str, str | None, int], ...] = (
+    ("admin", "admin", "rpc", 20), ("demo", "demo", "rpc", 20), ("portal", "portal", "rpc", 20),
+    ("admin_global", "admin", None, 20), ("admin_expired", "admin", "rpc", -1),
+    ("admin_otherscope", "admin", "other", 20),
+)  # fmt: skip
+
+
+def _seed_api_keys(db: Any) -> None:
+    from datetime import datetime, timedelta
+
+    uids = {str(rec.get("login")): int(rid) for rid, rec in db.table("res.users").items()}
+    start = datetime.strptime(RECORDED_CLOCK, "%Y-%m-%d %H:%M:%S")
+    for name, login, scope, hours in RECORDER_KEYS:
+        if login in uids:
+            expiry = (start + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
+            db.add_api_key(uids[login], f"<recorder {name} key>", scope=scope, name=f"recorder-{name}",
+                           expiration=expiry)
+
+
+def lend_recorded_key(db: Any, uid: int) -> None:
+    """The recorder wrote every real key as `<KEY>`: make it stand for ``uid``'s own rpc key (the one the
+    recorder used for that user's requests) and no other key."""
+    for rec in db.table("res.users.apikeys").values():
+        mine = rec.get("user_id") == uid and rec.get("name") in {f"recorder-{n}" for n, *_ in RECORDER_KEYS[:3]}
+        if mine or rec.get("key") == "<KEY>":
+            rec["key"] = "<KEY>" if mine else f"<recorder key {rec['id']}>"
+            db._persist("res.users.apikeys", int(rec["id"]))
 
 
 # Odoo's group records (xml id) by their category and name, as 17's res.users ``fields_get`` shows them in its
@@ -526,8 +562,9 @@ def run(folder: Path, *, max_failures: int = 60, detail: bool = False) -> dict[s
                 headers["Cookie"] = f"session_id={session or 'none'}"
             if "<KEY>" in json.dumps(req) and e.get("user") in key_user:
                 # the recorder hid real keys: give the placeholder to the exchange's user for this request
-                db.table("res.users.apikeys").clear()
-                db.add_api_key(key_user[e["user"]], "<KEY>")
+                with db.lock:
+                    lend_recorded_key(db, key_user[e["user"]])
+                    db.commit()
             body = req.get("body")
             kwargs: dict[str, Any] = {"headers": headers}
             if isinstance(body, (dict, list)) or (body is None and req.get("method") == "POST"):

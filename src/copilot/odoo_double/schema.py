@@ -212,6 +212,7 @@ def build_models(major: int) -> dict[str, ModelSpec]:
                 "user_id": _m2o("res.users", "User", ondelete="cascade"),
                 "key": _f("char", "Key", private=True),
                 "scope": _f("char", "Scope"),
+                "expiration_date": _f("datetime", "Expiration Date"),
             },
         ),
         ModelSpec(

@@ -243,10 +243,16 @@ class Database:
             self._persist("res.users", uid)
             self.commit()
 
-    def add_api_key(self, uid: int, key: str, *, scope: str | None = None, name: str = "copilot") -> None:
-        """Store a bearer key (UI-made keys have scope NULL; bearer auth accepts NULL or ``rpc``)."""
+    def add_api_key(
+        self, uid: int, key: str, *, scope: str | None = None, name: str = "copilot", expiration: str | None = None
+    ) -> None:
+        """Store a bearer key (UI-made keys have scope NULL; bearer auth accepts NULL or ``rpc``); ``expiration``
+        (UTC ``YYYY-MM-DD HH:MM:SS``) ends it, as 17+'s ``expiration_date`` does."""
         with self.lock:
-            self._insert("res.users.apikeys", {"name": name, "user_id": uid, "key": key, "scope": scope})
+            row: dict[str, Any] = {"name": name, "user_id": uid, "key": key, "scope": scope}
+            if expiration is not None:
+                row["expiration_date"] = expiration
+            self._insert("res.users.apikeys", row)
             self.commit()
 
     def grant(
@@ -332,8 +338,13 @@ class Database:
     def user_for_key(self, key: str) -> int | None:
         if not key:
             return None
+        now = self.clock()
         for rec in self.table("res.users.apikeys").values():
-            if rec["key"] == key and rec.get("scope") in (None, "rpc"):
+            # res.users.apikeys._check_credentials: the scope is NULL or the asked one (`rpc`), and the key is
+            # unexpired (`expiration_date IS NULL OR expiration_date >= now`)
+            if rec["key"] == key and rec.get("scope") in (None, "rpc") and (
+                not rec.get("expiration_date") or str(rec["expiration_date"]) >= now
+            ):
                 return int(rec["user_id"])
         return None
 
