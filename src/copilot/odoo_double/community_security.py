@@ -31,6 +31,26 @@ GROUPS: dict[str, str] = {
     "purchase.group_purchase_user": "Purchase / User",
     "purchase.group_purchase_manager": "Purchase / Administrator",
 }
+# 19's group names and privileges (``full_name`` is "<privilege> / <name>"): odoo/addons/base/security/
+# base_groups.xml of the 19.0 tree above (``group_user`` is "Role / User", ``group_allow_export`` "Allowed" under
+# the "Export" privilege, ...); the apps' groups as the recorded server named them ("Project / User",
+# "Inventory / User": 19 g8.groups.demo_read)
+NAMES_19: dict[str, tuple[str, str]] = {
+    "base.group_user": ("", "Role / User"),
+    "base.group_system": ("", "Role / Administrator"),
+    "base.group_erp_manager": ("", "Access Rights"),
+    "base.group_portal": ("", "Role / Portal"),
+    "base.group_public": ("", "Role / Public"),
+    "base.group_multi_company": ("", "Multi Companies"),
+    "base.group_allow_export": ("Export", "Allowed"),
+    "base.group_partner_manager": ("Contact", "Creation"),
+    "project.group_project_user": ("Project", "User"),
+    "project.group_project_manager": ("Project", "Administrator"),
+    "stock.group_stock_user": ("Inventory", "User"),
+    "stock.group_stock_manager": ("Inventory", "Administrator"),
+    "purchase.group_purchase_user": ("Purchase", "User"),
+    "purchase.group_purchase_manager": ("Purchase", "Administrator"),
+}
 IMPLIED: dict[str, list[str]] = {
     "project.group_project_manager": ["project.group_project_user"],
     "stock.group_stock_manager": ["stock.group_stock_user"],
@@ -257,6 +277,15 @@ def add_tag_projects(db: Database) -> None:
     tags.fields["project_ids"] = Field("many2many", "Projects", relation="project.project", compute=_tag_projects)
 
 
+# 19's base_groups.xml (same tree): Settings implies Access Rights, export and contact creation
+# (``implied_by_ids`` on the latter two); Access Rights implies employees
+IMPLIED_19: dict[str, list[str]] = {
+    "base.group_system": ["base.group_erp_manager", "base.group_user", "base.group_allow_export",
+                          "base.group_partner_manager"],
+    "base.group_erp_manager": ["base.group_user"],
+}
+
+
 def seed(db: Database) -> None:
     """Add the groups, the model rights and the record rules above (for the models and fields ``db`` serves)."""
     add_tag_projects(db)
@@ -264,6 +293,9 @@ def seed(db: Database) -> None:
         db.add_group(xmlid, name)
     for xmlid, implied in IMPLIED.items():
         db.set_implied(xmlid, implied)
+    if db.major >= 19:
+        for xmlid, implied in IMPLIED_19.items():
+            db.set_implied(xmlid, implied)
     for model, group, perms in RIGHTS:
         if model in db.models:
             flags = dict(zip(("read", "write", "create", "unlink"), (c == "1" for c in perms), strict=True))

@@ -100,6 +100,7 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
     from copilot.odoo_double.schema import (
         ODOO_NAME_SEARCH,
         ODOO_ORDER,
+        ODOO_ORDER_17,
         ODOO_ORDER_18,
         ODOO_PARENT,
         ODOO_REC_NAME,
@@ -151,7 +152,7 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
     recorded = set(fields) | _snapshot_models(exchanges)
     for model, spec in db.models.items():
         if model in recorded:  # the recorded server's `_order` / `_rec_name`, not the double's own
-            order = (ODOO_ORDER_18 if db.major >= 18 else {}).get(model) or ODOO_ORDER.get(model, spec.order)
+            order = (ODOO_ORDER_18 if db.major >= 18 else ODOO_ORDER_17).get(model) or ODOO_ORDER.get(model, spec.order)
             spec.order = ", ".join(
                 t for t in order.split(", ") if t.split()[0] in spec.fields or t.split()[0] == "id"
             )
@@ -214,8 +215,133 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 rec[db.users_groups_field] = sorted({*(rec.get(db.users_groups_field) or []), *managers} | mine)
             db._persist("res.users", rid)
     _seed_api_keys(db)
+    real, others = _recorded_group_ids(exchanges, fields)
+    renumber_groups(db, real, others)
+    _name_groups(db, fields)
+    # Explicit group memberships follow the snapshot for every group whose recorded id the double knows (now
+    # its own id too): the logged-in users keep the double's other groups (rights the recordings show but
+    # whose ids they do not name), the users nobody logs in as hold the snapshot's groups where the
+    # recordings name every one of them (17's portal template user: g4.read.old_groups_field)
+    recorded_ids = set(real.values()) | set(others)
+    groups = db.table("res.groups")
+    for login, gids in _snapshot_groups(exchanges).items():
+        uid = next((r for r, u in db.table("res.users").items() if u.get("login") == login), None)
+        if uid is None:
+            continue
+        rec = db.table("res.users")[uid]
+        if login in ("admin", *roles):
+            rec[db.users_groups_field] = sorted(
+                {g for g in rec.get(db.users_groups_field) or [] if g not in recorded_ids}
+                | {g for g in gids if g in groups and g in recorded_ids})
+        elif set(gids) <= set(groups):
+            rec[db.users_groups_field] = gids
+        db._persist("res.users", uid)
     db.commit()
     return db
+
+
+def _recorded_group_ids(
+    exchanges: list[dict[str, Any]], fields: dict[str, Any]
+) -> tuple[dict[str, int], dict[int, str]]:
+    """The recorded server's group ids: by xml id where the recordings name it — an admin's
+    ``res.groups.get_external_id`` answer (19), 17's reified group fields of res.users (``in_group_<id>``,
+    ``sel_groups_<ids>``, named through ``REIFIED_GROUPS``) — and, by name, the other groups those fields show."""
+    by_xmlid: dict[str, int] = {}
+    others: dict[int, str] = {}
+    for e in exchanges:
+        args = _rpc_args(e)
+        result = (e["response"].get("body") or {}).get("result") if isinstance(e["response"].get("body"), dict) \
+            else None
+        if len(args) > 4 and args[3] == "res.groups" and args[4] == "get_external_id" and isinstance(result, dict):
+            by_xmlid.update({str(x): int(g) for g, x in result.items() if x and str(g).isdigit()})
+    for gid, (category, label) in _reified_names(fields).items():
+        xmlid = REIFIED_GROUPS.get((category, label))
+        if xmlid:
+            by_xmlid.setdefault(xmlid, gid)
+        else:
+            others[gid] = label
+    return by_xmlid, {g: n for g, n in others.items() if g not in by_xmlid.values()}
+
+
+def renumber_groups(db: Any, real: dict[str, int], others: dict[int, str]) -> None:
+    """Give the double's groups the recorded server's ids (``real``: xml id -> id) and add the groups it
+    showed without an xml id the double knows (``others``: id -> name); the double's remaining groups move
+    above every recorded id. Every reference to a group follows: implied groups, external ids, model rights,
+    record rules, users' groups and any other field whose comodel is res.groups."""
+    groups = db.table("res.groups")
+    xmlids = {int(r["res_id"]): f"{r['module']}.{r['name']}" for r in db.table("ir.model.data").values()
+              if r.get("model") == "res.groups"}
+    taken = set(real.values()) | set(others)
+    if not taken:
+        return
+    free = max(taken) + 1
+    new_id: dict[int, int] = {}
+    for gid in sorted(groups):
+        target = real.get(xmlids.get(gid, ""))
+        if target is None:
+            target, free = free, free + 1
+        new_id[gid] = target
+
+    def remap(v: Any) -> Any:
+        return new_id.get(v, v) if isinstance(v, int) else v
+
+    old = dict(groups)
+    for gid in old:
+        groups.pop(gid)
+        db._persist("res.groups", gid)
+    for gid, rec in old.items():
+        groups[new_id[gid]] = {**rec, "id": new_id[gid]}
+    for gid, name in others.items():
+        groups[gid] = {"id": gid, "name": name, "implied_ids": [], "create_uid": 1, "write_uid": 1}
+    for rec in db.table("ir.model.data").values():
+        if rec.get("model") == "res.groups":
+            rec["res_id"] = remap(rec["res_id"])
+            db._persist("ir.model.data", int(rec["id"]))
+    for model, spec in db.models.items():
+        linked = [n for n, f in spec.fields.items() if f.relation == "res.groups" and f.compute is None
+                  and f.type in ("many2one", "many2many")]
+        for rid, rec in db.table(model).items() if linked else ():
+            for name in linked:
+                value = rec.get(name)
+                if isinstance(value, list):
+                    rec[name] = [remap(v) for v in value]
+                elif value:
+                    rec[name] = remap(value)
+            db._persist(model, rid)
+    for gid in groups:
+        db._persist("res.groups", gid)
+    db._next["res.groups"] = max(groups) + 1
+
+
+def _name_groups(db: Any, fields: dict[str, Any]) -> None:
+    """The recorded server's group names: 19's from its source (``community_security.NAMES_19``), ≤17's as
+    res.users' reified group fields show them (a selection's label under its category: "Project / User")."""
+    groups = db.table("res.groups")
+    if db.major >= 19:
+        named = {gid: community_security.NAMES_19.get(x) for x, gid in
+                 ((f"{r['module']}.{r['name']}", int(r["res_id"])) for r in db.table("ir.model.data").values()
+                  if r.get("model") == "res.groups")}
+    else:
+        named = {gid: (category if category else "", label) for gid, (category, label) in
+                 _reified_names(fields).items()}
+    for gid, name in named.items():
+        if name is not None and gid in groups:
+            groups[gid]["privilege"], groups[gid]["name"] = name
+            db._persist("res.groups", gid)
+
+
+def _snapshot_groups(exchanges: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """Each user's groups as the snapshot read them (the recorded server's ids)."""
+    held: dict[str, list[int]] = {}
+    for e in exchanges:
+        args = _rpc_args(e)
+        if e["group"] != "0_snapshot" or len(args) < 4 or args[3] != "res.users":
+            continue
+        for row in (e["response"].get("body") or {}).get("result") or []:
+            ids = row.get("group_ids", row.get("groups_id"))
+            if isinstance(ids, list):
+                held[str(row.get("login"))] = [int(g) for g in ids]
+    return held
 
 
 # The API keys the recorder made before the scenario ran (README of the recordings, "Normalisation"), in its
@@ -259,6 +385,7 @@ def lend_recorded_key(db: Any, uid: int) -> None:
 REIFIED_GROUPS: dict[tuple[str, str], str] = {
     ("User types", "Internal User"): "base.group_user",
     ("User types", "Portal"): "base.group_portal",
+    ("User types", "Public"): "base.group_public",
     ("", "Contact Creation"): "base.group_partner_manager",
     ("", "Access to export feature"): "base.group_allow_export",
     ("", "Multi Companies"): "base.group_multi_company",
@@ -278,16 +405,7 @@ def _reified_groups(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> 
     """≤17: each recorded user's groups as xml ids — the snapshot's ``groups_id`` (real group ids), named through
     the recorded ``fields_get`` of res.users, whose ``in_group_<id>`` / ``sel_groups_<ids>`` fields carry the
     groups' names (recorded 17: demo holds Purchase / User, so it may create orders: g6.jsonrpc.access_create_po)."""
-    names: dict[int, tuple[str, str]] = {}
-    for fname, f in (fields.get("res.users") or {}).items():
-        if not isinstance(f, dict):
-            continue
-        if fname.startswith("in_group_") and fname[9:].isdigit():
-            names[int(fname[9:])] = ("", str(f.get("string") or ""))
-        elif fname.startswith("sel_groups_"):
-            for gid, label in f.get("selection") or []:
-                if gid:
-                    names[int(gid)] = (str(f.get("string") or ""), str(label))
+    names = _reified_names(fields)
     held: dict[str, list[str]] = {}
     for e in exchanges:
         args = _rpc_args(e)
@@ -298,6 +416,21 @@ def _reified_groups(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> 
             held[str(row.get("login"))] = sorted(
                 {REIFIED_GROUPS[names[g]] for g in ids if g in names and names[g] in REIFIED_GROUPS})
     return held
+
+
+def _reified_names(fields: dict[str, Any]) -> dict[int, tuple[str, str]]:
+    """≤17: the groups res.users' reified fields name, by id: (category, name)."""
+    names: dict[int, tuple[str, str]] = {}
+    for fname, f in (fields.get("res.users") or {}).items():
+        if not isinstance(f, dict):
+            continue
+        if fname.startswith("in_group_") and fname[9:].isdigit():
+            names[int(fname[9:])] = ("", str(f.get("string") or ""))
+        elif fname.startswith("sel_groups_"):
+            for gid, label in f.get("selection") or []:
+                if gid:
+                    names[int(gid)] = (str(f.get("string") or ""), str(label))
+    return names
 
 
 def _derive_followers(db: Any) -> None:

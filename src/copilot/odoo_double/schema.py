@@ -100,6 +100,9 @@ ODOO_ORDER_18: dict[str, str] = {  # 18+ renamed the product's `priority` to `is
     "product.product": "is_favorite desc, default_code, name, id",
     "product.template": "is_favorite desc, name, id",
 }
+# ≤17 only: 18+ orders groups by privilege first (O19 res_groups.py `_order = 'privilege_id, sequence, name, id'`),
+# which the double does not model (O17 res_users.py `Groups._order = 'name'`; recorded: 17 g4.read.old_groups_field)
+ODOO_ORDER_17: dict[str, str] = {"res.groups": "name"}
 # `_rec_names_search`: what name_search matches (O17/O19 base/models/res_partner.py; recorded: g4.name_search*)
 ODOO_NAME_SEARCH: dict[str, tuple[str, ...]] = {
     "res.partner": ("complete_name", "email", "ref", "vat", "company_registry"),
@@ -157,9 +160,14 @@ def build_models(major: int) -> dict[str, ModelSpec]:
             "Access Groups",
             {
                 "name": _f("char", "Name", required=True),
-                "full_name": _f("char", "Group Name", compute=lambda db, r: r.get("name")),
+                # Odoo's `_compute_full_name`: "<privilege (19) or category (≤17)> / <name>", or the name alone
+                "full_name": _f("char", "Group Name", compute=lambda db, r: (
+                    f"{r['privilege']} / {r.get('name')}" if r.get("privilege") else r.get("name"))),
                 "implied_ids": Field("many2many", "Inherits", relation="res.groups"),
-                groups_users: Field("many2many", "Users", relation="res.users"),
+                # the explicit members: the other side of the users' groups (one relation table in Odoo)
+                groups_users: Field("many2many", "Users", relation="res.users", compute=lambda db, r: sorted(
+                    uid for uid, u in db.table("res.users").items()
+                    if r["id"] in (u.get(users_groups) or []) and u.get("active", True))),
             },
         ),
         ModelSpec(
