@@ -39,6 +39,9 @@ NAMES_19: dict[str, tuple[str, str]] = {
     "base.group_user": ("", "Role / User"),
     "base.group_system": ("", "Role / Administrator"),
     "base.group_erp_manager": ("", "Access Rights"),
+    "base.group_sanitize_override": ("", "Bypass HTML Field Sanitize"),
+    "base.group_multi_currency": ("", "Multi Currencies"),
+    "base.group_no_one": ("", "Technical Features"),
     "base.group_portal": ("", "Role / Portal"),
     "base.group_public": ("", "Role / Public"),
     "base.group_multi_company": ("", "Multi Companies"),
@@ -51,6 +54,13 @@ NAMES_19: dict[str, tuple[str, str]] = {
     "purchase.group_purchase_user": ("Purchase", "User"),
     "purchase.group_purchase_manager": ("Purchase", "Administrator"),
 }
+# base_groups.xml's groups in their declaration order (the order the install gives them ids in), after the
+# employees' group, which exists before the file is loaded (its ``group_erp_manager`` refers to it first)
+DECLARED_19: tuple[str, ...] = (
+    "base.group_user", "base.group_erp_manager", "base.group_sanitize_override", "base.group_system",
+    "base.group_multi_company", "base.group_multi_currency", "base.group_no_one", "base.group_allow_export",
+    "base.group_partner_manager", "base.group_portal", "base.group_public",
+)
 IMPLIED: dict[str, list[str]] = {
     "project.group_project_manager": ["project.group_project_user"],
     "stock.group_stock_manager": ["stock.group_stock_user"],
@@ -294,6 +304,8 @@ def seed(db: Database) -> None:
     for xmlid, implied in IMPLIED.items():
         db.set_implied(xmlid, implied)
     if db.major >= 19:
+        for xmlid in DECLARED_19[1:]:
+            db.add_group(xmlid, NAMES_19[xmlid][1])
         for xmlid, implied in IMPLIED_19.items():
             db.set_implied(xmlid, implied)
     for model, group, perms in RIGHTS:

@@ -26,6 +26,7 @@ This is the measure of the double's fidelity; what it does not yet reproduce is 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import re
 from collections import Counter
@@ -254,6 +255,8 @@ def _recorded_group_ids(
             else None
         if len(args) > 4 and args[3] == "res.groups" and args[4] == "get_external_id" and isinstance(result, dict):
             by_xmlid.update({str(x): int(g) for g, x in result.items() if x and str(g).isdigit()})
+    if by_xmlid:
+        _fill_declared(by_xmlid, community_security.DECLARED_19)
     for gid, (category, label) in _reified_names(fields).items():
         xmlid = REIFIED_GROUPS.get((category, label))
         if xmlid:
@@ -261,6 +264,18 @@ def _recorded_group_ids(
         else:
             others[gid] = label
     return by_xmlid, {g: n for g, n in others.items() if g not in by_xmlid.values()}
+
+
+def _fill_declared(by_xmlid: dict[str, int], declared: tuple[str, ...]) -> None:
+    """Groups one data file declares get consecutive ids: where the recorded ids of two declared groups are as
+    far apart as their places in the file, the groups declared between them take the ids between (19: the
+    employees' group, made before the file is loaded, is 1 and Settings 4, so Access Rights and Bypass HTML Field
+    Sanitize, declared just before Settings, are 2 and 3)."""
+    known = [(i, by_xmlid[x]) for i, x in enumerate(declared) if x in by_xmlid]
+    for (i, a), (j, b) in itertools.pairwise(known):
+        if b - a == j - i:
+            for k in range(i + 1, j):
+                by_xmlid.setdefault(declared[k], a + (k - i))
 
 
 def renumber_groups(db: Any, real: dict[str, int], others: dict[int, str]) -> None:
