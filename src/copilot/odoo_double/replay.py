@@ -30,6 +30,7 @@ import itertools
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +218,8 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
             db._persist("res.users", rid)
     _seed_api_keys(db)
     real, others = _recorded_group_ids(exchanges, fields)
-    renumber_groups(db, real, others)
+    seen = {g for explicit, closure in _snapshot_closures(exchanges) for g in explicit + closure}
+    renumber_groups(db, real, others, seen=seen | {g for gids in _snapshot_groups(exchanges).values() for g in gids})
     _name_groups(db, fields)
     # Explicit group memberships follow the snapshot for every group whose recorded id the double knows (now
     # its own id too): the logged-in users keep the double's other groups (rights the recordings show but
@@ -225,6 +227,15 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
     # recordings name every one of them (17's portal template user: g4.read.old_groups_field)
     recorded_ids = set(real.values()) | set(others)
     groups = db.table("res.groups")
+    # 19's snapshot also reads `all_group_ids`, the groups with the ones they imply: a user holding one group
+    # shows what that group implies (the portal users: Role / Portal implies 38 and 44, groups the recordings
+    # do not name)
+    for explicit, closure in _snapshot_closures(exchanges):
+        if len(explicit) == 1 and explicit[0] in groups:
+            gid = explicit[0]
+            implied = groups[gid].get("implied_ids") or []
+            groups[gid]["implied_ids"] = implied + [g for g in closure if g != gid and g not in implied]
+            db._persist("res.groups", gid)
     for login, gids in _snapshot_groups(exchanges).items():
         uid = next((r for r, u in db.table("res.users").items() if u.get("login") == login), None)
         if uid is None:
@@ -278,15 +289,18 @@ def _fill_declared(by_xmlid: dict[str, int], declared: tuple[str, ...]) -> None:
                 by_xmlid.setdefault(declared[k], a + (k - i))
 
 
-def renumber_groups(db: Any, real: dict[str, int], others: dict[int, str]) -> None:
+def renumber_groups(
+    db: Any, real: dict[str, int], others: dict[int, str], *, seen: Iterable[int] = ()
+) -> None:
     """Give the double's groups the recorded server's ids (``real``: xml id -> id) and add the groups it
-    showed without an xml id the double knows (``others``: id -> name); the double's remaining groups move
-    above every recorded id. Every reference to a group follows: implied groups, external ids, model rights,
-    record rules, users' groups and any other field whose comodel is res.groups."""
+    showed without an xml id the double knows (``others``: id -> name) or by id alone (``seen``, nameless);
+    the double's remaining groups move above every recorded id. Every reference to a group follows: implied
+    groups, external ids, model rights, record rules, users' groups and any other field whose comodel is
+    res.groups."""
     groups = db.table("res.groups")
     xmlids = {int(r["res_id"]): f"{r['module']}.{r['name']}" for r in db.table("ir.model.data").values()
               if r.get("model") == "res.groups"}
-    taken = set(real.values()) | set(others)
+    taken = set(real.values()) | set(others) | set(seen)
     if not taken:
         return
     free = max(taken) + 1
@@ -308,6 +322,8 @@ def renumber_groups(db: Any, real: dict[str, int], others: dict[int, str]) -> No
         groups[new_id[gid]] = {**rec, "id": new_id[gid]}
     for gid, name in others.items():
         groups[gid] = {"id": gid, "name": name, "implied_ids": [], "create_uid": 1, "write_uid": 1}
+    for gid in set(seen) - set(groups):  # groups the snapshot shows by id alone: their names are not recorded
+        groups[gid] = {"id": gid, "name": None, "implied_ids": [], "create_uid": 1, "write_uid": 1}
     for rec in db.table("ir.model.data").values():
         if rec.get("model") == "res.groups":
             rec["res_id"] = remap(rec["res_id"])
@@ -343,6 +359,19 @@ def _name_groups(db: Any, fields: dict[str, Any]) -> None:
         if name is not None and gid in groups:
             groups[gid]["privilege"], groups[gid]["name"] = name
             db._persist("res.groups", gid)
+
+
+def _snapshot_closures(exchanges: list[dict[str, Any]]) -> list[tuple[list[int], list[int]]]:
+    """Each snapshot user's explicit groups and their closure (19's ``group_ids`` and ``all_group_ids``)."""
+    out: list[tuple[list[int], list[int]]] = []
+    for e in exchanges:
+        args = _rpc_args(e)
+        if e["group"] != "0_snapshot" or len(args) < 4 or args[3] != "res.users":
+            continue
+        for row in (e["response"].get("body") or {}).get("result") or []:
+            if isinstance(row.get("group_ids"), list) and isinstance(row.get("all_group_ids"), list):
+                out.append(([int(g) for g in row["group_ids"]], [int(g) for g in row["all_group_ids"]]))
+    return out
 
 
 def _snapshot_groups(exchanges: list[dict[str, Any]]) -> dict[str, list[int]]:
