@@ -148,6 +148,7 @@ def seed(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> Any:
                 required=False,
             )
     apply_snapshot(db, exchanges)
+    _apply_demo_values(db, _snapshot_fields(exchanges))
     business.add_computed(db)  # what Odoo computes from the snapshot's records (a product's quantity on hand)
     business.fill_unread(db, _snapshot_fields(exchanges))  # stored values Odoo computed that it did not read
     _derive_followers(db)
@@ -615,6 +616,29 @@ SOURCE_ARCHIVED: dict[tuple[str, int], frozenset[str]] = {
         "gal (US)", "in³", "ft³",
     }),
 }  # fmt: skip
+
+# Stored values Odoo's demo data sets that the snapshot did not read, for the demo record with that key:
+# ``maintenance/data/maintenance_demo.xml`` (the same records and colours in every version the code search holds,
+# odoo/odoo and later forks; recorded: 17/19 g4.read.selection_dates reads request 1's colour 7)
+DEMO_VALUES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+    ("maintenance.request", "name", "Resolution is bad", {"color": 7}),
+    ("maintenance.equipment", "serial_no", "MT/127/18291018", {"color": 3}),
+    ("maintenance.equipment.category", "name", "Monitors", {"color": 3}),
+)
+
+
+def _apply_demo_values(db: Any, read: dict[str, set[str]]) -> None:
+    for model, key, value, values in DEMO_VALUES:
+        spec = db.models.get(model)
+        if spec is None:
+            continue
+        for rid, rec in db.table(model).items():
+            if rec.get(key) == value:
+                for name, v in values.items():
+                    if name in spec.fields and name not in read.get(model, ()):
+                        rec[name] = v
+                db._persist(model, rid)
+
 
 # Fields of models outside ``fields_get.json`` that the snapshot did not read but later exchanges use, as Odoo's
 # source declares them: O17/O19 ``base/models/res_partner.py`` ``PartnerCategory.color`` (an Integer whose
