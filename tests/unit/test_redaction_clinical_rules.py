@@ -144,6 +144,8 @@ def test_a_facility_is_redacted_wherever_it_is_mentioned() -> None:
         ("dr paged at 4-1234, pls page 38123", ["4-1234", "38123"]),
         ("wife @ 555-1234", ["555-1234"]),
         ("paged x2 for low uo", []),
+        ("SON ROB 482-5518 AND DTR 648-9903 AWARE", ["482-5518", "648-9903"]),
+        ("uo 200-1500 cc/hr, plts 150-400, giving 250-2000 ml", []),
         ("WIFE'S # IS 555-2231", ["555-2231"]),
         ("555-0148 home", ["555-0148"]),
         ("goal uo 500-1000cc, tv 930-1130", []),

@@ -884,9 +884,29 @@ _LOCAL_NUMBER = regex.compile(r"(?<![\d./-])(?P<a>\d{1,3})(?P<sep>[-.\s]?)(?P<b>
 
 _PHONE_WORD = regex.compile(
     r"(?<![\p{L}])(?i:call|called|phone|ph|tel|cell|home|work|#|@|number|no\.|reach|reached|contact|pager|beeper"
-    r"|paged?|paging|fax)"
+    r"|paged?|paging|fax|wife|husband|spouse|sons?|daughters?|dtrs?|sisters?|brothers?|mother|father|niece|nephew"
+    r"|family|friend)"
     r"[^\n]{0,30}$"
 )
+
+
+_UNIT_AFTER = regex.compile(r"\s?(?i:cc|ml|mls|mg|mcg|g|kg|l|u|units?|meq|mmol|mmhg|min|hrs?|%)(?![\p{L}])")
+
+
+def _no_range(text: str, m: Any) -> bool:
+    """A local number that cannot be a range of values: the second part starts with 0 or is below the first,
+    or (dash only) a three-digit exchange (never 0 or 1 first) and a number at least five times it with no
+    unit after ("482-5518"; ranges in notes stay within a few-fold: "500-1000", "200-800cc")."""
+    a, b = int(m.group("a")), m.group("b")
+    if b.startswith("0") or a > int(b):
+        return True
+    return (
+        m.group("sep") == "-"
+        and len(m.group("a")) == 3
+        and m.group("a")[0] not in "01"
+        and int(b) >= 5 * a
+        and not _UNIT_AFTER.match(text, m.end())
+    )
 
 
 class ShorthandPhoneRecognizer(_ClinicalRecognizer):
@@ -904,12 +924,12 @@ class ShorthandPhoneRecognizer(_ClinicalRecognizer):
                     start += next(i for i, c in enumerate(value) if c.isdigit())  # "pager 38123": the number
                 out.append(_result("PHONE_NUMBER", start, m.end(), 0.7, self.NAME))
             for m in _LOCAL_NUMBER.finditer(text, timeout=REGEX_TIMEOUT_S):
-                a, b = m.group("a"), m.group("b")
+                a = m.group("a")
                 cue = _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()])
                 if len(a) < 3 and not (cue and m.group("sep") == "-"):
                     continue
                 # "555 1234" and "5551234" only beside a phone word: spaces and bare digits separate values too
-                if cue or (m.group("sep") in ("-", ".") and (b.startswith("0") or int(a) > int(b))):
+                if cue or (m.group("sep") in ("-", ".") and _no_range(text, m)):
                     out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME))
             return out
         except TimeoutError:
