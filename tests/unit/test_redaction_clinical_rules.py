@@ -94,6 +94,10 @@ def test_clinical_dates(text: str, dates: list[str]) -> None:
         ("MS, THEREFORE DECREASED ATIVAN", []),
         ("dr. o'connell and declined an autopsy", ["o'connell"]),
         ("d/w Hendricks re heparin gtt", ["Hendricks"]),  # "discussed with"
+        # signatures glued to a dash or an initial's dot
+        ("will cont to monitor. --Kowalczyk, RN", ["Kowalczyk"]),
+        ("uo adequate. -K.Nguyen rn", ["K.Nguyen"]),
+        ("wean vent as tol. T.Wojcik,RNC", ["T.Wojcik"]),
         # a surname that is also an abbreviation ("CHO") beside a known name in a team's brackets
         ("MICU TEAM (ABERNATHY/CHO) AWARE", ["ABERNATHY", "CHO"]),
         ("renal (ARF/CHO) following", []),

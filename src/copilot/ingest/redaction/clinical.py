@@ -427,7 +427,9 @@ _SERVICE_PARENS = regex.compile(
     r"|(?<=(?i:team|attending|resident|intern|fellow|md|np|pa|rn|covering|pcp|pmd|consults?))"
     r":\s{1,2}(?P<names>[\p{L}][\p{L}'’-]+(?:\s?[/,&]\s?[\p{L}][\p{L}'’-]+){0,3})(?![\p{L}'’-]|\s\p{L}))"
 )
-_ROLE_AFTER = regex.compile(r",?\s{1,2}(?i:rn|np|md|rrt|pa|pa-c|crna|lpn|ho|pgy-?\d|resident|fellow)(?![\p{L}])")
+_ROLE_AFTER = regex.compile(
+    r",?\s{0,2}(?<![\p{L}])(?i:rn|rnc|np|md|rrt|pa|pa-c|crna|lpn|ho|pgy-?\d|resident|fellow)(?![\p{L}])"
+)
 # What is said of a person right after the name ("Jones aware", "Rob called", "Tyro in to see pt"): the name
 # must be a known one.
 _SAID_AFTER = regex.compile(
@@ -492,7 +494,8 @@ _LINK = regex.compile(r"\s{0,2}(?:&|and)\s{1,2}")
 _LIST_LINK = regex.compile(r"\s{0,2}(?:,|and|&)\s{1,2}(?P<title>(?i:(?:dr|dtr|md|np|rn)\.?\s{1,2}))?")
 _AFTER_INITIAL = regex.compile(r"\.?\s{1,2}")
 _GAP = regex.compile(r"[ \t]{1,2}")
-_WORD_BEFORE = regex.compile(r"(?:^|(?<=[\s(]))([\p{L}][\p{L}'’-]*)\.?\s{0,2}$")
+# A signature's words may be glued to a dash or an initial's dot ("--Kowalczyk, RN", "-K.Nguyen rn").
+_WORD_BEFORE = regex.compile(r"(?:^|(?<=[\s(.-]))([\p{L}][\p{L}'’-]*)\.?\s{0,2}$")
 _LETTER_WORD = regex.compile(r"[\p{L}][\p{L}'’-]*")
 _HONORIFIC = regex.compile(r"(?i:dr|drs|doctor|mr|mrs|ms|miss|rabbi|rev|reverend|fr)")
 _NAME_TOKEN = regex.compile(r"(?P<w>[\p{L}](?:[\p{L}'’-]*[\p{L}])?)(?P<dot>\.)?")
