@@ -758,7 +758,41 @@ class Env:
         names = list(fields) if fields else self._readable_fields(model)
         for fname in names:
             self.field(model, fname)
-        return [self._format(model, table[i], names, load) for i in existing]
+        reader = self
+        if model == "res.users" and fields and existing == [self.uid] and all(
+            n in self.self_readable_fields() or n.startswith("context_") for n in names
+        ):
+            # res.users.read: a user reads these fields of their own record as superuser (O19 res_users.py
+            # SELF_READABLE_FIELDS; recorded: 19 portal reads its own group_ids alone, g8.users.portal_own_group_ids)
+            reader = self.sudo()
+        reader._check_x2many_comodels(model, names)
+        return [reader._format(model, table[i], names, load) for i in existing]
+
+    def self_readable_fields(self) -> frozenset[str]:
+        return frozenset({
+            "signature", "company_id", "login", "email", "name", "image_1920", "image_1024", "image_512",
+            "image_256", "image_128", "lang", "tz", "tz_offset", self.db.users_groups_field, "partner_id",
+            "write_date", "action_id", "avatar_1920", "avatar_1024", "avatar_512", "avatar_256", "avatar_128",
+            "share", "device_ids", "api_key_ids", "phone", "display_name",
+        })
+
+    def _check_x2many_comodels(self, model: str, names: Sequence[str]) -> None:
+        """Reading a stored x2many searches its comodel with the caller's rights (O19 fields_relational.py
+        ``_RelationalMulti.read``: ``comodel._search(..., bypass_access=...)``): without a read right on the
+        comodel the read fails (recorded: 19 g8.users.portal_own_groups, portal's ``group_ids`` read together
+        with a field it may not read as itself). Only comodels the double serves are judged."""
+        if self.su:
+            return
+        spec = self.spec(model)
+        for fname in names:
+            f = spec.fields.get(fname)
+            if f is None or f.type not in ("many2many", "one2many") or f.compute is not None or f.related \
+                    or f.relation not in self.db.models:
+                continue
+            try:
+                self.check_access(f.relation or "", "read")
+            except AccessError as exc:
+                raise AccessError(f"Failed to read field {model}.{fname}\n{exc}") from exc
 
     def _readable_fields(self, model: str) -> list[str]:
         spec = self.spec(model)
