@@ -516,11 +516,16 @@ def _misspelt_cue(low: str) -> bool:
     return len(low) >= 4 and low.isalpha() and low not in _CUE_WORDS and bool(_edits1(low) & _CUE_WORDS)
 
 
+_APOSTROPHE_NAME = regex.compile(r"(?i:[a-z]['’][a-z]{2,})")
+_PAST_TENSE = regex.compile(r"['’]e?d$")
+_NAME_PIECE = regex.compile(r"[\p{L}][\p{L}'’.-]*")
+
+
 def ordinary_word(word: str) -> bool:
     """A common English word that is not mostly a name ("declined" yes; "Logan", "Rakusin" no)."""
     from copilot.ingest.redaction.names import first_name_strength, is_common_word, surname_strength
 
-    if regex.fullmatch(r"(?i:[a-z]['’][a-z]{2,})", word):
+    if _APOSTROPHE_NAME.fullmatch(word):
         return False  # "o'hara", "D'Angelo": wordfreq splits them into ordinary pieces
     w = word.capitalize()
     return is_common_word(word) and first_name_strength(w) < 2 and surname_strength(w) < 2
@@ -565,7 +570,7 @@ def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
             # "DR. NG", "Dr Ho": a short census surname after an honorific; not "DR. ICU", "MS OR"
             return low.upper() in census_last_share() and low not in _GENERIC
         return not ordinary_word(word) or low.upper() in census_last_share() or not is_not_a_name(word)
-    if _STRONG_CUES.fullmatch(low) or regex.search(r"['’]e?d$", low) or _misspelt_cue(low):
+    if _STRONG_CUES.fullmatch(low) or _PAST_TENSE.search(low) or _misspelt_cue(low):
         return False  # "wife, son", "neice": another relative; "dc'd", "sx'd": shorthand verbs
     if strong:
         # "SON ROB", "DTR ANN": a census first name, even a short word; not an ordinary English word
@@ -784,6 +789,7 @@ _AFTER_MOTION = regex.compile(
 )
 # "X Memorial", "St Mary hospital": a facility word, then up to three words before it (searched backwards from
 # the facility word: one pass over the text instead of a name pattern tried at every position).
+_FACILITY_WORD_RX = regex.compile(_FACILITY_WORD)
 _FACILITY_AT = regex.compile(rf"(?<![\p{{L}}]){_FACILITY_WORD}(?![\p{{L}}])")
 _NAME_BEFORE = regex.compile(
     rf"(?<![\p{{L}}])(?P<name>(?:(?i:st\.?|saint)\s{{1,2}})?{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,2}})\s{{1,2}}$"
@@ -865,7 +871,7 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
         if not keep and len(w) >= 4 and is_region(w):
             keep.append((s, e))  # "son lives in florida", "FROM TEXAS": a state or a country, in any case
             break
-        if keep and regex.fullmatch(_FACILITY_WORD, w):
+        if keep and _FACILITY_WORD_RX.fullmatch(w):
             keep.append((s, e))
             continue
         break
@@ -963,7 +969,7 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 if m is None:
                     continue
                 name = m.group("name")
-                all_toks = list(regex.finditer(r"[\p{L}][\p{L}'’.-]*", name))
+                all_toks = list(_NAME_PIECE.finditer(name))
                 # Keep the tail of the name up to the first word of grammar ("ADMITTED TO | FREDERICK").
                 toks: list[Any] = []
                 for t in reversed(all_toks):

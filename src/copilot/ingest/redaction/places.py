@@ -167,6 +167,10 @@ _SUFFIX_PLACE = regex.compile(
     r"(?P<place>(?:(?:North|South|East|West|Port|Lake|New|St\.?|San|Santa|Mount|Fort)\s)?"
     rf"\p{{Lu}}\p{{Ll}}[\p{{L}}'’-]{{1,30}}{_TOWN_SUFFIX})\b"
 )
+_NONSPACE = regex.compile(r"\S+")
+_NEXT_WORD = regex.compile(r"[\s-]*(\p{L}+)")
+_COMMA_REGION = regex.compile(r",\s{1,2}(\p{Lu}\p{L}+(?:\s\p{Lu}\p{L}+){0,2})")
+_STATE_CODE = regex.compile(r"[A-Z]{2}")
 # "in August 2025" is a date, whatever the gazetteer says.
 _MONTHS = frozenset("january february march april may june july august september october november december".split())
 _IN_NEAR = regex.compile(r"\b(?i:in|near)\s$")
@@ -247,7 +251,7 @@ class PlaceRecognizer(LocalRecognizer):
                     continue
                 out.append(self._result(m.start("place"), m.end("place"), _CUED_SCORE))
             for m in _CAND.finditer(text, timeout=REGEX_TIMEOUT_S):
-                toks = list(regex.finditer(r"\S+", m.group()))
+                toks = list(_NONSPACE.finditer(m.group()))
                 base = m.start()
                 i = 0
                 while i < len(toks):
@@ -263,15 +267,15 @@ class PlaceRecognizer(LocalRecognizer):
                         continue
                     s, e, j, name = hit
                     i = j
-                    nxt = regex.match(r"[\s-]*(\p{L}+)", text[e : e + 30])
+                    nxt = _NEXT_WORD.match(text[e : e + 30])
                     if nxt and nxt.group(1).casefold() in _ORG_WORDS:
                         continue
                     is_region = name in self._regions
                     if not is_region and self._ambiguous(text[s:e]):
                         cued = _CUE.search(text[max(0, s - 16) : s]) is not None
-                        after = regex.match(r",\s{1,2}(\p{Lu}\p{L}+(?:\s\p{Lu}\p{L}+){0,2})", text[e : e + 34])
+                        after = _COMMA_REGION.match(text[e : e + 34])
                         tail = after is not None and (
-                            _fold(after.group(1)) in self._regions or regex.fullmatch(r"[A-Z]{2}", after.group(1))
+                            _fold(after.group(1)) in self._regions or _STATE_CODE.fullmatch(after.group(1))
                         )
                         if not (cued or tail):
                             continue

@@ -58,6 +58,7 @@ _LINK = (
     r"(?:d[aeiou]|de[il]|dell[ae]|degli|dei|dos|das|des|l[ae]|les|el|los|las|y|e|i|u|nad|pod|am|an|im|op|sur"
     r"|van|von|der|den|ter)"
 )
+_LINK_RX = regex.compile(_LINK)
 _WORD_UP = r"(?:[dlDL]['’])?\p{Lu}[\p{L}'’.-]{0,30}"
 _WORD_ANY = r"(?:[dlDL]['’])?\p{L}[\p{L}'’.-]{0,30}"
 # "131", "12.", "7/0", "2b/6", "19/48", "12-14"
@@ -164,8 +165,11 @@ _ORDINARY_ZIPF = 4.5
 """Words at least this frequent in English ("Email", "Series", "Model") never name a street alone."""
 
 
+_WORD = regex.compile(r"\p{L}[\p{L}'’-]*")
+
+
 def _words(value: str) -> list[str]:
-    return [w for w in regex.findall(r"\p{L}[\p{L}'’-]*", value) if len(w) > 2]
+    return [w for w in _WORD.findall(value) if len(w) > 2]
 
 
 def _very_common(word: str) -> bool:
@@ -656,7 +660,7 @@ def _lone_place(value: str) -> bool:
 
     if is_place(value):
         return True
-    words = [w.strip("()") for w in value.split() if not regex.fullmatch(_LINK, w)]
+    words = [w.strip("()") for w in value.split() if not _LINK_RX.fullmatch(w)]
     if not words or not all(w[:1].isupper() for w in words) or _person_like(words):
         return False
     return not all(_plain_word(w) for w in words)
