@@ -450,11 +450,14 @@ class ExtractiveAnswerer:
         return "\n".join(f"{h.chunk.title}\n{h.chunk.section}\n{h.chunk.text}" for h in hits)
 
     def _sentences(self, hits: Sequence[Hit]) -> list[tuple[int, int, str, str, frozenset[str]]]:
-        """(passage rank, position, sentence, section, its terms with the section's) of the top passages."""
+        """(passage rank, position, sentence, section, its terms with its section's and its document title's) of
+        the top passages. The title is context of every sentence in the document, like its heading: a contract's
+        title names the vendor ("... - Keystone Power & Fire Services") that its response-time table never
+        repeats, so "how fast does keystone have to be onsite" meets the table's rows, not another contract's."""
         raw: list[tuple[int, int, str, str, frozenset[str]]] = []
         for rank, hit in enumerate(hits[: self.top_passages]):
             headings = {_norm(h) for h in (hit.chunk.title, *hit.chunk.section.split(" > "))}
-            section_terms = content_terms(hit.chunk.section)
+            section_terms = content_terms(f"{hit.chunk.title} {hit.chunk.section}")
             for pos, sent in enumerate(split_sentences(hit.chunk.text)):
                 if _norm(sent) in headings or not _informative(sent) or _is_heading_like(sent):
                     continue  # a heading repeated in the passage is context, not an answer
