@@ -40,9 +40,13 @@ _STOP = frozenset(
         "who whom whose when where why how can could should would may might must shall will our we us you "
         "your i me my it its this that these those there their they them as if than then so such any all each "
         "per about into over under not no yes have has had get got please tell know need there's what's much "
-        "many often long"
+        "many often long fast quickly soon t s d ll m re ve don didn doesn isn aren wasn weren won wouldn couldn "
+        "shouldn haven hasn dont didnt doesnt isnt arent wont cant im ive"
     ).split()
 )
+# "fast", "quickly", "soon" (like "long", "often", "much") are how a question asks for a time or a quantity, not
+# what it is about; "t", "s", "don", "won", "didnt" ... are the pieces of a contraction the tokenizer splits
+# ("won't", "didn't", "bluegate's") or staff type without the apostrophe — never the question's topic.
 _SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 
