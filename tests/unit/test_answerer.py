@@ -314,3 +314,38 @@ def test_abstains_when_the_asked_about_record_is_not_in_the_passages() -> None:
     assert not answerer.answer("occlusion alarm pressure of pump BME-INF-0263", hits).abstained
     answer = answerer.answer("occlusion alarm pressure of pump BME-INF-0231", hits)
     assert answer.abstained and answer.signals["missing_identifier"] == 1.0
+
+
+def test_a_sentence_carries_its_documents_title() -> None:
+    """The vendor a contract's title names counts for every sentence of it, like the heading does."""
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0)
+    table = "| Priority | On site |\n|---|---|\n| Emergency | 2 hours |"
+    chunk = replace(_hit(table).chunk, title="Maintenance Contract - Keystone Power",
+                    section="Maintenance Contract > Response times")
+    keystone = replace(_hit(table), chunk=chunk)
+    raw = answerer._sentences([keystone])
+    assert raw and {"keyston", "emergenc"} <= raw[0][4]
+
+
+@pytest.mark.parametrize(
+    ("question", "terms"),
+    [
+        ("how fast does keystone have to be onsite if a generator won't start",
+         {"keyston", "onsit", "generat", "start"}),
+        ("how quickly and how soon", set()),
+        ("whats bluegate's target", {"bluegat", "target"}),
+        ("i dont have a smartphone", {"smartphon"}),
+    ],
+)
+def test_question_forms_and_contractions_are_not_content(question: str, terms: set[str]) -> None:
+    assert content_terms(question) == terms
+
+
+def test_the_dense_first_passage_is_embedded_when_word_overlap_leaves_it_out() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0, max_embedded=2)
+    lexical = _hit("Shift swap requests go to the manager. Swap forms are kept for a year. Swaps need two weeks.")
+    sharps = replace(_hit("Replace the container when three-quarters full.", doc="d:sharps", n=1), dense_rank=1)
+    raw = answerer._sentences([lexical, sharps])
+    assert all(r[0] == 0 for r in answerer._promising("when do you swap a sharps bin", raw, 2))
+    pool = answerer._promising("when do you swap a sharps bin", raw, 2, favoured=1)
+    assert len(pool) == 3 and pool[-1][2].startswith("Replace the container")

@@ -41,7 +41,7 @@ _STOP = frozenset(
         "your i me my it its this that these those there their they them as if than then so such any all each "
         "per about into over under not no yes have has had get got please tell know need there's what's much "
         "many often long fast quickly soon t s d ll m re ve don didn doesn isn aren wasn weren won wouldn couldn "
-        "shouldn haven hasn dont didnt doesnt isnt arent wont cant im ive"
+        "shouldn haven hasn dont didnt doesnt isnt arent wont cant im ive whats whos thats wheres hows"
     ).split()
 )
 # "fast", "quickly", "soon" (like "long", "often", "much") are how a question asks for a time or a quantity, not
@@ -389,6 +389,11 @@ def retrieval_agreement(hits: Sequence[Hit]) -> float:
     return 1.0 if dense_doc is not None and dense_doc == sparse_doc else 0.0
 
 
+def _dense_first(hits: Sequence[Hit]) -> int | None:
+    """The position among ``hits`` of the passage the dense search ranked first, or None."""
+    return next((i for i, h in enumerate(hits) if h.dense_rank == 1), None)
+
+
 @dataclass(frozen=True)
 class _Candidate:
     hit_rank: int
@@ -420,6 +425,7 @@ class ExtractiveAnswerer:
         answer_type_weight: float = 0.05,
         max_candidates: int = 120,
         max_embedded: int = 12,
+        dense_reserved: int = 3,
         cache_size: int = 20_000,
         sites: Callable[[], Collection[str]] | None = None,
     ) -> None:
@@ -441,6 +447,7 @@ class ExtractiveAnswerer:
         self.answer_type_weight = answer_type_weight
         self.max_candidates = max_candidates
         self.max_embedded = max_embedded
+        self.dense_reserved = dense_reserved
         self.cache_size = cache_size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -471,16 +478,23 @@ class ExtractiveAnswerer:
         return raw
 
     def _promising(
-        self, question: str, raw: list[tuple[int, int, str, str, frozenset[str]]], n: int
+        self, question: str, raw: list[tuple[int, int, str, str, frozenset[str]]], n: int, favoured: int | None = None
     ) -> list[tuple[int, int, str, str, frozenset[str]]]:
-        """The ``n`` sentences most worth embedding for ``question``: word overlap, then passage rank."""
+        """The ``n`` sentences most worth embedding for ``question``: word overlap, then passage rank. When the
+        question shares no word with its answer ("swap out a sharps bin" for "replace the container"), word
+        overlap ranks other passages' sentences first; so when none of the ``n`` is from the passage the dense
+        search (meaning, not words) put first, ``favoured``, its ``dense_reserved`` most promising join them."""
         q_terms = content_terms(question)
 
         def key(r: tuple[int, int, str, str, frozenset[str]]) -> tuple[float, int, int]:
             lex = len(q_terms & r[4]) / len(q_terms) if q_terms else 0.0
             return (-(lex + 0.1 / (1 + r[0])), r[0], r[1])
 
-        return sorted(raw, key=key)[:n]
+        ranked = sorted(raw, key=key)
+        pool = ranked[:n]
+        if favoured is not None and not any(r[0] == favoured for r in pool):
+            pool += [r for r in ranked[n:] if r[0] == favoured][: self.dense_reserved]
+        return pool
 
     def _score(
         self,
@@ -514,7 +528,7 @@ class ExtractiveAnswerer:
         raw = self._sentences(hits)
         if not raw:
             return []
-        pool = self._promising(question, raw, self.max_embedded)
+        pool = self._promising(question, raw, self.max_embedded, _dense_first(hits[: self.top_passages]))
         q = query_vector if query_vector is not None else self.embedder.embed_query(question)
         return self._score(question, q, pool, self._embed_pool(pool))
 
@@ -644,7 +658,7 @@ class ExtractiveAnswerer:
         if self.sites is not None and missing_site(question, hits[: self.top_passages], self.sites()) is not None:
             return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_site": 1.0})
         parts = question_parts(question, self._phrases(hits)) if self.multi_part else []
-        pool = self._promising(question, raw, self.max_embedded)
+        pool = self._promising(question, raw, self.max_embedded, _dense_first(hits[: self.top_passages]))
         for _, ask in parts:  # each part's most promising sentences are embedded as well
             seen = {(r[0], r[1]) for r in pool}
             pool += [r for r in self._promising(ask, raw, self.part_embedded) if (r[0], r[1]) not in seen]
