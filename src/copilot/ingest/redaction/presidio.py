@@ -75,7 +75,8 @@ def _with_numpy_gemm(nlp: Any) -> Any:
 
     The same products to float rounding, and about 1.5x faster for the NER model's shapes on the 2-core x86
     machines we measure on (``bench/redact.py``: spaCy's share of a short-ticket batch 2.9 s -> 1.8 s, the
-    same entities on every text). Worker processes hold OpenBLAS to one thread (see ``_worker_init``).
+    same entities on every text) — with OpenBLAS on one thread (``_one_blas_thread``): these matrices are too
+    small to share, and on a busy machine two threads were as slow as blis.
     """
     from thinc.api import NumpyOps
 
@@ -86,6 +87,19 @@ def _with_numpy_gemm(nlp: Any) -> Any:
             for node in model.walk():
                 node.ops = ops
     return nlp
+
+
+_BLAS: Any = None
+
+
+def _one_blas_thread() -> Any:
+    """A context in which OpenBLAS runs on the calling thread only (about 15 µs to enter and leave)."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()  # after spaCy's load: numpy's OpenBLAS is in the process by now
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 def _ner_only_engine_class() -> Any:
@@ -112,7 +126,8 @@ def _ner_only_engine_class() -> Any:
         ) -> Iterator[tuple[str, Any]]:
             """Presidio's version yields ``doc.text``, which rebuilds every string token by token (~9% of the
             time on long texts); the caller's own strings are the same text."""
-            docs = self.nlp[language].pipe(texts, batch_size=batch_size)  # type: ignore[index]
+            with _one_blas_thread():
+                docs = list(self.nlp[language].pipe(texts, batch_size=batch_size))  # type: ignore[index]
             for text, doc in zip(texts, docs, strict=True):
                 yield text, self._doc_to_nlp_artifact(doc, language)
 
@@ -864,10 +879,6 @@ def _worker_init(config: RedactionConfig, parent: int) -> None:
     _exit_with_parent(parent)  # the parent's own pid: it may already be gone while this worker imports spaCy
     _WORKER = PresidioRedactor(replace(config, workers=1, offload=False))
     _WORKER.warm_up()
-    from threadpoolctl import threadpool_limits
-
-    # One worker per core: OpenBLAS threads (loaded with spaCy's numpy above) would only contend.
-    threadpool_limits(1, user_api="blas")
 
 
 def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
