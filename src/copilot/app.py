@@ -533,6 +533,7 @@ def start_demo_odoo(settings: Settings, *, version: str = "19.0") -> tuple[Setti
             "odoo_group_map": dict(GROUP_MAP),
             "kpi_site_aliases": dict(SITES),
             "kpi_as_of": TODAY,
+            "site_names": settings.site_names or tuple(SITES.values()),
         }
     )
     return demo, double

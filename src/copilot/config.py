@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     # Which rules apply to a text: clinical narrative (every date element, ward names, shorthand), operational
     # (SOPs, contracts, logs keep their dates) or auto (the source's document type, else the text decides).
     redaction_profile: Literal["auto", "clinical", "operational"] = "auto"
+    site_names: tuple[str, ...] = Field(
+        default=(),
+        description="The organisation's own sites (hospitals, clinics, warehouses; JSON list): kept readable in "
+        "operational text, redacted as places in clinical narrative",
+    )
 
 
     # Chunking (in the embedding model's own word pieces; all-MiniLM-L6-v2 truncates at 256)

@@ -211,3 +211,22 @@ def test_redaction_workers_end_when_their_parent_is_killed() -> None:
             time.sleep(0.2)
     finally:
         parent.kill()
+
+
+def test_the_organisations_own_sites_stay_readable_in_operations_and_are_places_in_clinical_text() -> None:
+    """A configured site ("Harbor View Clinic", written "Harbor View" too) keeps its name in an SOP, where staff
+    ask about it, and is redacted in a nurse's note, where it says where a patient was."""
+    red = PresidioRedactor(
+        RedactionConfig(workers=1, site_names=("Harbor View Clinic", "Lakeside Hospital", "Central Warehouse"))
+    )
+    sop = (
+        "Vaccine fridges at Harbor View Clinic and Lakeside Hospital are checked twice daily; Harbor View keeps "
+        "a spare."
+    )
+    out = red.redact(sop, "operational").text
+    assert "Harbor View Clinic" in out and "Lakeside Hospital" in out and "Harbor View keeps" in out, out
+    note = "pt transferred from Harbor View this am, dtr aware. LAKESIDE called re bed."
+    out = red.redact(note, "clinical").text
+    assert "Harbor" not in out and "LAKESIDE" not in out, out
+    # a one-word short form that is an ordinary word is no site name alone
+    assert "Central line" in red.redact("Central line placed in the ICU.", "operational").text

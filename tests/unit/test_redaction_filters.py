@@ -68,3 +68,13 @@ def test_spacy_date_that_is_a_postal_code_is_relabelled() -> None:
     num = RedactionSpan(21, 26, "DATE_TIME", 0.85)
     spans = PresidioRedactor()._postprocess(text, [(loc, "PlaceRecognizer"), (num, SPACY)])
     assert [(s.start, s.end, s.entity_type) for s in spans] == [(0, 20, "LOCATION"), (21, 26, "LOCATION")]
+
+
+def test_site_names_match_their_short_forms_in_any_case() -> None:
+    from copilot.ingest.redaction.allowlist import SiteNames
+
+    sites = SiteNames(["Harbor View Clinic", "North Campus Hospital", "Central Warehouse", "Lakeside Hospital"])
+    text = "HARBOR VIEW clinic, North  Campus, lakeside, the central warehouse; Central line; Harborview"
+    found = [text[a:b] for a, b in sites.regions(text)]
+    assert found == ["HARBOR VIEW clinic", "North  Campus", "lakeside", "central warehouse"]
+    assert not SiteNames([]) and SiteNames([]).regions(text) == []

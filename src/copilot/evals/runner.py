@@ -258,6 +258,15 @@ def _demo_questions(cp: Any, gold: list[dict[str, Any]], root: Path = DEMO_CORPU
     return out
 
 
+def _demo_sites(settings: Settings, root: Path = DEMO_CORPUS) -> Settings:
+    """The demo corpus is the demo network's: its redactor knows the network's sites, as ``serve --demo``'s does."""
+    if root != DEMO_CORPUS or settings.site_names:
+        return settings
+    from copilot.demo.network import SITES
+
+    return settings.model_copy(update={"site_names": tuple(SITES.values())})
+
+
 def _build(settings: Settings, tmp: Path, redaction: str) -> Any:
     from copilot.app import build_copilot
 
@@ -272,7 +281,7 @@ def run_retrieval(
     with tempfile.TemporaryDirectory(prefix="copilot-eval-") as tmp:
         t0 = time.perf_counter()
         if dataset == "demo" and not file:
-            cp = _build(settings, Path(tmp), settings.redaction)
+            cp = _build(_demo_sites(settings), Path(tmp), settings.redaction)
             with cp:
                 report = cp.ingest(FolderSource(DEMO_CORPUS))
                 qs = [q for q in _demo_questions(cp, load_demo_gold()) if q.answerable and q.gold_docs]
@@ -442,7 +451,7 @@ def _ask_all(
     from copilot.ingest.sources import FolderSource
 
     with tempfile.TemporaryDirectory(prefix="copilot-eval-") as tmp:
-        cp = _build(settings, Path(tmp), settings.redaction)
+        cp = _build(_demo_sites(settings, root), Path(tmp), settings.redaction)
         with cp:
             cp.ingest(FolderSource(root))
             qs = _demo_questions(cp, gold, root)

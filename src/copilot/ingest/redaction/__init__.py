@@ -68,6 +68,7 @@ def build_redactor(settings: Settings, *, offload_workers: int = 0) -> PresidioR
         workers=offload_workers or max(1, min(2, os.cpu_count() or 1)),
         profile=settings.redaction_profile,
         offload=offload_workers > 0,
+        site_names=tuple(settings.site_names),
     )
 
     return PresidioRedactor(config, key_path=settings.data_dir / "secrets" / "redaction_hmac.key")

@@ -226,3 +226,57 @@ class OperationalAllowList:
     @staticmethod
     def is_identifier_label(value: str) -> bool:
         return value.strip(" .:#").upper() in IDENTIFIER_LABELS
+
+
+# Words that say what kind of site a name is, not which one: "Harbor View Clinic" is also written "Harbor View".
+_SITE_KIND_WORDS = frozenset(
+    """
+    hospital hospitals clinic clinics campus center centre medical health healthcare laboratory lab labs
+    warehouse pharmacy infirmary
+    """.split()
+)
+_SITE_WORD = regex.compile(r"[\p{L}][\p{L}'’.-]*")
+
+
+class SiteNames:
+    """The organisation's own sites ("Harbor View Clinic", "Lakeside Hospital") and their short forms ("Harbor
+    View", "Lakeside"): readable in operational text, places in clinical narrative (see ``PresidioRedactor``).
+
+    A short form is the name without one or more of its trailing kind words; a one-word short form that is a
+    common English word ("Central" of "Central Warehouse") is not used alone. Matching ignores case."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        from copilot.ingest.redaction.names import zipf_en
+
+        forms: set[str] = set()
+        for name in names:
+            words = _SITE_WORD.findall(name)
+            if not words:
+                continue
+            forms.add(" ".join(words))
+            head = list(words)
+            while len(head) > 1 and head[-1].lower() in _SITE_KIND_WORDS:
+                head.pop()  # "North Campus Hospital" -> "North Campus" -> ("North": too common alone)
+                if len(head) > 1 or (len(head[0]) >= 4 and zipf_en(head[0]) < 4.0):
+                    forms.add(" ".join(head))
+        ordered = sorted(forms, key=len, reverse=True)
+        self._rx = (
+            regex.compile(
+                r"(?<![\p{L}\d])(?:" + "|".join(r"\s+".join(regex.escape(w) for w in f.split()) for f in ordered)
+                + r")(?![\p{L}\d])",
+                regex.IGNORECASE,
+            )
+            if ordered
+            else None
+        )
+
+    def __bool__(self) -> bool:
+        return self._rx is not None
+
+    def regions(self, text: str) -> list[tuple[int, int]]:
+        if self._rx is None:
+            return []
+        try:
+            return [m.span() for m in self._rx.finditer(text, timeout=REGEX_TIMEOUT_S)]
+        except TimeoutError:
+            return []

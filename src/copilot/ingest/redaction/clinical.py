@@ -55,8 +55,9 @@ RUNS_IN: dict[str, frozenset[str]] = {
 }
 # Recognizer names whose detections the operational profile drops (derived: they do not run there).
 CLINICAL_ONLY = frozenset(name for name, kinds in RUNS_IN.items() if "operational" not in kinds)
-# Recognizers whose spans are named by a cue, so the vocabulary guard does not apply to them.
-CUED = frozenset({"ClinicalNameRecognizer", "FacilityRecognizer"})
+# Recognizers whose spans are named by a cue (or by the organisation's own list of its sites, "SiteNames"), so
+# the vocabulary guard does not apply to them.
+CUED = frozenset({"ClinicalNameRecognizer", "FacilityRecognizer", "SiteNames"})
 
 # Source document types -> profile. Anything else is decided from the text.
 DOC_TYPE_PROFILE: dict[str, str] = {

@@ -35,7 +35,7 @@ from typing import Any
 
 from copilot.errors import ModelError, UnavailableError
 from copilot.ingest.redaction import clinical
-from copilot.ingest.redaction.allowlist import DEFAULT_TERMS, OperationalAllowList
+from copilot.ingest.redaction.allowlist import DEFAULT_TERMS, OperationalAllowList, SiteNames
 from copilot.ingest.redaction.engine import Window, apply, is_duration, plain_label, resolve, windows
 from copilot.ingest.redaction.names import (
     _key,
@@ -201,6 +201,7 @@ class PresidioRedactor:
         self._recognizers: list[tuple[Any, tuple[str, ...], tuple[str, ...]]] = []
         self._nlp_engine: Any = None
         self._allow = OperationalAllowList(terms=(*DEFAULT_TERMS, *self.config.allow_terms))
+        self._sites = SiteNames(self.config.site_names)
         self._pool: ProcessPoolExecutor | None = None
         self.worker_pids: frozenset[int] = frozenset()  # the workers that answered start_workers
         self._lock = threading.Lock()
@@ -368,11 +369,15 @@ class PresidioRedactor:
     def _postprocess(self, text: str, found: list[Detection], kind: str | None = None) -> list[RedactionSpan]:
         """Resolved spans of one text from its raw detections; ``kind`` (clinical, operational, general) is
         decided from the text when not given."""
-        if not found:
+        sites = self._sites.regions(text)
+        if not found and not sites:
             return []
         kind = kind or clinical.text_kind(text)[0]
+        if sites and kind != "operational":
+            # the organisation's own site in clinical (or undecided) text says where a patient was: a place
+            found = [*found, *((RedactionSpan(a, b, "LOCATION", 0.8), _SITES) for a, b in sites)]
         found = _by_profile(text, found, kind)
-        allowed = _Intervals(self._allow.regions(text))
+        allowed = _Intervals([*self._allow.regions(text), *(sites if kind == "operational" else ())])
         kept: list[RedactionSpan] = []
         dates: list[tuple[RedactionSpan, str]] = []
         spacy_people: list[int] = []
@@ -598,6 +603,7 @@ Detection = tuple[RedactionSpan, str]
 """A span and the name of the recognizer that found it."""
 
 _SPACY = "SpacyRecognizer"
+_SITES = "SiteNames"
 _CLINICAL_DATES = "ClinicalDateRecognizer"
 _GUARDED = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS"})
 

@@ -44,6 +44,8 @@ class RedactionConfig:
     profile: str = "auto"
     mrn_formats: tuple[str, ...] = hc.DEFAULT_MRN_FORMATS
     allow_terms: tuple[str, ...] = ()
+    # The organisation's own sites ("Harbor View Clinic"): readable in operational text, places in clinical text.
+    site_names: tuple[str, ...] = ()
     score_threshold: float = 0.4
     # Small windows keep Presidio's context enhancer (linear in tokens per result) cheap on long texts.
     window_chars: int = 5_000
