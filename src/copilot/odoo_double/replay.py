@@ -30,7 +30,7 @@ import itertools
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -375,17 +375,22 @@ def _snapshot_closures(exchanges: list[dict[str, Any]]) -> list[tuple[list[int],
     return out
 
 
-def _snapshot_groups(exchanges: list[dict[str, Any]]) -> dict[str, list[int]]:
-    """Each user's groups as the snapshot read them (the recorded server's ids)."""
-    held: dict[str, list[int]] = {}
+def _snapshot_users(exchanges: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """The res.users rows the snapshot read."""
     for e in exchanges:
         args = _rpc_args(e)
         if e["group"] != "0_snapshot" or len(args) < 4 or args[3] != "res.users":
             continue
-        for row in (e["response"].get("body") or {}).get("result") or []:
-            ids = row.get("group_ids", row.get("groups_id"))
-            if isinstance(ids, list):
-                held[str(row.get("login"))] = [int(g) for g in ids]
+        yield from (e["response"].get("body") or {}).get("result") or []
+
+
+def _snapshot_groups(exchanges: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """Each user's groups as the snapshot read them (the recorded server's ids)."""
+    held: dict[str, list[int]] = {}
+    for row in _snapshot_users(exchanges):
+        ids = row.get("group_ids", row.get("groups_id"))
+        if isinstance(ids, list):
+            held[str(row.get("login"))] = [int(g) for g in ids]
     return held
 
 
@@ -452,14 +457,10 @@ def _reified_groups(exchanges: list[dict[str, Any]], fields: dict[str, Any]) -> 
     groups' names (recorded 17: demo holds Purchase / User, so it may create orders: g6.jsonrpc.access_create_po)."""
     names = _reified_names(fields)
     held: dict[str, list[str]] = {}
-    for e in exchanges:
-        args = _rpc_args(e)
-        if e["group"] != "0_snapshot" or len(args) < 4 or args[3] != "res.users":
-            continue
-        for row in (e["response"].get("body") or {}).get("result") or []:
-            ids = row.get("groups_id") or []
-            held[str(row.get("login"))] = sorted(
-                {REIFIED_GROUPS[names[g]] for g in ids if g in names and names[g] in REIFIED_GROUPS})
+    for row in _snapshot_users(exchanges):
+        ids = row.get("groups_id") or []
+        held[str(row.get("login"))] = sorted(
+            {REIFIED_GROUPS[names[g]] for g in ids if g in names and names[g] in REIFIED_GROUPS})
     return held
 
 
