@@ -521,7 +521,7 @@ def start_demo_odoo(settings: Settings, *, version: str = "19.0") -> tuple[Setti
     from copilot.odoo_double.ops_models import add_ops_models
 
     add_ops_models(db, grant=fresh)  # categories, supplier prices, receipts: what the ops tools read and write
-    from copilot.demo.network import BOT_KEY, BOT_LOGIN, SITES, TODAY
+    from copilot.demo.network import BOT_KEY, BOT_LOGIN, SITE_NAMES, SITES, TODAY
 
     double = OdooDouble(db, host="127.0.0.1", port=0).start()
     demo = settings.model_copy(
@@ -533,7 +533,7 @@ def start_demo_odoo(settings: Settings, *, version: str = "19.0") -> tuple[Setti
             "odoo_group_map": dict(GROUP_MAP),
             "kpi_site_aliases": dict(SITES),
             "kpi_as_of": TODAY,
-            "site_names": settings.site_names or tuple(SITES.values()),
+            "site_names": settings.site_names or SITE_NAMES,
         }
     )
     return demo, double

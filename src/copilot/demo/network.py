@@ -53,6 +53,8 @@ SUPPORT = {
     "biomedical_engineering": "Biomedical Engineering",
 }
 SITES = {**HOSPITALS, **CLINICS, **SUPPORT}
+# What the demo configures as COPILOT_SITE_NAMES (serve --demo, the evals over the demo corpus).
+SITE_NAMES: tuple[str, ...] = tuple(SITES.values())
 
 DEPARTMENT_GROUPS = (
     "procurement",

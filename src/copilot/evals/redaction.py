@@ -354,10 +354,10 @@ def _demo(analyzers: dict[str, Analyze]) -> dict[str, Any]:
         dates_broken = count_redacted(op_dates)
         # The network's own site names ("Harbor View Clinic", "Lakeside"): every mention in the operational
         # documents should stay readable; in incident reports (clinical narrative) every one is a place.
-        from copilot.demo.network import SITES
+        from copilot.demo.network import SITE_NAMES
         from copilot.ingest.redaction.allowlist import SiteNames
 
-        site_rx = SiteNames(SITES.values())
+        site_rx = SiteNames(SITE_NAMES)
         sites_ops = sites_ops_red = sites_inc = sites_inc_red = 0
         for d in order:
             for a, b in site_rx.regions(texts[d]):
@@ -547,9 +547,9 @@ def run(
 ) -> dict[str, Any]:
     """Evaluate Copilot's redactor (and stock Presidio beside it) on one dataset; a JSON-ready dict."""
     # The demo corpus is the demo network's: its sites are configured as the demo server configures them.
-    from copilot.demo.network import SITES
+    from copilot.demo.network import SITE_NAMES
 
-    sites = tuple(SITES.values()) if dataset == "demo" else ()
+    sites = SITE_NAMES if dataset == "demo" else ()
     analyzers: dict[str, Analyze] = {"copilot": copilot_analyzer(spacy_model, sites)}
     if stock:
         analyzers["stock"] = stock_analyzer(spacy_model)

@@ -262,9 +262,9 @@ def _demo_sites(settings: Settings, root: Path = DEMO_CORPUS) -> Settings:
     """The demo corpus is the demo network's: its redactor knows the network's sites, as ``serve --demo``'s does."""
     if root != DEMO_CORPUS or settings.site_names:
         return settings
-    from copilot.demo.network import SITES
+    from copilot.demo.network import SITE_NAMES
 
-    return settings.model_copy(update={"site_names": tuple(SITES.values())})
+    return settings.model_copy(update={"site_names": SITE_NAMES})
 
 
 def _build(settings: Settings, tmp: Path, redaction: str) -> Any:
