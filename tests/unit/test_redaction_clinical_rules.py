@@ -156,6 +156,11 @@ def test_a_facility_is_redacted_wherever_it_is_mentioned() -> None:
         ("X 2000 ml", []),
         ("son can be reached at 5-1234 after 5", ["5-1234"]),  # in-house extension beside a phone word
         ("k 3-4000 range, po 2-1000cc", []),  # ... and a range of values without one
+        (
+            "ROB 555-1234 AWARE, daughter +1 617 555 1234 or 617--555-4321",
+            ["555-1234", "+1 617 555 1234", "617--555-4321"],
+        ),
+        ("svr 882-1326, k 300-800, tv 450-1000, 545-1215pm", []),  # within two-fold, round, or a time of day
     ],
 )
 def test_shorthand_phones(text: str, phones: list[str]) -> None:

@@ -880,9 +880,10 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
 
 
 _PHONE_SHORTHAND = regex.compile(
-    # area code and number, any separators ("617 - 555 - 1234", "(617)-555-1234", "617555-1234"), an optional
-    # leading 1 and extension
-    r"(?<![\d/-])(?<!\d\.)(?:1[\s.-]?)?\(?\d{3}\)?\s?[\s./-]?\s?\d{3}\s?[\s.-]?\s?\d{4}(?:\s?(?i:x|ext\.?)\s?\d{1,5})?"
+    # area code and number, any separators, a dash doubled by a slip ("617 - 555 - 1234", "(617)-555-1234",
+    # "617555-1234", "617--555-1234"), an optional leading 1 or +1 and extension
+    r"(?<![\d/-])(?<!\d\.)(?:\+?1[\s.-]?)?\(?\d{3}\)?\s?[\s./-]?-?\s?\d{3}\s?[\s.-]?-?\s?\d{4}"
+    r"(?:\s?(?i:x|ext\.?)\s?\d{1,5})?"
     r"(?![\d-]|\.\d)"
     r"|(?<![\p{L}])(?:(?i:pager|beeper|bpr|pgr|ext|page[ds]?(?:\s(?:at|to))?)\.?\s?#?\s?|x)(?:\d{1,2}-\d{4}|\d{4,5})"
     r"(?![\d-])"
@@ -900,23 +901,24 @@ _PHONE_WORD = regex.compile(
 )
 
 
-_UNIT_AFTER = regex.compile(r"\s?(?i:cc|ml|mls|mg|mcg|g|kg|l|u|units?|meq|mmol|mmhg|min|hrs?|%)(?![\p{L}])")
+_UNIT_AFTER = regex.compile(
+    r"\s?(?i:cc|ml|mls|mg|mcg|g|kg|l|u|units?|meq|mmol|mmhg|min|hrs?|am|pm|%)(?![\p{L}])"
+)
 
 
 def _no_range(text: str, m: Any) -> bool:
     """A local number that cannot be a range of values: the second part starts with 0 or is below the first,
-    or (dash only) a three-digit exchange (never 0 or 1 first) and a number at least five times it with no
-    unit after ("482-5518"; ranges in notes stay within a few-fold: "500-1000", "200-800cc")."""
-    a, b = int(m.group("a")), m.group("b")
-    if b.startswith("0") or a > int(b):
+    or (dash only) a three-digit exchange (never 0 or 1 first) and a number with no unit after that is at
+    least five times it ("482-5518"), or at least twice it with neither end round ("555-1234"). Ranges in
+    notes stay within a few-fold, and the wider ones are round: "500-1000", "200-800cc", "882-1326"."""
+    a, b = int(m.group("a")), int(m.group("b"))
+    if m.group("b").startswith("0") or a > b:
         return True
-    return (
-        m.group("sep") == "-"
-        and len(m.group("a")) == 3
-        and m.group("a")[0] not in "01"
-        and int(b) >= 5 * a
-        and not _UNIT_AFTER.match(text, m.end())
-    )
+    if m.group("sep") != "-" or len(m.group("a")) != 3 or m.group("a")[0] in "01":
+        return False
+    if _UNIT_AFTER.match(text, m.end()):
+        return False
+    return b >= 5 * a or (b >= 2 * a and a % 10 != 0 and b % 10 != 0)
 
 
 class ShorthandPhoneRecognizer(_ClinicalRecognizer):
