@@ -121,7 +121,16 @@ def test_clinical_names(text: str, names: list[str]) -> None:
         ("from University of Maryland hospital", ["University of Maryland"]),
         ("went to holy cross with fever", ["holy cross"]),
         ("son lives in california, flying in", ["california"]),  # a state in lower case after a motion cue
+        ("dtr lives in columbia, SON LIVES IN READING", ["columbia", "READING"]),  # a town that is a word
+        ("lives in fear of falling, lives in an apartment", []),
+        # a family's travel
+        ("DTR FLYING IN FROM OHIO, son driving up from Towson tonight", ["OHIO", "Towson"]),
+        ("WENT HOME TO NH, coming off vent, flying in from the floor", []),
         ("SPOKE TO DAUGHTER, WHO MOVED TO TEXAS", ["TEXAS"]),
+        # a hospital named by English words before its head word, after a place preposition, in any case
+        ("TRANSFERRED FROM HARBOR HOSPITAL, THEN TO the peninsula regional", ["HARBOR", "peninsula"]),
+        ("MT. AUBURN ED sent pt, family drove up from Mount Airy", ["MT. AUBURN", "Mount Airy"]),
+        ("admitted to this hospital, was at the heart hospital, lives in hospital housing", []),
         # places of care that are no facility's name
         ("transferred to the floor, then to OSH for CT", []),
         ("returned from cath lab, to ccu", []),

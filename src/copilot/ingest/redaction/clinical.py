@@ -769,13 +769,16 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
 
 _FACILITY_WORD = (
     r"(?i:hospital|hosp|medical\scenter|med\scenter|medical|memorial|campus|rehab|rehabilitation|nursing\shome|"
-    r"health\scenter|healthcare|health|clinic|infirmary|general|mc|hc|building|bldg|pavilion|center|centre)"
+    r"health\scenter|healthcare|health|clinic|infirmary|general|regional|mc|hc|building|bldg|pavilion|center|centre)"
 )
 _MOTION = (
     r"(?i:transfer(?:r?ed)?|trans|xfer(?:r?ed)?|admitted|adm|readmitted|brought|went|sent|returned|return|"
     r"med-?flighted|flighted|flown|presented|came|rec'?d|recei?ved|discharged|d/?c'?d|moved|taken|transported|"
     r"works?|working|employed|seen|treated|arrived|intubated|found|code\scalled|called|back|"
-    r"was|were|been|stayed|stays|lives|lived|living|resides|resided|took|brings|bring|sends|send)"
+    r"was|were|been|stayed|stays|lives|lived|living|resides|resided|took|brings|bring|sends|send|"
+    # a family's travel: "daughter flying in from Texas", "son driving up from harford county"
+    r"driv(?:e|es|ing|en)|drove|fl(?:y|ies|ying|ew)|com(?:e|es|ing)|travel(?:s|ed|led|ing|ling)?|"
+    r"visit(?:s|ed|ing)?|head(?:s|ed|ing))"
 )
 # Verbs of being somewhere: a place follows "at" or "in" only ("was at Harborview"; not "lives on the north side").
 _STATIVE = regex.compile(
@@ -784,7 +787,8 @@ _STATIVE = regex.compile(
 _PREP = r"(?i:to|from|at|in|on|for|by)"
 _FAC_TOKEN = r"[\p{L}](?:[\p{L}'’.-]*[\p{L}])?(?![\p{L}\d-])"
 _AFTER_MOTION = regex.compile(
-    rf"(?<![\p{{L}}])(?P<verb>{_MOTION})\s{{1,3}}(?:(?i:pt|patient|him|her|them)\s{{1,2}})?(?:(?i:back|over)\s{{1,2}})?"
+    rf"(?<![\p{{L}}])(?P<verb>{_MOTION})\s{{1,3}}(?:(?i:pt|patient|him|her|them)\s{{1,2}})?"
+    rf"(?:(?i:back|over|up|down|in|home)\s{{1,2}})?"
     rf"(?P<prep>{_PREP})\s{{1,3}}(?:(?i:the)\s{{1,2}})?"
     rf"(?:\d{{1,4}}[A-Za-z]?\s{{1,2}})?(?P<cand>{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,3}})"
 )
@@ -803,6 +807,8 @@ _UNIVERSITY = regex.compile(
 _SAINT = regex.compile(
     r"(?<![\p{L}])(?:St|ST|Saint|SAINT)\.?\s{1,2}(?P<name>\p{Lu}[\p{L}]+)(?:['’](?i:s))?(?![\p{L}])"
 )
+# "Mount Auburn", "MT. SINAI", "Mt Airy": a mountain's name names a town or a hospital.
+_MOUNT = regex.compile(r"(?<![\p{L}])(?:Mount|MOUNT|Mt|MT)\.?\s{1,2}(?P<name>\p{Lu}[\p{L}'’]+)(?![\p{L}])")
 _WORT = regex.compile(r"(?:['’](?i:s))?\s{1,2}(?i:wort)")
 # "to GH cath lab", "at BIDMC ICU": an acronym before a unit of care names the hospital.
 _ACRONYM_BEFORE_UNIT = regex.compile(
@@ -829,7 +835,7 @@ _ACRONYM_FACILITY = regex.compile(r"^(?:[A-Za-z]{0,4}[Hh]|[A-Za-z]{1,3}(?:MC|mc|
 _GENERIC = frozenset(
     """
     osh er ed ew or ir icu ccu micu sicu csru picu nicu cvicu pacu cath lab floor home rehab unit hospital
-    room bed nursing home snf ltac ltach vna hospice morgue ct mri us echo ep cardiology radiology dialysis
+    room bed nursing home nh snf ltac ltach vna hospice morgue ct mri us echo ep cardiology radiology dialysis
     ward emergency department the a an this that his her their our same other outside another shelter
     """.split()
 )
@@ -845,9 +851,43 @@ _GENERIC_FACILITY_NAMES = frozenset(
 )
 
 
-def _facility_words(cand: str) -> list[tuple[int, int]]:
+# Words naming a kind of care or a specialty: "the heart hospital", "TO DIALYSIS CENTER" name no hospital.
+_KIND_OF_CARE = frozenset(
+    """
+    cancer heart cardiac cardiology cardiovascular eye ear children childrens women womens pediatric pediatrics
+    psychiatric psychiatry psych mental behavioral rehab rehabilitation dialysis kidney renal orthopedic
+    orthopaedic ortho surgical surgery trauma burn burns veterans va nursing care day urgent emergency medical
+    health family specialty acute chronic subacute skilled geriatric maternity hospice neuro neurology oncology
+    stroke spine wound pain sleep vascular lung chest transplant infectious diseases main new old same
+    """.split()
+)
+# A hospital's own head words: a name written before them names a hospital even when it is an English word
+# ("TRANSFERRED FROM HARBOR HOSPITAL", "to mass general"); "center", "clinic", "health" may name a service.
+_HOSPITAL_HEAD = regex.compile(r"(?i:hospital|hosp|medical\scenter|med\scenter|memorial|general|regional|infirmary)")
+_PLACE_PREP_BEFORE = regex.compile(r"(?<![\p{L}])(?i:to|from|at|in|into)\s{1,2}(?:(?i:the)\s{1,2})?$")
+
+
+def _english_named_hospital(text: str, start: int, head: str, names: list[str]) -> bool:
+    """Words before a hospital's head word that are English words, not a kind of care, after a place
+    preposition: "ADMITTED TO HARBOR HOSPITAL", "from peninsula regional" (upper- and lower-case notes, where
+    capitals cannot tell "Harbor" the name from "harbor" the word)."""
+    if not _HOSPITAL_HEAD.fullmatch(head) or not _PLACE_PREP_BEFORE.search(text, max(0, start - 20), start):
+        return False
+    return all(
+        len(w) >= 3 and w.lower() not in _KIND_OF_CARE and w.lower() not in _GENERIC_FACILITY_NAMES
+        and w.lower() not in _FACILITY_STOP and w.lower() not in _GRAMMAR
+        for w in names
+    )
+
+
+_RESIDES = regex.compile(r"(?i:lives|lived|living|resides|resided)")
+
+
+def _facility_words(cand: str, resides: bool = False) -> list[tuple[int, int]]:
     """The leading words of a candidate after a motion cue that name a facility: unknown words (no clinical
-    vocabulary, no grammar), facility acronyms ("GH", "VAMC") and places ("new haven")."""
+    vocabulary, no grammar), facility acronyms ("GH", "VAMC") and places ("new haven"). ``resides``: the cue
+    was "lives in", after which a town of the gazetteer counts even when it is an English word ("lives in
+    columbia", "LIVES IN READING")."""
     from copilot.ingest.redaction.places import is_place, is_region
 
     toks = [(m.start(), m.end(), m.group()) for m in _LETTER_WORD.finditer(cand)]
@@ -869,7 +909,7 @@ def _facility_words(cand: str) -> list[tuple[int, int]]:
         if i + 1 < len(toks) and is_place(phrase.title()):
             keep.extend([(s, e), (toks[i + 1][0], toks[i + 1][1])])
             break
-        if not keep and len(w) >= 4 and is_region(w):
+        if not keep and len(w) >= 4 and (is_region(w) or (resides and is_place(w))):
             keep.append((s, e))  # "son lives in florida", "FROM TEXAS": a state or a country, in any case
             break
         if keep and _FACILITY_WORD_RX.fullmatch(w):
@@ -963,7 +1003,8 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 if _STATIVE.fullmatch(m.group("verb")) and m.group("prep").lower() not in ("at", "in"):
                     continue
                 base = m.start("cand")
-                words = _facility_words(m.group("cand"))
+                resides = bool(_RESIDES.fullmatch(m.group("verb"))) and m.group("prep").lower() == "in"
+                words = _facility_words(m.group("cand"), resides)
                 if words:
                     spans.append((base + words[0][0], base + words[-1][1], 0.8))
             for f in _FACILITY_AT.finditer(text, timeout=REGEX_TIMEOUT_S):
@@ -983,9 +1024,13 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 if not names or all(w.lower() in _GENERIC_FACILITY_NAMES for w in names):
                     continue  # "the community hospital", "County Hospital"
                 titled = all(w[:1].isupper() and not w.isupper() for w in names)
-                if not titled and all(is_clinical_word(w) for w in names):
-                    continue  # "LIS FOR DIALYSIS CENTER": in upper- or lower-case text the words must be names
                 s = m.start("name") + toks[0].start()
+                if (
+                    not titled
+                    and all(is_clinical_word(w) for w in names)
+                    and not _english_named_hospital(text, s, f.group(), names)
+                ):
+                    continue  # "LIS FOR DIALYSIS CENTER": in upper- or lower-case text the words must be names
                 e = m.start("name") + toks[-1].end()
                 tail = _NAME_FACILITY_WORD.match(text, e)
                 spans.append((s, tail.end() if tail else e, 0.75))
@@ -994,6 +1039,13 @@ class FacilityRecognizer(_ClinicalRecognizer):
                     name = m.group("name")
                     if known_name(name) and not is_clinical_word(name) and not _WORT.match(text, m.end()):
                         spans.append((m.start(), m.end(), 0.75))
+            for m in _MOUNT.finditer(text, timeout=REGEX_TIMEOUT_S):
+                name = m.group("name")
+                if name.lower() in _GRAMMAR or name.lower() in _FACILITY_STOP or len(name) < 3:
+                    continue
+                if name.isupper() and not m.group().startswith("MOUNT") and is_clinical_word(name):
+                    continue  # "MT WITHOUT": in upper-case notes "MT" is shorthand too
+                spans.append((m.start(), m.end(), 0.75))
             for m in _UNIVERSITY.finditer(text, timeout=REGEX_TIMEOUT_S):
                 bare_u = not m.group().lower().startswith("univ")
                 name = m.group("name")
