@@ -126,6 +126,9 @@ def test_clinical_names(text: str, names: list[str]) -> None:
         # a family's travel
         ("DTR FLYING IN FROM OHIO, son driving up from Towson tonight", ["OHIO", "Towson"]),
         ("WENT HOME TO NH, coming off vent, flying in from the floor", []),
+        # where a patient is from (after an age), and "here" before the preposition
+        ("72 YO M FROM TOWSON, TRANSFERRED HERE FROM DUNDALK", ["TOWSON", "DUNDALK"]),
+        ("63 yo female from home, 70 yo in afib", []),
         ("SPOKE TO DAUGHTER, WHO MOVED TO TEXAS", ["TEXAS"]),
         # a hospital named by English words before its head word, after a place preposition, in any case
         ("TRANSFERRED FROM HARBOR HOSPITAL, THEN TO the peninsula regional", ["HARBOR", "peninsula"]),

@@ -778,8 +778,11 @@ _MOTION = (
     r"was|were|been|stayed|stays|lives|lived|living|resides|resided|took|brings|bring|sends|send|"
     # a family's travel: "daughter flying in from Texas", "son driving up from harford county"
     r"driv(?:e|es|ing|en)|drove|fl(?:y|ies|ying|ew)|com(?:e|es|ing)|travel(?:s|ed|led|ing|ling)?|"
-    r"visit(?:s|ed|ing)?|head(?:s|ed|ing))"
+    r"visit(?:s|ed|ing)?|head(?:s|ed|ing)|"
+    # where a patient is from: "70 yo M from Towson" (with "from" only)
+    r"(?<=\d\s?)(?:yo|y/o|y\.o\.?|year[- ]old)(?:\s{1,2}(?:m|f|male|female|man|woman|gentleman|lady))?)"
 )
+_AGE = regex.compile(r"(?i:yo|y/o|y\.o\.?|year[- ]old)(?:\s{1,2}\p{L}+)?")
 # Verbs of being somewhere: a place follows "at" or "in" only ("was at Harborview"; not "lives on the north side").
 _STATIVE = regex.compile(
     r"(?i:was|were|been|stayed|stays|lives|lived|living|resides|resided)"
@@ -788,7 +791,7 @@ _PREP = r"(?i:to|from|at|in|on|for|by)"
 _FAC_TOKEN = r"[\p{L}](?:[\p{L}'’.-]*[\p{L}])?(?![\p{L}\d-])"
 _AFTER_MOTION = regex.compile(
     rf"(?<![\p{{L}}])(?P<verb>{_MOTION})\s{{1,3}}(?:(?i:pt|patient|him|her|them)\s{{1,2}})?"
-    rf"(?:(?i:back|over|up|down|in|home)\s{{1,2}})?"
+    rf"(?:(?i:back|over|up|down|in|home|here)\s{{1,2}})?"
     rf"(?P<prep>{_PREP})\s{{1,3}}(?:(?i:the)\s{{1,2}})?"
     rf"(?:\d{{1,4}}[A-Za-z]?\s{{1,2}})?(?P<cand>{_FAC_TOKEN}(?:\s{{1,2}}{_FAC_TOKEN}){{0,3}})"
 )
@@ -1001,6 +1004,8 @@ class FacilityRecognizer(_ClinicalRecognizer):
         try:
             for m in _AFTER_MOTION.finditer(text, timeout=REGEX_TIMEOUT_S):
                 if _STATIVE.fullmatch(m.group("verb")) and m.group("prep").lower() not in ("at", "in"):
+                    continue
+                if _AGE.fullmatch(m.group("verb")) and m.group("prep").lower() != "from":
                     continue
                 base = m.start("cand")
                 resides = bool(_RESIDES.fullmatch(m.group("verb"))) and m.group("prep").lower() == "in"
