@@ -101,6 +101,12 @@ def test_clinical_dates(text: str, dates: list[str]) -> None:
         # a surname that is also an abbreviation ("CHO") beside a known name in a team's brackets
         ("MICU TEAM (ABERNATHY/CHO) AWARE", ["ABERNATHY", "CHO"]),
         ("renal (ARF/CHO) following", []),
+        # a common surname that is an English word, beside a clinician's title or role
+        ("CONT TO MONITOR. BLACK RN", ["BLACK"]),
+        ("care turned over to Small, RN. per NP Brown, hold lasix", ["Small", "Brown"]),
+        ("paged Wood (cards fellow) for low bp", ["Wood"]),
+        # ... and not a word before a role that starts a clause, a role's qualifier or a rare surname
+        ("pt on PA line, md aware. LASIX GIVEN, RN TO FOLLOW K. charge RN, KEEP NP ON", []),
     ],
 )
 def test_clinical_names(text: str, names: list[str]) -> None:

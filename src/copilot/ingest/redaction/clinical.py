@@ -430,7 +430,33 @@ _SERVICE_PARENS = regex.compile(
 )
 _ROLE_AFTER = regex.compile(
     r",?\s{0,2}(?<![\p{L}])(?i:rn|rnc|np|md|rrt|pa|pa-c|crna|lpn|ho|pgy-?\d|resident|fellow)(?![\p{L}])"
+    # ... or a service's role in brackets: "Brown (cards fellow)", "Small (micu resident)"
+    r"|\s{1,2}\((?i:[a-z/]{2,10}\s)?(?i:fellow|resident|attending|intern|np|pa|md|rn)\)"
 )
+# Clinicians' titles written before a name as well as after it ("per NP Brown"; not "OT little progress").
+_ROLE_TITLES = frozenset({"np", "rn", "pa", "md", "crna", "rrt"})
+# A role that acts starts a clause ("LASIX GIVEN, RN TO FOLLOW K", "good. MD will see"); it signs nothing.
+_ROLE_ACTS = regex.compile(r"\s{1,2}(?i:to|will|would|should|can|may|has|had|is|was|and|&|@|at|in)(?![\p{L}])")
+# Words that qualify a role and are surnames too: "charge RN", "prior RN", "new NP" name nobody.
+_ROLE_QUALIFIERS = frozenset(
+    """
+    charge float primary travel traveling agency bedside team oncoming previous prior admitting sending receiving
+    covering senior junior student orientee preceptor relief triage resource night day evening new old main
+    """.split()
+)
+
+
+def _surname_beside_role(word: str) -> bool:
+    """A census surname right before a clinician's role is the clinician's, even when it is an English word
+    ("Brown RN", "care turned over to Small, RN"), as it is after "Dr"; not a role's qualifier ("charge RN")."""
+    from copilot.ingest.redaction.names import census_last_share
+
+    low = word.lower()
+    if len(low) < 3 or low in _NOT_NAME or low in _GRAMMAR or low in _ROLE_QUALIFIERS or low in _GENERIC:
+        return False
+    # one of the ~1,300 most common surnames (share >= 0.01%: "Brown", "Small", "Wood"); rarer ones that are
+    # English words are words first ("Keep", "Given", "Line")
+    return census_last_share().get(low.upper(), 0.0) >= 0.01 and not (len(low) <= 3 and is_clinical_word(word))
 # What is said of a person right after the name ("Jones aware", "Rob called", "Tyro in to see pt"): the name
 # must be a known one.
 _SAID_AFTER = regex.compile(
@@ -643,6 +669,11 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             if raw.endswith(".") and not honorific:
                 continue  # "daughter. states felt like": the cue ended a sentence
             span = self._run(text, m.end(), strong, honorific)
+            if span is None and cue.lower() in _ROLE_TITLES:
+                # "per NP Brown", "RN SMALL": a common surname right after a clinician's title, as before one
+                tok = _NAME_TOKEN.match(text, m.end())
+                if tok is not None and _surname_beside_role(tok.group("w")) and not _SAID_AFTER.match(text, tok.end()):
+                    span = (tok.start("w"), tok.end("w"))
             if span is None and strong and not honorific:
                 # "SISTER & CHARLIE": another person joined to the cue; a known name only ("wife and son" stays)
                 link = _LINK.match(text, m.end())
@@ -749,18 +780,29 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             start = None
             pos = end
             count = 0
+            surname = False
             while count < 3:
                 w = _WORD_BEFORE.search(text[max(0, pos - 40) : pos])
                 if w is None:
                     break
                 word = w.group(1)
                 ws = max(0, pos - 40) + w.start(1)
-                if not (len(word) == 1 or _name_word(word, strong=True)):
+                # "a-line, md aware": a role that is told something starts a clause, it signs nothing
+                beside = (
+                    count == 0
+                    and not _SAID_AFTER.match(text, m.end())
+                    and not _ROLE_ACTS.match(text, m.end())
+                    and _surname_beside_role(word)
+                )
+                if not (len(word) == 1 or beside or _name_word(word, strong=True)):
                     break
+                surname = surname or beside
                 start = ws
                 pos = ws
                 count += 1
-            if start is not None and (has_known_name(text[start:end]) or _INITIAL_NAME.match(text[start:end])):
+            if start is not None and (
+                surname or has_known_name(text[start:end]) or _INITIAL_NAME.match(text[start:end])
+            ):
                 s = start
                 while s < end and not text[s].isalpha():
                     s += 1
