@@ -107,6 +107,9 @@ def test_clinical_dates(text: str, dates: list[str]) -> None:
         ("paged Wood (cards fellow) for low bp", ["Wood"]),
         # ... and not a word before a role that starts a clause, a role's qualifier or a rare surname
         ("pt on PA line, md aware. LASIX GIVEN, RN TO FOLLOW K. charge RN, KEEP NP ON", []),
+        # a family's names in brackets; a two-letter first name written as a name
+        ("FAMILY (MARY) AWARE, husband (Ray) updated, son Ed at bedside", ["MARY", "Ray", "Ed"]),
+        ("family (x3) in, family (wife, son) aware, SON ED VISIT, dtr (RN) asking", []),
     ],
 )
 def test_clinical_names(text: str, names: list[str]) -> None:

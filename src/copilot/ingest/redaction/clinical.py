@@ -423,7 +423,9 @@ _NAME_CUE = regex.compile(
 _SERVICE_PARENS = regex.compile(
     r"(?<![\p{L}])(?i:team|teams|service|consult|consults|renal|nephro|cards|cardiology|gi|surgery|surg|ortho|"
     r"neuro|neurology|neurosurg|nsurg|id|pulm|pulmonary|heme|onc|heme/onc|psych|psychiatry|derm|ent|urology|uro|"
-    r"anesthesia|ho|resident|residents|intern|fellow|attending|md|mds|np|pa|covering|pcp|pmd|rn)"
+    r"anesthesia|ho|resident|residents|intern|fellow|attending|md|mds|np|pa|covering|pcp|pmd|rn|"
+    # a family and its members: "family (Gina/Rob) aware", "husband (Ray) updated"
+    r"family|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|niece|nephew|friend|hcp|proxy|children)"
     r"(?:\s{0,2}\(\s?(?P<names>[\p{L}][\p{L}'’-]+(?:\s?[/,&]\s?[\p{L}][\p{L}'’-]+){0,3})\s?\)"
     r"|(?<=(?i:team|attending|resident|intern|fellow|md|np|pa|rn|covering|pcp|pmd|consults?))"
     r":\s{1,2}(?P<names>[\p{L}][\p{L}'’-]+(?:\s?[/,&]\s?[\p{L}][\p{L}'’-]+){0,3})(?![\p{L}'’-]|\s\p{L}))"
@@ -604,6 +606,8 @@ def _name_word(word: str, strong: bool, honorific: bool = False) -> bool:
         # ("declined", "trumpet", "unstable": the vocabulary lists few inflections)
         if len(low) >= 3 and low.upper() in census_first_share():
             return True
+        if len(low) == 2 and word[0].isupper() and word[1].islower() and low.upper() in census_first_share():
+            return True  # "son Ed", "husband Al": a two-letter first name written as a name
         return not is_not_a_name(word) and not ordinary_word(word)
     return known_name(word)
 
