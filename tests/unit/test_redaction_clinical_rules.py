@@ -73,10 +73,22 @@ def test_profile_for_doc_type(doc_type: str | None, profile: str) -> None:
         ("on PS 10/5 and CPAP of 5/5, ABG 7.41/38/92", []),
         ("DECREASED TO 5 DEC, T 101.5 DEC", []),
         ("blood cx 2/4 bottles pos", []),
+        # a month's abbreviation in a lower-case note ("dec" is "decreased"); a date and a later day
+        ("s/p cabg jul 22nd, f/u sept 9, cx from 7/1-3 neg", ["7/1-3", "jul 22nd", "sept 9"]),
+        ("dec 5 units, dec 2 today", []),
     ],
 )
 def test_clinical_dates(text: str, dates: list[str]) -> None:
     assert found(ClinicalDateRecognizer(), text) == sorted(dates)
+
+
+def test_a_date_and_a_later_day_survive_the_date_check() -> None:
+    from copilot.ingest.redaction import PresidioRedactor, RedactionConfig
+
+    red = PresidioRedactor(RedactionConfig())
+    text = "cx from 7/1-3 neg, pain 3/4-5 at rest"
+    got = [text[s.start : s.end] for s in red.analyze_batch([text], profile="clinical")[0]]
+    assert got == ["7/1-3"]
 
 
 @pytest.mark.parametrize(

@@ -272,6 +272,8 @@ _ABBR_TITLE = r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
 # In upper case before a day only where the abbreviation means nothing else ("DEC" decreased, "MAR" the
 # medication administration record).
 _ABBR_UPPER = r"JAN|FEB|APR|JUN|JUL|AUG|SEP|SEPT|OCT|NOV"
+# ... and in lower case likewise ("jul 22nd", "sept 9" in a lower-case note; "dec 5" is "decreased 5").
+_ABBR_LOWER = r"jan|feb|apr|jun|jul|aug|sept|oct|nov"
 
 # Numbers before a slash that are scores, ratios and settings, not dates ("pain 4/10", "CPAP 10/5", "1/2 NS").
 _NOT_DATE_BEFORE = regex.compile(
@@ -290,11 +292,14 @@ _SETTINGS_CLAUSE = regex.compile(
     r"(?:[\s/:,&]+(?:of|to|at|on|down|now|is|and|@|(?:\.\d|\d)[\d.%]*(?:x\d+)*))*[\s/:,&]*$"
 )
 _SLASH_DATE = regex.compile(
-    r"(?<![\d/:+])(?<!\d[.,-])(?<!/\.)(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])(?:/(?:\d{4}|\d{2}))?"
+    # a day range may follow ("7/1-3")
+    r"(?<![\d/:+])(?<!\d[.,-])(?<!/\.)(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])"
+    r"(?:/(?:\d{4}|\d{2})|-(?:3[01]|[12]\d|0?[1-9])(?![\d/.]))?"
     r"|(?:19|20)\d\d-(?:1[0-2]|0[1-9])-(?:3[01]|[12]\d|0[1-9]))(?![\d/%]|\.\d)"
 )
 _NAMED_DATE = regex.compile(
-    rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|(?-i:{_ABBR_TITLE}|{_ABBR_UPPER})\.?|(?:{_MONTHS_ABBR})\.)\s\d{{1,2}}(?:st|nd|rd|th)?"
+    rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|(?-i:{_ABBR_TITLE}|{_ABBR_UPPER}|{_ABBR_LOWER})\.?|(?:{_MONTHS_ABBR})\.)"
+    rf"\s\d{{1,2}}(?:st|nd|rd|th)?(?!\d)"
     rf"(?:,?\s\d{{4}})?"
     rf"|(?:{_MONTHS_ABBR})\.?\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}}"
     rf"|(?<![\d.])\d{{1,2}}(?:st|nd|rd|th)?\s(?:of\s)?(?:(?i:{_MONTHS_FULL}|may|march)(?:,?\s\d{{4}})?"

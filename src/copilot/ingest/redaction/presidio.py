@@ -709,6 +709,7 @@ _STREET_WORD = re.compile(
 )
 _NUMERIC_DATE = re.compile(r"^\d{1,4}(?P<sep>[-/.])\d{1,2}(?:(?P=sep)\d{1,4})?$")
 _DATE_RANGE = re.compile(r"^(?P<first>\d{1,2}/\d{1,2})\s?-\s?(?P<last>\d{1,2}/\d{1,2})$")
+_DAY_RANGE = re.compile(r"^(?P<first>\d{1,2}/(?P<day>\d{1,2}))-(?P<last>\d{1,2})$")
 
 
 def _valid_numeric_date(text: str, start: int, end: int) -> bool:
@@ -719,6 +720,9 @@ def _valid_numeric_date(text: str, start: int, end: int) -> bool:
     if m is None and (r := _DATE_RANGE.match(value)) is not None:  # "10/15-10/16": both ends must be dates
         a = start + (len(text[start:end]) - len(text[start:end].lstrip()))
         return _valid_numeric_date(text, a, a + r.end("first")) and _valid_numeric_date(text, a + r.start("last"), end)
+    if m is None and (d := _DAY_RANGE.match(value)) is not None:  # "7/1-3": a date, then a later day
+        a = start + (len(text[start:end]) - len(text[start:end].lstrip()))
+        return int(d.group("last")) > int(d.group("day")) and _valid_numeric_date(text, a, a + d.end("first"))
     if m is None:
         return not re.fullmatch(r"[\d\s./:-]+", value)  # words ("March 3") are judged elsewhere
     if re.search(r"(?:/|\d\.)$", text[max(0, start - 2) : start]) or re.match(r"[/.]\d|\s?%", text[end : end + 2]):
