@@ -76,6 +76,7 @@ def test_profile_for_doc_type(doc_type: str | None, profile: str) -> None:
         # a month's abbreviation in a lower-case note ("dec" is "decreased"); a date and a later day
         ("s/p cabg jul 22nd, f/u sept 9, cx from 7/1-3 neg", ["7/1-3", "jul 22nd", "sept 9"]),
         ("dec 5 units, dec 2 today", []),
+        ("home 11/30-1 wk, 7/22-3 PRBC given", ["11/30", "7/22"]),  # a dash, then no later day of the month
     ],
 )
 def test_clinical_dates(text: str, dates: list[str]) -> None:

@@ -381,6 +381,9 @@ class ClinicalDateRecognizer(_ClinicalRecognizer):
         try:
             for m in _SLASH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
                 s, e = m.span("date")
+                head, dash, last = m.group("date").partition("-")
+                if dash and "/" in head and int(last) <= int(head.split("/")[1]):
+                    e = s + len(head)  # "11/30-1", "7/22-3 PRBC": the date, then something else
                 if _NOT_DATE_BEFORE.search(text[max(0, s - 14) : s]) or _NOT_DATE_AFTER.match(text, e):
                     continue
                 if _SETTINGS_CLAUSE.search(text[max(0, s - 40) : s]):
