@@ -77,6 +77,7 @@ def test_profile_for_doc_type(doc_type: str | None, profile: str) -> None:
         ("s/p cabg jul 22nd, f/u sept 9, cx from 7/1-3 neg", ["7/1-3", "jul 22nd", "sept 9"]),
         ("dec 5 units, dec 2 today", []),
         ("home 11/30-1 wk, 7/22-3 PRBC given", ["11/30", "7/22"]),  # a dash, then no later day of the month
+        ("cabg Jul 2019, ptca JUNE, 2101", ["JUNE, 2101", "Jul 2019"]),  # a month and its year
     ],
 )
 def test_clinical_dates(text: str, dates: list[str]) -> None:

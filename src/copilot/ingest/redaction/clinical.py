@@ -301,6 +301,8 @@ _NAMED_DATE = regex.compile(
     rf"(?<![\p{{L}}])(?i:(?:{_MONTHS_FULL}|(?-i:{_ABBR_TITLE}|{_ABBR_UPPER}|{_ABBR_LOWER})\.?|(?:{_MONTHS_ABBR})\.)"
     rf"\s\d{{1,2}}(?:st|nd|rd|th)?(?!\d)"
     rf"(?:,?\s\d{{4}})?"
+    # a month and a year ("Jul 2019", "JUNE, 2101"): the month, and the year with it
+    rf"|(?:{_MONTHS_FULL}|(?-i:{_ABBR_TITLE}|{_ABBR_UPPER}|{_ABBR_LOWER})\.?),?\s\d{{4}}(?!\d)"
     rf"|(?:{_MONTHS_ABBR})\.?\s\d{{1,2}}(?:st|nd|rd|th)?,?\s\d{{4}}"
     rf"|(?<![\d.])\d{{1,2}}(?:st|nd|rd|th)?\s(?:of\s)?(?:(?i:{_MONTHS_FULL}|may|march)(?:,?\s\d{{4}})?"
     rf"|(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?(?:,?\s\d{{4}})?"
