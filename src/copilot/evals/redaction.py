@@ -38,6 +38,12 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 SYNTH_PATH = REPO_ROOT.parent / "shared" / "datasets" / "pii_presidio_synth" / "synth_dataset_v2.json"
 SHORTHAND_PATH = REPO_ROOT / "evals" / "gold" / "clinical_shorthand.jsonl"
 OPS_NOTES_PATH = REPO_ROOT / "evals" / "gold" / "ops_notes.jsonl"
+# Nurse-voice probes (evals/gold/make_clinical_probes.py): "dev" shaped the clinical rules of 2026-12-06's
+# evening round, "check" was only scored.
+PROBE_PATHS = {
+    "clinical-probe": REPO_ROOT / "evals" / "gold" / "clinical_probe_dev.jsonl",
+    "clinical-probe-check": REPO_ROOT / "evals" / "gold" / "clinical_probe_check.jsonl",
+}
 DEMO_GOLD_PATH = REPO_ROOT / "evals" / "gold" / "demo_phi.json"
 DEMO_DATES_PATH = REPO_ROOT / "evals" / "gold" / "demo_operational_dates.json"
 DEMO_CORPUS = REPO_ROOT / "src" / "copilot" / "demo" / "corpus"
@@ -569,6 +575,8 @@ def run(
         samples, keeps = load_value_gold(SHORTHAND_PATH, limit)
     elif dataset == "ops-notes":
         samples, keeps = load_value_gold(OPS_NOTES_PATH, limit)
+    elif dataset in PROBE_PATHS:
+        samples, keeps = load_value_gold(PROBE_PATHS[dataset], limit)
     else:
         raise ValueError(f"unknown dataset {dataset!r}")
     texts = [s.text for s in samples]
