@@ -152,6 +152,9 @@ def test_clinical_names(text: str, names: list[str]) -> None:
         # where a patient is from (after an age), and "here" before the preposition
         ("72 YO M FROM TOWSON, TRANSFERRED HERE FROM DUNDALK", ["TOWSON", "DUNDALK"]),
         ("63 yo female from home, 70 yo in afib", []),
+        # Title-case words after a lower-case motion cue in a mixed-case note
+        ("pt transferred from Good Sam, seen at Greater Baltimore", ["Good Sam", "Greater Baltimore"]),
+        ("pt transferred to Medicine, sent to Cath Lab, back from Recovery", []),
         ("SPOKE TO DAUGHTER, WHO MOVED TO TEXAS", ["TEXAS"]),
         # a hospital named by English words before its head word, after a place preposition, in any case
         ("TRANSFERRED FROM HARBOR HOSPITAL, THEN TO the peninsula regional", ["HARBOR", "peninsula"]),
