@@ -119,6 +119,7 @@ def test_a_date_and_a_later_day_survive_the_date_check() -> None:
         ("CONT TO MONITOR. BLACK RN", ["BLACK"]),
         ("care turned over to Small, RN. per NP Brown, hold lasix", ["Small", "Brown"]),
         ("paged Wood (cards fellow) for low bp", ["Wood"]),
+        ("ROSENBERG RN. per np rosenberg", ["ROSENBERG", "rosenberg"]),  # a name a word list also knows
         # ... and not a word before a role that starts a clause, a role's qualifier or a rare surname
         ("pt on PA line, md aware. LASIX GIVEN, RN TO FOLLOW K. charge RN, KEEP NP ON", []),
         # a family's names in brackets; a two-letter first name written as a name

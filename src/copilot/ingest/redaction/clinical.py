@@ -686,7 +686,11 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             if span is None and cue.lower() in _ROLE_TITLES:
                 # "per NP Brown", "RN SMALL": a common surname right after a clinician's title, as before one
                 tok = _NAME_TOKEN.match(text, m.end())
-                if tok is not None and _surname_beside_role(tok.group("w")) and not _SAID_AFTER.match(text, tok.end()):
+                if (
+                    tok is not None
+                    and (_surname_beside_role(tok.group("w")) or known_name(tok.group("w")))
+                    and not _SAID_AFTER.match(text, tok.end())
+                ):
                     span = (tok.start("w"), tok.end("w"))
             if span is None and strong and not honorific:
                 # "SISTER & CHARLIE": another person joined to the cue; a known name only ("wife and son" stays)
@@ -806,7 +810,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
                     count == 0
                     and not _SAID_AFTER.match(text, m.end())
                     and not _ROLE_ACTS.match(text, m.end())
-                    and _surname_beside_role(word)
+                    and (_surname_beside_role(word) or known_name(word))  # "ROSENBERG RN": wordfreq knows it
                 )
                 if not (len(word) == 1 or beside or _name_word(word, strong=True)):
                     break
