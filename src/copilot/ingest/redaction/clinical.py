@@ -686,11 +686,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             if span is None and cue.lower() in _ROLE_TITLES:
                 # "per NP Brown", "RN SMALL": a common surname right after a clinician's title, as before one
                 tok = _NAME_TOKEN.match(text, m.end())
-                if (
-                    tok is not None
-                    and (_surname_beside_role(tok.group("w")) or known_name(tok.group("w")))
-                    and not _SAID_AFTER.match(text, tok.end())
-                ):
+                if tok is not None and _surname_beside_role(tok.group("w")) and not _SAID_AFTER.match(text, tok.end()):
                     span = (tok.start("w"), tok.end("w"))
             if span is None and strong and not honorific:
                 # "SISTER & CHARLIE": another person joined to the cue; a known name only ("wife and son" stays)
@@ -810,7 +806,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
                     count == 0
                     and not _SAID_AFTER.match(text, m.end())
                     and not _ROLE_ACTS.match(text, m.end())
-                    and (_surname_beside_role(word) or known_name(word))  # "ROSENBERG RN": wordfreq knows it
+                    and _surname_beside_role(word)
                 )
                 if not (len(word) == 1 or beside or _name_word(word, strong=True)):
                     break
@@ -946,32 +942,6 @@ def _english_named_hospital(text: str, start: int, head: str, names: list[str]) 
 _RESIDES = regex.compile(r"(?i:lives|lived|living|resides|resided)")
 
 
-# Services and places of care a patient moves between, written in Title case in mixed-case notes.
-_SERVICES = frozenset(
-    """
-    medicine surgery recovery step stepdown down telemetry tele oncology ob labor delivery nursery imaging
-    interventional endoscopy endo angio pre-op preop post-op postop holding admitting triage pharmacy lab
-    """.split()
-)
-
-
-def _titled_facility(words: list[str]) -> bool:
-    """Title-case words after a lower-case motion cue name a place ("transferred from Good Sam", "seen at
-    Greater Baltimore"): in mixed-case notes capitals mark names; not a service or a kind of care
-    ("transferred to Medicine", "sent to Cath Lab")."""
-    return bool(words) and all(
-        len(w) >= 3
-        and w[0].isupper()
-        and w[1:].islower()
-        and w.lower() not in _FACILITY_STOP
-        and w.lower() not in _KIND_OF_CARE
-        and w.lower() not in _SERVICES
-        and w.lower() not in _GENERIC_FACILITY_NAMES
-        and w.lower() not in _GRAMMAR
-        for w in words
-    )
-
-
 def _facility_words(cand: str, resides: bool = False) -> list[tuple[int, int]]:
     """The leading words of a candidate after a motion cue that name a facility: unknown words (no clinical
     vocabulary, no grammar), facility acronyms ("GH", "VAMC") and places ("new haven"). ``resides``: the cue
@@ -1096,11 +1066,6 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 base = m.start("cand")
                 resides = bool(_RESIDES.fullmatch(m.group("verb"))) and m.group("prep").lower() == "in"
                 words = _facility_words(m.group("cand"), resides)
-                if not words and m.group("prep").islower():
-                    for t in list(_LETTER_WORD.finditer(m.group("cand")))[:3]:
-                        if not _titled_facility([t.group()]):
-                            break
-                        words.append((t.start(), t.end()))
                 if words:
                     spans.append((base + words[0][0], base + words[-1][1], 0.8))
             for f in _FACILITY_AT.finditer(text, timeout=REGEX_TIMEOUT_S):
