@@ -211,3 +211,11 @@ def test_clinical_shorthand_after_titles_and_roles(rec: NameRecognizer, text: st
 )
 def test_speaker_labels_are_not_form_fields(rec: NameRecognizer, text: str, expected: list[str]) -> None:
     assert found(rec, text) == expected
+
+
+def test_a_shadowed_names_package_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(N, "_package_dir", lambda name: tmp_path)  # a names.py with no census lists beside it
+    with caplog.at_level("WARNING", logger=N.logger.name):
+        assert N._read_census("dist.all.last") == {}
+    assert "shadowing" in caplog.text

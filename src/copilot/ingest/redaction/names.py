@@ -176,7 +176,12 @@ def _read_census(fname: str, limit: int | None = None) -> dict[str, float]:
     """Name -> share of the population in percent, from one census list of the ``names`` package."""
     root = _package_dir("names")
     out: dict[str, float] = {}
-    if root is None or not (root / fname).exists():
+    if root is None:
+        return out
+    if not (root / fname).exists():
+        # A module named "names" earlier on sys.path (a script's own names.py) hides the package's lists.
+        logger.warning("census list %s not found under %s: is a module named 'names' shadowing the package?"
+                       " Person-name gazetteer off", fname, root)
         return out
     with (root / fname).open(encoding="ascii", errors="ignore") as fh:
         for i, line in enumerate(fh):
