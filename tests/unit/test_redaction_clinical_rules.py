@@ -196,6 +196,9 @@ def test_a_facility_is_redacted_wherever_it_is_mentioned() -> None:
             ["555-1234", "+1 617 555 1234", "617--555-4321"],
         ),
         ("svr 882-1326, k 300-800, tv 450-1000, 545-1215pm", []),  # within two-fold, round, or a time of day
+        # a letter glued on either side; not a link of a longer run of numbers
+        ("w/617-555-1234, 617-555-4321-home", ["617-555-1234", "617-555-4321"]),
+        ("3/617-555-1234, 1234-5678-9012", []),
     ],
 )
 def test_shorthand_phones(text: str, phones: list[str]) -> None:

@@ -981,9 +981,11 @@ def _facility_words(cand: str, resides: bool = False) -> list[tuple[int, int]]:
 _PHONE_SHORTHAND = regex.compile(
     # area code and number, any separators, a dash doubled by a slip ("617 - 555 - 1234", "(617)-555-1234",
     # "617555-1234", "617--555-1234"), an optional leading 1 or +1 and extension
-    r"(?<![\d/-])(?<!\d\.)(?:\+?1[\s.-]?)?\(?\d{3}\)?\s?[\s./-]?-?\s?\d{3}\s?[\s.-]?-?\s?\d{4}"
+    # not inside a longer run of numbers ("3/617-555-1234", "1234-5678-9012"); a letter may be glued on
+    # ("w/617-555-1234", "617-555-1234-home")
+    r"(?<!\d)(?<!\d[/-])(?<!\d\.)(?:\+?1[\s.-]?)?\(?\d{3}\)?\s?[\s./-]?-?\s?\d{3}\s?[\s.-]?-?\s?\d{4}"
     r"(?:\s?(?i:x|ext\.?)\s?\d{1,5})?"
-    r"(?![\d-]|\.\d)"
+    r"(?!\d|-\d|\.\d)"
     r"|(?<![\p{L}])(?:(?i:pager|beeper|bpr|pgr|ext|page[ds]?(?:\s(?:at|to))?)\.?\s?#?\s?|x)(?:\d{1,2}-\d{4}|\d{4,5})"
     r"(?![\d-])"
 )
