@@ -464,11 +464,13 @@ def _surname_beside_role(word: str) -> bool:
     from copilot.ingest.redaction.names import census_last_share
 
     low = word.lower()
-    if len(low) < 3 or low in _NOT_NAME or low in _GRAMMAR or low in _ROLE_QUALIFIERS or low in _GENERIC:
+    if len(low) < 3 or low in _NOT_NAME or low in _ROLE_QUALIFIERS or low in _GENERIC:
         return False
     # one of the ~1,300 most common surnames (share >= 0.01%: "Brown", "Small", "Wood"); rarer ones that are
     # English words are words first ("Keep", "Given", "Line")
     return census_last_share().get(low.upper(), 0.0) >= 0.01 and not (len(low) <= 3 and is_clinical_word(word))
+
+
 # What is said of a person right after the name ("Jones aware", "Rob called", "Tyro in to see pt"): the name
 # must be a known one.
 _SAID_AFTER = regex.compile(
@@ -910,7 +912,8 @@ _GENERIC_FACILITY_NAMES = frozenset(
 )
 
 
-# Words naming a kind of care or a specialty: "the heart hospital", "TO DIALYSIS CENTER" name no hospital.
+# Words naming a kind of care or a specialty, or no place at all: "the heart hospital", "TO DIALYSIS CENTER",
+# "the main hospital" name no hospital.
 _KIND_OF_CARE = frozenset(
     """
     cancer heart cardiac cardiology cardiovascular eye ear children childrens women womens pediatric pediatrics
@@ -933,8 +936,10 @@ def _english_named_hospital(text: str, start: int, head: str, names: list[str]) 
     if not _HOSPITAL_HEAD.fullmatch(head) or not _PLACE_PREP_BEFORE.search(text, max(0, start - 20), start):
         return False
     return all(
-        len(w) >= 3 and w.lower() not in _KIND_OF_CARE and w.lower() not in _GENERIC_FACILITY_NAMES
-        and w.lower() not in _FACILITY_STOP and w.lower() not in _GRAMMAR
+        len(w) >= 3
+        and w.lower() not in _KIND_OF_CARE
+        and w.lower() not in _GENERIC_FACILITY_NAMES
+        and w.lower() not in _FACILITY_STOP  # grammar and generic places of care too
         for w in names
     )
 
