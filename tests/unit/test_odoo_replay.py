@@ -36,7 +36,7 @@ def test_errors_compare_code_and_name_and_status() -> None:
     assert compare(json2, 500, {"name": "builtins.ValueError", "message": "other words"}, {}) == ""
 
 
-@pytest.mark.parametrize(("version", "floor"), [("odoo19", 795), ("odoo17", 414)])
+@pytest.mark.parametrize(("version", "floor"), [("odoo19", 797), ("odoo17", 414)])
 def test_replay_never_passes_fewer_exchanges_than_measured(version: str, floor: int, odoo_recordings: Path) -> None:
     """A ratchet: the measured pass count of this change. Raise it as the double gets closer to Odoo."""
     folder = odoo_recordings / version
@@ -280,6 +280,23 @@ def test_api_keys_the_recorder_made_and_base_rules(odoo_recordings: Path) -> Non
     assert db.user_for_key("<KEY>") == 5
     lend_recorded_key(db, 2)
     assert db.user_for_key("<KEY>") == 2
+
+
+
+def test_the_key_an_exchange_note_names_is_the_one_lent(odoo_recordings: Path) -> None:
+    """The recorder wrote every key as `<KEY>`; where an exchange's note names admin's expired, `other`-scoped
+    or global key, that key is the one the placeholder stands for, and the double refuses the first two."""
+    from copilot.odoo_double.replay import lend_recorded_key, load, recorded_key_name, seed
+
+    db = seed(*load(odoo_recordings / "odoo19"))
+    assert recorded_key_name({"note": "Expired API key (expiration_date in the past)."}) == "admin_expired"
+    assert recorded_key_name({"note": "Key with scope 'other' (not rpc)."}) == "admin_otherscope"
+    assert recorded_key_name({"note": "Key with scope NULL (global) works too."}) == "admin_global"
+    assert recorded_key_name({"note": "API key (scope rpc) used as password for common.login."}) is None
+    for name, uid in (("admin_expired", None), ("admin_otherscope", None), ("admin_global", 2), (None, 2)):
+        lend_recorded_key(db, 2, name)
+        assert db.user_for_key("<KEY>") == uid, name
+        assert sum(1 for r in db.table("res.users.apikeys").values() if r["key"] == "<KEY>") == 1
 
 
 @pytest.mark.parametrize("version", ["odoo19", "odoo17"])

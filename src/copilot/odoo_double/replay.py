@@ -419,11 +419,30 @@ def _seed_api_keys(db: Any) -> None:
                            expiration=expiry)
 
 
-def lend_recorded_key(db: Any, uid: int) -> None:
+# Which of admin's other keys an exchange used, as its recorded note says ("Expired API key (expiration_date in
+# the past).", "Key with scope 'other' (not rpc).", "Key with scope NULL (global) works too."): the key itself
+# was written as `<KEY>`, the note is the only record of it.
+_NOTED_KEYS = (
+    (re.compile(r"(?i)\bexpired\s+api\s+key"), "admin_expired"),
+    (re.compile(r"(?i)\bscope\s+'other'"), "admin_otherscope"),
+    (re.compile(r"(?i)\bscope\s+null\b"), "admin_global"),
+)
+
+
+def recorded_key_name(exchange: dict[str, Any]) -> str | None:
+    """The recorder key an exchange's note names (``admin_expired``...), or None: the user's own rpc key."""
+    note = str(exchange.get("note") or "")
+    return next((name for rx, name in _NOTED_KEYS if rx.search(note)), None)
+
+
+def lend_recorded_key(db: Any, uid: int, key_name: str | None = None) -> None:
     """The recorder wrote every real key as `<KEY>`: make it stand for ``uid``'s own rpc key (the one the
-    recorder used for that user's requests) and no other key."""
+    recorder used for that user's requests), or for the recorder key ``key_name`` where the exchange's note
+    names one, and no other key."""
+    own = {f"recorder-{n}" for n, *_ in RECORDER_KEYS[:3]}
     for rec in db.table("res.users.apikeys").values():
-        mine = rec.get("user_id") == uid and rec.get("name") in {f"recorder-{n}" for n, *_ in RECORDER_KEYS[:3]}
+        name = rec.get("name")
+        mine = name == f"recorder-{key_name}" if key_name else (rec.get("user_id") == uid and name in own)
         if mine or rec.get("key") == "<KEY>":
             rec["key"] = "<KEY>" if mine else f"<recorder key {rec['id']}>"
             db._persist("res.users.apikeys", int(rec["id"]))
@@ -777,7 +796,7 @@ def run(folder: Path, *, max_failures: int = 60, detail: bool = False) -> dict[s
             if "<KEY>" in json.dumps(req) and e.get("user") in key_user:
                 # the recorder hid real keys: give the placeholder to the exchange's user for this request
                 with db.lock:
-                    lend_recorded_key(db, key_user[e["user"]])
+                    lend_recorded_key(db, key_user[e["user"]], recorded_key_name(e))
                     db.commit()
             body = req.get("body")
             kwargs: dict[str, Any] = {"headers": headers}
