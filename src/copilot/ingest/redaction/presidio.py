@@ -717,12 +717,13 @@ def _valid_numeric_date(text: str, start: int, end: int) -> bool:
     year, and not a link of a chain of slashed values ("ABG 7.43/36/306", "CO/CI 5.4/2.8/1348")."""
     value = text[start:end].strip()
     m = _NUMERIC_DATE.match(value)
+    lead = start + (len(text[start:end]) - len(text[start:end].lstrip()))  # where ``value`` starts in ``text``
     if m is None and (r := _DATE_RANGE.match(value)) is not None:  # "10/15-10/16": both ends must be dates
-        a = start + (len(text[start:end]) - len(text[start:end].lstrip()))
-        return _valid_numeric_date(text, a, a + r.end("first")) and _valid_numeric_date(text, a + r.start("last"), end)
+        return _valid_numeric_date(text, lead, lead + r.end("first")) and _valid_numeric_date(
+            text, lead + r.start("last"), end
+        )
     if m is None and (d := _DAY_RANGE.match(value)) is not None:  # "7/1-3": a date, then a later day
-        a = start + (len(text[start:end]) - len(text[start:end].lstrip()))
-        return int(d.group("last")) > int(d.group("day")) and _valid_numeric_date(text, a, a + d.end("first"))
+        return int(d.group("last")) > int(d.group("day")) and _valid_numeric_date(text, lead, lead + d.end("first"))
     if m is None:
         return not re.fullmatch(r"[\d\s./:-]+", value)  # words ("March 3") are judged elsewhere
     if re.search(r"(?:/|\d\.)$", text[max(0, start - 2) : start]) or re.match(r"[/.]\d|\s?%", text[end : end + 2]):
