@@ -47,6 +47,13 @@ def _found(rec: RegexRecognizer | NameRecognizer, text: str, threshold: float = 
         (hc.FaxRecognizer(), "Fax: 617-555-0199", ["617-555-0199"]),
         (hc.FaxRecognizer(), "Phone: 617-555-0199", []),
         (hc.UsPhoneRecognizer(), "call (617) 555-0134 now", ["(617) 555-0134"]),
+        # spaces inside the brackets; an extension glued on or after "ext."
+        (hc.UsPhoneRecognizer(), "call son ( 617 ) 555 0134", ["( 617 ) 555 0134"]),
+        (
+            hc.UsPhoneRecognizer(),
+            "pls call 555-0134x4 or 555-0135 ext. 12",
+            ["555-0134x4", "555-0135", "555-0135 ext. 12"],  # overlaps merge later
+        ),
         (
             hc.StreetAddressRecognizer(),
             "lives at 1234 North Oak Street, Boston",

@@ -6,7 +6,7 @@ import re
 
 from copilot.ingest.redaction.recognizers.base import RegexRecognizer, Rule
 
-PHONE_PATTERN = r"(?<!\d)(?:\+?1[ \t.-]?)?(?:\(\d{3}\)[ \t]?|\d{3}[ \t.-])\d{3}[ \t.-]\d{4}(?!\d)"
+PHONE_PATTERN = r"(?<!\d)(?:\+?1[ \t.-]?)?(?:\([ \t]?\d{3}[ \t]?\)[ \t.-]?|\d{3}[ \t.-])\d{3}[ \t.-]\d{4}(?!\d)"
 
 
 class FaxRecognizer(RegexRecognizer):
@@ -59,7 +59,8 @@ class UsPhoneRecognizer(RegexRecognizer):
         # Any grouping of 7-15 digits, only with a phone word before or just after it.
         Rule(
             "grouped_phone",
-            r"(?<![\w+.-])(?:\+\d{1,3}[ \t.-]?)?(?:\(\d{1,4}\)[ \t.-]?)?\d{2,10}(?:[ \t.-]\d{2,10}){0,5}(?!\w|-\d)",
+            r"(?<![\w+.-])(?:\+\d{1,3}[ \t.-]?)?(?:\([ \t]?\d{1,4}[ \t]?\)[ \t.-]?)?"
+            r"\d{2,10}(?:[ \t.-]\d{2,10}){0,5}(?!\w|-\d)",
             0.0,
             0.95,
         ),
@@ -72,7 +73,7 @@ class UsPhoneRecognizer(RegexRecognizer):
         ),
         Rule(
             "ext",
-            r"(?<!\d)\d{3}[ \t.-]\d{3}[ \t.-]\d{4}[ \t]?(?:x|ext\.?)\s?\d{1,5}\b",
+            r"(?<!\d)(?:\d{3}[ \t.-])?\d{3}[ \t.-]\d{4}[ \t]?(?:x|ext\.?)[ \t]?\d{1,5}\b",
             0.8,
             1.0,
             ignore_case=True,
