@@ -90,6 +90,14 @@ def test_order_and_batching_do_not_change_vectors(
     np.testing.assert_allclose(forward, backward, atol=1e-4)
 
 
+def test_onnx_int8_says_its_vectors_depend_on_the_batch(onnx_embedder: OnnxInt8Embedder) -> None:
+    """The answerer embeds one text per call for such an embedder: alone, a text always gets the same vector."""
+    assert onnx_embedder.batch_invariant is False
+    alone = [onnx_embedder.embed_documents([t])[0] for t in TEXTS]
+    again = [onnx_embedder.embed_documents([t])[0] for t in reversed(TEXTS)][::-1]
+    np.testing.assert_array_equal(np.vstack(alone), np.vstack(again))
+
+
 def test_onnx_int8_agrees_with_torch(
     torch_embedder: SentenceTransformerEmbedder, onnx_embedder: OnnxInt8Embedder
 ) -> None:

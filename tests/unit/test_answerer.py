@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from copilot.retrieval.answerer import (
@@ -65,6 +66,36 @@ def test_answer_cites_the_passage_it_quotes() -> None:
     assert not answer.abstained
     assert "12 months" in answer.text and answer.text.endswith("[1]")
     assert answer.citations[0].doc_id == "folder:sops/pump.md" and answer.citations[0].page == 2
+
+
+class _BatchDependentEmbedder(HashingEmbedder):
+    """Like the int8 graph: a text's vector moves a little with the texts embedded beside it."""
+
+    batch_invariant = False
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        vecs = super().embed_documents(texts)
+        noise = super().embed_documents([f"batch of {len(texts)}"])[0]
+        vecs = vecs + 0.3 * noise
+        return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+
+
+def test_an_answer_does_not_depend_on_the_questions_asked_before_it() -> None:
+    """Sentence vectors are cached across questions; with an embedder whose vectors depend on their batch, a
+    sentence first embedded for another question would carry that batch with it. One text per call keeps
+    every answer, confidence included, the same whatever was asked before."""
+    hits = [
+        _hit("Infusion pumps receive preventive maintenance every 12 months. Batteries are replaced yearly.", n=0),
+        _hit("Vaccines are stored between 2 and 8 degrees. Excursions go to pharmacy.", doc="folder:sops/cold.md",
+             section="Cold", n=1),
+    ]
+    question = "How often are pump batteries replaced?"
+    fresh = ExtractiveAnswerer(_BatchDependentEmbedder(384), abstain_threshold=0.0).answer(question, hits)
+    warmed = ExtractiveAnswerer(_BatchDependentEmbedder(384), abstain_threshold=0.0)
+    warmed.answer("How cold are vaccines stored?", hits[1:])  # caches the second passage's sentences alone
+    again = warmed.answer(question, hits)
+    assert (again.text, again.confidence, again.signals) == (fresh.text, fresh.confidence, fresh.signals)
+    assert warmed.cache_stats["hits"] > 0  # the cached vectors were used
 
 
 def test_headings_repeated_in_the_passage_are_not_answers() -> None:

@@ -534,8 +534,10 @@ class ExtractiveAnswerer:
 
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Embeddings of sentences, through a bounded LRU cache: staff ask about the same SOPs again and again,
-        and a passage's sentences embed the same every time. Sentences not cached are embedded in one batch
-        and used directly (never read back from the cache, which may already have evicted them)."""
+        and a passage's sentences embed the same every time. Sentences not cached are embedded and used
+        directly (never read back from the cache, which may already have evicted them) — in one batch, or one
+        by one when the embedder's vectors depend on their batch (``batch_invariant`` False: the int8 graph),
+        so that an answer never depends on which questions were asked before it."""
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for t in dict.fromkeys(texts):
@@ -548,7 +550,10 @@ class ExtractiveAnswerer:
             self.cache_stats["hits"] += len(found)
             self.cache_stats["misses"] += len(missing)
         if missing:
-            fresh = self.embedder.embed_documents(missing)
+            if getattr(self.embedder, "batch_invariant", True):
+                fresh = self.embedder.embed_documents(missing)
+            else:  # one per call, so a sentence's vector never depends on which others were embedded with it
+                fresh = np.vstack([self.embedder.embed_documents([t]) for t in missing])
             found.update(zip(missing, fresh, strict=True))
             if self.cache_size > 0:
                 with self._lock:
