@@ -96,6 +96,9 @@ def test_onnx_int8_says_its_vectors_depend_on_the_batch(onnx_embedder: OnnxInt8E
     alone = [onnx_embedder.embed_documents([t])[0] for t in TEXTS]
     again = [onnx_embedder.embed_documents([t])[0] for t in reversed(TEXTS)][::-1]
     np.testing.assert_array_equal(np.vstack(alone), np.vstack(again))
+    # embed_separately runs texts side by side, each on its own: the same vectors, in order
+    np.testing.assert_array_equal(onnx_embedder.embed_separately(TEXTS), np.vstack(alone))
+    assert onnx_embedder.embed_separately([]).shape == (0, 384)
 
 
 def test_onnx_int8_agrees_with_torch(

@@ -535,9 +535,9 @@ class ExtractiveAnswerer:
     def _sentence_vectors(self, texts: list[str]) -> np.ndarray:
         """Embeddings of sentences, through a bounded LRU cache: staff ask about the same SOPs again and again,
         and a passage's sentences embed the same every time. Sentences not cached are embedded and used
-        directly (never read back from the cache, which may already have evicted them) — in one batch, or one
-        by one when the embedder's vectors depend on their batch (``batch_invariant`` False: the int8 graph),
-        so that an answer never depends on which questions were asked before it."""
+        directly (never read back from the cache, which may already have evicted them) — in one batch, or each
+        on its own when the embedder's vectors depend on their batch (``batch_invariant`` False: the int8
+        graph), so that an answer never depends on which questions were asked before it."""
         found: dict[str, np.ndarray] = {}
         with self._lock:
             for t in dict.fromkeys(texts):
@@ -552,7 +552,9 @@ class ExtractiveAnswerer:
         if missing:
             if getattr(self.embedder, "batch_invariant", True):
                 fresh = self.embedder.embed_documents(missing)
-            else:  # one per call, so a sentence's vector never depends on which others were embedded with it
+            elif (separately := getattr(self.embedder, "embed_separately", None)) is not None:
+                fresh = separately(missing)  # so a sentence's vector never depends on what was embedded with it
+            else:
                 fresh = np.vstack([self.embedder.embed_documents([t]) for t in missing])
             found.update(zip(missing, fresh, strict=True))
             if self.cache_size > 0:
