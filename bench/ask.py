@@ -14,8 +14,9 @@ alike; each figure is the median over runs of that run's p50 / p95:
 * ``uncached_rrf_native``: the baseline before this issue — equal-weight RRF fused by the index in one query —
   uncached as well, to show what the two-query convex fusion costs;
 * ``uncached_batched``: uncached, each question's sentences embedded in one batch as before 2026-12-06 (late):
-  faster, but with the int8 graph a sentence's vector then depends on its batch, so answers depended on the
-  questions asked before them. Shows what embedding one sentence per call costs.
+  with the int8 graph a sentence's vector then depends on its batch, so answers depended on the questions
+  asked before them. Beside ``uncached`` (each sentence on its own, ``embed_separately``), it shows what
+  batch-independent sentence vectors cost or save.
 
 Prints one JSON object.
 """
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             "p50_ms": round(statistics.median(r["p50_ms"] for r in rows), 2),
             "p95_ms": round(statistics.median(r["p95_ms"] for r in rows), 2),
         }
-    result["ratio_uncached_one_per_call_vs_batched"] = round(
+    result["ratio_uncached_separately_vs_batched"] = round(
         result["uncached"]["p50_ms"] / result["uncached_batched"]["p50_ms"], 3
     )
     result["ratio_uncached_convex_vs_native"] = round(
