@@ -465,9 +465,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--prompt-version", default=None,
                    help="answers (a model configured): the prompts/answer version to score, e.g. v1")
     s.add_argument("--compare", default=None, help="answers: a second prompts/answer version, side by side")
-    s.add_argument("--split", choices=["train", "test", "dev"], default=None,
+    s.add_argument("--split", choices=["train", "test", "dev", "dev-b", "holdout"], default=None,
                    help="answers --dataset demo-staff: ask only this split (develop on 'train'); "
-                   "parts: dev (the default, misses listed) or test")
+                   "parts: dev (the default, misses listed) or test; redaction --dataset physionet-dev: score "
+                   "only this part (dev, dev-b or holdout; default: all three, holdout first)")
     s.add_argument("--leave-out", action="store_true",
                    help="agent --file: refit the router's classifier without that file's lines first "
                         "(a retired set scored leave-one-set-out)")

@@ -572,7 +572,8 @@ def run(kind: str, args: argparse.Namespace, settings: Settings) -> dict[str, An
     if kind == "redaction":
         from copilot.evals import redaction
 
-        return redaction.run(dataset=args.dataset, limit=args.limit, spacy_model=settings.spacy_model)
+        return redaction.run(dataset=args.dataset, limit=args.limit, spacy_model=settings.spacy_model,
+                             part=getattr(args, "split", None))
     if kind == "summaries":
         from copilot.evals import summaries
 
