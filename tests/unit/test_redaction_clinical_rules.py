@@ -78,6 +78,11 @@ def test_profile_for_doc_type(doc_type: str | None, profile: str) -> None:
         ("dec 5 units, dec 2 today", []),
         ("home 11/30-1 wk, 7/22-3 PRBC given", ["11/30", "7/22"]),  # a dash, then no later day of the month
         ("cabg Jul 2019, ptca JUNE, 2101", ["JUNE, 2101", "Jul 2019"]),  # a month and its year
+        # a month and a two- or four-digit year in a history, a letter glued on or not
+        ("PMH: MI 3/88, hip fx9/04 (ORIF), AVR 11/2012", ["11/2012", "3/88", "9/04"]),
+        ("fio2 4/50%, pain 2/40", []),
+        # settings later in a ventilator clause: a volume times a rate, "weaning on"
+        ("SIMV 600 X 12, 40% 5/5. weaning on 10/5 this am", []),
     ],
 )
 def test_clinical_dates(text: str, dates: list[str]) -> None:
@@ -91,6 +96,16 @@ def test_a_date_and_a_later_day_survive_the_date_check() -> None:
     text = "cx from 7/1-3 neg, pain 3/4-5 at rest"
     got = [text[s.start : s.end] for s in red.analyze_batch([text], profile="clinical")[0]]
     assert got == ["7/1-3"]
+
+
+def test_the_date_check_keeps_a_month_and_its_year_and_drops_a_pressure_range() -> None:
+    from copilot.ingest.redaction.presidio import _valid_numeric_date
+
+    def ok(value: str) -> bool:
+        return _valid_numeric_date(value, 0, len(value))
+
+    assert ok("1/78") and ok("12/2019") and ok("7/1-3")
+    assert not ok("13/78") and not ok("1/1850") and not ok("28/10-14")  # no month; a pressure and its range
 
 
 @pytest.mark.parametrize(
@@ -124,6 +139,15 @@ def test_a_date_and_a_later_day_survive_the_date_check() -> None:
         # a family's names in brackets; a two-letter first name written as a name
         ("FAMILY (MARY) AWARE, husband (Ray) updated, son Ed at bedside", ["MARY", "Ray", "Ed"]),
         ("family (x3) in, family (wife, son) aware, SON ED VISIT, dtr (RN) asking", []),
+        # people close to the patient who are not family
+        ("HER CAREGIVER, DOLORES, AT BEDSIDE. neighbor Marguerite checking on cat", ["DOLORES", "Marguerite"]),
+        ("lawyer (Thaddeus Okafor) reviewing POA", ["Thaddeus Okafor"]),
+        # units and drugs after a number are no cue, "w" without a dot is "with", "ms" is morphine or mental
+        # status, and a lower-case word after a title in mixed-case text is a word
+        ("ETT at the 22cm mark, #18 FR FOLEY in place", []),
+        ("3VD W HEAVY CALCIFICATION, LAD W BRIDGE COLLATERALS", []),
+        ("4mg ms given for pain, ms contin at hs, MS back to baseline", []),
+        ("Rising PA pressures, CVP up. Discussed with NP Okafor.", ["Okafor"]),
     ],
 )
 def test_clinical_names(text: str, names: list[str]) -> None:
@@ -160,6 +184,13 @@ def test_clinical_names(text: str, names: list[str]) -> None:
         # places of care that are no facility's name
         ("transferred to the floor, then to OSH for CT", []),
         ("returned from cath lab, to ccu", []),
+        # a hospital's acronym after a place preposition, even one the vocabulary knows ("GH"); every later
+        # mention of it; "the" before it
+        ("tranfered to BH last pm, BH team called, consult from the SVMC", ["BH", "BH", "SVMC"]),
+        ("in HIGH spirits, to COUGH and deep breathe, back to NH", []),
+        # a second place joined to one found
+        ("SCREENED BY GLENDARROCH REHAB AND TALLMADGE FOR PLACEMENT", ["GLENDARROCH", "TALLMADGE"]),
+        ("transferred to Fairhaven Rehab and intubated", ["Fairhaven"]),
     ],
 )
 def test_facilities(text: str, places: list[str]) -> None:
@@ -199,6 +230,9 @@ def test_a_facility_is_redacted_wherever_it_is_mentioned() -> None:
         # a letter glued on either side; not a link of a longer run of numbers
         ("w/617-555-1234, 617-555-4321-home", ["617-555-1234", "617-555-4321"]),
         ("3/617-555-1234, 1234-5678-9012", []),
+        # a pager after its word with a colon, a "#" or as "PG"
+        ("Pager: #40417, PG 31177, pg: 2210", ["40417", "31177", "2210"]),
+        ("10 pg/ml, pg 12 of chart", []),
     ],
 )
 def test_shorthand_phones(text: str, phones: list[str]) -> None:
@@ -208,7 +242,7 @@ def test_shorthand_phones(text: str, phones: list[str]) -> None:
 
 
 def test_vocabulary_guard() -> None:
-    for word in ("PRBC", "BUN", "Kayexalate", "Foley", "SpO2", "fio2", "pre-illness"):
+    for word in ("PRBC", "BUN", "Kayexalate", "Foley", "SpO2", "fio2", "pre-illness", "ALINE", "Quinton"):
         assert clinical.is_clinical_word(word), word
     for word in ("Margie", "Logan", "Okonkwo", "Mary"):
         assert not clinical.is_clinical_word(word), word

@@ -114,6 +114,11 @@ def warm() -> None:
 
 _WORDS = regex.compile(r"[\p{L}\d][\p{L}\d'’]*")
 
+# Lines and catheters that ICU notes write as one word and that Philter's vocabulary lacks, while name lists
+# hold them ("ALINE CORRELATING", "Aline dc'd", "tunneled Quinton catheter"). Each was read in the development
+# notes (physionet dev and dev-b): "aline" 63 times in 22 patients' notes, never a name; "quinton" in two.
+_LINE_SHORTHAND = frozenset({"aline", "quinton"})
+
 
 @lru_cache(maxsize=65_536)
 def is_clinical_word(word: str) -> bool:
@@ -130,6 +135,8 @@ def is_clinical_word(word: str) -> bool:
     if "-" in w.strip("-"):
         parts = [p for p in w.split("-") if p]
         return bool(parts) and all(is_clinical_word(p) or is_misspelt_word(p) for p in parts)
+    if w in _LINE_SHORTHAND:
+        return True
     if not w or w not in clinical_vocabulary():
         return False
     if len(w) <= 3 or w.upper() not in census_first_share():
@@ -288,13 +295,17 @@ _NOT_DATE_AFTER = regex.compile(
 # Ventilator and oxygen settings earlier in the same clause ("PSV of 10/5", "wean down to 10/5", "flowby 6/3").
 _SETTINGS_CLAUSE = regex.compile(
     r"(?<![\p{L}])(?i:cpap|peep|psv?|bipap|imv|simv|ipap|epap|pressure\ssupport|flow-?by|vent\ssettings?|"
-    r"wean(?:ed|ing)?\s(?:down\s)?to|(?:changed?|trialed|placed)\s(?:back\s)?(?:to|on))"
-    r"(?:[\s/:,&]+(?:of|to|at|on|down|now|is|and|@|(?:\.\d|\d)[\d.%]*(?:x\d+)*))*[\s/:,&]*$"
+    r"wean(?:ed|ing)?\s(?:down\s)?(?:to|on)|(?:changed?|trialed|placed)\s(?:back\s)?(?:to|on))"
+    # the settings that follow: numbers, percentages, "500 X 14" (a volume times a rate)
+    r"(?:[\s/:,&]+(?:of|to|at|on|down|now|is|and|@|(?i:x)(?=\s?\d)|(?:\.\d|\d)[\d.%]*(?:x\d+)*))*[\s/:,&]*$"
 )
 _SLASH_DATE = regex.compile(
     # a day range may follow ("7/1-3")
     r"(?<![\d/:+])(?<!\d[.,-])(?<!/\.)(?P<date>(?:1[0-2]|0?[1-9])/(?:3[01]|[12]\d|0?[1-9])"
     r"(?:/(?:\d{4}|\d{2})|-(?:3[01]|[12]\d|0?[1-9])(?![\d/.]))?"
+    # a month and its year in a history ("CABG 1/78", "pelvic fx4/97", "MI 3/2009"): a two-digit number above
+    # 31 after a month is no day, and "1/78" is no score, setting or fraction either
+    r"|(?:1[0-2]|0?[1-9])/(?:3[2-9]|[4-9]\d|(?:19|20)\d\d)"
     r"|(?:19|20)\d\d-(?:1[0-2]|0[1-9])-(?:3[01]|[12]\d|0[1-9]))(?![\d/%]|\.\d)"
 )
 _NAMED_DATE = regex.compile(
@@ -424,7 +435,8 @@ _NAME_CUE = regex.compile(
     r"intensivist|hospitalist|nephrologist|neurologist|oncologist|pcp|pmd|mr|mrs|ms|miss|rabbi|priest|reverend|"
     r"rev|father|fr|chaplain|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|mother|mom|dad|"
     r"niece|nephew|grandson|granddaughter|grandchildren|aunt|uncle|cousin|friend|fiance|fiancee|partner|"
-    r"boyfriend|girlfriend|significant\sother|s\.o\.?|hcp|proxy|guardian|per|as\sper|spoke\s(?:with|to)|"
+    r"boyfriend|girlfriend|significant\sother|s\.o\.?|hcp|proxy|guardian|caregivers?|care\sgivers?|neighbou?rs?|"
+    r"roommate|lawyer|attorney|per|as\sper|spoke\s(?:with|to)|"
     r"talked\s(?:with|to)|discussed\swith|d/w|paged|called|notified|informed|updated|seen\sby|examined\sby|"
     r"reach|reached|left\s(?:a\s)?(?:message|msg|vm)\s(?:for|with)|message\sleft\sfor|"
     r"covering|by|with|to|and|&)(?:,?\s{1,3}|(?<=(?i:dr|mr|mrs|ms))\.\s{0,3})(?:\(|\")?"
@@ -435,7 +447,8 @@ _SERVICE_PARENS = regex.compile(
     r"neuro|neurology|neurosurg|nsurg|id|pulm|pulmonary|heme|onc|heme/onc|psych|psychiatry|derm|ent|urology|uro|"
     r"anesthesia|ho|resident|residents|intern|fellow|attending|md|mds|np|pa|covering|pcp|pmd|rn|"
     # a family and its members: "family (Gina/Rob) aware", "husband (Ray) updated"
-    r"family|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|niece|nephew|friend|hcp|proxy|children)"
+    r"family|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|niece|nephew|friend|hcp|proxy|children|"
+    r"caregivers?|neighbou?rs?|lawyer|attorney)"
     r"(?:\s{0,2}\(\s?(?P<names>[\p{L}][\p{L}'’-]+(?:\s?[/,&]\s?[\p{L}][\p{L}'’-]+){0,3})\s?\)"
     r"|(?<=(?i:team|attending|resident|intern|fellow|md|np|pa|rn|covering|pcp|pmd|consults?))"
     r":\s{1,2}(?P<names>[\p{L}][\p{L}'’-]+(?:\s?[/,&]\s?[\p{L}][\p{L}'’-]+){0,3})(?![\p{L}'’-]|\s\p{L}))"
@@ -456,6 +469,16 @@ _ROLE_QUALIFIERS = frozenset(
     covering senior junior student orientee preceptor relief triage resource night day evening new old main
     """.split()
 )
+
+
+def _capitalises_names(text: str) -> bool:
+    """Mixed-case text, where a lower-case word after a title is a word ("Elevated PA numbers"), not a name as
+    it may be in a note typed all in lower case ("per np brown"): among the first 2,000 letters at least 2%
+    capitals and at least 30% lower case."""
+    head = text[:2000]
+    upper = sum(ch.isupper() for ch in head)
+    lower = sum(ch.islower() for ch in head)
+    return upper >= 0.02 * (upper + lower) and lower >= 0.3 * (upper + lower)
 
 
 def _surname_beside_role(word: str) -> bool:
@@ -497,7 +520,7 @@ _STRONG_CUES = regex.compile(
     r"dietitian|dietician|nutritionist|interpreter|translator|cns|crna|lpn|cna|pct|mr|mrs|ms|miss|rabbi|priest|reverend|rev|fr|chaplain|attending|resident|"
     r"fellow|intern|pcp|pmd|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|mother|mom|dad|niece|"
     r"nephew|grandson|granddaughter|aunt|uncle|cousin|friend|fiancee?|partner|boyfriend|girlfriend|"
-    r"significant\sother|s\.o|hcp|proxy|guardian)$"
+    r"significant\sother|s\.o|hcp|proxy|guardian|caregivers?|care\sgivers?|neighbou?rs?|roommate|lawyer|attorney)$"
 )
 _INITIAL_NAME = regex.compile(r"[\p{Lu}]\.?\s{1,2}[\p{L}'’-]{3,}$")
 _INITIAL_SURNAME = regex.compile(
@@ -531,6 +554,8 @@ def _occurrences(text: str, words: set[str], whole: bool) -> list[tuple[int, int
     return out
 
 
+_NUMBER_BEFORE = regex.compile(r"\d\s?$")
+_UNIT_CUES = frozenset({"cm", "fr", "ms"})  # case manager, Father, Ms; after a number: cm, French, milliseconds
 _LINK = regex.compile(r"\s{0,2}(?:&|and)\s{1,2}")
 _LIST_LINK = regex.compile(r"\s{0,2}(?:,|and|&)\s{1,2}(?P<title>(?i:(?:dr|dtr|md|np|rn)\.?\s{1,2}))?")
 _AFTER_INITIAL = regex.compile(r"\.?\s{1,2}")
@@ -546,7 +571,8 @@ _CUE_WORDS = frozenset(
     """
     wife husband spouse daughter daughters son sons sister sisters brother brothers mother father niece nephew
     grandson granddaughter aunt uncle cousin friend fiance fiancee partner boyfriend girlfriend guardian nurse
-    doctor resident fellow attending pharmacist therapist chaplain family
+    doctor resident fellow attending pharmacist therapist chaplain family caregiver neighbor neighbour roommate
+    lawyer attorney
     """.split()
 )
 
@@ -684,11 +710,29 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
                 continue  # only as the link of a list that a strong cue opened (below)
             if raw.endswith(".") and not honorific:
                 continue  # "daughter. states felt like": the cue ended a sentence
+            if cue.lower() in _UNIT_CUES and _NUMBER_BEFORE.search(text, max(0, m.start() - 2), m.start()):
+                continue  # "23cm mark", "#16 FR FOLEY": a unit after a number (centimetres, French gauge)
+            if cue.lower() == "ms" and cue != "Ms" and not raw.endswith("."):
+                # "ms contin", "10mg ms given", "MS back to baseline": morphine or mental status; a known name
+                # only ("MS JONES"; "ms. Quinn" keeps its honorific)
+                strong = honorific = False
             span = self._run(text, m.end(), strong, honorific)
+            if (
+                span is not None
+                and cue.lower() in _ROLE_TITLES
+                and text[span[0] : span[1]].islower()
+                and _capitalises_names(text)
+            ):
+                continue  # "Elevated PA numbers": in mixed-case text a name after a title has capitals
             if span is None and cue.lower() in _ROLE_TITLES:
                 # "per NP Brown", "RN SMALL": a common surname right after a clinician's title, as before one
                 tok = _NAME_TOKEN.match(text, m.end())
-                if tok is not None and _surname_beside_role(tok.group("w")) and not _SAID_AFTER.match(text, tok.end()):
+                if (
+                    tok is not None
+                    and _surname_beside_role(tok.group("w"))
+                    and not _SAID_AFTER.match(text, tok.end())
+                    and not (tok.group("w").islower() and _capitalises_names(text))
+                ):
                     span = (tok.start("w"), tok.end("w"))
             if span is None and strong and not honorific:
                 # "SISTER & CHARLIE": another person joined to the cue; a known name only ("wife and son" stays)
@@ -781,6 +825,8 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
         from copilot.ingest.redaction.names import _key, census_last_share, surname_strength
 
         for m in _INITIAL_SURNAME.finditer(text, timeout=REGEX_TIMEOUT_S):
+            if m.group("name")[:2] in ("W ", "W\t", "W\n"):
+                continue  # "W SEVER 3VD", "PROX W BRIDE COLLATERALS": "w" without a dot is "with"
             sur = m.group("surname")
             if sur.lower() in _NOT_NAME or _key(sur) not in census_last_share():
                 continue
@@ -877,7 +923,9 @@ _ACRONYM_BEFORE_UNIT = regex.compile(
     r"hospital|campus|clinic|rehab)(?![\p{L}])"
 )
 # "from SVMC", "to NEBH": a hospital's acronym after a preposition, when no vocabulary knows it.
-_ACRONYM_AFTER_PREP = regex.compile(r"(?<![\p{L}])(?i:to|at|from)\s{1,2}(?P<name>[A-Z]{2,5})(?![\p{L}\d])")
+_ACRONYM_AFTER_PREP = regex.compile(
+    r"(?<![\p{L}])(?P<prep>(?i:to|at|from|in|into))\s{1,2}(?:(?i:the)\s{1,2})?(?P<name>[A-Z]{2,5})(?![\p{L}\d])"
+)
 _US_STATE = (
     r"AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
     r"OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY"
@@ -891,6 +939,9 @@ _NAME_FACILITY_WORD = regex.compile(r"\s{1,2}(?i:memorial|general|infirmary)(?![
 _WARD = regex.compile(
     rf"(?<![\p{{L}}])(?i:on|to|in|at|from)\s{{1,2}}(?P<name>{_FAC_TOKEN})\s{{1,2}}\d{{1,2}}(?!\d|\.\d|[%:/\p{{L}}])"
 )
+_PLACE_LINK = regex.compile(r"\s{0,2}(?:,|&|(?i:and|or))\s{1,2}")
+_FAC_WORD_AT = regex.compile(r"[\p{L}][\p{L}'’]*(?![\p{L}\d'’-])")
+_FACILITY_AFTER = regex.compile(rf"\s{{1,2}}{_FACILITY_WORD}(?![\p{{L}}])")
 _ACRONYM_FACILITY = regex.compile(r"^(?:[A-Za-z]{0,4}[Hh]|[A-Za-z]{1,3}(?:MC|mc|HC|hc)|VA|VAMC|VAH)$")
 # Generic places of care: where a patient goes, not which hospital ("transferred to the floor", "OSH").
 _GENERIC = frozenset(
@@ -991,7 +1042,8 @@ _PHONE_SHORTHAND = regex.compile(
     r"(?<!\d)(?<!\d[/-])(?<!\d\.)(?:\+?1[\s.-]?)?\(?\d{3}\)?\s?[\s./-]?-?\s?\d{3}\s?[\s.-]?-?\s?\d{4}"
     r"(?:\s?(?i:x|ext\.?)\s?\d{1,5})?"
     r"(?!\d|-\d|\.\d)"
-    r"|(?<![\p{L}])(?:(?i:pager|beeper|bpr|pgr|ext|page[ds]?(?:\s(?:at|to))?)\.?\s?#?\s?|x)(?:\d{1,2}-\d{4}|\d{4,5})"
+    # a pager or an extension after its word, maybe with a colon and "#" ("Pager: #12345", "PG 23456")
+    r"|(?<![\p{L}])(?:(?i:pager|beeper|bpr|pgr|pg|ext|page[ds]?(?:\s(?:at|to))?)\.?:?\s?#?\s?|x)(?:\d{1,2}-\d{4}|\d{4,5})"
     r"(?![\d-])"
 )
 # A local number "555-2231": a phone where a phone word is near, or where it cannot be a range of values
@@ -1125,7 +1177,13 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 spans.append((m.start(), m.end(), 0.75))
             for m in _ACRONYM_AFTER_PREP.finditer(text, timeout=REGEX_TIMEOUT_S):
                 w = m.group("name")
-                if _ACRONYM_FACILITY.match(w) and w.lower() not in _GENERIC and w.lower() not in clinical_vocabulary():
+                if not _ACRONYM_FACILITY.match(w) or w.lower() in _GENERIC:
+                    continue
+                # "from SVMC", "to NEBH"; and a two- or three-letter "...H" that the vocabulary also knows as
+                # shorthand ("to GH", "in GH": growth hormone is not where a patient goes), never a three-letter
+                # word ("to ASH"; word lists count two letters such as "gh" as words, so those are not asked)
+                short_h = w.endswith("H") and (len(w) == 2 or (len(w) == 3 and not ordinary_word(w)))
+                if w.lower() not in clinical_vocabulary() or short_h:
                     spans.append((m.start("name"), m.end("name"), 0.7))
             for m in _ACRONYM_BEFORE_UNIT.finditer(text, timeout=REGEX_TIMEOUT_S):
                 w = m.group("name")
@@ -1140,8 +1198,32 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 spans.append((m.start("name"), m.end("name"), 0.7))
         except TimeoutError:
             logger.warning("facility regex timed out on a %d-char window", len(text))
+        spans.extend(self._coordinated(text, spans))
         spans.extend(self._mentions(text, spans))
         return [_result(self.ENTITY, s, e, sc, self.NAME) for s, e, sc in spans]
+
+    @staticmethod
+    def _coordinated(text: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+        """A second place joined to one found ("SCREENED BY BALTIMORE REHAB AND KIMBROUGH", "to Mercy or
+        Sinai"): one word, cased like the place's last word, that no vocabulary or English knows."""
+        out = []
+        for s, e, _ in spans:
+            tail = _FACILITY_AFTER.match(text, e)  # "BALTIMORE | REHAB AND KIMBROUGH"
+            link = _PLACE_LINK.match(text, tail.end() if tail else e)
+            if link is None:
+                continue
+            tok = _FAC_WORD_AT.match(text, link.end())
+            if tok is None:
+                continue
+            w, last = tok.group(), text[s:e].split()[-1]
+            if (w.isupper(), w.istitle()) != (last.isupper(), last.istitle()) or len(w) < 3:
+                continue
+            if w.lower() in _FACILITY_STOP or is_not_a_name(w) or ordinary_word(w):
+                continue
+            end = tok.end()
+            head = _FACILITY_AFTER.match(text, end)
+            out.append((tok.start(), head.end() if head else end, 0.7))
+        return out
 
     @staticmethod
     def _mentions(text: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
@@ -1152,7 +1234,17 @@ class FacilityRecognizer(_ClinicalRecognizer):
             for w in _FACILITY_PART.findall(text, s, e)
             if not is_clinical_word(w) and w.lower() not in _FACILITY_STOP
         }
-        return [(a, b, 0.7) for a, b in _occurrences(text, words, whole=False)]
+        out = [(a, b, 0.7) for a, b in _occurrences(text, words, whole=False)]
+        # A hospital's acronym, found once, names it wherever the text writes it the same way ("to GH ... leave
+        # GH ... GH attorneys"): whole words, in capitals, as found.
+        acronyms = {
+            text[s:e]
+            for s, e, _ in spans
+            if 2 <= e - s <= 5 and text[s:e].isupper() and _ACRONYM_FACILITY.match(text[s:e])
+        }
+        for a in acronyms:
+            out.extend((m.start(), m.end(), 0.7) for m in regex.finditer(rf"(?<![\p{{L}}\d]){a}(?![\p{{L}}\d])", text))
+        return out
 
 
 class TownRecognizer(_ClinicalRecognizer):

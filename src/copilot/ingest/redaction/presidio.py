@@ -709,6 +709,7 @@ _STREET_WORD = re.compile(
 )
 _NUMERIC_DATE = re.compile(r"^\d{1,4}(?P<sep>[-/.])\d{1,2}(?:(?P=sep)\d{1,4})?$")
 _DATE_RANGE = re.compile(r"^(?P<first>\d{1,2}/\d{1,2})\s?-\s?(?P<last>\d{1,2}/\d{1,2})$")
+_MONTH_YEAR = re.compile(r"^(?:1[0-2]|0?[1-9])/(?:19|20)\d\d$")
 _DAY_RANGE = re.compile(r"^(?P<first>\d{1,2}/(?P<day>\d{1,2}))-(?P<last>\d{1,2})$")
 
 
@@ -723,7 +724,15 @@ def _valid_numeric_date(text: str, start: int, end: int) -> bool:
             text, lead + r.start("last"), end
         )
     if m is None and (d := _DAY_RANGE.match(value)) is not None:  # "7/1-3": a date, then a later day
-        return int(d.group("last")) > int(d.group("day")) and _valid_numeric_date(text, lead, lead + d.end("first"))
+        month = int(d.group("first").split("/")[0])  # "7/1-3"; not "30/10-13" (a pressure and its range)
+        return (
+            month <= 12
+            and int(d.group("last")) > int(d.group("day"))
+            and _valid_numeric_date(text, lead, lead + d.end("first"))
+        )
+    if m is None and _MONTH_YEAR.match(value):  # "MI 3/2009", not a link of a chain of values
+        before, after = text[max(0, start - 2) : start], text[end : end + 2]
+        return not (re.search(r"(?:/|\d\.)$", before) or re.match(r"[/.]\d|\s?%", after))
     if m is None:
         return not re.fullmatch(r"[\d\s./:-]+", value)  # words ("March 3") are judged elsewhere
     if re.search(r"(?:/|\d\.)$", text[max(0, start - 2) : start]) or re.match(r"[/.]\d|\s?%", text[end : end + 2]):
@@ -733,6 +742,8 @@ def _valid_numeric_date(text: str, start: int, end: int) -> bool:
         _y, a, *rest = parts
         return 1 <= a <= 12 and all(1 <= d <= 31 for d in rest)
     a, b, *rest = parts
+    if not rest and 1 <= a <= 12 and m.group("sep") == "/" and 32 <= b <= 99:
+        return True  # a month and its year: "CABG 1/78"
     if not (1 <= a <= 31 and 1 <= b <= 31 and (a <= 12 or b <= 12)):
         return False
     if rest:
