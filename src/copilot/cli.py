@@ -467,6 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--compare", default=None, help="answers: a second prompts/answer version, side by side")
     s.add_argument("--split", choices=["train", "test", "dev", "dev-b", "holdout"], default=None,
                    help="answers --dataset demo-staff: ask only this split (develop on 'train'); "
+                   "--dataset demo-staff2: dev or test; "
                    "parts: dev (the default, misses listed) or test; redaction --dataset physionet-dev: score "
                    "only this part (dev, dev-b or holdout; default: all three, holdout first)")
     s.add_argument("--leave-out", action="store_true",

@@ -322,6 +322,16 @@ def staff_split(qid: str) -> str:
     return "test" if sha256(f"{STAFF_SPLIT_SALT}:{qid}".encode()).digest()[0] % 3 == 0 else "train"
 
 
+STAFF2_SPLIT_SALT = "copilot-demo-staff2-split-v1"
+
+
+def staff2_split(qid: str) -> str:
+    """``test`` or ``dev`` for a question of ``demo_staff2.jsonl``, half each by a salted hash of the id. The file
+    was only ever scored whole, as aggregates, until its cut (2026-12-06, issue 11, seventh round): from then on
+    ``dev`` is read and developed on, ``test`` only scored."""
+    return "test" if sha256(f"{STAFF2_SPLIT_SALT}:{qid}".encode()).digest()[0] & 1 else "dev"
+
+
 class GoldFileError(ValidationError):
     """A gold file line that cannot be scored (names the line, never quotes document text)."""
 
@@ -507,12 +517,16 @@ def run_answers(
         gold, name, root = load_demo_gold(), "demo", DEMO_CORPUS
     elif dataset == "demo-staff":
         gold, name, root = load_gold_file(GOLD_DIR / "demo_staff.jsonl"), "demo-staff", DEMO_CORPUS
+    elif dataset == "demo-staff2":
+        gold, name, root = load_gold_file(GOLD_DIR / "demo_staff2.jsonl"), "demo-staff2", DEMO_CORPUS
     else:
-        raise ValueError(f"unknown answers dataset {dataset!r}: demo, demo-staff or --file X.jsonl")
+        raise ValueError(f"unknown answers dataset {dataset!r}: demo, demo-staff, demo-staff2 or --file X.jsonl")
+    splitter = {"demo-staff": staff_split, "demo-staff2": staff2_split}.get(name)
+    parts = {"demo-staff": ("test", "train"), "demo-staff2": ("test", "dev")}.get(name, ())
     if split is not None:
-        if name != "demo-staff" or split not in ("train", "test"):
-            raise ValueError("--split train|test applies to --dataset demo-staff only")
-        gold = [g for g in gold if staff_split(g["id"]) == split]
+        if splitter is None or split not in parts:
+            raise ValueError("--split train|test applies to --dataset demo-staff, dev|test to demo-staff2")
+        gold = [g for g in gold if splitter(g["id"]) == split]
     gold = gold[:limit] if limit else gold
     answers, lat, threshold = _ask_all(settings, root, gold)
     report: dict[str, Any] = {
@@ -521,11 +535,16 @@ def run_answers(
         "threshold": threshold,
         "latency_ms_p50": round(1000 * lat[len(lat) // 2], 1) if lat else None,
     }
-    if name == "demo-staff":
-        report["split"] = "salted hash of the id (a third test): nothing is fitted on 'test'"
-        for part in ("test", "train") if split is None else (split,):
-            sub = [(q, a) for q, a in answers if staff_split(q.qid) == part]
-            report[part] = _part_report(sub, failures=part == "train")
+    if splitter is not None:
+        report["split"] = (
+            "salted hash of the id (a third test): nothing is fitted on 'test'"
+            if name == "demo-staff"
+            else "salted hash of the id (half test), cut after the file had been scored whole: 'dev' is read, "
+            "'test' only scored"
+        )
+        for part in parts if split is None else (split,):
+            sub = [(q, a) for q, a in answers if splitter(q.qid) == part]
+            report[part] = _part_report(sub, failures=part != "test")
         report["all"] = answer_metrics(answers)
         return report
     report.update(_part_report(answers, failures=True))
