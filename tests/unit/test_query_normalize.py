@@ -104,26 +104,3 @@ def test_from_chunks_learns_the_sites_of_the_metadata() -> None:
                                         chunk("Passwords have 14 characters.", None)])
     assert norm.sites == frozenset({"south_campus"})
     assert "generators" in norm.vocabulary
-
-
-def test_a_truncation_counts_a_word_and_its_plural_as_one() -> None:
-    norm = QueryNormalizer.from_texts(
-        ["Store cylinders upright. A cylinder trolley carries a cylinder. Two cylinders. A cylindrical tank."]
-    )
-    # "cylinder" 2 + "cylinders" 2 against "cylindrical" 1: no single form holds 60%, the word and its plural do
-    assert norm.normalize("cyl trolley").text == "cylinder trolley"
-    # a plural truncation stands for the plural the corpus writes
-    assert norm.normalize("lost cyls").text == "lost cylinders"
-
-
-def test_the_neighbouring_word_chooses_between_truncations() -> None:
-    norm = QueryNormalizer.from_texts(
-        [
-            "Report the injury to occupational health within 1 hour.",
-            "Occurrence reports go to quality. Occasionally audits occur. The occupancy rate is reported.",
-        ]
-    )
-    assert norm.normalize("call occ health").text == "call occupational health"
-    assert norm.normalize("call occ helth").text == "call occupational health"  # the neighbour mistyped
-    assert norm.normalize("the occ rate").text == "the occupancy rate"
-    assert norm.normalize("the occ").text == "the occ"  # no neighbour says which: kept as typed

