@@ -93,7 +93,9 @@ CASES = [
     ("TO BE D/C'D TO WINDSOR MANOR NURSING HOME IN AM", ["WINDSOR MANOR"], []),
     ("Pt sent to Whitman Hospital for MRI, returned 1400", ["Whitman"], ["MRI"]),
     ("daughter flying in from Phoenix tonight", ["Phoenix"], []),
-    ("HUSBAND DRIVING UP FROM NEW JERSEY, ETA 2200", ["NEW JERSEY"], []),
+    # a state or a country is no PHI under Safe Harbor (only places smaller than a state are)
+    ("HUSBAND DRIVING UP FROM NEW JERSEY, ETA 2200", [], ["NEW JERSEY"]),
+    ("wife called from Portugal, flying back from Lisbon tonight", ["Lisbon"], ["Portugal"]),
     ("pt is a retired teacher from Worcester", ["Worcester"], []),
     ("pt admitted to 7 Feldberg from ED", ["Feldberg"], []),
     ("RN from Riverbend Home Care will visit 2x/wk", ["Riverbend"], []),

@@ -48,7 +48,7 @@ from copilot.ingest.redaction.names import (
 )
 from copilot.ingest.redaction.placeholders import PlaceholderTable, load_or_create_key
 from copilot.ingest.redaction.places import _CUED_SCORE as _PLACE_CUE
-from copilot.ingest.redaction.places import is_place
+from copilot.ingest.redaction.places import is_place, is_region
 from copilot.ingest.redaction.registry import RedactionConfig, build_recognizers
 from copilot.types import RedactionResult, RedactionSpan
 
@@ -653,6 +653,8 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             continue  # "TOMMORROW", "liqs", "gu-qsuo": misspellings and shorthand spaCy calls people
         if src == _NAMES and clinical.all_not_names(value):
             continue  # "Neice", "EDEMETOUS": misspelt clinical words the name rules took for surnames
+        if s.entity_type == "LOCATION" and is_region(value.strip(" .,;:")) and src != _SITES:
+            continue  # "son from TEXAS", "wife called from Bermuda": Safe Harbor keeps states and countries
         if src == _SPACY and s.entity_type == "LOCATION" and not is_place(value):
             continue  # "CAREVUE", "5O% FIO2": the facility recognizer names hospitals and wards
         if src == _PLACES and (len(value) <= 4 or text[s.end : s.end + 1].isdigit()):
