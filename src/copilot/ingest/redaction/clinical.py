@@ -108,8 +108,19 @@ def philter_names() -> frozenset[str]:
 
 
 def warm() -> None:
-    """Load the vocabulary now (0.6 s) rather than inside the first batch."""
+    """Load the vocabulary, the name lists, the gazetteer and the word frequencies now (1-3 s) rather than inside
+    the first batch: the recognizers' regex scans carry a time limit that also runs while a loop body loads a
+    list, so a cold first text under load could lose its matches to a timeout."""
+    from copilot.ingest.redaction.names import census_first_share, census_last_share, load_first_names, zipf_en
+    from copilot.ingest.redaction.places import load_places, place_prefixes
+
     _philter_sets()
+    census_first_share()
+    census_last_share()
+    load_first_names()
+    load_places()
+    place_prefixes()
+    zipf_en("warm")
 
 
 _WORDS = regex.compile(r"[\p{L}\d][\p{L}\d'’]*")
