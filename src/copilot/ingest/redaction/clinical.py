@@ -933,9 +933,9 @@ _ACRONYM_BEFORE_UNIT = regex.compile(
     r"(?<![\p{L}])(?i:to|at|from|in)\s{1,2}(?P<name>[A-Za-z]{1,5})\s{1,2}(?i:cath|er|ed|ew|icu|ccu|micu|sicu|or|"
     r"hospital|campus|clinic|rehab)(?![\p{L}])"
 )
-# "from SVMC", "to NEBH": a hospital's acronym after a preposition, when no vocabulary knows it.
+# "from SVMC", "to NEBH", "from the GBMC": a hospital's acronym after a place preposition.
 _ACRONYM_AFTER_PREP = regex.compile(
-    r"(?<![\p{L}])(?P<prep>(?i:to|at|from|in|into))\s{1,2}(?:(?i:the)\s{1,2})?(?P<name>[A-Z]{2,5})(?![\p{L}\d])"
+    r"(?<![\p{L}])(?i:to|at|from|in|into)\s{1,2}(?:(?i:the)\s{1,2})?(?P<name>[A-Z]{2,5})(?![\p{L}\d])"
 )
 _US_STATE = (
     r"AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|"
@@ -1254,7 +1254,8 @@ class FacilityRecognizer(_ClinicalRecognizer):
             if 2 <= e - s <= 5 and text[s:e].isupper() and _ACRONYM_FACILITY.match(text[s:e])
         }
         for a in acronyms:
-            out.extend((m.start(), m.end(), 0.7) for m in regex.finditer(rf"(?<![\p{{L}}\d]){a}(?![\p{{L}}\d])", text))
+            rx = rf"(?<![\p{{L}}\d]){regex.escape(a)}(?![\p{{L}}\d])"
+            out.extend((m.start(), m.end(), 0.7) for m in regex.finditer(rx, text))
         return out
 
 

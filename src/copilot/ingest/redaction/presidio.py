@@ -732,12 +732,14 @@ def _valid_numeric_date(text: str, start: int, end: int) -> bool:
             and int(d.group("last")) > int(d.group("day"))
             and _valid_numeric_date(text, lead, lead + d.end("first"))
         )
-    if m is None and _MONTH_YEAR.match(value):  # "MI 3/2009", not a link of a chain of values
-        before, after = text[max(0, start - 2) : start], text[end : end + 2]
-        return not (re.search(r"(?:/|\d\.)$", before) or re.match(r"[/.]\d|\s?%", after))
+    chained = bool(
+        re.search(r"(?:/|\d\.)$", text[max(0, start - 2) : start]) or re.match(r"[/.]\d|\s?%", text[end : end + 2])
+    )
+    if m is None and _MONTH_YEAR.match(value):  # "MI 3/2009"
+        return not chained
     if m is None:
         return not re.fullmatch(r"[\d\s./:-]+", value)  # words ("March 3") are judged elsewhere
-    if re.search(r"(?:/|\d\.)$", text[max(0, start - 2) : start]) or re.match(r"[/.]\d|\s?%", text[end : end + 2]):
+    if chained:
         return False
     parts = [int(p) for p in re.split(r"[-/.]", value)]
     if len(value.split(m.group("sep"))[0]) == 4:
