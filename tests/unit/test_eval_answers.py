@@ -116,9 +116,18 @@ def test_eval_answers_on_any_gold_file_and_folder(tmp_path: Path) -> None:
     assert report["citation_correct"] == 1.0
 
 
-def test_split_applies_to_demo_staff_only(tmp_path: Path) -> None:
+def test_split_applies_to_the_split_sets_only(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", embedding_backend="hashing", redaction="none")
-    with pytest.raises(ValueError, match="demo-staff only"):
+    with pytest.raises(ValueError, match=re.escape("train|test applies to --dataset demo-staff")):
         R.run_answers("demo", settings, split="train")
-    with pytest.raises(ValueError, match="demo-staff only"):
+    with pytest.raises(ValueError, match=re.escape("train|test applies to --dataset demo-staff")):
         R.run_answers("demo-staff", settings, split="dev")
+    with pytest.raises(ValueError, match=re.escape("dev|test to demo-staff2")):
+        R.run_answers("demo-staff2", settings, split="train")
+
+
+def test_demo_staff2_is_cut_in_two_halves_by_id() -> None:
+    ids = [g["id"] for g in R.load_gold_file(R.GOLD_DIR / "demo_staff2.jsonl")]
+    parts = [R.staff2_split(i) for i in ids]
+    assert set(parts) == {"dev", "test"}
+    assert (parts.count("dev"), parts.count("test")) == (61, 59)  # fixed by the salt: never re-drawn
