@@ -248,3 +248,22 @@ def test_vocabulary_guard() -> None:
         assert not clinical.is_clinical_word(word), word
     assert clinical.is_misspelt_word("PRESNT") and clinical.is_misspelt_word("recieve")
     assert not clinical.is_misspelt_word("Nessenson")
+
+
+def test_a_slow_judgement_of_one_match_does_not_end_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``regex`` counts the CPU time of the loop body against a ``finditer`` time limit: the recognizers collect
+    their matches before judging them, so every facility after a slow one is still found."""
+    import time
+
+    real = clinical._facility_words
+
+    def slow(cand: str, resides: bool = False) -> list[tuple[int, int]]:
+        t0 = time.process_time()
+        while time.process_time() - t0 < 0.03:
+            pass
+        return real(cand, resides)
+
+    monkeypatch.setattr(clinical, "REGEX_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(clinical, "_facility_words", slow)
+    text = "transferred to Glendarroch, then sent to Tallmadge, later moved to Quillfarne"
+    assert {"Glendarroch", "Tallmadge", "Quillfarne"} <= set(found(FacilityRecognizer(), text))

@@ -210,7 +210,7 @@ class OperationalAllowList:
         out: list[tuple[int, int]] = []
         try:
             for rx in self._patterns:
-                for m in rx.finditer(text, timeout=REGEX_TIMEOUT_S):
+                for m in list(rx.finditer(text, timeout=REGEX_TIMEOUT_S)):
                     prefix = m.groupdict().get("prefix")
                     if prefix and prefix.upper() in PHI_PREFIXES:
                         continue

@@ -109,8 +109,7 @@ def philter_names() -> frozenset[str]:
 
 def warm() -> None:
     """Load the vocabulary, the name lists, the gazetteer and the word frequencies now (1-3 s) rather than inside
-    the first batch: the recognizers' regex scans carry a time limit that also runs while a loop body loads a
-    list, so a cold first text under load could lose its matches to a timeout."""
+    the first batch of texts."""
     from copilot.ingest.redaction.names import census_first_share, census_last_share, load_first_names, zipf_en
     from copilot.ingest.redaction.places import load_places, place_prefixes
 
@@ -403,7 +402,7 @@ class ClinicalDateRecognizer(_ClinicalRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         try:
-            for m in _SLASH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_SLASH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 s, e = m.span("date")
                 head, dash, last = m.group("date").partition("-")
                 if dash and "/" in head and int(last) <= int(head.split("/")[1]):
@@ -413,26 +412,26 @@ class ClinicalDateRecognizer(_ClinicalRecognizer):
                 if _SETTINGS_CLAUSE.search(text[max(0, s - 40) : s]):
                     continue
                 out.append(_result("DATE_TIME", s, e, 0.85, self.NAME))
-            for m in _DASH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_DASH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 if not _NOT_DATE_AFTER.match(text, m.end("date")):
                     out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.8, self.NAME))
-            for m in _RANGE_END.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_RANGE_END.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.85, self.NAME))
             if "-" in text:
-                for m in _SLASH_RANGE.finditer(text, timeout=REGEX_TIMEOUT_S):
+                for m in list(_SLASH_RANGE.finditer(text, timeout=REGEX_TIMEOUT_S)):
                     if not _NOT_DATE_BEFORE.search(text[max(0, m.start() - 14) : m.start()]):
                         out.append(_result("DATE_TIME", m.start(), m.end(), 0.85, self.NAME))
             if "-" in text:
-                for m in _DASH_MONTH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
+                for m in list(_DASH_MONTH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S)):
                     out.append(_result("DATE_TIME", m.start(), m.end(), 0.8, self.NAME))
             if "'" in text or "’" in text:
-                for m in _APOSTROPHE_YEAR.finditer(text, timeout=REGEX_TIMEOUT_S):
+                for m in list(_APOSTROPHE_YEAR.finditer(text, timeout=REGEX_TIMEOUT_S)):
                     out.append(_result("DATE_TIME", m.start(), m.end(), 0.75, self.NAME))
-            for m in _ORDINAL_DAY.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_ORDINAL_DAY.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 out.append(_result("DATE_TIME", m.start(), m.end(), 0.8, self.NAME))
             low = text.lower()
             if any(h in low for h in _NAMED_DATE_HINTS):  # most windows name no month or holiday
-                for m in _NAMED_DATE.finditer(text, timeout=REGEX_TIMEOUT_S):
+                for m in list(_NAMED_DATE.finditer(text, timeout=REGEX_TIMEOUT_S)):
                     out.append(_result("DATE_TIME", m.start(), m.end(), 0.85, self.NAME))
         except TimeoutError:
             logger.warning("clinical date regex timed out on a %d-char window", len(text))
@@ -697,7 +696,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
     @staticmethod
     def _before_said(text: str) -> Iterator[RecognizerResult]:
         """A known name (with an initial or a first name before it) right before "aware", "called"..."""
-        for m in _SAID_AFTER.finditer(text, timeout=REGEX_TIMEOUT_S):
+        for m in list(_SAID_AFTER.finditer(text, timeout=REGEX_TIMEOUT_S)):
             head = _HEAD_BEFORE.search(text[max(0, m.start() - 40) : m.start()])
             if head is None:
                 continue
@@ -712,7 +711,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             yield _result("PERSON", start, m.start(), 0.7, "ClinicalNameRecognizer")
 
     def _after_cues(self, text: str) -> Iterator[RecognizerResult]:
-        for m in _NAME_CUE.finditer(text, timeout=REGEX_TIMEOUT_S):
+        for m in list(_NAME_CUE.finditer(text, timeout=REGEX_TIMEOUT_S)):
             raw = m.group().strip(' \t\n(",')
             cue = raw.rstrip(".").removesuffix("'s")
             strong = bool(_STRONG_CUES.search(cue))
@@ -810,7 +809,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
         aware", "MD (Pfeiffer) paged". Each name a known one or a Title-case word no vocabulary knows."""
         from copilot.ingest.redaction.names import _key, census_last_share
 
-        for m in _SERVICE_PARENS.finditer(text, timeout=REGEX_TIMEOUT_S):
+        for m in list(_SERVICE_PARENS.finditer(text, timeout=REGEX_TIMEOUT_S)):
             names = list(_NAME_TOKEN.finditer(m.group("names")))
             words = [n.group("w") for n in names]
             colon = text[m.start("names") - 2 : m.start("names")].lstrip().startswith(":")
@@ -835,7 +834,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
         """An initial and a census surname that is no clinical word: "Z. MILLER AWARE", "J SMITH ORDERED"."""
         from copilot.ingest.redaction.names import _key, census_last_share, surname_strength
 
-        for m in _INITIAL_SURNAME.finditer(text, timeout=REGEX_TIMEOUT_S):
+        for m in list(_INITIAL_SURNAME.finditer(text, timeout=REGEX_TIMEOUT_S)):
             if m.group("name")[:2] in ("W ", "W\t", "W\n"):
                 continue  # "W SEVER 3VD", "PROX W BRIDE COLLATERALS": "w" without a dot is "with"
             sur = m.group("surname")
@@ -848,7 +847,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
     def _before_roles(text: str) -> Iterator[RecognizerResult]:
         """One to three name words and initials right before ", RN", " NP", " RRT" ("carol wolfe rn"), one of
         them a known name ("nasal trumpet, md aware" stays)."""
-        for m in _ROLE_AFTER.finditer(text, timeout=REGEX_TIMEOUT_S):
+        for m in list(_ROLE_AFTER.finditer(text, timeout=REGEX_TIMEOUT_S)):
             end = m.start()
             start = None
             pos = end
@@ -1099,12 +1098,12 @@ class ShorthandPhoneRecognizer(_ClinicalRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         try:
             out = []
-            for m in _PHONE_SHORTHAND.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_PHONE_SHORTHAND.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 start, value = m.start(), m.group()
                 if value[0].isalpha() and not (value[0] in "xX" and value[1:2].isdigit()):
                     start += next(i for i, c in enumerate(value) if c.isdigit())  # "pager 38123": the number
                 out.append(_result("PHONE_NUMBER", start, m.end(), 0.7, self.NAME))
-            for m in _LOCAL_NUMBER.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_LOCAL_NUMBER.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 a = m.group("a")
                 cue = _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()])
                 if len(a) < 3 and not (cue and m.group("sep") == "-"):
@@ -1128,7 +1127,7 @@ class FacilityRecognizer(_ClinicalRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         spans: list[tuple[int, int, float]] = []
         try:
-            for m in _AFTER_MOTION.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_AFTER_MOTION.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 if _STATIVE.fullmatch(m.group("verb")) and m.group("prep").lower() not in ("at", "in"):
                     continue
                 if _AGE.fullmatch(m.group("verb")) and m.group("prep").lower() != "from":
@@ -1138,7 +1137,7 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 words = _facility_words(m.group("cand"), resides)
                 if words:
                     spans.append((base + words[0][0], base + words[-1][1], 0.8))
-            for f in _FACILITY_AT.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for f in list(_FACILITY_AT.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 base = max(0, f.start() - 80)
                 m = _NAME_BEFORE.search(text, base, f.start())
                 if m is None:
@@ -1166,18 +1165,18 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 tail = _NAME_FACILITY_WORD.match(text, e)
                 spans.append((s, tail.end() if tail else e, 0.75))
             if "st" in text.lower():
-                for m in _SAINT.finditer(text, timeout=REGEX_TIMEOUT_S):
+                for m in list(_SAINT.finditer(text, timeout=REGEX_TIMEOUT_S)):
                     name = m.group("name")
                     if known_name(name) and not is_clinical_word(name) and not _WORT.match(text, m.end()):
                         spans.append((m.start(), m.end(), 0.75))
-            for m in _MOUNT.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_MOUNT.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 name = m.group("name")
                 if name.lower() in _GRAMMAR or name.lower() in _FACILITY_STOP or len(name) < 3:
                     continue
                 if name.isupper() and not m.group().startswith("MOUNT") and is_clinical_word(name):
                     continue  # "MT WITHOUT": in upper-case notes "MT" is shorthand too
                 spans.append((m.start(), m.end(), 0.75))
-            for m in _UNIVERSITY.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_UNIVERSITY.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 bare_u = not m.group().lower().startswith("univ")
                 name = m.group("name")
                 if name.lower() in {"the", "a", "an", "and", "or", "to", "of"}:
@@ -1186,7 +1185,7 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 if bare_u and not spelt_of and (len(name) < 3 or is_not_a_name(name)):
                     continue  # "P 2 U PC", "W/U. ON": a unit of blood, a work-up
                 spans.append((m.start(), m.end(), 0.75))
-            for m in _ACRONYM_AFTER_PREP.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_ACRONYM_AFTER_PREP.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 w = m.group("name")
                 if not _ACRONYM_FACILITY.match(w) or w.lower() in _GENERIC:
                     continue
@@ -1196,13 +1195,13 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 short_h = w.endswith("H") and (len(w) == 2 or (len(w) == 3 and not ordinary_word(w)))
                 if w.lower() not in clinical_vocabulary() or short_h:
                     spans.append((m.start("name"), m.end("name"), 0.7))
-            for m in _ACRONYM_BEFORE_UNIT.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_ACRONYM_BEFORE_UNIT.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 w = m.group("name")
                 if _ACRONYM_FACILITY.match(w) and w.lower() not in _GENERIC and (w.isupper() or len(w) <= 3):
                     spans.append((m.start("name"), m.end("name"), 0.75))
-            for m in _TOWN_STATE.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_TOWN_STATE.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 spans.append((m.start("name"), m.end("name"), 0.7))
-            for m in _WARD.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_WARD.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 w = m.group("name")
                 if w.lower() in _FACILITY_STOP or is_not_a_name(w) or w.lower() in clinical_vocabulary():
                     continue

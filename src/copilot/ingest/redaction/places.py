@@ -241,16 +241,16 @@ class PlaceRecognizer(LocalRecognizer):
         cued_text = lowered or text
         try:
             for rx in (_STRONG_CUE, _PLACE_SUBJECT):
-                for m in rx.finditer(cued_text, timeout=REGEX_TIMEOUT_S):
+                for m in list(rx.finditer(cued_text, timeout=REGEX_TIMEOUT_S)):
                     span = self._cued_place(cued_text, m.start("place"), m.end("place"), lowered is not None)
                     if span is not None:
                         out.append(self._result(span[0], span[1], _CUED_SCORE))
-            for m in _SUFFIX_PLACE.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_SUFFIX_PLACE.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 last = m.group("place").split()[-1]
                 if is_common_word(last) or last.upper() in self._people:
                     continue
                 out.append(self._result(m.start("place"), m.end("place"), _CUED_SCORE))
-            for m in _CAND.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(_CAND.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 toks = list(_NONSPACE.finditer(m.group()))
                 base = m.start()
                 i = 0

@@ -445,7 +445,7 @@ class StreetAddressRecognizer(RegexRecognizer):
         """All matches of one rule, collected first so the timeout bounds the regex, not our checks."""
         found: list[Any] = []
         try:
-            for m in rx.finditer(text, timeout=REGEX_TIMEOUT_S):
+            for m in list(rx.finditer(text, timeout=REGEX_TIMEOUT_S)):
                 found.append(m)
         except TimeoutError:
             # A pathological input: keep what matched so far, never hang the batch.

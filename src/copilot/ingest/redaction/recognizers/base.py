@@ -18,7 +18,10 @@ from presidio_analyzer import LocalRecognizer, RecognizerResult
 logger = logging.getLogger(__name__)
 
 REGEX_TIMEOUT_S = 1.0
-"""Upper bound for one regex over one analysis window (windows are <= ~20k chars)."""
+"""Upper bound for one regex over one analysis window (windows are <= ~20k chars). The ``regex`` module counts
+the CPU time since ``finditer`` was called, the loop body's included, so the recognizers collect the matches
+first (``list(rx.finditer(...))``) and then judge them: a slow judgement (a word list loading, thousands of
+matches) must not end the scan and lose the matches after it."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ class RegexRecognizer(LocalRecognizer):
         out: list[RecognizerResult] = []
         for rule, rx in self._compiled:
             try:
-                for m in rx.finditer(text, timeout=REGEX_TIMEOUT_S):
+                for m in list(rx.finditer(text, timeout=REGEX_TIMEOUT_S)):
                     start, end = m.span(rule.group)
                     if start < 0 or end <= start or not self.validate(text[start:end]):
                         continue
