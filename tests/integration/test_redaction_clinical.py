@@ -162,6 +162,39 @@ def test_operational_facts_stay(redactor: PresidioRedactor, text: str, kept: lis
         assert not any(s.start < start + len(value) and start < s.end for s in spans), value
 
 
+VOCABULARY_NOT_NAMES = [
+    # spaCy's small model calls headings, table cells and equipment people or places; in an SOP, a contract or
+    # a service report a span made only of clinical-vocabulary words is none of them, while a name still is
+    ("# Phlebotomy Trays and Tourniquets\nReplace tourniquets weekly.", ["Phlebotomy Trays"], []),
+    (
+        "| Item | Route | Container |\n|---|---|---|\n| Cytotoxic medicines | Hazardous waste incineration | "
+        "Purple-lidded bin |",
+        ["Cytotoxic"],
+        [],
+    ),
+    (
+        "Technician: Tomasz Nowak, BME Technician II. The patient, Raymond Castellanos, slid off the trolley.",
+        [],
+        ["Tomasz Nowak", "Raymond Castellanos"],
+    ),
+    ("Contact Rose Hill in Purchasing before the order is placed.", [], ["Rose Hill"]),
+]
+
+
+@pytest.mark.parametrize(("text", "kept", "redacted"), VOCABULARY_NOT_NAMES)
+def test_operational_vocabulary_is_no_name(
+    redactor: PresidioRedactor, text: str, kept: list[str], redacted: list[str]
+) -> None:
+    spans = redactor.analyze_batch([text], "operational")[0]
+
+    def covered(value: str) -> bool:
+        start = text.index(value)
+        return any(s.start < start + len(value) and start < s.end for s in spans)
+
+    assert [v for v in kept if covered(v)] == []
+    assert [v for v in redacted if not covered(v)] == []
+
+
 def test_profile_override(redactor: PresidioRedactor) -> None:
     text = "Replace the filter by 3/15 and log it."
     assert redactor.analyze_batch([text], "operational")[0] == []

@@ -619,7 +619,12 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
     everything, the strict union.
     """
     if kind == "operational":
-        return [(s, src) for s, src in found if src not in clinical.CLINICAL_ONLY]
+        return [
+            (s, src)
+            for s, src in found
+            if src not in clinical.CLINICAL_ONLY
+            and not (src == _SPACY and s.entity_type in _GUARDED and _vocabulary_only(text[s.start : s.end]))
+        ]
     if kind == "general":
         return found  # no evidence either way: keep what every profile finds (strict)
     out: list[Detection] = []
@@ -665,6 +670,18 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             continue
         out.append((s, src))
     return out
+
+
+def _vocabulary_only(value: str) -> bool:
+    """spaCy's person or place in an SOP, a contract or a service report whose every word is a word of the
+    clinical vocabulary, singular or plural, that is not mostly a first name, and that no gazetteer knows as a
+    place: a heading, a table cell or a piece of equipment ("Sharps Handling", "Cytotoxic medicines", "Daily
+    checks", "Bariatric wheelchair", "Autoclave Monitoring"), not a technician's or a patient's name ("Tomasz
+    Nowak", "Dolores Whitfield")."""
+    words = [w for w in _WORD.findall(value) if len(w) > 1]
+    if not words or is_place(value.strip(" .,;:")):
+        return False
+    return all(clinical.is_clinical_word(w) or (w[-1:] in "sS" and clinical.is_clinical_word(w[:-1])) for w in words)
 
 
 _EDGE_WORD = re.compile(r"[^\W\d_][\w'’-]*")
