@@ -166,6 +166,7 @@ VOCABULARY_NOT_NAMES = [
     # spaCy's small model calls headings, table cells and equipment people or places; in an SOP, a contract or
     # a service report a span made only of clinical-vocabulary words is none of them, while a name still is
     ("# Phlebotomy Trays and Tourniquets\nReplace tourniquets weekly.", ["Phlebotomy Trays"], []),
+    ("# Service Report: Defibrillator BME-DEF-0207\n\nPads replaced.", ["Defibrillator"], []),
     (
         "| Item | Route | Container |\n|---|---|---|\n| Cytotoxic medicines | Hazardous waste incineration | "
         "Purple-lidded bin |",

@@ -673,12 +673,17 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
 
 
 def _vocabulary_only(value: str) -> bool:
-    """spaCy's person or place in an SOP, a contract or a service report whose every word is a word of the
-    clinical vocabulary, singular or plural, that is not mostly a first name, and that no gazetteer knows as a
-    place: a heading, a table cell or a piece of equipment ("Sharps Handling", "Cytotoxic medicines", "Daily
-    checks", "Bariatric wheelchair", "Autoclave Monitoring"), not a technician's or a patient's name ("Tomasz
-    Nowak", "Dolores Whitfield")."""
-    words = [w for w in _WORD.findall(value) if len(w) > 1]
+    """spaCy's person or place in an SOP, a contract or a service report whose every word (before an asset tag or
+    a part number) is a word of the clinical vocabulary, singular or plural, that is not mostly a first name, and
+    that no gazetteer knows as a place: a heading, a table cell or a piece of equipment ("Sharps Handling",
+    "Cytotoxic medicines", "Daily checks", "Bariatric wheelchair", "Defibrillator BME-DEF-0112"), not a
+    technician's or a patient's name ("Tomasz Nowak", "Dolores Whitfield")."""
+    head = []
+    for token in value.split():
+        if _DIGIT.search(token):
+            break  # "Defibrillator BME-DEF-0112": the words before an asset tag or a part number
+        head.append(token)
+    words = [w for w in _WORD.findall(" ".join(head) if head else value) if len(w) > 1]
     if not words or is_place(value.strip(" .,;:")):
         return False
     return all(clinical.is_clinical_word(w) or (w[-1:] in "sS" and clinical.is_clinical_word(w[:-1])) for w in words)
