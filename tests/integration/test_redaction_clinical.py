@@ -122,6 +122,7 @@ CASES = [
     ("Pt is a retired mailman, wife Gloria, 2 kids in Glen Burnie", ["Gloria", "Glen Burnie"], []),
     ("WIFE AND NEICE AT BEDSIDE, DAUGHTER ENROUTE", [], ["NEICE"]),
     ("DR. NG AWARE, WILL SEE PT IN AM", ["NG"], []),
+    ("Lungs coarse. See Carevue for vent settings and ABGs.", [], ["See Carevue"]),
     ("PT TRANSFERRED FROM VA FOR CABG, SEEN IN CLINIC JUL 14", ["VA", "JUL 14"], ["CABG"]),
     ("family meeting on the 14th w/ dr ho", ["14th", "ho"], []),
     ("K 3.1 DEC TO 2.9, MAR REVIEWED", [], ["DEC", "MAR"]),

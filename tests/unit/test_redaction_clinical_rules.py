@@ -242,7 +242,7 @@ def test_shorthand_phones(text: str, phones: list[str]) -> None:
 
 
 def test_vocabulary_guard() -> None:
-    for word in ("PRBC", "BUN", "Kayexalate", "Foley", "SpO2", "fio2", "pre-illness", "ALINE", "Quinton"):
+    for word in ("PRBC", "BUN", "Kayexalate", "Foley", "SpO2", "fio2", "pre-illness", "ALINE", "Quinton", "Carevue"):
         assert clinical.is_clinical_word(word), word
     for word in ("Margie", "Logan", "Okonkwo", "Mary"):
         assert not clinical.is_clinical_word(word), word

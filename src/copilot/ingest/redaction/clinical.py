@@ -125,9 +125,10 @@ def warm() -> None:
 _WORDS = regex.compile(r"[\p{L}\d][\p{L}\d'’]*")
 
 # Lines and catheters that ICU notes write as one word and that Philter's vocabulary lacks, while name lists
-# hold them ("ALINE CORRELATING", "Aline dc'd", "tunneled Quinton catheter"). Each was read in the development
-# notes (physionet dev and dev-b): "aline" 63 times in 22 patients' notes, never a name; "quinton" in two.
-_LINE_SHORTHAND = frozenset({"aline", "quinton"})
+# hold them ("ALINE CORRELATING", "Aline dc'd", "tunneled Quinton catheter"), and the ICU's charting system
+# ("See Carevue for vent settings"). Each was read in the development notes (physionet dev and dev-b): "aline"
+# 63 times in 22 patients' notes, never a name; "quinton" in two; "carevue" 64 times in 19 patients' notes.
+_LINE_SHORTHAND = frozenset({"aline", "quinton", "carevue"})
 
 
 @lru_cache(maxsize=65_536)
