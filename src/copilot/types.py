@@ -227,6 +227,8 @@ class Answer:
     answerer: str = "extractive"
     # the answerer's measurements behind ``confidence`` (evals fit the calibration on them; not in to_dict)
     signals: Mapping[str, float] = field(default_factory=dict, compare=False)
+    # the parts of a multi-part question the documents did not answer ("and who signs it off"), as typed
+    missing_parts: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The one JSON shape of an answer (CLI ``--json``, ``POST /v1/ask``, the knowledge_search tool)."""
@@ -245,6 +247,7 @@ class Answer:
                 for c in self.citations
             ],
             "abstained": self.abstained,
+            "missing_parts": list(self.missing_parts),
             "confidence": round(self.confidence, 4),
             "passages": [
                 {"doc_id": h.chunk.doc_id, "title": h.chunk.title, "score": round(h.score, 4)} for h in self.passages

@@ -380,3 +380,22 @@ def test_the_dense_first_passage_is_embedded_when_word_overlap_leaves_it_out() -
     assert all(r[0] == 0 for r in answerer._promising("when do you swap a sharps bin", raw, 2))
     pool = answerer._promising("when do you swap a sharps bin", raw, 2, favoured=1)
     assert len(pool) == 3 and pool[-1][2].startswith("Replace the container")
+
+
+def test_a_part_the_documents_do_not_answer_is_named() -> None:
+    # "who approves overtime exceptions" shares no word with any passage: the answer says so instead of
+    # answering the first part alone as if it were the whole question
+    answerer = _LexicalConfidence(HashingEmbedder(384), abstain_threshold=0.6, calibration=None)
+    hits = [
+        _hit("Rule: Minimum rest between shifts; Limit: 10 hours", section="Limits"),
+        _hit("Canteen opens at 07:00 on weekdays.", doc="folder:sops/canteen.md", section="Food", n=1),
+    ]
+    answer = answerer.answer("minimum rest between shifts and who approves overtime exceptions", hits)
+    assert not answer.abstained and "10 hours" in answer.text
+    assert answer.missing_parts == ("who approves overtime exceptions",)
+    assert answer.text.endswith('documents you can access: "who approves overtime exceptions".')
+    assert answer.to_dict()["missing_parts"] == ["who approves overtime exceptions"]
+    # both parts answered: nothing is missing
+    hits.append(_hit("Overtime exceptions are approved by the nurse manager.", section="Overtime", n=2))
+    both = answerer.answer("minimum rest between shifts and who approves overtime exceptions", hits)
+    assert both.missing_parts == () and "nurse manager" in both.text

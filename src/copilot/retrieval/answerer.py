@@ -8,7 +8,9 @@ the chosen ones leave out. Citations are numbered per passage. It abstains — "
 access" — when the calibrated probability that the passages answer the question (:mod:`calibration`, fitted by
 ``copilot eval answers --calibrate`` on training questions only) is below its threshold, and then lists the
 closest documents instead of pretending; and before any scoring when the question names a record
-(:func:`missing_identifier`) or a site (:func:`missing_site`) the passages are not about.
+(:func:`missing_identifier`) or a site (:func:`missing_site`) the passages are not about. A part of a
+multi-part question that no passage answers is named at the end of the answer ("Not found in the documents you
+can access: ...") and in ``Answer.missing_parts``, not silently dropped.
 
 Usage::
 
@@ -33,6 +35,7 @@ from copilot.retrieval.calibration import Calibration, default_calibration
 from copilot.types import Answer, Citation, Hit
 
 NOT_FOUND = "I could not find this in the documents you can access."
+MISSING_PART = "Not found in the documents you can access:"
 
 _STOP = frozenset(
     (
@@ -320,6 +323,10 @@ def question_parts(question: str, documents: str = "") -> list[tuple[str, str]]:
         (" ".join(w for w in (topic, asks[n - 1] if n and _elliptical(ask) else "", ask) if w), ask)
         for n, ask in enumerate(asks)
     ]
+
+
+# a part that points back at what the question named before ("what does it say", "what did that cost us")
+_REFERS_BACK = re.compile(r"\b(?:it|its|it's|that|this|they|them|their|those|these|there)\b", re.IGNORECASE)
 
 
 def _elliptical(ask: str) -> bool:
@@ -687,15 +694,30 @@ class ExtractiveAnswerer:
         # once the question or one of its parts passed, the passages are about what was asked: a part that did
         # not pass on its own few words still gets its best sentence when that holds one of the part's words
         on_topic = bool(chosen) or any(p >= self.threshold for _, p in judged)
-        for part_best, part_conf in judged:
+        failed: list[tuple[str, str]] = []
+        for (part, ask), (part_best, part_conf) in zip(parts, judged, strict=True):
             passes = part_conf >= self.threshold or (on_topic and part_best.lexical > 0)
-            if passes and not any(
-                (c.hit_rank, c.position) == (part_best.hit_rank, part_best.position) for c in chosen
-            ):
+            taken = any((c.hit_rank, c.position) == (part_best.hit_rank, part_best.position) for c in chosen)
+            if not passes:
+                failed.append((part, ask))
+            elif passes and not taken:
                 chosen.append(part_best)
                 conf = max(conf, part_conf)
         if not chosen:
             return self._abstain(question, hits, conf, signals)
+        # a part that did not pass, that names its subject in two words of its own or more (not "what
+        # tolerance", "what did that cost", "who do I ring") and that no chosen sentence shares a word with
+        # ("... and who approves overtime exceptions" when no sentence names an approver) is said to be
+        # missing rather than silently dropped: a false "not found" misleads more than silence, so only then
+        said = frozenset().union(*(content_terms(c.text) for c in chosen))
+        missing_parts = tuple(
+            ask.strip(" ?,;:-").strip()
+            for _, ask in failed
+            if len(content_terms(ask)) >= 2
+            and not _elliptical(ask)
+            and not _REFERS_BACK.search(ask)
+            and not (content_terms(ask) & said)
+        )
         lead = chosen[0]
         if lead.text.rstrip().endswith(":"):
             chosen.extend(self._continuation(lead, hits, chosen))
@@ -719,6 +741,7 @@ class ExtractiveAnswerer:
                     )
                 )
             pieces.append(f"{c.text.lstrip('-*• ').strip()} [{numbers[c.hit_rank]}]")
+        pieces += [f'{MISSING_PART} "{part}".' for part in missing_parts if part]
         return Answer(
             question=question,
             text=" ".join(pieces),
@@ -728,4 +751,5 @@ class ExtractiveAnswerer:
             confidence=conf,
             answerer=self.name,
             signals=signals,
+            missing_parts=tuple(p for p in missing_parts if p),
         )
