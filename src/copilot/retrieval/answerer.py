@@ -700,7 +700,7 @@ class ExtractiveAnswerer:
             taken = any((c.hit_rank, c.position) == (part_best.hit_rank, part_best.position) for c in chosen)
             if not passes:
                 failed.append((part, ask))
-            elif passes and not taken:
+            elif not taken:
                 chosen.append(part_best)
                 conf = max(conf, part_conf)
         if not chosen:
@@ -741,7 +741,7 @@ class ExtractiveAnswerer:
                     )
                 )
             pieces.append(f"{c.text.lstrip('-*• ').strip()} [{numbers[c.hit_rank]}]")
-        pieces += [f'{MISSING_PART} "{part}".' for part in missing_parts if part]
+        pieces += [f'{MISSING_PART} "{part}".' for part in missing_parts]
         return Answer(
             question=question,
             text=" ".join(pieces),
@@ -751,5 +751,5 @@ class ExtractiveAnswerer:
             confidence=conf,
             answerer=self.name,
             signals=signals,
-            missing_parts=tuple(p for p in missing_parts if p),
+            missing_parts=missing_parts,
         )
