@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import regex
 
-from copilot.ingest.redaction.recognizers.base import REGEX_TIMEOUT_S
+from copilot.ingest.redaction.recognizers.base import REGEX_TIMEOUT_S, all_matches
 
 # Prefixes that make a dashed code an identifier of a person, never an asset tag.
 PHI_PREFIXES = frozenset(
@@ -210,7 +210,7 @@ class OperationalAllowList:
         out: list[tuple[int, int]] = []
         try:
             for rx in self._patterns:
-                for m in list(rx.finditer(text, timeout=REGEX_TIMEOUT_S)):
+                for m in all_matches(rx, text):
                     prefix = m.groupdict().get("prefix")
                     if prefix and prefix.upper() in PHI_PREFIXES:
                         continue

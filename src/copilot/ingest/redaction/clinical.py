@@ -38,7 +38,7 @@ from typing import Any
 import regex
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
-from copilot.ingest.redaction.recognizers.base import REGEX_TIMEOUT_S
+from copilot.ingest.redaction.recognizers.base import REGEX_TIMEOUT_S, all_matches
 
 logger = logging.getLogger(__name__)
 
@@ -403,7 +403,7 @@ class ClinicalDateRecognizer(_ClinicalRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         out: list[RecognizerResult] = []
         try:
-            for m in list(_SLASH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_SLASH_DATE, text):
                 s, e = m.span("date")
                 head, dash, last = m.group("date").partition("-")
                 if dash and "/" in head and int(last) <= int(head.split("/")[1]):
@@ -413,26 +413,26 @@ class ClinicalDateRecognizer(_ClinicalRecognizer):
                 if _SETTINGS_CLAUSE.search(text[max(0, s - 40) : s]):
                     continue
                 out.append(_result("DATE_TIME", s, e, 0.85, self.NAME))
-            for m in list(_DASH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_DASH_DATE, text):
                 if not _NOT_DATE_AFTER.match(text, m.end("date")):
                     out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.8, self.NAME))
-            for m in list(_RANGE_END.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_RANGE_END, text):
                 out.append(_result("DATE_TIME", m.start("date"), m.end("date"), 0.85, self.NAME))
             if "-" in text:
-                for m in list(_SLASH_RANGE.finditer(text, timeout=REGEX_TIMEOUT_S)):
+                for m in all_matches(_SLASH_RANGE, text):
                     if not _NOT_DATE_BEFORE.search(text[max(0, m.start() - 14) : m.start()]):
                         out.append(_result("DATE_TIME", m.start(), m.end(), 0.85, self.NAME))
             if "-" in text:
-                for m in list(_DASH_MONTH_DATE.finditer(text, timeout=REGEX_TIMEOUT_S)):
+                for m in all_matches(_DASH_MONTH_DATE, text):
                     out.append(_result("DATE_TIME", m.start(), m.end(), 0.8, self.NAME))
             if "'" in text or "’" in text:
-                for m in list(_APOSTROPHE_YEAR.finditer(text, timeout=REGEX_TIMEOUT_S)):
+                for m in all_matches(_APOSTROPHE_YEAR, text):
                     out.append(_result("DATE_TIME", m.start(), m.end(), 0.75, self.NAME))
-            for m in list(_ORDINAL_DAY.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_ORDINAL_DAY, text):
                 out.append(_result("DATE_TIME", m.start(), m.end(), 0.8, self.NAME))
             low = text.lower()
             if any(h in low for h in _NAMED_DATE_HINTS):  # most windows name no month or holiday
-                for m in list(_NAMED_DATE.finditer(text, timeout=REGEX_TIMEOUT_S)):
+                for m in all_matches(_NAMED_DATE, text):
                     out.append(_result("DATE_TIME", m.start(), m.end(), 0.85, self.NAME))
         except TimeoutError:
             logger.warning("clinical date regex timed out on a %d-char window", len(text))
@@ -697,7 +697,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
     @staticmethod
     def _before_said(text: str) -> Iterator[RecognizerResult]:
         """A known name (with an initial or a first name before it) right before "aware", "called"..."""
-        for m in list(_SAID_AFTER.finditer(text, timeout=REGEX_TIMEOUT_S)):
+        for m in all_matches(_SAID_AFTER, text):
             head = _HEAD_BEFORE.search(text[max(0, m.start() - 40) : m.start()])
             if head is None:
                 continue
@@ -712,7 +712,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
             yield _result("PERSON", start, m.start(), 0.7, "ClinicalNameRecognizer")
 
     def _after_cues(self, text: str) -> Iterator[RecognizerResult]:
-        for m in list(_NAME_CUE.finditer(text, timeout=REGEX_TIMEOUT_S)):
+        for m in all_matches(_NAME_CUE, text):
             raw = m.group().strip(' \t\n(",')
             cue = raw.rstrip(".").removesuffix("'s")
             strong = bool(_STRONG_CUES.search(cue))
@@ -810,7 +810,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
         aware", "MD (Pfeiffer) paged". Each name a known one or a Title-case word no vocabulary knows."""
         from copilot.ingest.redaction.names import _key, census_last_share
 
-        for m in list(_SERVICE_PARENS.finditer(text, timeout=REGEX_TIMEOUT_S)):
+        for m in all_matches(_SERVICE_PARENS, text):
             names = list(_NAME_TOKEN.finditer(m.group("names")))
             words = [n.group("w") for n in names]
             colon = text[m.start("names") - 2 : m.start("names")].lstrip().startswith(":")
@@ -835,7 +835,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
         """An initial and a census surname that is no clinical word: "Z. MILLER AWARE", "J SMITH ORDERED"."""
         from copilot.ingest.redaction.names import _key, census_last_share, surname_strength
 
-        for m in list(_INITIAL_SURNAME.finditer(text, timeout=REGEX_TIMEOUT_S)):
+        for m in all_matches(_INITIAL_SURNAME, text):
             if m.group("name")[:2] in ("W ", "W\t", "W\n"):
                 continue  # "W SEVER 3VD", "PROX W BRIDE COLLATERALS": "w" without a dot is "with"
             sur = m.group("surname")
@@ -848,7 +848,7 @@ class ClinicalNameRecognizer(_ClinicalRecognizer):
     def _before_roles(text: str) -> Iterator[RecognizerResult]:
         """One to three name words and initials right before ", RN", " NP", " RRT" ("carol wolfe rn"), one of
         them a known name ("nasal trumpet, md aware" stays)."""
-        for m in list(_ROLE_AFTER.finditer(text, timeout=REGEX_TIMEOUT_S)):
+        for m in all_matches(_ROLE_AFTER, text):
             end = m.start()
             start = None
             pos = end
@@ -1099,12 +1099,12 @@ class ShorthandPhoneRecognizer(_ClinicalRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         try:
             out = []
-            for m in list(_PHONE_SHORTHAND.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_PHONE_SHORTHAND, text):
                 start, value = m.start(), m.group()
                 if value[0].isalpha() and not (value[0] in "xX" and value[1:2].isdigit()):
                     start += next(i for i, c in enumerate(value) if c.isdigit())  # "pager 38123": the number
                 out.append(_result("PHONE_NUMBER", start, m.end(), 0.7, self.NAME))
-            for m in list(_LOCAL_NUMBER.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_LOCAL_NUMBER, text):
                 a = m.group("a")
                 cue = _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()])
                 if len(a) < 3 and not (cue and m.group("sep") == "-"):
@@ -1128,7 +1128,7 @@ class FacilityRecognizer(_ClinicalRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         spans: list[tuple[int, int, float]] = []
         try:
-            for m in list(_AFTER_MOTION.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_AFTER_MOTION, text):
                 if _STATIVE.fullmatch(m.group("verb")) and m.group("prep").lower() not in ("at", "in"):
                     continue
                 if _AGE.fullmatch(m.group("verb")) and m.group("prep").lower() != "from":
@@ -1138,7 +1138,7 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 words = _facility_words(m.group("cand"), resides)
                 if words:
                     spans.append((base + words[0][0], base + words[-1][1], 0.8))
-            for f in list(_FACILITY_AT.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for f in all_matches(_FACILITY_AT, text):
                 base = max(0, f.start() - 80)
                 m = _NAME_BEFORE.search(text, base, f.start())
                 if m is None:
@@ -1166,18 +1166,18 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 tail = _NAME_FACILITY_WORD.match(text, e)
                 spans.append((s, tail.end() if tail else e, 0.75))
             if "st" in text.lower():
-                for m in list(_SAINT.finditer(text, timeout=REGEX_TIMEOUT_S)):
+                for m in all_matches(_SAINT, text):
                     name = m.group("name")
                     if known_name(name) and not is_clinical_word(name) and not _WORT.match(text, m.end()):
                         spans.append((m.start(), m.end(), 0.75))
-            for m in list(_MOUNT.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_MOUNT, text):
                 name = m.group("name")
                 if name.lower() in _GRAMMAR or name.lower() in _FACILITY_STOP or len(name) < 3:
                     continue
                 if name.isupper() and not m.group().startswith("MOUNT") and is_clinical_word(name):
                     continue  # "MT WITHOUT": in upper-case notes "MT" is shorthand too
                 spans.append((m.start(), m.end(), 0.75))
-            for m in list(_UNIVERSITY.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_UNIVERSITY, text):
                 bare_u = not m.group().lower().startswith("univ")
                 name = m.group("name")
                 if name.lower() in {"the", "a", "an", "and", "or", "to", "of"}:
@@ -1186,7 +1186,7 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 if bare_u and not spelt_of and (len(name) < 3 or is_not_a_name(name)):
                     continue  # "P 2 U PC", "W/U. ON": a unit of blood, a work-up
                 spans.append((m.start(), m.end(), 0.75))
-            for m in list(_ACRONYM_AFTER_PREP.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_ACRONYM_AFTER_PREP, text):
                 w = m.group("name")
                 if not _ACRONYM_FACILITY.match(w) or w.lower() in _GENERIC:
                     continue
@@ -1196,13 +1196,13 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 short_h = w.endswith("H") and (len(w) == 2 or (len(w) == 3 and not ordinary_word(w)))
                 if w.lower() not in clinical_vocabulary() or short_h:
                     spans.append((m.start("name"), m.end("name"), 0.7))
-            for m in list(_ACRONYM_BEFORE_UNIT.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_ACRONYM_BEFORE_UNIT, text):
                 w = m.group("name")
                 if _ACRONYM_FACILITY.match(w) and w.lower() not in _GENERIC and (w.isupper() or len(w) <= 3):
                     spans.append((m.start("name"), m.end("name"), 0.75))
-            for m in list(_TOWN_STATE.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_TOWN_STATE, text):
                 spans.append((m.start("name"), m.end("name"), 0.7))
-            for m in list(_WARD.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_WARD, text):
                 w = m.group("name")
                 if w.lower() in _FACILITY_STOP or is_not_a_name(w) or w.lower() in clinical_vocabulary():
                     continue

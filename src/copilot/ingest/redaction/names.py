@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import regex
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 
-from copilot.ingest.redaction.recognizers.base import REGEX_TIMEOUT_S
+from copilot.ingest.redaction.recognizers.base import all_matches
 
 logger = logging.getLogger(__name__)
 
@@ -378,7 +378,7 @@ def _tok(text: str, start: int, end: int) -> _Tok:
 def _tokens(text: str) -> list[_Tok]:
     """Words of ``text`` without trailing punctuation or possessive ("Amanda's" -> "Amanda")."""
     out: list[_Tok] = []
-    for m in list(_WORD.finditer(text, timeout=REGEX_TIMEOUT_S)):
+    for m in all_matches(_WORD, text):
         t = m.group()
         end = m.end()
         if t[-2:] in ("'s", "’s", "'S", "’S") and len(t) > 2:
@@ -521,7 +521,7 @@ class NameRecognizer(LocalRecognizer):
         """Name-like words after a person cue: "Pt J. SMITH", "signed by K. Johnson", "last name? Boyle"; known
         names after a greeting or a verb of telling: "Hi Rose", "per Johnson"."""
         index = {t.start: i for i, t in enumerate(toks)}
-        for m in list(self._cue.finditer(text, timeout=REGEX_TIMEOUT_S)):
+        for m in all_matches(self._cue, text):
             i = index.get(m.end())
             if i is None:
                 continue
@@ -738,7 +738,7 @@ class NameRecognizer(LocalRecognizer):
         people when each could be a name, two are mostly names or no English word, and the gazetteers know a
         first name or two surnames among them (one beside a foreign spelling). Most supplier lists fail that: brands
         that are surnames are frequent words for their share ("Medline, Cardinal and Owens")."""
-        for m in list(_LIST.finditer(text, timeout=REGEX_TIMEOUT_S)):
+        for m in all_matches(_LIST, text):
             items = _LIST_SPLIT.split(m.group())
             if not all(self._list_item_ok(w) for w in items):
                 continue
@@ -768,7 +768,7 @@ class NameRecognizer(LocalRecognizer):
 
     def _speakers(self, text: str) -> Iterator[tuple[int, int, float]]:
         """Speaker labels in transcripts and chats ("Halldór: What a wife."): no ordinary English word."""
-        for m in list(self._speaker.finditer(text, timeout=REGEX_TIMEOUT_S)):
+        for m in all_matches(self._speaker, text):
             w = m.group("name")
             if self._cue_word.fullmatch(w):
                 continue  # "Approver:", "Requester:": a form label, not a speaker

@@ -24,7 +24,7 @@ from presidio_analyzer import LocalRecognizer, RecognizerResult
 
 from copilot.ingest.redaction.names import is_common_word, load_census_names
 from copilot.ingest.redaction.recognizers.address import capitalised_copy
-from copilot.ingest.redaction.recognizers.base import REGEX_TIMEOUT_S
+from copilot.ingest.redaction.recognizers.base import all_matches
 
 logger = logging.getLogger(__name__)
 
@@ -241,16 +241,16 @@ class PlaceRecognizer(LocalRecognizer):
         cued_text = lowered or text
         try:
             for rx in (_STRONG_CUE, _PLACE_SUBJECT):
-                for m in list(rx.finditer(cued_text, timeout=REGEX_TIMEOUT_S)):
+                for m in all_matches(rx, cued_text):
                     span = self._cued_place(cued_text, m.start("place"), m.end("place"), lowered is not None)
                     if span is not None:
                         out.append(self._result(span[0], span[1], _CUED_SCORE))
-            for m in list(_SUFFIX_PLACE.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_SUFFIX_PLACE, text):
                 last = m.group("place").split()[-1]
                 if is_common_word(last) or last.upper() in self._people:
                     continue
                 out.append(self._result(m.start("place"), m.end("place"), _CUED_SCORE))
-            for m in list(_CAND.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(_CAND, text):
                 toks = list(_NONSPACE.finditer(m.group()))
                 base = m.start()
                 i = 0

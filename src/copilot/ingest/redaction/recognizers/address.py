@@ -24,7 +24,7 @@ from typing import Any
 import regex
 from presidio_analyzer import RecognizerResult
 
-from copilot.ingest.redaction.recognizers.base import REGEX_TIMEOUT_S, RegexRecognizer, Rule
+from copilot.ingest.redaction.recognizers.base import RegexRecognizer, Rule, all_matches
 
 logger = logging.getLogger(__name__)
 
@@ -445,7 +445,7 @@ class StreetAddressRecognizer(RegexRecognizer):
         """All matches of one rule, collected first so the timeout bounds the regex, not our checks."""
         found: list[Any] = []
         try:
-            for m in list(rx.finditer(text, timeout=REGEX_TIMEOUT_S)):
+            for m in all_matches(rx, text):
                 found.append(m)
         except TimeoutError:
             # A pathological input: keep what matched so far, never hang the batch.

@@ -20,8 +20,14 @@ logger = logging.getLogger(__name__)
 REGEX_TIMEOUT_S = 1.0
 """Upper bound for one regex over one analysis window (windows are <= ~20k chars). The ``regex`` module counts
 the CPU time since ``finditer`` was called, the loop body's included, so the recognizers collect the matches
-first (``list(rx.finditer(...))``) and then judge them: a slow judgement (a word list loading, thousands of
-matches) must not end the scan and lose the matches after it."""
+first (:func:`all_matches`) and then judge them: a slow judgement (a word list loading, thousands of matches)
+must not end the scan and lose the matches after it."""
+
+
+def all_matches(rx: Any, text: str) -> list[Any]:
+    """Every match of compiled ``regex`` pattern ``rx`` in ``text``, collected before any is judged, within
+    ``REGEX_TIMEOUT_S`` (``TimeoutError`` past it)."""
+    return list(rx.finditer(text, timeout=REGEX_TIMEOUT_S))
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ class RegexRecognizer(LocalRecognizer):
         out: list[RecognizerResult] = []
         for rule, rx in self._compiled:
             try:
-                for m in list(rx.finditer(text, timeout=REGEX_TIMEOUT_S)):
+                for m in all_matches(rx, text):
                     start, end = m.span(rule.group)
                     if start < 0 or end <= start or not self.validate(text[start:end]):
                         continue
