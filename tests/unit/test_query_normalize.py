@@ -63,6 +63,35 @@ def test_medical_abbreviation_only_when_the_corpus_speaks_of_it(norm: QueryNorma
     assert norm.normalize("ABG analyser").text == "ABG analyser"
 
 
+def test_inflections_of_one_word_do_not_split_the_vote(norm: QueryNormalizer) -> None:
+    # the corpus says "cylinders" once and "cylinder" once: one word, so "cyl" is not ambiguous
+    assert norm.normalize("min O2 cyl pressure").text == "min oxygen cylinders pressure"
+    assert norm.rewrite("defib") in (("defibrillator", "truncation"), ("defibrillators", "truncation"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("cyls", "cylinder"),  # a truncation in the plural
+        ("defibs", "defibrillator"),
+        ("equips", "equipment"),
+        ("mgrs", "manager"),  # a contraction in the plural
+        ("PMs", "preventive maintenance"),  # a glossary abbreviation in the plural
+    ],
+)
+def test_shorthand_in_the_plural_gets_its_singulars_expansion(
+    norm: QueryNormalizer, typed: str, expected: str
+) -> None:
+    assert expected in norm.normalize(f"the {typed} here").text
+
+
+def test_plural_of_a_word_nobody_shortens_is_left_to_the_typo_step(norm: QueryNormalizer) -> None:
+    # "recievings" is no shorthand: its singular is a typo, and only the typo step may touch it
+    rewritten = norm.rewrite("recievings")
+    assert rewritten is None or rewritten[1] == "typo"
+    assert norm.rewrite("gass") is None or norm.rewrite("gass")[1] != "plural truncation"  # "-ss" is no plural
+
+
 def test_words_are_not_rewritten(norm: QueryNormalizer) -> None:
     # real English words the corpus lacks stay ("smartphone"); a pronoun is not the IT department
     assert norm.normalize("my smartphone broke, is it covered").text == "my smartphone broke, is it covered"

@@ -40,6 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from copilot.retrieval.answerer import content_terms
 from copilot.types import Chunk
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*|\d+[A-Za-z]+[A-Za-z0-9]*")
@@ -185,11 +186,19 @@ class QueryNormalizer:
         return bool(words) and all(w in self.vocabulary for w in words if len(w) > 2)
 
     def _dominant(self, cands: list[tuple[str, int]]) -> str | None:
+        """The candidate that holds :data:`DOMINANCE` of the occurrences, or None. Inflections of one word
+        ("cylinder" and "cylinders", "patient" and "patients") are one candidate: they split no vote, and the
+        form the documents use most stands for them."""
         total = sum(n for _, n in cands)
         if not total:
             return None
-        word, n = max(cands, key=lambda c: c[1])
-        return word if n / total >= DOMINANCE else None
+        groups: dict[frozenset[str], list[tuple[str, int]]] = {}
+        for word, n in cands:
+            groups.setdefault(content_terms(word) or frozenset((word,)), []).append((word, n))
+        best = max(groups.values(), key=lambda forms: sum(n for _, n in forms))
+        if sum(n for _, n in best) / total < DOMINANCE:
+            return None
+        return max(best, key=lambda c: c[1])[0]
 
     def _truncation(self, low: str) -> str | None:
         if len(low) < 3 or not low.isalpha():
@@ -229,6 +238,8 @@ class QueryNormalizer:
             if low in self.vocabulary:
                 return f"{token} {self.glossary[low]}", "glossary"
             return self.glossary[low], "glossary"
+        if len(token) >= 3 and token.endswith("s") and token[:-1].isupper() and low[:-1] in self.glossary:
+            return f"{token} {self.glossary[low[:-1]]}", "plural glossary"  # "PMs", "POs": written as one
         if low in self.vocabulary:
             return None
         if may_abbreviate and (token.isupper() or any(ch.isdigit() for ch in token) or zipf < COMMON_WORD_ZIPF):
@@ -242,11 +253,28 @@ class QueryNormalizer:
                     return t, "truncation"
                 if (t := self._contraction(low)) is not None:
                     return t, "contraction"
+                return self._plural(token)
             return None
-        for fn, why in ((self._truncation, "truncation"), (self._contraction, "contraction"), (self._typo, "typo")):
+        for fn, why in ((self._truncation, "truncation"), (self._contraction, "contraction")):
             if (found := fn(low)) is not None:
                 return found, why
+        if (plural := self._plural(token)) is not None:
+            return plural
+        if (found := self._typo(low)) is not None:
+            return found, "typo"
         return None
+
+    def _plural(self, token: str) -> tuple[str, str] | None:
+        """Shorthand in the plural ("cyls", "defibs", "PMs", "pts"): the singular's expansion, when the singular
+        is shorthand this normaliser knows (glossary, medical abbreviation, truncation, contraction). Checked
+        before typos: "engs" is engineers, not "ends" one letter away. The singular is what the documents'
+        stems match either way."""
+        if len(token) < 3 or not token.endswith("s") or token[-2:].lower() == "ss":
+            return None
+        found = self.rewrite(token[:-1])
+        if found is None or found[1] in ("typo",) or found[1].startswith("plural"):
+            return None
+        return found[0], f"plural {found[1]}"
 
     def normalize(self, question: str) -> Normalized:
         if (hit := self._cache.get(question)) is not None:
