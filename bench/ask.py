@@ -16,7 +16,9 @@ alike; each figure is the median over runs of that run's p50 / p95:
 * ``uncached_batched``: uncached, each question's sentences embedded in one batch as before 2026-12-06 (late):
   with the int8 graph a sentence's vector then depends on its batch, so answers depended on the questions
   asked before them. Beside ``uncached`` (each sentence on its own, ``embed_separately``), it shows what
-  batch-independent sentence vectors cost or save.
+  batch-independent sentence vectors cost or save;
+* ``uncached_whole_rows``: uncached, table rows judged as whole rows only (``row_cells=0``, before
+  2026-12-07): beside ``uncached`` it shows what embedding each row's cells one at a time costs.
 
 Prints one JSON object.
 """
@@ -79,11 +81,13 @@ def main(argv: list[str] | None = None) -> int:
             uncached_answerer = ExtractiveAnswerer(cp.embedder, cache_size=0)
             convex = cp.retriever.fusion
             batched_answerer = ExtractiveAnswerer(_Batched(cp.embedder), cache_size=0)
+            whole_rows_answerer = ExtractiveAnswerer(cp.embedder, cache_size=0, row_cells=0)
             configs: dict[str, tuple[ExtractiveAnswerer, FusionConfig, bool]] = {
                 "uncached": (uncached_answerer, convex, True),
                 "cached": (cached_answerer, convex, False),
                 "uncached_rrf_native": (uncached_answerer, FusionConfig("rrf", 0.5), True),
                 "uncached_batched": (batched_answerer, convex, True),
+                "uncached_whole_rows": (whole_rows_answerer, convex, True),
             }
             runs: dict[str, list[dict[str, float]]] = {k: [] for k in configs}
             for run in range(args.runs + 1):  # run 0 warms the cached configuration and the process
@@ -119,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     result["ratio_uncached_convex_vs_native"] = round(
         result["uncached"]["p50_ms"] / result["uncached_rrf_native"]["p50_ms"], 3
+    )
+    result["ratio_uncached_row_cells_vs_whole_rows"] = round(
+        result["uncached"]["p50_ms"] / result["uncached_whole_rows"]["p50_ms"], 3
     )
     emit(result, as_json=args.json)
     return 0

@@ -399,3 +399,40 @@ def test_a_part_the_documents_do_not_answer_is_named() -> None:
     hits.append(_hit("Overtime exceptions are approved by the nurse manager.", section="Overtime", n=2))
     both = answerer.answer("minimum rest between shifts and who approves overtime exceptions", hits)
     assert both.missing_parts == () and "nurse manager" in both.text
+
+
+def test_a_wide_table_row_is_also_read_one_cell_at_a_time() -> None:
+    """A question about one column of a wide row: the row's first cell with that column is closer to it than
+    the whole row, whose other cells dilute its embedding."""
+    row = (
+        "| Measure | Target | Reporting | Penalty or credit | Review |\n|---|---|---|---|---|\n"
+        "| On-time delivery | 98% of deliveries per month | Monthly scorecard by the buyer | "
+        "2% of order value per late day | Quarterly business review with the supplier |"
+    )
+    question = "what penalty for a late delivery"
+    hits = [_hit(row)]
+    whole = ExtractiveAnswerer(HashingEmbedder(384), row_cells=0).score_candidates(question, hits)
+    cells = ExtractiveAnswerer(HashingEmbedder(384), row_cells=4).score_candidates(question, hits)
+    assert len(whole) == len(cells) == 1
+    assert cells[0].cosine > whole[0].cosine + 0.05
+    assert cells[0].text == whole[0].text  # the answer is still the whole row
+
+
+class _CountingEmbedder(HashingEmbedder):
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim)
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.embedded.extend(texts)
+        return super().embed_documents(texts)
+
+
+def test_only_the_closest_rows_are_read_cell_by_cell() -> None:
+    table = "| Item | Interval | Owner |\n|---|---|---|\n" + "\n".join(
+        f"| Pump model {n} | every {n} months | biomedical engineering |" for n in range(1, 9)
+    )
+    embedder = _CountingEmbedder(384)
+    ExtractiveAnswerer(embedder, row_cells=2, cache_size=0).score_candidates("pump model 3 interval", [_hit(table)])
+    pairs = [t for t in embedder.embedded if t.count(";") == 1]  # "Item: ...; Interval: ..." pairs
+    assert len(pairs) == 2 * 2  # two rows, two cells after the first each

@@ -1,16 +1,17 @@
 """The extractive answerer: no language model, deterministic, every sentence cited.
 
-It splits the top passages into sentences (list items and table rows count as sentences), scores each against
-the question by semantic similarity (the same embedding model, sentence prefixed by its section heading) and
-lexical coverage of the question's content words — a question asking for a number prefers sentences holding one
-— and takes the best sentence, close runners-up, and sentences that answer the parts of a multi-part question
-the chosen ones leave out. Citations are numbered per passage. It abstains — "not found in the documents you can
-access" — when the calibrated probability that the passages answer the question (:mod:`calibration`, fitted by
-``copilot eval answers --calibrate`` on training questions only) is below its threshold, and then lists the
+It splits the top passages into sentences (list items and table rows count as sentences), scores each against the
+question by semantic similarity (the same embedding model, sentence prefixed by its section heading) and lexical
+coverage of the question's content words — a question asking for a number prefers sentences holding one; a wide
+table row also counts as close as its first cell with its closest other cell, since a question asks about one
+column — and takes the best sentence, close runners-up, and sentences that answer the parts of a multi-part
+question the chosen ones leave out. Citations are numbered per passage. It abstains — "not found in the documents
+you can access" — when the calibrated probability that the passages answer the question (:mod:`calibration`, fitted
+by ``copilot eval answers --calibrate`` on training questions only) is below its threshold, and then lists the
 closest documents instead of pretending; and before any scoring when the question names a record
-(:func:`missing_identifier`) or a site (:func:`missing_site`) the passages are not about. A part of a
-multi-part question that no passage answers is named at the end of the answer ("Not found in the documents you
-can access: ...") and in ``Answer.missing_parts``, not silently dropped.
+(:func:`missing_identifier`) or a site (:func:`missing_site`) the passages are not about. A part of a multi-part
+question that no passage answers is named at the end of the answer ("Not found in the documents you can access:
+...") and in ``Answer.missing_parts``, not silently dropped.
 
 Usage::
 
@@ -179,6 +180,7 @@ _NUMERIC_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _HAS_NUMBER = re.compile(r"\d")
+_ROW_CELL = re.compile(r"^[^:;]{1,40}: \S")  # "header: cell", as :func:`table_sentences` writes a row
 
 
 def expects_number(question: str) -> bool:
@@ -435,9 +437,11 @@ class ExtractiveAnswerer:
         dense_reserved: int = 3,
         cache_size: int = 20_000,
         sites: Callable[[], Collection[str]] | None = None,
+        row_cells: int = 4,
     ) -> None:
         self.embedder = embedder
         self.sites = sites
+        self.row_cells = row_cells
         self.calibration = default_calibration() if calibration == "default" else calibration
         # an explicit threshold wins; else the calibration's own; else the fixed weights' 0.52
         self.threshold = (
@@ -512,6 +516,8 @@ class ExtractiveAnswerer:
     ) -> list[_Candidate]:
         q_terms = content_terms(question)
         cos = np.asarray(vectors @ q_vec, dtype=np.float32)
+        if self.row_cells:
+            cos = np.maximum(cos, self._row_cell_cosines(pool, q_vec, cos))
         numeric = expects_number(question)
         out = []
         for (rank, pos, sent, _section, terms), c in zip(pool, cos, strict=True):
@@ -520,6 +526,34 @@ class ExtractiveAnswerer:
             if numeric:
                 score += self.answer_type_weight if _HAS_NUMBER.search(sent) else -self.answer_type_weight
             out.append(_Candidate(rank, pos, sent, float(c), lex, score))
+        return out
+
+    def _row_cell_cosines(
+        self, pool: list[tuple[int, int, str, str, frozenset[str]]], q_vec: np.ndarray, whole: np.ndarray
+    ) -> np.ndarray:
+        """Per pooled sentence, its best similarity as a table row read one cell at a time: the row's first
+        cell (what the row is about) with each other cell ("Measure: On-time delivery; Penalty or credit: 2% of
+        order value per late day"). A wide row dilutes its embedding; the question asks about one column of it.
+        Only the ``row_cells`` rows most similar as a whole are read so (each cell is one more embedding);
+        other sentences get -1 (the whole sentence's similarity stands)."""
+        out = np.full(len(pool), -1.0, dtype=np.float32)
+        texts: list[str] = []
+        owners: list[int] = []
+        rows = [
+            i for i, (_, _, sent, _, _) in enumerate(pool)
+            if len(cells := sent.split("; ")) >= 3 and all(_ROW_CELL.match(c) for c in cells)
+        ]
+        for i in sorted(rows, key=lambda i: -float(whole[i]))[: self.row_cells]:
+            _, _, sent, section, _ = pool[i]
+            cells = sent.split("; ")
+            for cell in cells[1:]:
+                pair = f"{cells[0]}; {cell}"
+                texts.append(f"{section}: {pair}" if section else pair)
+                owners.append(i)
+        if texts:
+            sims = np.asarray(self._sentence_vectors(texts) @ q_vec, dtype=np.float32)
+            for i, sim in zip(owners, sims, strict=True):
+                out[i] = max(out[i], float(sim))
         return out
 
     def _embed_pool(self, pool: list[tuple[int, int, str, str, frozenset[str]]]) -> np.ndarray:
