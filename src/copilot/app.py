@@ -33,7 +33,7 @@ from copilot.db import make_engine, migrate
 from copilot.ingest.manifest import Manifest
 from copilot.ingest.pipeline import IngestPipeline, IngestReport
 from copilot.protocols import Answerer, Embedder, Redactor, Source, SparseEncoder, VectorIndex
-from copilot.retrieval.answerer import ExtractiveAnswerer
+from copilot.retrieval.answerer import ExtractiveAnswerer, lexical_query
 from copilot.retrieval.fusion import FusionConfig
 from copilot.retrieval.normalize import QueryNormalizer
 from copilot.retrieval.search import Retriever
@@ -439,7 +439,7 @@ class Copilot:
         norm = self.normalizer()
         query = norm.normalize(question).text if norm is not None else question
         query_vector = self.embedder.embed_query(query)  # made once: retrieval and the answerer share it
-        hits = self.search(query, scope, filters=filters, query_vector=query_vector)
+        hits = self.search(lexical_query(query), scope, filters=filters, query_vector=query_vector)
         answer = self.answerer.answer(query, hits, query_vector=query_vector)
         return replace(answer, question=question) if query != question else answer
 

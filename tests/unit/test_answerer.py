@@ -11,7 +11,9 @@ import pytest
 from copilot.retrieval.answerer import (
     NOT_FOUND,
     ExtractiveAnswerer,
+    asks_cause,
     content_terms,
+    lexical_query,
     missing_identifier,
     missing_site,
     question_parts,
@@ -436,3 +438,43 @@ def test_only_the_closest_rows_are_read_cell_by_cell() -> None:
     ExtractiveAnswerer(embedder, row_cells=2, cache_size=0).score_candidates("pump model 3 interval", [_hit(table)])
     pairs = [t for t in embedder.embedded if t.count(";") == 1]  # "Item: ...; Interval: ..." pairs
     assert len(pairs) == 2 * 2  # two rows, two cells after the first each
+
+
+@pytest.mark.parametrize(
+    ("question", "cause"),
+    [
+        ("why did the generator fail its load test", True),
+        ("What was wrong with pump BME-INF-0231?", True),
+        ("what caused the fridge excursion", True),
+        ("root cause of the fall on ward 3", True),
+        ("how come the autoclave was pulled", True),
+        ("When is a root cause analysis due after a sentinel event?", False),  # asks when, not why
+        ("how often is the generator load tested", False),
+        ("which scrap reason code do I use", False),
+    ],
+)
+def test_questions_that_ask_for_a_cause(question: str, cause: bool) -> None:
+    assert asks_cause(question) is cause
+    assert (lexical_query(question) != question) is cause
+
+
+def test_a_cause_question_prefers_what_the_report_found_to_its_symptom() -> None:
+    """A service report opens with the symptom, in the question's own words; the cause is under Findings. Only
+    a question that asks for a cause moves the Findings sentence up, by ``cause_weight``."""
+    hits = [
+        _hit("Quarantined after the stretcher moved during a transfer.", doc="folder:maintenance/sr.md",
+             section="Service Report: Stretcher > 2. Reason for service"),
+        _hit("Worn cam and broken spring on caster 3.", doc="folder:maintenance/sr.md",
+             section="Service Report: Stretcher > 3. Findings", n=1),
+    ]
+
+    def best(question: str, weight: float) -> tuple[str, dict[str, float]]:
+        cands = ExtractiveAnswerer(HashingEmbedder(384), cause_weight=weight).score_candidates(question, hits)
+        return max(cands, key=lambda c: c.score).text, {c.text[:4]: c.score for c in cands}
+
+    why = "why did the stretcher move away from the table with the brake on"
+    (plain, scores), (typed, boosted) = best(why, 0.0), best(why, 0.3)
+    assert plain.startswith("Quarantined") and typed.startswith("Worn")  # by its words alone, the symptom wins
+    assert boosted == pytest.approx({"Quar": scores["Quar"], "Worn": scores["Worn"] + 0.3})
+    when = "when did the stretcher move away from the table with the brake on"  # no cause asked: no boost
+    assert best(when, 0.3)[0].startswith("Quarantined")

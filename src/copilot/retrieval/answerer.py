@@ -180,6 +180,37 @@ _NUMERIC_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _HAS_NUMBER = re.compile(r"\d")
+
+# Questions that ask for a cause ("why did ... fail", "what was wrong with ...", "what caused ..."): the answer
+# is what an incident or service report found, not the symptom it opens with. Report structure (findings, root
+# cause, investigation) and causal connectives mark it; written from how such reports are laid out, not from
+# any gold question.
+_CAUSE_QUESTION = re.compile(
+    r"\b(?:why\b|how come\b|what (?:went|was|is|goes) wrong|wrong with\b|what (?:caused|causes)\b"
+    r"|(?:the |a )?(?:root )?causes? (?:of|for)\b|reasons? (?:for|why)\b)",
+    re.IGNORECASE,
+)
+_CAUSE_SECTION = re.compile(
+    r"\b(?:findings?|root cause|causes?|contributing|investigation|diagnosis|analysis|fault found)\b", re.IGNORECASE
+)
+_CAUSAL = re.compile(r"\b(?:because|due to|caused by|as a result of|resulted from|root cause)\b", re.IGNORECASE)
+
+
+def asks_cause(question: str) -> bool:
+    """The question asks why something happened or what was wrong."""
+    return bool(_CAUSE_QUESTION.search(question))
+
+
+CAUSE_SECTION_WORDS = "findings root cause"
+"""What incident and service reports title the part that says why ("Findings", "Root cause")."""
+
+
+def lexical_query(question: str) -> str:
+    """The words the lexical search is given: the question, and for a question that asks for a cause the words
+    reports title their findings with — "what was wrong with stretcher BME-STR-0150" otherwise meets the report's
+    equipment table and its "reason for service" (the symptom), which share the asset tag, before its findings.
+    The dense search keeps the question's own vector."""
+    return f"{question} {CAUSE_SECTION_WORDS}" if asks_cause(question) else question
 _ROW_CELL = re.compile(r"^[^:;]{1,40}: \S")  # "header: cell", as :func:`table_sentences` writes a row
 
 
@@ -432,6 +463,7 @@ class ExtractiveAnswerer:
         runner_up_margin: float = 0.06,
         coverage_margin: float = 0.2,
         answer_type_weight: float = 0.05,
+        cause_weight: float = 0.1,
         max_candidates: int = 120,
         max_embedded: int = 12,
         dense_reserved: int = 3,
@@ -456,6 +488,7 @@ class ExtractiveAnswerer:
         self.runner_up_margin = runner_up_margin
         self.coverage_margin = coverage_margin
         self.answer_type_weight = answer_type_weight
+        self.cause_weight = cause_weight
         self.max_candidates = max_candidates
         self.max_embedded = max_embedded
         self.dense_reserved = dense_reserved
@@ -520,11 +553,14 @@ class ExtractiveAnswerer:
             cos = np.maximum(cos, self._row_cell_cosines(pool, q_vec, cos))
         numeric = expects_number(question)
         out = []
-        for (rank, pos, sent, _section, terms), c in zip(pool, cos, strict=True):
+        cause = asks_cause(question)
+        for (rank, pos, sent, section, terms), c in zip(pool, cos, strict=True):
             lex = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
             score = 0.65 * float(c) + 0.30 * lex + 0.05 / (1 + rank) - (0.2 if _BOILERPLATE.match(sent) else 0.0)
             if numeric:
                 score += self.answer_type_weight if _HAS_NUMBER.search(sent) else -self.answer_type_weight
+            if cause and (_CAUSE_SECTION.search(section) or _CAUSAL.search(sent)):
+                score += self.cause_weight
             out.append(_Candidate(rank, pos, sent, float(c), lex, score))
         return out
 
