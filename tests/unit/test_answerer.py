@@ -16,8 +16,10 @@ from copilot.retrieval.answerer import (
     lexical_query,
     missing_identifier,
     missing_site,
+    question_numbers,
     question_parts,
     retrieval_agreement,
+    row_holds,
     split_sentences,
     table_sentences,
 )
@@ -478,3 +480,39 @@ def test_a_cause_question_prefers_what_the_report_found_to_its_symptom() -> None
     assert boosted == pytest.approx({"Quar": scores["Quar"], "Worn": scores["Worn"] + 0.3})
     when = "when did the stretcher move away from the table with the brake on"  # no cause asked: no boost
     assert best(when, 0.3)[0].startswith("Quarantined")
+
+
+@pytest.mark.parametrize(
+    ("question", "row", "holds"),
+    [
+        ("who signs off a PO over 5,000 dollars", "Order value (USD): $5,000.01 to $50,000; Approver: Director", True),
+        ("who signs off a PO over 5,000 dollars", "Order value (USD): $1,000.01 to $5,000; Approver: Head", False),
+        ("PO for $32k - who approves", "Order value (USD): $5,000.01 to $50,000; Approver: Director", True),
+        ("a 300k order", "Order value (USD): above $250,000; Approver: Board", True),
+        ("our unit scored 85%", "Score: 80% to 89%; Rating: Amber", True),
+        ("our unit scored 85%", "Score: 90% or above; Rating: Green", False),
+        ("our unit scored 75%", "Score: Below 80%; Rating: Red", True),
+        ("uptime was 99.2% last month", "Shortfall: Availability 99.0% to 99.49%; Credit: 10%", True),
+        ("uptime was 99.2% last month", "Shortfall: Availability 99.5% to 99.89%; Credit: 5%", False),
+        ("uptime was 99.2% last month", "Order value (USD): $50 to $150; Approver: Head", False),  # not a percentage
+    ],
+)
+def test_a_table_row_whose_range_holds_the_questions_number(question: str, row: str, holds: bool) -> None:
+    assert row_holds(row, question_numbers(question)) is holds
+
+
+@pytest.mark.parametrize("question", ["class 1 recall in 2025", "pump BME-INF-0231", "what breaks on a 12 hr shift"])
+def test_years_identifiers_and_small_bare_numbers_are_no_lookup_key(question: str) -> None:
+    assert question_numbers(question) == []
+
+
+def test_the_row_whose_range_holds_the_amount_is_preferred() -> None:
+    table = (
+        "| Order value (USD) | Approver |\n|---|---|\n| $1,000.01 to $5,000 | Department head |\n"
+        "| $5,000.01 to $50,000 | Director of Operations |"
+    )
+    question = "who approves a purchase order over 5,000 dollars"
+    typed = ExtractiveAnswerer(HashingEmbedder(384)).score_candidates(question, [_hit(table)])
+    plain = ExtractiveAnswerer(HashingEmbedder(384), range_weight=0.0).score_candidates(question, [_hit(table)])
+    gained = {"Operations" in c.text: c.score - p.score for c, p in zip(typed, plain, strict=True)}
+    assert gained == pytest.approx({True: 0.1, False: 0.0})

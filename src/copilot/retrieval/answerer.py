@@ -4,14 +4,15 @@ It splits the top passages into sentences (list items and table rows count as se
 question by semantic similarity (the same embedding model, sentence prefixed by its section heading) and lexical
 coverage of the question's content words — a question asking for a number prefers sentences holding one; a wide
 table row also counts as close as its first cell with its closest other cell, since a question asks about one
-column — and takes the best sentence, close runners-up, and sentences that answer the parts of a multi-part
-question the chosen ones leave out. Citations are numbered per passage. It abstains — "not found in the documents
-you can access" — when the calibrated probability that the passages answer the question (:mod:`calibration`, fitted
-by ``copilot eval answers --calibrate`` on training questions only) is below its threshold, and then lists the
-closest documents instead of pretending; and before any scoring when the question names a record
-(:func:`missing_identifier`) or a site (:func:`missing_site`) the passages are not about. A part of a multi-part
-question that no passage answers is named at the end of the answer ("Not found in the documents you can access:
-...") and in ``Answer.missing_parts``, not silently dropped.
+column; a question for a cause prefers what a report found (its findings, its root cause), and a question that
+looks a table up by an amount or a percentage the row whose range holds it — and takes the best sentence, close
+runners-up, and sentences that answer the parts of a multi-part question the chosen ones leave out. Citations are
+numbered per passage. It abstains — "not found in the documents you can access" — when the calibrated probability
+that the passages answer the question (:mod:`calibration`, fitted by ``copilot eval answers --calibrate`` on
+training questions only) is below its threshold, and then lists the closest documents instead of pretending; and
+before any scoring when the question names a record (:func:`missing_identifier`) or a site (:func:`missing_site`)
+the passages are not about. A part of a multi-part question that no passage answers is named at the end of the
+answer ("Not found in the documents you can access: ...") and in ``Answer.missing_parts``, not silently dropped.
 
 Usage::
 
@@ -196,9 +197,91 @@ _CAUSE_SECTION = re.compile(
 _CAUSAL = re.compile(r"\b(?:because|due to|caused by|as a result of|resulted from|root cause)\b", re.IGNORECASE)
 
 
+def _is_row(sentence: str, min_cells: int = 2) -> bool:
+    """A table row as :func:`table_sentences` writes it: "header: cell; header: cell"."""
+    cells = sentence.split("; ")
+    return len(cells) >= min_cells and all(_ROW_CELL.match(c) for c in cells)
+
+
 def asks_cause(question: str) -> bool:
     """The question asks why something happened or what was wrong."""
     return bool(_CAUSE_QUESTION.search(question))
+
+
+# A table looked up by a number ("a $32k order", "uptime was 99.2%", "over 5,000 dollars", "scored 85%"): the row
+# whose range holds the question's number answers it ("$5,000.01 to $50,000", "80% to 89%", "Below 80%").
+_NUM = r"\$?\s?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s?(?:k\b|%|percent\b)?"
+_QUESTION_NUMBER = re.compile(
+    rf"(?<![\w./-])(?:(?P<cmp>over|above|more than|greater than|exceeding|in excess of|under|below|less than)\s)?"
+    rf"(?P<n>{_NUM})(?![\w/-]|\.\d)(?:\s?(?P<dollars>dollars|usd))?",
+    re.IGNORECASE,
+)
+_ROW_RANGE = re.compile(
+    rf"(?P<lo>{_NUM})\s?(?:to|-|–|—)\s?(?P<hi>{_NUM})"
+    rf"|(?:below|under|less than|up to|<)\s?(?P<below>{_NUM})"
+    rf"|(?:above|over|more than|greater than|>)\s?(?P<above>{_NUM})"
+    rf"|(?P<at_least>{_NUM})\s?(?:or (?:more|above|over|higher)|\+)"
+    rf"|(?P<at_most>{_NUM})\s?or (?:less|below|under|lower)",
+    re.IGNORECASE,
+)
+_UPWARD = ("over", "above", "more than", "greater than", "exceeding", "in excess of")
+
+
+def _number(text: str) -> tuple[float, bool] | None:
+    """(value, is a percentage) of "$32k", "99.2%", "5,000"; None for a year standing alone."""
+    low = text.lower().replace("$", "").replace(",", "").strip()
+    percent = low.endswith(("%", "percent"))
+    low = low.removesuffix("percent").rstrip(" %")
+    thousands = low.endswith("k")
+    try:
+        value = float(low.removesuffix("k").strip()) * (1000 if thousands else 1)
+    except ValueError:
+        return None
+    return value, percent
+
+
+def question_numbers(question: str) -> list[tuple[float, bool]]:
+    """The amounts and percentages a question looks a table up by: "over 5,000 dollars" just above 5,000. Years
+    ("in 2025"), identifiers ("BME-INF-0231") and ordinals of a kind ("class 1", "P1") are no look-up key."""
+    out = []
+    for m in _QUESTION_NUMBER.finditer(question):
+        raw = m.group("n")
+        parsed = _number(raw)
+        if parsed is None:
+            continue
+        value, percent = parsed
+        money = "$" in raw or raw.lower().rstrip().endswith("k") or m.group("dollars") is not None
+        if not (money or percent or "," in raw or m.group("cmp")):
+            continue  # a bare small number ("class 1", "12 hr") is rarely a key into a range
+        if not (money or percent) and 1900 <= value <= 2100:
+            continue
+        cmp = (m.group("cmp") or "").lower()
+        value += 0.01 * (1 if cmp in _UPWARD else -1 if cmp else 0)  # "over $5,000": from $5,000.01
+        out.append((value, percent))
+    return out
+
+
+def row_holds(sentence: str, numbers: Sequence[tuple[float, bool]]) -> bool:
+    """A range of the row ("$5,000.01 to $50,000", "80% to 89%", "Below 80%", "90% or above") holds one of the
+    question's numbers, a percentage only a percentage range."""
+    for m in _ROW_RANGE.finditer(sentence):
+        text = m.group(0)
+        percent = "%" in text or "percent" in text.lower()
+        bounds: tuple[float, float] | None = None
+        if m.group("lo") is not None:
+            lo, hi = _number(m.group("lo")), _number(m.group("hi"))
+            if lo and hi:
+                bounds = (lo[0], hi[0])
+        else:
+            for key, make in (("below", lambda v: (float("-inf"), v)), ("at_most", lambda v: (float("-inf"), v)),
+                              ("above", lambda v: (v, float("inf"))), ("at_least", lambda v: (v, float("inf")))):
+                if m.group(key) is not None and (parsed := _number(m.group(key))) is not None:
+                    bounds = make(parsed[0])
+        if bounds is None or bounds[0] > bounds[1]:
+            continue
+        if any(p == percent and bounds[0] <= v <= bounds[1] for v, p in numbers):
+            return True
+    return False
 
 
 CAUSE_SECTION_WORDS = "findings root cause"
@@ -464,6 +547,7 @@ class ExtractiveAnswerer:
         coverage_margin: float = 0.2,
         answer_type_weight: float = 0.05,
         cause_weight: float = 0.1,
+        range_weight: float = 0.1,
         max_candidates: int = 120,
         max_embedded: int = 12,
         dense_reserved: int = 3,
@@ -489,6 +573,7 @@ class ExtractiveAnswerer:
         self.coverage_margin = coverage_margin
         self.answer_type_weight = answer_type_weight
         self.cause_weight = cause_weight
+        self.range_weight = range_weight
         self.max_candidates = max_candidates
         self.max_embedded = max_embedded
         self.dense_reserved = dense_reserved
@@ -554,6 +639,7 @@ class ExtractiveAnswerer:
         numeric = expects_number(question)
         out = []
         cause = asks_cause(question)
+        keys = question_numbers(question)
         for (rank, pos, sent, section, terms), c in zip(pool, cos, strict=True):
             lex = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
             score = 0.65 * float(c) + 0.30 * lex + 0.05 / (1 + rank) - (0.2 if _BOILERPLATE.match(sent) else 0.0)
@@ -561,6 +647,8 @@ class ExtractiveAnswerer:
                 score += self.answer_type_weight if _HAS_NUMBER.search(sent) else -self.answer_type_weight
             if cause and (_CAUSE_SECTION.search(section) or _CAUSAL.search(sent)):
                 score += self.cause_weight
+            if keys and _is_row(sent) and row_holds(sent, keys):
+                score += self.range_weight
             out.append(_Candidate(rank, pos, sent, float(c), lex, score))
         return out
 
@@ -575,10 +663,7 @@ class ExtractiveAnswerer:
         out = np.full(len(pool), -1.0, dtype=np.float32)
         texts: list[str] = []
         owners: list[int] = []
-        rows = [
-            i for i, (_, _, sent, _, _) in enumerate(pool)
-            if len(cells := sent.split("; ")) >= 3 and all(_ROW_CELL.match(c) for c in cells)
-        ]
+        rows = [i for i, (_, _, sent, _, _) in enumerate(pool) if _is_row(sent, 3)]
         for i in sorted(rows, key=lambda i: -float(whole[i]))[: self.row_cells]:
             _, _, sent, section, _ = pool[i]
             cells = sent.split("; ")
