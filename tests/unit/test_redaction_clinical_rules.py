@@ -233,6 +233,12 @@ def test_a_facility_is_redacted_wherever_it_is_mentioned() -> None:
         # a pager after its word with a colon, a "#" or as "PG"
         ("Pager: #40417, PG 31177, pg: 2210", ["40417", "31177", "2210"]),
         ("10 pg/ml, pg 12 of chart", []),
+        # ten digits grouped as read out, beside a phone word; never without one, never an invalid number
+        ("wife can be reached at 617 555 12 34", ["617 555 12 34"]),
+        ("DTR'S # 617-55-51234 CALLED", ["617-55-51234"]),
+        ("bp 135 102 24 18 10 this am", []),  # no phone word, no valid area code
+        ("called, labs 617 555 12 34", ["617 555 12 34"]),
+        ("called re 117 555 12 34", []),  # an area code never starts with 1
     ],
 )
 def test_shorthand_phones(text: str, phones: list[str]) -> None:

@@ -1070,6 +1070,21 @@ _PHONE_WORD = regex.compile(
 )
 
 
+# Ten digits as a person groups them when reading a number out ("617 555 12 34", "617-55-51234"): groups of two to
+# five digits, nothing else between them but one or two separators. A phone only beside a phone word, and only
+# when the digits are a valid North American number (area code and exchange never start with 0 or 1).
+_GROUPED_DIGITS = regex.compile(
+    r"(?<![\d./-])(?:\+?1[\s.-]{1,2})?\(?\d{2,5}\)?(?:[\s.-]{1,2}\d{2,5}){1,4}(?!\d|[./-]\d)"
+)
+
+
+def _north_american(value: str) -> bool:
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if len(digits) == 11 and digits[0] == "1":
+        digits = digits[1:]
+    return len(digits) == 10 and digits[0] in "23456789" and digits[3] in "23456789"
+
+
 _UNIT_AFTER = regex.compile(
     r"\s?(?i:cc|ml|mls|mg|mcg|g|kg|l|u|units?|meq|mmol|mmhg|min|hrs?|am|pm|%)(?![\p{L}])"
 )
@@ -1111,6 +1126,9 @@ class ShorthandPhoneRecognizer(_ClinicalRecognizer):
                     continue
                 # "555 1234" and "5551234" only beside a phone word: spaces and bare digits separate values too
                 if cue or (m.group("sep") in ("-", ".") and _no_range(text, m)):
+                    out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME))
+            for m in all_matches(_GROUPED_DIGITS, text):
+                if _north_american(m.group()) and _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()]):
                     out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME))
             return out
         except TimeoutError:
