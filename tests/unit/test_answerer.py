@@ -160,6 +160,23 @@ def test_a_sentence_ending_in_a_colon_brings_its_list() -> None:
     assert "4 years" not in answer.text  # the list ended before it
 
 
+def test_a_list_opener_that_is_not_the_best_sentence_still_brings_its_list() -> None:
+    # wide margins: the runner-up (the opener, from the second passage) is chosen beside the best sentence
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0, runner_up_margin=1.0,
+                                  coverage_margin=1.0, max_sentences=2)
+    report = _hit("The defibrillator failed its daily user test with BATTERY LOW.", doc="folder:maint/sr.md", n=0)
+    sop = _hit(
+        "If a defibrillator fails its user test, do not wait:\n\n"
+        "1. Replace it at once with the spare from the equipment library.\n"
+        "2. Attach a red DO NOT USE tag.",
+        doc="folder:sops/defib.md",
+        n=1,
+    )
+    answer = answerer.answer("defibrillator failed its user test, what now", [report, sop])
+    assert answer.text.startswith("The defibrillator failed")  # the opener is not the lead
+    assert "do not wait:" in answer.text and "equipment library" in answer.text and "DO NOT USE" in answer.text
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [("Who coordinates recalls", "Recall Coordinator"), ("penalties", "penalty"), ("replacement", "replaced")],

@@ -873,9 +873,8 @@ class ExtractiveAnswerer:
             and not _REFERS_BACK.search(ask)
             and not (content_terms(ask) & said)
         )
-        lead = chosen[0]
-        if lead.text.rstrip().endswith(":"):
-            chosen.extend(self._continuation(lead, hits, chosen))
+        for opener in [c for c in chosen if c.text.rstrip().endswith(":")]:
+            chosen.extend(self._continuation(opener, hits, chosen))  # a sentence that opens a list brings it
         chosen.sort(key=lambda c: (c.hit_rank, c.position))
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
