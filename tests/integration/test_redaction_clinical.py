@@ -126,6 +126,12 @@ CASES = [
     ("PT TRANSFERRED FROM VA FOR CABG, SEEN IN CLINIC JUL 14", ["VA", "JUL 14"], ["CABG"]),
     ("family meeting on the 14th w/ dr ho", ["14th", "ho"], []),
     ("K 3.1 DEC TO 2.9, MAR REVIEWED", [], ["DEC", "MAR"]),
+    # street addresses whose suffix is no "Street" or "Road" (the address recognizer's own suffixes)
+    ("PT LIVES AT 310 Oak Row WITH WIFE.", ["310 Oak Row"], []),
+    ("Social: lives alone at 12 Elm Close, dtr nearby.", ["12 Elm Close"], []),
+    ("d/c to home (44 Birch Crescent) w/ VNA.", ["44 Birch Crescent"], ["VNA"]),
+    ("| PC-2026-019 | Gerald Fitzpatrick (patient) | 5 Orchard Row, Millbrook, WI 53590 | cancelled |",
+     ["5 Orchard Row"], ["PC-2026-019"]),
 ]
 
 

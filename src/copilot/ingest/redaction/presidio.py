@@ -726,9 +726,13 @@ _PLACES = "PlaceRecognizer"
 _PLACE_CUED_SCORE = _PLACE_CUE  # the place recognizer's score after a strong cue ("lives in Framingham")
 # Narrower than the address recognizer's street suffixes: in notes "Dr", "Hill", "Park", "Walk", "Run" are
 # people and verbs, not streets.
+# The street suffixes of the address recognizer (``recognizers.address``) but its clinically ambiguous
+# abbreviations ("Dr", "Pl", "Ter", "Cir", "Sq") and words that are clinical shorthand as often ("Run", "Park"):
+# "5 Orchard Row" and "12 Elm Close" name streets as surely as "Elm Street" does.
 _STREET_WORD = re.compile(
-    r"\b(?:street|st|avenue|ave|road|rd|boulevard|blvd|drive|lane|ln|court|ct|place|way|terrace|circle|"
-    r"parkway|pkwy|highway|hwy|square|trail|plaza|route|apt|apartment|suite|box)\b\.?",
+    r"\b(?:street|st|str|avenue|ave|road|rd|boulevard|blvd|drive|lane|ln|court|ct|place|way|terrace|circle|"
+    r"parkway|pkwy|highway|hwy|square|trail|trl|plaza|route|rte|alley|gardens|crescent|close|row|pike|loop|"
+    r"path|walk|heights|hill|turnpike|tpke|expressway|freeway|apt|apartment|suite|box)\b\.?",
     re.IGNORECASE,
 )
 _NUMERIC_DATE = re.compile(r"^\d{1,4}(?P<sep>[-/.])\d{1,2}(?:(?P=sep)\d{1,4})?$")
