@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from copilot.types import RedactionSpan
 
@@ -306,6 +306,37 @@ def _read_doc(path: Path) -> str | None:
     return path.read_text(encoding="utf-8", errors="replace")
 
 
+def _ingestion_profiles(docs: Sequence[str]) -> dict[str, str]:
+    """The profile ingestion redacts each demo document with: the one its type implies (``incidents/`` are
+    ``incident_report``, clinical narrative; SOPs and contracts operational), from the corpus' own metadata."""
+    from copilot.ingest.redaction.clinical import profile_for_doc_type
+    from copilot.ingest.sources import FolderSource
+
+    types = {}
+    for ref in FolderSource(DEMO_CORPUS).list_documents():
+        types[Path(ref.uri).as_posix()] = ref.doc_type
+    out = {}
+    for d in docs:
+        target = (DEMO_CORPUS / d).resolve().as_posix()
+        doc_type = next((t for uri, t in types.items() if uri == target or uri.endswith("/" + d)), None)
+        out[d] = profile_for_doc_type(doc_type)
+    return out
+
+
+def _analyze_docs(
+    analyze: Analyze, docs: Sequence[str], texts: dict[str, str], profiles: dict[str, str] | None
+) -> dict[str, list[RedactionSpan]]:
+    """Spans per document; with ``profiles`` (Copilot's redactor), each document under the profile ingestion uses."""
+    if profiles is None:
+        return dict(zip(docs, analyze([texts[d] for d in docs]), strict=True))
+    profiled = cast(Callable[[Sequence[str], str], list[list[RedactionSpan]]], analyze)
+    out: dict[str, list[RedactionSpan]] = {}
+    for profile in sorted(set(profiles.values())):
+        group = [d for d in docs if profiles[d] == profile]
+        out.update(zip(group, profiled([texts[d] for d in group], profile), strict=True))
+    return out
+
+
 def _demo(analyzers: dict[str, Analyze]) -> dict[str, Any]:
     if not DEMO_GOLD_PATH.exists():
         return {"skipped": f"{DEMO_GOLD_PATH.relative_to(REPO_ROOT)} not found"}
@@ -327,8 +358,10 @@ def _demo(analyzers: dict[str, Analyze]) -> dict[str, Any]:
     def covered(spans: Sequence[RedactionSpan], start: int, end: int) -> int:
         return sum(max(0, min(end, s.end) - max(start, s.start)) for s in spans)
 
+    # Copilot's redactor reads each document as ingestion does: under the profile its document type implies
+    profiles = _ingestion_profiles(order)
     for name, analyze in analyzers.items():
-        preds = dict(zip(order, analyze([texts[d] for d in order]), strict=True))
+        preds = _analyze_docs(analyze, order, texts, profiles if name == "copilot" else None)
         left: list[dict[str, Any]] = []
         missing = 0
         for e in entries:
