@@ -63,3 +63,19 @@ def test_no_planted_phi_value_of_any_kind_in_payloads(payloads: list[dict]) -> N
     assert not leaked, f"{len(leaked)} planted PHI values reached the index: types " + str(
         sorted({v["entity_type"] for v in leaked})
     )
+
+
+def test_no_piece_of_a_planted_address_in_payloads(payloads: list[dict]) -> None:
+    """An address redacted only in part ("5 Orchard Row, <LOCATION_1>") still places the patient: every piece
+    of it between commas (the street, the town) must be gone, not only the whole."""
+    blob = "\n".join(json.dumps(p, ensure_ascii=False) for p in payloads).lower()
+    pieces = {
+        piece.strip().lower()
+        for v in PHI_VALUES
+        if v["entity_type"] in ("LOCATION", "STREET_ADDRESS") and "," in v["value"]
+        for piece in v["value"].split(",")
+        if len(piece.strip()) >= 8 and any(ch.isdigit() for ch in piece)
+    }
+    assert pieces, "the corpus plants street addresses"
+    leaked = sorted(p for p in pieces if p in blob)
+    assert not leaked, f"{len(leaked)} address pieces reached the index"
