@@ -186,6 +186,11 @@ VOCABULARY_NOT_NAMES = [
         ["Tomasz Nowak", "Raymond Castellanos"],
     ),
     ("Contact Rose Hill in Purchasing before the order is placed.", [], ["Rose Hill"]),
+    # eponyms: one name right before the kind of thing it names; a person's full name before "test" stays a name
+    ("On 2 December the daily Bowie-Dick test failed twice.", ["Bowie-Dick"], []),
+    ("Check the Hickman line and the Foley catheter; record the Braden scale.", ["Hickman", "Foley", "Braden"], []),
+    ("Call Maria Gonzalez test results to the ward.", [], ["Maria Gonzalez"]),
+    ("Reviewed by Anna Lee, Line Manager.", [], ["Anna Lee"]),
 ]
 
 

@@ -606,6 +606,14 @@ _SPACY = "SpacyRecognizer"
 _SITES = "SiteNames"
 _CLINICAL_DATES = "ClinicalDateRecognizer"
 _GUARDED = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS"})
+# A name right before the kind of thing it names is an eponym, not a person, in an SOP or a service report:
+# "Bowie-Dick test", "Trendelenburg position", "Yankauer sucker", "Venturi mask", "Allen test" (the head in
+# lower case only: "Anna Lee, Line Manager" is a person with a title). See :func:`_eponym`.
+_EPONYM_HEAD = re.compile(
+    r"(?:-[A-Z][a-z]+)?[ -](?:tests?|scale|score|position|procedure|method|criteria|classification|syndrome|"
+    r"sign|manoeuvre|maneuver|technique|line|catheter|tube|mask|valve|forceps|clamp|retractor|needle|stain|solution|equation|"
+    r"formula|index|sucker|suction|splint|traction|frame|bag|bottle|strip|indicator)\b"
+)
 
 
 def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]:
@@ -624,6 +632,7 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             for s, src in found
             if src not in clinical.CLINICAL_ONLY
             and not (src == _SPACY and s.entity_type in _GUARDED and _vocabulary_only(text[s.start : s.end]))
+            and not (_eponym(text, s) and s.entity_type in ("PERSON", "LOCATION"))
         ]
     if kind == "general":
         return found  # no evidence either way: keep what every profile finds (strict)
@@ -670,6 +679,13 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             continue
         out.append((s, src))
     return out
+
+
+def _eponym(text: str, s: RedactionSpan) -> bool:
+    """One name (one word, maybe hyphenated: "Bowie-Dick", "Trendelenburg") right before the kind of thing it
+    names. A person's full name before "test" ("Maria Gonzalez test results") is two words and stays redacted."""
+    value = text[s.start : s.end]
+    return bool(value) and not any(ch.isspace() for ch in value) and _EPONYM_HEAD.match(text, s.end) is not None
 
 
 def _vocabulary_only(value: str) -> bool:
