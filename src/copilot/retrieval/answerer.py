@@ -197,6 +197,9 @@ _CAUSE_SECTION = re.compile(
 _CAUSAL = re.compile(r"\b(?:because|due to|caused by|as a result of|resulted from|root cause)\b", re.IGNORECASE)
 
 
+_ROW_CELL = re.compile(r"^[^:;]{1,40}: \S")  # "header: cell", as :func:`table_sentences` writes a row
+
+
 def _is_row(sentence: str, min_cells: int = 2) -> bool:
     """A table row as :func:`table_sentences` writes it: "header: cell; header: cell"."""
     cells = sentence.split("; ")
@@ -228,7 +231,7 @@ _UPWARD = ("over", "above", "more than", "greater than", "exceeding", "in excess
 
 
 def _number(text: str) -> tuple[float, bool] | None:
-    """(value, is a percentage) of "$32k", "99.2%", "5,000"; None for a year standing alone."""
+    """(value, is a percentage) of "$32k", "99.2%", "5,000"; None when it is no number."""
     low = text.lower().replace("$", "").replace(",", "").strip()
     percent = low.endswith(("%", "percent"))
     low = low.removesuffix("percent").rstrip(" %")
@@ -294,7 +297,6 @@ def lexical_query(question: str) -> str:
     equipment table and its "reason for service" (the symptom), which share the asset tag, before its findings.
     The dense search keeps the question's own vector."""
     return f"{question} {CAUSE_SECTION_WORDS}" if asks_cause(question) else question
-_ROW_CELL = re.compile(r"^[^:;]{1,40}: \S")  # "header: cell", as :func:`table_sentences` writes a row
 
 
 def expects_number(question: str) -> bool:

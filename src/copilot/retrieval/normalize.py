@@ -265,14 +265,14 @@ class QueryNormalizer:
         return None
 
     def _plural(self, token: str) -> tuple[str, str] | None:
-        """Shorthand in the plural ("cyls", "defibs", "PMs", "pts"): the singular's expansion, when the singular
-        is shorthand this normaliser knows (glossary, medical abbreviation, truncation, contraction). Checked
-        before typos: "engs" is engineers, not "ends" one letter away. The singular is what the documents'
+        """Shorthand in the plural ("cyls", "defibs", "vents"): the singular's expansion, when the singular is
+        shorthand this normaliser knows (glossary, medical abbreviation, truncation, contraction). Checked before
+        typos: "engs" is short for engineering, not "ends" one letter away. The singular is what the documents'
         stems match either way."""
         if len(token) < 3 or not token.endswith("s") or token[-2:].lower() == "ss":
             return None
         found = self.rewrite(token[:-1])
-        if found is None or found[1] in ("typo",) or found[1].startswith("plural"):
+        if found is None or found[1] == "typo" or found[1].startswith("plural"):
             return None
         return found[0], f"plural {found[1]}"
 

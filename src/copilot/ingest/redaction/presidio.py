@@ -611,8 +611,8 @@ _GUARDED = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS"})
 # lower case only: "Anna Lee, Line Manager" is a person with a title). See :func:`_eponym`.
 _EPONYM_HEAD = re.compile(
     r"(?:-[A-Z][a-z]+)?[ -](?:tests?|scale|score|position|procedure|method|criteria|classification|syndrome|"
-    r"sign|manoeuvre|maneuver|technique|line|catheter|tube|mask|valve|forceps|clamp|retractor|needle|stain|solution|equation|"
-    r"formula|index|sucker|suction|splint|traction|frame|bag|bottle|strip|indicator)\b"
+    r"sign|manoeuvre|maneuver|technique|line|catheter|tube|mask|valve|forceps|clamp|retractor|needle|stain|"
+    r"solution|equation|formula|index|sucker|suction|splint|traction|frame|bag|bottle|strip|indicator)\b"
 )
 
 
@@ -740,15 +740,13 @@ def _trim_clinical_words(text: str, s: RedactionSpan) -> RedactionSpan:
 _NAMES = "NameRecognizer"
 _PLACES = "PlaceRecognizer"
 _PLACE_CUED_SCORE = _PLACE_CUE  # the place recognizer's score after a strong cue ("lives in Framingham")
-# Narrower than the address recognizer's street suffixes: in notes "Dr", "Hill", "Park", "Walk", "Run" are
-# people and verbs, not streets.
-# The street suffixes of the address recognizer (``recognizers.address``) but its clinically ambiguous
-# abbreviations ("Dr", "Pl", "Ter", "Cir", "Sq") and words that are clinical shorthand as often ("Run", "Park"):
-# "5 Orchard Row" and "12 Elm Close" name streets as surely as "Elm Street" does.
+# The address recognizer's street suffixes (``recognizers.address``) less those that in notes are people and
+# verbs as often as streets ("Dr", "Hill", "Park", "Walk", "Run") and its short abbreviations ("Pl", "Ter",
+# "Cir", "Sq"): "5 Orchard Row" and "12 Elm Close" name streets as surely as "Elm Street" does.
 _STREET_WORD = re.compile(
     r"\b(?:street|st|str|avenue|ave|road|rd|boulevard|blvd|drive|lane|ln|court|ct|place|way|terrace|circle|"
     r"parkway|pkwy|highway|hwy|square|trail|trl|plaza|route|rte|alley|gardens|crescent|close|row|pike|loop|"
-    r"path|walk|heights|hill|turnpike|tpke|expressway|freeway|apt|apartment|suite|box)\b\.?",
+    r"path|heights|turnpike|tpke|expressway|freeway|apt|apartment|suite|box)\b\.?",
     re.IGNORECASE,
 )
 _NUMERIC_DATE = re.compile(r"^\d{1,4}(?P<sep>[-/.])\d{1,2}(?:(?P=sep)\d{1,4})?$")
