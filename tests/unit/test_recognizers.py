@@ -106,6 +106,11 @@ def test_recognizer_table(rec: RegexRecognizer, text: str, expected: list[str]) 
         ("HUSBAND THOMAS WRIGHT AT BEDSIDE", ["THOMAS WRIGHT"]),
         ("Patient Care Safety committee", []),
         ("CHECK PUMP BATTERY LEVEL", []),
+        # a word of grammar after "called" or "named" is no name, though "From" and "In" are census surnames
+        ("PT'S BROTHER CALLED FROM FLORIDA", []),
+        ("MD called to bedside, called in to report", []),
+        ("his sister is named in the complaint", []),
+        ("a man called Brown rang; my name is White", ["Brown", "White"]),
     ],
 )
 def test_name_recognizer(text: str, expected: list[str]) -> None:

@@ -37,10 +37,14 @@ from copilot.ingest.redaction.recognizers.base import all_matches
 
 logger = logging.getLogger(__name__)
 
+# Words of grammar: never a name, not even after "called" or "named" ("CALLED FROM FLORIDA", "called in to
+# report", "named in the complaint"), where a census surname ("From", "In") would otherwise pass.
+_FUNCTION_WORDS = frozenset(
+    "A AN AND THE OF TO IN ON AT BY FOR WITH FROM AS IS ARE WAS BE NOT NO OR IF SO IT ALL ANY".split()
+)
 # Words that are census or international names but, in this domain, almost always mean something else.
-_NOT_NAMES = frozenset(
+_NOT_NAMES = _FUNCTION_WORDS | frozenset(
     """
-    A AN AND THE OF TO IN ON AT BY FOR WITH FROM AS IS ARE WAS BE NOT NO OR IF SO IT ALL ANY
     CARE HOPE PAGE BELL CROSS GRAY GREEN WHITE BLACK BROWN LONG SHORT SMALL WILL MAY JUNE APRIL AUGUST MARCH
     SUMMER WINTER DAY NIGHT MORNING CHART NURSE DOCTOR PATIENT STAFF CLINIC WARD UNIT ROOM BED FLOOR
     NORTH SOUTH EAST WEST CAMPUS CENTER CENTRE MAIN SAFETY RISK LEVEL HIGH LOW NEW OLD FIELD STREET PARK POST
@@ -430,6 +434,8 @@ class NameRecognizer(LocalRecognizer):
     def _named(tok: _Tok, lower: bool) -> bool:
         """After "name is", "calls me": any known name ("maiden name is Key") or, in lower case, a word that
         is no English word or mostly a first name ("my name is vitoria")."""
+        if tok.text.upper() in _FUNCTION_WORDS:
+            return False
         if tok.title or tok.upper:
             return tok.text.upper() in census_last_share() or first_name_strength(tok.text) > 0
         return (
