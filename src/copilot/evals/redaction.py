@@ -312,15 +312,12 @@ def _ingestion_profiles(docs: Sequence[str]) -> dict[str, str]:
     from copilot.ingest.redaction.clinical import profile_for_doc_type
     from copilot.ingest.sources import FolderSource
 
-    types = {}
-    for ref in FolderSource(DEMO_CORPUS).list_documents():
-        types[Path(ref.uri).as_posix()] = ref.doc_type
-    out = {}
-    for d in docs:
-        target = (DEMO_CORPUS / d).resolve().as_posix()
-        doc_type = next((t for uri, t in types.items() if uri == target or uri.endswith("/" + d)), None)
-        out[d] = profile_for_doc_type(doc_type)
-    return out
+    root = DEMO_CORPUS.resolve()
+    types = {
+        Path(ref.uri).resolve().relative_to(root).as_posix(): ref.doc_type
+        for ref in FolderSource(DEMO_CORPUS).list_documents()
+    }
+    return {d: profile_for_doc_type(types.get(d)) for d in docs}
 
 
 def _analyze_docs(

@@ -49,6 +49,7 @@ from copilot.ingest.redaction.names import (
 from copilot.ingest.redaction.placeholders import PlaceholderTable, load_or_create_key
 from copilot.ingest.redaction.places import _CUED_SCORE as _PLACE_CUE
 from copilot.ingest.redaction.places import is_place, is_region
+from copilot.ingest.redaction.recognizers.address import STREET_SUFFIXES
 from copilot.ingest.redaction.registry import RedactionConfig, build_recognizers
 from copilot.types import RedactionResult, RedactionSpan
 
@@ -632,7 +633,7 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             for s, src in found
             if src not in clinical.CLINICAL_ONLY
             and not (src == _SPACY and s.entity_type in _GUARDED and _vocabulary_only(text[s.start : s.end]))
-            and not (_eponym(text, s) and s.entity_type in ("PERSON", "LOCATION"))
+            and not (s.entity_type in ("PERSON", "LOCATION") and _eponym(text, s))
         ]
     if kind == "general":
         return found  # no evidence either way: keep what every profile finds (strict)
@@ -740,13 +741,14 @@ def _trim_clinical_words(text: str, s: RedactionSpan) -> RedactionSpan:
 _NAMES = "NameRecognizer"
 _PLACES = "PlaceRecognizer"
 _PLACE_CUED_SCORE = _PLACE_CUE  # the place recognizer's score after a strong cue ("lives in Framingham")
-# The address recognizer's street suffixes (``recognizers.address``) less those that in notes are people and
-# verbs as often as streets ("Dr", "Hill", "Park", "Walk", "Run") and its short abbreviations ("Pl", "Ter",
-# "Cir", "Sq"): "5 Orchard Row" and "12 Elm Close" name streets as surely as "Elm Street" does.
+# The address recognizer's street suffixes less those that in notes are people and verbs as often as streets
+# ("Dr", "Hill", "Park", "Walk", "Run") and its short abbreviations ("Pl", "Ter", "Cir", "Sq"): "5 Orchard Row"
+# and "12 Elm Close" name streets as surely as "Elm Street" does.
+_NOT_STREET_IN_NOTES = frozenset({"Dr", "Hill", "Park", "Walk", "Run", "Pl", "Ter", "Cir", "Sq"})
 _STREET_WORD = re.compile(
-    r"\b(?:street|st|str|avenue|ave|road|rd|boulevard|blvd|drive|lane|ln|court|ct|place|way|terrace|circle|"
-    r"parkway|pkwy|highway|hwy|square|trail|trl|plaza|route|rte|alley|gardens|crescent|close|row|pike|loop|"
-    r"path|heights|turnpike|tpke|expressway|freeway|apt|apartment|suite|box)\b\.?",
+    r"\b(?:"
+    + "|".join(w for w in STREET_SUFFIXES if w not in _NOT_STREET_IN_NOTES)
+    + r"|apt|apartment|suite|box)\b\.?",
     re.IGNORECASE,
 )
 _NUMERIC_DATE = re.compile(r"^\d{1,4}(?P<sep>[-/.])\d{1,2}(?:(?P=sep)\d{1,4})?$")

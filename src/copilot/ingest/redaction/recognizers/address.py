@@ -28,11 +28,13 @@ from copilot.ingest.redaction.recognizers.base import RegexRecognizer, Rule, all
 
 logger = logging.getLogger(__name__)
 
-_SUFFIX = (
-    r"(?:Street|St|Str|Avenue|Ave|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Place|Pl|Way|Terrace|Ter"
-    r"|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Alley|Plaza|Road|Route|Rte|Gardens|Crescent"
-    r"|Close|Row|Pike|Loop|Run|Path|Walk|Heights|Hill|Park|Turnpike|Tpke|Expressway|Freeway)"
+STREET_SUFFIXES: tuple[str, ...] = tuple(
+    "Street St Str Avenue Ave Road Rd Boulevard Blvd Drive Dr Lane Ln Court Ct Place Pl Way Terrace Ter Circle Cir "
+    "Parkway Pkwy Highway Hwy Square Sq Trail Trl Alley Plaza Route Rte Gardens Crescent Close Row Pike Loop Run "
+    "Path Walk Heights Hill Park Turnpike Tpke Expressway Freeway".split()
 )
+"""The street suffixes an address ends its street with (the clinical profile's guard uses them too)."""
+_SUFFIX = "(?:" + "|".join(STREET_SUFFIXES) + ")"
 # Street suffixes that are also ordinary words ("Green", "View", "Point"): the name before them must not be.
 _SUFFIX_MORE = (
     r"(?:Passage|Trace|Mews|Bridge|Crossing|Point|Ridge|View|Vista|Grove|Glen|Green|Meadows?|Estates?|Harbou?r"
