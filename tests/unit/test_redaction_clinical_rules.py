@@ -233,6 +233,12 @@ def test_a_facility_is_redacted_wherever_it_is_mentioned() -> None:
         # a pager after its word with a colon, a "#" or as "PG"
         ("Pager: #40417, PG 31177, pg: 2210", ["40417", "31177", "2210"]),
         ("10 pg/ml, pg 12 of chart", []),
+        # a pager a few words after its word, within its clause; an extension "x 4567" beside a phone word
+        ("pager number 12345, beeper no. 34567, paged x 2 at 45678", ["12345", "34567", "45678"]),
+        ("Pager 12345/67890 covering", ["12345", "67890"]),
+        ("Call x 4567 with questions", ["4567"]),
+        ("paged MD at 0300, paged re heparin 25000 units. Pager off; 12345 ml in", []),
+        ("ivf x 1000, x 2 today", []),
         # ten digits grouped as read out, beside a phone word; never without one, never an invalid number
         ("wife can be reached at 617 555 12 34", ["617 555 12 34"]),
         ("DTR'S # 617-55-51234 CALLED", ["617-55-51234"]),

@@ -1078,6 +1078,16 @@ _GROUPED_DIGITS = regex.compile(
 )
 
 
+# A pager number a few words after its word ("pager number 12345", "beeper # is 23456", "paged x 2 at 45678",
+# "Pager 12345/67890"): five digits, within the same clause. Four digits only right after the word (the rule
+# above): after "paged ... at" four digits are a time of day ("paged MD at 0300").
+_PAGER_WORD = regex.compile(r"(?<![\p{L}])(?i:pager|beeper|bpr|pgr|paged?|paging)(?![\p{L}])")
+_PAGER_CLAUSE = regex.compile(r"[^\n;!?]{0,30}?(?:(?<!(?<![\p{L}])(?i:no|num))\.(?=\s)|[\n;!?]|$)|[^\n;!?]{0,30}")
+_FIVE_DIGITS = regex.compile(r"(?<![\d.,-])\d{5}(?![\d]|[.,]\d|-\d)")
+# An extension written "x 4567" after a phone word: "x" and four or five digits (never "x 2", a count).
+_SPACED_EXTENSION = regex.compile(r"(?<![\p{L}\d])[xX]\s(?P<n>\d{4,5})(?![\d]|[.,]\d)")
+
+
 def _north_american(value: str) -> bool:
     digits = "".join(ch for ch in value if ch.isdigit())
     if len(digits) == 11 and digits[0] == "1":
@@ -1130,6 +1140,15 @@ class ShorthandPhoneRecognizer(_ClinicalRecognizer):
             for m in all_matches(_GROUPED_DIGITS, text):
                 if _north_american(m.group()) and _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()]):
                     out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME))
+            for m in all_matches(_PAGER_WORD, text):
+                clause = _PAGER_CLAUSE.match(text, m.end())
+                end = clause.end() if clause else m.end()
+                for d in _FIVE_DIGITS.finditer(text, m.end(), end):
+                    if not _UNIT_AFTER.match(text, d.end()):
+                        out.append(_result("PHONE_NUMBER", d.start(), d.end(), 0.7, self.NAME))
+            for m in all_matches(_SPACED_EXTENSION, text):
+                if _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()]):
+                    out.append(_result("PHONE_NUMBER", m.start("n"), m.end("n"), 0.7, self.NAME))
             return out
         except TimeoutError:
             logger.warning("phone regex timed out on a %d-char window", len(text))
