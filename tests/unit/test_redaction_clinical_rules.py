@@ -69,6 +69,8 @@ def test_profile_for_doc_type(doc_type: str | None, profile: str) -> None:
         ("cx 2/27-3/1 pending", ["2/27", "2/27-3/1", "3/1"]),  # both ends, and the range with its dash
         ("seen Sept 12th and again on 14 March 2019", ["14 March 2019", "Sept 12th"]),
         ("home since christmas, PCP visit in march of 2019", ["christmas", "march"]),
+        # "may" and "march" are words too: a date with a day, the ordinal's suffix included; a holiday's eve
+        ("Admit date: March 3rd, MAY 2ND dc'd, fell on xmas eve", ["MAY 2ND", "March 3rd", "xmas eve"]),
         ("pain 4/10, murmur 2/6, strength 5/5, 1/2 NS at 75", []),
         ("on PS 10/5 and CPAP of 5/5, ABG 7.41/38/92", []),
         ("DECREASED TO 5 DEC, T 101.5 DEC", []),

@@ -43,6 +43,8 @@ OPS_NOTES_PATH = REPO_ROOT / "evals" / "gold" / "ops_notes.jsonl"
 PROBE_PATHS = {
     "clinical-probe": REPO_ROOT / "evals" / "gold" / "clinical_probe_dev.jsonl",
     "clinical-probe-check": REPO_ROOT / "evals" / "gold" / "clinical_probe_check.jsonl",
+    # pagers, dates, relatives and places as ICU nurses write them, written before either redactor ran on them
+    "clinical-forms": REPO_ROOT / "evals" / "gold" / "clinical_forms.jsonl",
 }
 DEMO_GOLD_PATH = REPO_ROOT / "evals" / "gold" / "demo_phi.json"
 DEMO_DATES_PATH = REPO_ROOT / "evals" / "gold" / "demo_operational_dates.json"

@@ -330,9 +330,10 @@ _NAMED_DATE = regex.compile(
     rf"|(?-i:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?(?:,?\s\d{{4}})?"
     rf"|(?:{_MONTHS_ABBR})\.?,?\s\d{{4}})"
     rf"|(?:{_MONTHS_FULL})"
+    rf"|(?:may|march)\s\d{{1,2}}(?:st|nd|rd|th)(?![\p{{L}}\d])"  # "March 3rd": the day with it
     rf"|(?:may|march)(?=\s(?:of\s)?\d{{1,4}}\b)"
     rf"|(?<=\b(?:in|since|during|early|late|mid|last|next|until|through|of)\s)(?:may|march|(?-i:{_ABBR_TITLE})\.?)"
-    r"|christmas|xmas|thanksgiving|easter|hanukkah|new\syear'?s(?:\s(?:day|eve))?|labor\sday|memorial\sday|"
+    r"|(?:christmas|xmas)(?:\s(?:eve|day))?|thanksgiving|easter|hanukkah|new\syear'?s(?:\s(?:day|eve))?|labor\sday|memorial\sday|"
     r"independence\sday|july\s4th|valentine'?s\sday|halloween)(?![\p{L}])"
 )
 # "on the 14th", "since the 3rd": a day of the month alone.
