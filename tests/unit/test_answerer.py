@@ -533,3 +533,13 @@ def test_the_row_whose_range_holds_the_amount_is_preferred() -> None:
     plain = ExtractiveAnswerer(HashingEmbedder(384), range_weight=0.0).score_candidates(question, [_hit(table)])
     gained = {"Operations" in c.text: c.score - p.score for c, p in zip(typed, plain, strict=True)}
     assert gained == pytest.approx({True: 0.1, False: 0.0})
+
+
+def test_a_question_about_a_span_of_time_prefers_a_duration_to_any_number() -> None:
+    text = "Library pool size: 40 pumps.\n\nThe standard loan period is up to 30 days.\n\nLoans are logged daily."
+    question = "how long can we borrow a pump"
+    typed = ExtractiveAnswerer(HashingEmbedder(384)).score_candidates(question, [_hit(text)])
+    plain = ExtractiveAnswerer(HashingEmbedder(384), answer_type_weight=0.0).score_candidates(question, [_hit(text)])
+    gained = {c.text.split()[1]: round(c.score - p.score, 4) for c, p in zip(typed, plain, strict=True)}
+    # a number that is no duration earns nothing: "40 pumps" is the pool's size, not how long
+    assert gained == {"pool": -0.05, "standard": 0.05, "are": 0.05}

@@ -181,6 +181,19 @@ _NUMERIC_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _HAS_NUMBER = re.compile(r"\d")
+# A question about a span of time ("how long can we borrow", "how often", "what interval") is answered by a
+# duration or a frequency, not by any number: "up to 30 days", "every 6 months", "daily", "within 2 hours",
+# never "pool size: 40". Units of time as English writes them, spelt out or shortened.
+_DURATION_QUESTION = re.compile(
+    r"\bhow (?:long|often|soon|frequently)\b|\b(?:frequency|interval|deadline)\b", re.IGNORECASE
+)
+_HAS_DURATION = re.compile(
+    r"\b(?:\d[\d.,]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a|an)[\s-]*(?:business\s+|working\s+|"
+    r"calendar\s+)?(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|weeks?|wks?|months?|years?|yrs?|shifts?)\b"
+    r"|\b(?:hourly|daily|weekly|fortnightly|monthly|quarterly|annually|yearly|biannually|once|twice)\b"
+    r"|\b\d{1,2}:\d{2}\b",
+    re.IGNORECASE,
+)
 
 # Questions that ask for a cause ("why did ... fail", "what was wrong with ...", "what caused ..."): the answer
 # is what an incident or service report found, not the symptom it opens with. Report structure (findings, root
@@ -639,6 +652,7 @@ class ExtractiveAnswerer:
         if self.row_cells:
             cos = np.maximum(cos, self._row_cell_cosines(pool, q_vec, cos))
         numeric = expects_number(question)
+        duration = _DURATION_QUESTION.search(question) is not None
         out = []
         cause = asks_cause(question)
         keys = question_numbers(question)
@@ -646,7 +660,8 @@ class ExtractiveAnswerer:
             lex = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
             score = 0.65 * float(c) + 0.30 * lex + 0.05 / (1 + rank) - (0.2 if _BOILERPLATE.match(sent) else 0.0)
             if numeric:
-                score += self.answer_type_weight if _HAS_NUMBER.search(sent) else -self.answer_type_weight
+                typed = _HAS_DURATION if duration else _HAS_NUMBER
+                score += self.answer_type_weight if typed.search(sent) else -self.answer_type_weight
             if cause and (_CAUSE_SECTION.search(section) or _CAUSAL.search(sent)):
                 score += self.cause_weight
             if keys and _is_row(sent) and row_holds(sent, keys):
