@@ -16,6 +16,7 @@ from copilot.retrieval.answerer import (
     lexical_query,
     missing_identifier,
     missing_site,
+    names_a_sibling,
     question_numbers,
     question_parts,
     retrieval_agreement,
@@ -543,3 +544,22 @@ def test_a_question_about_a_span_of_time_prefers_a_duration_to_any_number() -> N
     gained = {c.text.split()[1]: round(c.score - p.score, 4) for c, p in zip(typed, plain, strict=True)}
     # a number that is no duration earns nothing: "40 pumps" is the pool's size, not how long
     assert gained == {"pool": -0.05, "standard": 0.05, "are": 0.05}
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "sibling"),
+    [
+        ("how long to resolve a P3 ticket", "A P1 ticket not resolved within 2 hours is escalated.", True),
+        ("how long to resolve a P3 ticket", "Priority: P3; Resolution target: 3 business days", False),
+        ("how long to resolve a P3 ticket", "P1 and P3 tickets are logged in Odoo.", False),  # names the asked one too
+        ("how long to resolve a P3 ticket", "Tickets are resolved in order.", False),  # names no code
+        ("how long to resolve a P3 ticket", "Q4 2025 results", False),  # another enumeration
+        ("helpdesk targets", "A P1 ticket not resolved within 2 hours is escalated.", False),  # the question names none
+    ],
+)
+def test_a_sentence_about_another_member_of_the_questions_enumeration(
+    question: str, sentence: str, sibling: bool
+) -> None:
+    from copilot.retrieval.answerer import _codes
+
+    assert names_a_sibling(_codes(question), sentence) is sibling

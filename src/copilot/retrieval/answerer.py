@@ -181,6 +181,21 @@ _NUMERIC_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _HAS_NUMBER = re.compile(r"\d")
+# A short code of an enumeration: a priority, a class, a grade ("P3", "class 2" is not one). A sentence that names
+# another member of the same enumeration ("A P1 ticket ...") and not the asked one is about the other member.
+_SHORT_CODE = re.compile(r"(?<![\w-])([a-z]{1,2})(\d{1,2})(?![\w-])", re.IGNORECASE)
+
+
+def _codes(text: str) -> set[tuple[str, str]]:
+    return {(a.lower(), b) for a, b in _SHORT_CODE.findall(text)}
+
+
+def names_a_sibling(question_codes: set[tuple[str, str]], sentence: str) -> bool:
+    """The sentence names a code of the question's enumerations ("P1" for a question about "P3"), and none of
+    the question's own codes."""
+    own = _codes(sentence)
+    families = {a for a, _ in question_codes}
+    return not (own & question_codes) and any(a in families for a, _ in own)
 # A question about a span of time ("how long can we borrow", "how often", "what interval") is answered by a
 # duration or a frequency, not by any number: "up to 30 days", "every 6 months", "daily", "within 2 hours",
 # never "pool size: 40". Units of time as English writes them, spelt out or shortened.
@@ -563,6 +578,7 @@ class ExtractiveAnswerer:
         answer_type_weight: float = 0.05,
         cause_weight: float = 0.1,
         range_weight: float = 0.1,
+        sibling_weight: float = 0.1,
         max_candidates: int = 120,
         max_embedded: int = 12,
         dense_reserved: int = 3,
@@ -589,6 +605,7 @@ class ExtractiveAnswerer:
         self.answer_type_weight = answer_type_weight
         self.cause_weight = cause_weight
         self.range_weight = range_weight
+        self.sibling_weight = sibling_weight
         self.max_candidates = max_candidates
         self.max_embedded = max_embedded
         self.dense_reserved = dense_reserved
@@ -653,6 +670,7 @@ class ExtractiveAnswerer:
             cos = np.maximum(cos, self._row_cell_cosines(pool, q_vec, cos))
         numeric = expects_number(question)
         duration = _DURATION_QUESTION.search(question) is not None
+        codes = _codes(question) if self.sibling_weight else set()
         out = []
         cause = asks_cause(question)
         keys = question_numbers(question)
@@ -666,6 +684,8 @@ class ExtractiveAnswerer:
                 score += self.cause_weight
             if keys and _is_row(sent) and row_holds(sent, keys):
                 score += self.range_weight
+            if codes and names_a_sibling(codes, sent):
+                score -= self.sibling_weight
             out.append(_Candidate(rank, pos, sent, float(c), lex, score))
         return out
 
