@@ -125,6 +125,7 @@ def test_the_date_check_keeps_a_month_and_its_year_and_drops_a_pressure_range() 
         ("MS, THEREFORE DECREASED ATIVAN", []),
         ("dr. o'connell and declined an autopsy", ["o'connell"]),
         ("d/w Hendricks re heparin gtt", ["Hendricks"]),  # "discussed with"
+        ("S/W Lopez to meet w/ family, s/w pt re: plan", ["Lopez"]),  # social work, or "spoke with"
         # signatures glued to a dash or an initial's dot
         ("will cont to monitor. --Kowalczyk, RN", ["Kowalczyk"]),
         ("uo adequate. -K.Nguyen rn", ["K.Nguyen"]),

@@ -442,7 +442,7 @@ class ClinicalDateRecognizer(_ClinicalRecognizer):
 
 # Cues before a clinician's or a relative's name, and the roles written after one ("mary o'hara np aware").
 _NAME_CUE = regex.compile(
-    r"(?<![\p{L}])(?i:dr|drs|doctor|md|np|rn|pa|rrt|nurse|pharmacist|therapist|sw|cm|case\smanager|"
+    r"(?<![\p{L}])(?i:dr|drs|doctor|md|np|rn|pa|rrt|nurse|pharmacist|therapist|sw|s/w|cm|case\smanager|"
     r"social\sworker|rt|ot|dietitian|dietician|nutritionist|interpreter|translator|cns|crna|lpn|cna|pct|attending|resident|fellow|intern|cardiologist|surgeon|"
     r"intensivist|hospitalist|nephrologist|neurologist|oncologist|pcp|pmd|mr|mrs|ms|miss|rabbi|priest|reverend|"
     r"rev|father|fr|chaplain|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|mother|mom|dad|"
@@ -528,7 +528,7 @@ _NOT_NAME = frozenset(
     """.split()
 )
 _STRONG_CUES = regex.compile(
-    r"(?i:dr|drs|doctor|md|np|rn|pa|rrt|nurse|pharmacist|therapist|sw|cm|case\smanager|social\sworker|rt|ot|"
+    r"(?i:dr|drs|doctor|md|np|rn|pa|rrt|nurse|pharmacist|therapist|sw|s/w|cm|case\smanager|social\sworker|rt|ot|"
     r"dietitian|dietician|nutritionist|interpreter|translator|cns|crna|lpn|cna|pct|mr|mrs|ms|miss|rabbi|priest|reverend|rev|fr|chaplain|attending|resident|"
     r"fellow|intern|pcp|pmd|wife|husband|spouse|daughters?|dtrs?|sons?|sisters?|brothers?|mother|mom|dad|niece|"
     r"nephew|grandson|granddaughter|aunt|uncle|cousin|friend|fiancee?|partner|boyfriend|girlfriend|"
