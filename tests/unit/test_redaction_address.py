@@ -173,6 +173,8 @@ def test_capitalised_copy_keeps_offsets() -> None:
         ("at my suggestion we returned to kiel by helicopter.", "kiel"),
         ("Göteborg is a beautiful city.", "Göteborg"),
         ("We drove from Lemoine to Stinevåg overnight.", "Stinevåg"),
+        ("wife drove in from framingham", "framingham"),  # a particle between the verb and its preposition
+        ("sister flew up from Tampa", "Tampa"),
         ("Country: San Marino", "San Marino"),
     ],
 )
