@@ -165,6 +165,9 @@ def test_clinical_names(text: str, names: list[str]) -> None:
     ("text", "places"),
     [
         ("TRANSFER TO QUARTERMAIN 2 TODAY", ["QUARTERMAIN"]),
+        ("transfer to quartermain 2 today", ["quartermain"]),  # a note typed in lower case
+        # mixed-case text capitalises a ward's name: "caster 3" is a part, "Quartermain 3" a ward
+        ("Brake on caster 3 did not lock. Pt transferred to Quartermain 3.", ["Quartermain"]),
         ("transferred from Fairhaven Rehab on 5/2", ["Fairhaven"]),
         ("PT WAS ADMITTED TO HARFORD MEMORIAL FOR VFIB", ["HARFORD MEMORIAL"]),
         ("med flighted to GH cath lab", ["GH"]),
