@@ -563,3 +563,27 @@ def test_a_sentence_about_another_member_of_the_questions_enumeration(
     from copilot.retrieval.answerer import _codes
 
     assert names_a_sibling(_codes(question), sentence) is sibling
+
+
+def test_a_cause_question_also_gets_what_the_report_found() -> None:
+    """The sentence closest to "why did ..." restates the event; the finding joins it when not far below."""
+    event = _hit("The infusion pump on the ward stopped during the night shift without an alarm.",
+                 section="Incident > Description", n=0)
+    finding = _hit("The infusion pump door seal on the ward was cracked and let the set slip during the shift.",
+                   section="Incident > Findings", n=1)
+    # no cause weight: the finding stays a runner-up too far below to be chosen as one (0.16 < 0.2)
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0, calibration=None, cause_weight=0.0)
+    why = answerer.answer("why did the infusion pump on the ward stop during the night shift", [event, finding])
+    assert "stopped during the night" in why.text and "seal on the ward was cracked" in why.text
+    what = answerer.answer("what did the infusion pump on the ward do during the night shift", [event, finding])
+    assert "seal on the ward was cracked" not in what.text
+
+
+def test_a_finding_of_no_fault_is_no_cause() -> None:
+    text = "1. Door seal cracked at the hinge.\n2. Side rails and mattress: no defect.\n3. Battery in good condition."
+    question = "what was wrong with the pump"
+    hit = _hit(text, section="Service Report > Findings")
+    typed = ExtractiveAnswerer(HashingEmbedder(384)).score_candidates(question, [hit])
+    plain = ExtractiveAnswerer(HashingEmbedder(384), cause_weight=0.0).score_candidates(question, [hit])
+    gained = {c.text[:2]: round(c.score - p.score, 4) for c, p in zip(typed, plain, strict=True)}
+    assert gained == {"1.": 0.1, "2.": 0.0, "3.": 0.0}

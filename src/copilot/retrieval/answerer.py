@@ -222,7 +222,19 @@ _CAUSE_QUESTION = re.compile(
 _CAUSE_SECTION = re.compile(
     r"\b(?:findings?|root cause|causes?|contributing|investigation|diagnosis|analysis|fault found)\b", re.IGNORECASE
 )
+# A finding of no fault ("no defect", "in good condition") is a finding, not what went wrong.
+_NO_FAULT = re.compile(
+    r"\b(?:no (?:defects?|faults?|damage|issues?|problems?|abnormalit(?:y|ies))(?: (?:found|seen|noted))?"
+    r"|(?:in )?good (?:condition|order|working order)|within (?:spec(?:ification)?|limits?)|no action)\b",
+    re.IGNORECASE,
+)
 _CAUSAL = re.compile(r"\b(?:because|due to|caused by|as a result of|resulted from|root cause)\b", re.IGNORECASE)
+
+
+def _finding(section: str, sentence: str) -> bool:
+    """What a report found: a sentence under a findings or root-cause heading, or one that says why ("because",
+    "due to"); not a finding of no fault."""
+    return bool(_CAUSE_SECTION.search(section) or _CAUSAL.search(sentence)) and not _NO_FAULT.search(sentence)
 
 
 _ROW_CELL = re.compile(r"^[^:;]{1,40}: \S")  # "header: cell", as :func:`table_sentences` writes a row
@@ -680,7 +692,7 @@ class ExtractiveAnswerer:
             if numeric:
                 typed = _HAS_DURATION if duration else _HAS_NUMBER
                 score += self.answer_type_weight if typed.search(sent) else -self.answer_type_weight
-            if cause and (_CAUSE_SECTION.search(section) or _CAUSAL.search(sent)):
+            if cause and _finding(section, sent):
                 score += self.cause_weight
             if keys and _is_row(sent) and row_holds(sent, keys):
                 score += self.range_weight
@@ -865,6 +877,12 @@ class ExtractiveAnswerer:
             return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_site": 1.0})
         parts = question_parts(question, self._phrases(hits)) if self.multi_part else []
         pool = self._promising(question, raw, self.max_embedded, _dense_first(hits[: self.top_passages]))
+        cause = asks_cause(question)
+        if cause and not any(_finding(r[3], r[2]) for r in pool):
+            # none of the most promising sentences says what was found: the first findings are embedded too,
+            # whatever words they share with the question
+            seen = {(r[0], r[1]) for r in pool}
+            pool += [r for r in raw if (r[0], r[1]) not in seen and _finding(r[3], r[2])][: self.dense_reserved]
         for _, ask in parts:  # each part's most promising sentences are embedded as well
             seen = {(r[0], r[1]) for r in pool}
             pool += [r for r in self._promising(ask, raw, self.part_embedded) if (r[0], r[1]) not in seen]
@@ -876,6 +894,16 @@ class ExtractiveAnswerer:
         signals = self.signals(question, best, hits)
         conf = self.confidence(signals)
         chosen = self._select(question, ranked) if conf >= self.threshold else []
+        def found_in_report(c: _Candidate) -> bool:
+            return _finding(hits[c.hit_rank].chunk.section, c.text)
+
+        if chosen and cause and not any(found_in_report(c) for c in chosen):
+            # "why did the stretcher roll away": the sentence closest to the question restates the event it
+            # presupposes; what the same document found joins it
+            doc = hits[best.hit_rank].chunk.doc_id
+            found = next((c for c in ranked if hits[c.hit_rank].chunk.doc_id == doc and found_in_report(c)), None)
+            if found is not None:
+                chosen.append(found)
         judged = []
         for part, ask in parts:
             # the part's own words are what it asks for ("ratified"), not the shared context's

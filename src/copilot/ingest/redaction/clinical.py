@@ -1244,8 +1244,8 @@ class FacilityRecognizer(_ClinicalRecognizer):
                 w = m.group("name")
                 if w.lower() in _FACILITY_STOP or is_not_a_name(w) or w.lower() in clinical_vocabulary():
                     continue
-                if w.islower() and _capitalises_names(text):
-                    continue  # "on caster 3", "to step 4": in mixed-case text a ward's name has its capital
+                if w.islower() and ordinary_word(w) and (_capitalises_names(text) or text.lstrip()[:1].isupper()):
+                    continue  # "on caster 3", "to step 4": in cased text a ward's name has its capital
                 spans.append((m.start("name"), m.end("name"), 0.7))
         except TimeoutError:
             logger.warning("facility regex timed out on a %d-char window", len(text))
