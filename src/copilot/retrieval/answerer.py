@@ -196,6 +196,8 @@ def names_a_sibling(question_codes: set[tuple[str, str]], sentence: str) -> bool
     own = _codes(sentence)
     families = {a for a, _ in question_codes}
     return not (own & question_codes) and any(a in families for a, _ in own)
+
+
 # A question about a span of time ("how long can we borrow", "how often", "what interval") is answered by a
 # duration or a frequency, not by any number: "up to 30 days", "every 6 months", "daily", "within 2 hours",
 # never "pool size: 40". Units of time as English writes them, spelt out or shortened.
