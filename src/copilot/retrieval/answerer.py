@@ -181,8 +181,8 @@ _NUMERIC_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _HAS_NUMBER = re.compile(r"\d")
-# A short code of an enumeration: a priority, a class, a grade ("P3", "class 2" is not one). A sentence that names
-# another member of the same enumeration ("A P1 ticket ...") and not the asked one is about the other member.
+# A short code of an enumeration, letters then digits: a priority, a grade, a quarter ("P3", "Q4"). A sentence that
+# names another member of the same enumeration ("A P1 ticket ...") and not the asked one is about the other one.
 _SHORT_CODE = re.compile(r"(?<![\w-])([a-z]{1,2})(\d{1,2})(?![\w-])", re.IGNORECASE)
 
 
@@ -896,14 +896,12 @@ class ExtractiveAnswerer:
         signals = self.signals(question, best, hits)
         conf = self.confidence(signals)
         chosen = self._select(question, ranked) if conf >= self.threshold else []
-        def found_in_report(c: _Candidate) -> bool:
-            return _finding(hits[c.hit_rank].chunk.section, c.text)
-
-        if chosen and cause and not any(found_in_report(c) for c in chosen):
+        if chosen and cause and not any(_finding(hits[c.hit_rank].chunk.section, c.text) for c in chosen):
             # "why did the stretcher roll away": the sentence closest to the question restates the event it
             # presupposes; what the same document found joins it
             doc = hits[best.hit_rank].chunk.doc_id
-            found = next((c for c in ranked if hits[c.hit_rank].chunk.doc_id == doc and found_in_report(c)), None)
+            found = next((c for c in ranked if hits[c.hit_rank].chunk.doc_id == doc
+                          and _finding(hits[c.hit_rank].chunk.section, c.text)), None)
             if found is not None:
                 chosen.append(found)
         judged = []
