@@ -43,9 +43,10 @@ OPS_NOTES_PATH = REPO_ROOT / "evals" / "gold" / "ops_notes.jsonl"
 PROBE_PATHS = {
     "clinical-probe": REPO_ROOT / "evals" / "gold" / "clinical_probe_dev.jsonl",
     "clinical-probe-check": REPO_ROOT / "evals" / "gold" / "clinical_probe_check.jsonl",
-    # pagers, dates, relatives and places as ICU nurses write them, written before either redactor ran on them
-    "clinical-forms": REPO_ROOT / "evals" / "gold" / "clinical_forms.jsonl",
 }
+# Written by hand, not generated (same line format): pagers, dates, names and places as ICU notes write them,
+# each group written before either redactor ran on it.
+WRITTEN_PATHS = {"clinical-forms": REPO_ROOT / "evals" / "gold" / "clinical_forms.jsonl"}
 DEMO_GOLD_PATH = REPO_ROOT / "evals" / "gold" / "demo_phi.json"
 DEMO_DATES_PATH = REPO_ROOT / "evals" / "gold" / "demo_operational_dates.json"
 DEMO_CORPUS = REPO_ROOT / "src" / "copilot" / "demo" / "corpus"
@@ -613,8 +614,8 @@ def run(
         samples, keeps = load_value_gold(SHORTHAND_PATH, limit)
     elif dataset == "ops-notes":
         samples, keeps = load_value_gold(OPS_NOTES_PATH, limit)
-    elif dataset in PROBE_PATHS:
-        samples, keeps = load_value_gold(PROBE_PATHS[dataset], limit)
+    elif dataset in PROBE_PATHS or dataset in WRITTEN_PATHS:
+        samples, keeps = load_value_gold({**PROBE_PATHS, **WRITTEN_PATHS}[dataset], limit)
     else:
         raise ValueError(f"unknown dataset {dataset!r}")
     texts = [s.text for s in samples]
