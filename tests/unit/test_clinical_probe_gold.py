@@ -5,6 +5,7 @@ The probe files must load through the value-based loader the eval uses, plant on
 reproducible from their generator; the check set keeps its PHI-free lines (over-redaction). The written forms
 must load and plant every value they name.
 """
+
 from __future__ import annotations
 
 import json
