@@ -1089,6 +1089,11 @@ _FIVE_DIGITS = regex.compile(r"(?<![\d.,-])\d{5}(?![\d]|[.,]\d|-\d)")
 _SPACED_EXTENSION = regex.compile(r"(?<![\p{L}\d])[xX]\s(?P<n>\d{4,5})(?![\d]|[.,]\d)")
 
 
+def _phone_word_before(text: str, start: int) -> bool:
+    """A phone word ("call", "wife", "#", "pager", ...) within the 40 characters before ``start``."""
+    return _PHONE_WORD.search(text[max(0, start - 40) : start]) is not None
+
+
 def _north_american(value: str) -> bool:
     digits = "".join(ch for ch in value if ch.isdigit())
     if len(digits) == 11 and digits[0] == "1":
@@ -1132,14 +1137,14 @@ class ShorthandPhoneRecognizer(_ClinicalRecognizer):
                 out.append(_result("PHONE_NUMBER", start, m.end(), 0.7, self.NAME))
             for m in all_matches(_LOCAL_NUMBER, text):
                 a = m.group("a")
-                cue = _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()])
+                cue = _phone_word_before(text, m.start())
                 if len(a) < 3 and not (cue and m.group("sep") == "-"):
                     continue
                 # "555 1234" and "5551234" only beside a phone word: spaces and bare digits separate values too
                 if cue or (m.group("sep") in ("-", ".") and _no_range(text, m)):
                     out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME))
             for m in all_matches(_GROUPED_DIGITS, text):
-                if _north_american(m.group()) and _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()]):
+                if _north_american(m.group()) and _phone_word_before(text, m.start()):
                     out.append(_result("PHONE_NUMBER", m.start(), m.end(), 0.7, self.NAME))
             for m in all_matches(_PAGER_WORD, text):
                 clause = _PAGER_CLAUSE.match(text, m.end())
@@ -1148,7 +1153,7 @@ class ShorthandPhoneRecognizer(_ClinicalRecognizer):
                     if not _UNIT_AFTER.match(text, d.end()):
                         out.append(_result("PHONE_NUMBER", d.start(), d.end(), 0.7, self.NAME))
             for m in all_matches(_SPACED_EXTENSION, text):
-                if _PHONE_WORD.search(text[max(0, m.start() - 40) : m.start()]):
+                if _phone_word_before(text, m.start()):
                     out.append(_result("PHONE_NUMBER", m.start("n"), m.end("n"), 0.7, self.NAME))
             return out
         except TimeoutError:
