@@ -147,7 +147,7 @@ class Copilot:
         if self.answerer_ is not None:
             return self.answerer_
         extractive = ExtractiveAnswerer(self.embedder, abstain_threshold=self.settings.abstain_threshold,
-                                        sites=self._indexed_sites)
+                                        sites=self._indexed_sites, names=self._indexed_names)
         if self.llm_generator is None:
             return extractive
         from copilot.prompts import load_prompt
@@ -434,6 +434,11 @@ class Copilot:
         """The sites the indexed chunks name (learned with the normaliser; none when normalisation is off)."""
         norm = self.normalizer()
         return norm.sites if norm is not None else frozenset()
+
+    def _indexed_names(self) -> frozenset[str]:
+        """The proper names of the indexed documents (learned with the normaliser; none when it is off)."""
+        norm = self.normalizer()
+        return norm.names if norm is not None else frozenset()
 
     def ask(self, question: str, scope: AccessScope, *, filters: dict[str, str] | None = None) -> Answer:
         norm = self.normalizer()

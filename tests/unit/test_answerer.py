@@ -16,6 +16,7 @@ from copilot.retrieval.answerer import (
     lexical_query,
     missing_identifier,
     missing_site,
+    named_documents,
     names_a_sibling,
     question_numbers,
     question_parts,
@@ -323,6 +324,48 @@ def test_abstains_when_the_question_names_another_site() -> None:
     hits = [_sited("The monthly load test runs for 30 minutes on the first Tuesday.", "south_campus")]
     assert answerer.answer("what day is the monthly generator load test at north campus", hits).abstained
     assert not answerer.answer("what day is the monthly generator load test at south campus", hits).abstained
+
+
+NAMES = frozenset({"crestline", "cleanwave"})
+
+
+def _contract(text: str, vendor: str, n: int = 0) -> Hit:
+    hit = _hit(text, doc=f"folder:contracts/{vendor.lower()}.md", section="Delivery", n=n)
+    return replace(hit, chunk=replace(hit.chunk, title=f"Supply Agreement - {vendor} Inc."))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # the named supplier's documents only; its name may sit in the title alone
+        ("crestline delivery window on saturdays", {"folder:contracts/crestline.md"}),
+        ("CleanWave delivery window", {"folder:contracts/cleanwave.md"}),
+        # a name no passage holds leaves no document
+        ("crestline and cleanwave delivery windows", set()),
+        # a question that names no supplier is not narrowed, nor one word inside another
+        ("delivery window on saturdays", None),
+        ("crestlines delivery window", None),
+    ],
+)
+def test_documents_that_name_what_the_question_names(question: str, expected: set[str] | None) -> None:
+    hits = [_contract("Deliveries Monday to Saturday before 06:00.", "CleanWave"),
+            _contract("Clinics: Tuesday and Friday, 08:00 to 12:00.", "Crestline", n=1)]
+    if "and cleanwave" in question:
+        hits = hits[1:]
+    assert named_documents(question, hits, NAMES) == expected
+
+
+def test_another_suppliers_terms_never_answer() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0, names=lambda: NAMES)
+    cleanwave = _contract("Deliveries six days a week, Monday to Saturday, before 06:00.", "CleanWave")
+    crestline = _contract("Clinics: deliveries Tuesday and Friday, 08:00 to 12:00.", "Crestline", n=1)
+    answer = answerer.answer("crestline delivery days", [cleanwave, crestline])
+    assert "Tuesday and Friday" in answer.text and "Saturday" not in answer.text
+    refused = answerer.answer("crestline delivery days", [cleanwave])
+    assert refused.abstained and refused.signals["missing_name"] == 1.0
+    # without learned names nothing is narrowed
+    plain = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0)
+    assert not plain.answer("crestline delivery days", [cleanwave]).abstained
 
 
 class _LexicalConfidence(ExtractiveAnswerer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.retrieval.normalize import QueryNormalizer, learn_glossary, schwartz_hearst
+from copilot.retrieval.normalize import QueryNormalizer, learn_glossary, learn_names, schwartz_hearst
 
 pytestmark = pytest.mark.unit
 
@@ -133,3 +133,22 @@ def test_from_chunks_learns_the_sites_of_the_metadata() -> None:
                                         chunk("Passwords have 14 characters.", None)])
     assert norm.sites == frozenset({"south_campus"})
     assert "generators" in norm.vocabulary
+
+
+def test_proper_names_are_learned_from_how_the_documents_write_them() -> None:
+    docs = [
+        ("a", "Riverside Health Network and Crestline Medical Supply agree. Orders to Crestline by noon."),
+        ("a", "Orders go to orders@crestline.com; the Customer pays within 30 days."),
+        ("b", "Riverside Health Network and CleanWave Linen agree. Then CleanWave collects linen on Friday."),
+        ("c", "Riverside Health Network. Pumps made by Medirion go to Apex for repair; Apex returns them."),
+        ("c", "The apex of the curve. The AEDs and the Medirion pumps are checked on Friday."),
+        *((doc, "Riverside Health Network. Nothing here.") for doc in "defghijk"),
+    ]
+    names = learn_names(docs)
+    # written capitalised inside sentences, twice or more, in few documents, and no English word
+    assert {"crestline", "cleanwave", "medirion"} <= names
+    assert "apex" not in names  # also written in lower case (and an English word)
+    assert "riverside" not in names  # in every document: tells none apart
+    assert "friday" not in names  # a date
+    assert "aeds" not in names  # an abbreviation's plural
+    assert "customer" not in names  # an English word

@@ -544,6 +544,22 @@ def missing_site(question: str, hits: Sequence[Hit], sites: Collection[str]) -> 
     return None
 
 
+def named_documents(question: str, hits: Sequence[Hit], names: Collection[str]) -> set[str] | None:
+    """The documents among ``hits`` that mention every proper name of the corpus the question names ("crestline
+    delivery window": a supplier), or None when it names none. A passage from another supplier's contract answers
+    the same kind of question with the wrong supplier's terms; only the named one's documents may answer."""
+    if not names:
+        return None
+    named = {w for w in _TOKEN.findall(question.lower()) if w in names}
+    if not named:
+        return None
+    text: dict[str, list[str]] = {}
+    for h in hits:
+        text.setdefault(h.chunk.doc_id, []).append(f"{h.chunk.title} {h.chunk.section} {h.chunk.text}".lower())
+    return {doc for doc, parts in text.items()
+            if all(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", " ".join(parts)) for w in named)}
+
+
 def retrieval_agreement(hits: Sequence[Hit]) -> float:
     """1.0 when the dense and the lexical search put the same document first, 0.0 when they differ (or one's
     first passage did not survive fusion), 0.5 when the hits carry no ranks (the index fused them itself). Two
@@ -598,10 +614,12 @@ class ExtractiveAnswerer:
         dense_reserved: int = 3,
         cache_size: int = 20_000,
         sites: Callable[[], Collection[str]] | None = None,
+        names: Callable[[], Collection[str]] | None = None,
         row_cells: int = 4,
     ) -> None:
         self.embedder = embedder
         self.sites = sites
+        self.names = names
         self.row_cells = row_cells
         self.calibration = default_calibration() if calibration == "default" else calibration
         # an explicit threshold wins; else the calibration's own; else the fixed weights' 0.52
@@ -877,6 +895,11 @@ class ExtractiveAnswerer:
             return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_identifier": 1.0})
         if self.sites is not None and missing_site(question, hits[: self.top_passages], self.sites()) is not None:
             return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_site": 1.0})
+        if self.names is not None and (named := named_documents(question, hits[: self.top_passages],
+                                                                    self.names())) is not None:
+            raw = [r for r in raw if hits[r[0]].chunk.doc_id in named]
+            if not raw:
+                return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_name": 1.0})
         parts = question_parts(question, self._phrases(hits)) if self.multi_part else []
         pool = self._promising(question, raw, self.max_embedded, _dense_first(hits[: self.top_passages]))
         cause = asks_cause(question)

@@ -30,6 +30,7 @@ Usage::
 
 from __future__ import annotations
 
+import calendar
 import gzip
 import json
 import re
@@ -128,6 +129,43 @@ def learn_glossary(texts: Iterable[str]) -> dict[str, str]:
     return {k: c.most_common(1)[0][0] for k, c in seen.items()}
 
 
+# A word written capitalised after a letter, digit, comma or bracket: not the first word of a sentence, line or
+# table cell, where any word is capitalised ("Crestline Medical Supply", "with Keystone").
+_MID_SENTENCE = re.compile(r"(?<=[A-Za-z0-9,;(&)-] )([A-Za-z]+)\b")
+# A word in lower case, not inside an address, a file name or a code ("orders@crestline.com", "apex-sla.pdf").
+_LOWER_WORD = re.compile(r"(?<![A-Za-z@./_-])[a-z]{4,}(?![A-Za-z@/_-]|\.\w)")
+NAME_MAX_DOC_SHARE = 0.2
+"""A proper name is the subject of a few documents (a supplier, a product line); a word capitalised in most of them
+("Riverside", the organisation's own name in every header) tells no document apart."""
+
+
+def learn_names(docs: Iterable[tuple[str, str]]) -> set[str]:
+    """Proper names of a corpus, lower case: words of four letters or more that its documents write capitalised
+    every time they write them inside a sentence, at least twice, that fewer than :data:`NAME_MAX_DOC_SHARE` of the
+    documents use and that are no word of general English (below :data:`COMMON_WORD_ZIPF`: "Bluegate", "Crestline";
+    not "Apex" or "Precision", which English uses as words). Month and day names are dates, not names.
+    ``docs``: (document id, text) pairs, several per document."""
+    capital: Counter[str] = Counter()
+    lower: Counter[str] = Counter()
+    where: dict[str, set[str]] = {}
+    all_docs: set[str] = set()
+    for doc_id, text in docs:
+        all_docs.add(doc_id)
+        for m in _MID_SENTENCE.finditer(text):
+            w = m.group(1)
+            if len(w) >= 4 and w[0].isupper() and w[1].islower():  # "Crestline", "CleanWave"; not "SOP", "AEDs"
+                capital[w.lower()] += 1
+        for w in _LOWER_WORD.findall(text):
+            lower[w] += 1
+        for w in {w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)}:
+            where.setdefault(w, set()).add(doc_id)
+    cap = max(1.0, NAME_MAX_DOC_SHARE * len(all_docs))
+    calendar_words = {w.lower() for w in (*calendar.month_name, *calendar.day_name) if w}
+    return {w for w, n in capital.items()
+            if n >= 2 and len(w) >= 4 and not lower[w] and len(where.get(w, ())) <= cap
+            and w not in calendar_words and _zipf(w) < COMMON_WORD_ZIPF}
+
+
 class QueryNormalizer:
     """See the module docstring. Build with :meth:`from_texts`; :meth:`normalize` is cheap (cached)."""
 
@@ -143,6 +181,8 @@ class QueryNormalizer:
         self.cache_stats = {"hits": 0, "misses": 0}
         self.sites: frozenset[str] = frozenset()
         """The sites the indexed chunks name in their metadata ("north_campus"); see :meth:`from_chunks`."""
+        self.names: frozenset[str] = frozenset()
+        """Proper names of the corpus ("crestline", "keystone"); see :func:`learn_names`."""
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> QueryNormalizer:
@@ -157,15 +197,19 @@ class QueryNormalizer:
         """:meth:`from_texts` over the chunks' text, also recording the sites their metadata names (the answerer
         refuses a question about one site answered only from another's documents)."""
         sites: set[str] = set()
+        by_doc: list[tuple[str, str]] = []
 
         def texts() -> Iterable[str]:
             for chunk in chunks:
                 if chunk.site:
                     sites.add(chunk.site)
+                by_doc.append((chunk.doc_id, f"{chunk.title}. {chunk.text}"))
                 yield chunk.text
 
         norm = cls.from_texts(texts())
         norm.sites = frozenset(sites)
+        site_words = {w for site in sites for w in re.findall(r"[a-z]+", site.lower())}
+        norm.names = frozenset(learn_names(by_doc) - site_words)
         return norm
 
     # -- lookups
