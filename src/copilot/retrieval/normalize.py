@@ -18,6 +18,9 @@ documents do not contain, using only what it can learn or look up — no list wr
    (``symspellpy``) over the corpus vocabulary; only for words that are not common English words on their own
    (``wordfreq``), so "smartphone" or "enteral" are never turned into something the corpus happens to hold.
 
+It also learns the corpus' **proper names** (:func:`learn_names`: "Crestline", "CleanWave"), which the answerer
+uses to answer a question that names a supplier only from documents that name it.
+
 The vocabulary counts words of every indexed chunk regardless of ACL; the normalised question is used for
 retrieval and answering only and is never shown to the user.
 
