@@ -38,7 +38,7 @@ import gzip
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -142,31 +142,32 @@ NAME_MAX_DOC_SHARE = 0.2
 ("Riverside", the organisation's own name in every header) tells no document apart."""
 
 
-def learn_names(docs: Iterable[tuple[str, str]]) -> set[str]:
+def learn_names(docs: Sequence[tuple[str, str]]) -> set[str]:
     """Proper names of a corpus, lower case: words of four letters or more that its documents write capitalised
-    every time they write them inside a sentence, at least twice, that fewer than :data:`NAME_MAX_DOC_SHARE` of the
+    every time they write them inside a sentence, at least twice, that at most :data:`NAME_MAX_DOC_SHARE` of the
     documents use and that are no word of general English (below :data:`COMMON_WORD_ZIPF`: "Bluegate", "Crestline";
     not "Apex" or "Precision", which English uses as words). Month and day names are dates, not names.
     ``docs``: (document id, text) pairs, several per document."""
     capital: Counter[str] = Counter()
     lower: Counter[str] = Counter()
-    where: dict[str, set[str]] = {}
-    all_docs: set[str] = set()
-    for doc_id, text in docs:
-        all_docs.add(doc_id)
+    for _, text in docs:
         for m in _MID_SENTENCE.finditer(text):
             w = m.group(1)
             if len(w) >= 4 and w[0].isupper() and w[1].islower():  # "Crestline", "CleanWave"; not "SOP", "AEDs"
                 capital[w.lower()] += 1
-        for w in _LOWER_WORD.findall(text):
-            lower[w] += 1
-        for w in {w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)}:
-            where.setdefault(w, set()).add(doc_id)
-    cap = max(1.0, NAME_MAX_DOC_SHARE * len(all_docs))
+        lower.update(_LOWER_WORD.findall(text))
     calendar_words = {w.lower() for w in (*calendar.month_name, *calendar.day_name) if w}
-    return {w for w, n in capital.items()
-            if n >= 2 and len(w) >= 4 and not lower[w] and len(where.get(w, ())) <= cap
-            and w not in calendar_words and _zipf(w) < COMMON_WORD_ZIPF}
+    candidates = {w for w, n in capital.items()
+                  if n >= 2 and not lower[w] and w not in calendar_words and _zipf(w) < COMMON_WORD_ZIPF}
+    if not candidates:
+        return set()
+    # documents per candidate only (a second pass: counting them for every word would hold the whole index)
+    where: dict[str, set[str]] = {w: set() for w in candidates}
+    for doc_id, text in docs:
+        for w in {w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)} & candidates:
+            where[w].add(doc_id)
+    cap = max(1.0, NAME_MAX_DOC_SHARE * len({doc_id for doc_id, _ in docs}))
+    return {w for w in candidates if len(where[w]) <= cap}
 
 
 class QueryNormalizer:
@@ -185,7 +186,7 @@ class QueryNormalizer:
         self.sites: frozenset[str] = frozenset()
         """The sites the indexed chunks name in their metadata ("north_campus"); see :meth:`from_chunks`."""
         self.names: frozenset[str] = frozenset()
-        """Proper names of the corpus ("crestline", "keystone"); see :func:`learn_names`."""
+        """Proper names of the corpus ("crestline", "cleanwave"); see :func:`learn_names`."""
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> QueryNormalizer:
@@ -200,19 +201,19 @@ class QueryNormalizer:
         """:meth:`from_texts` over the chunks' text, also recording the sites their metadata names (the answerer
         refuses a question about one site answered only from another's documents)."""
         sites: set[str] = set()
-        by_doc: list[tuple[str, str]] = []
-
-        def texts() -> Iterable[str]:
-            for chunk in chunks:
-                if chunk.site:
-                    sites.add(chunk.site)
-                by_doc.append((chunk.doc_id, f"{chunk.title}. {chunk.text}"))
-                yield chunk.text
-
-        norm = cls.from_texts(texts())
+        docs: list[tuple[str, str]] = []
+        titles: dict[str, str] = {}
+        for chunk in chunks:
+            if chunk.site:
+                sites.add(chunk.site)
+            docs.append((chunk.doc_id, chunk.text))
+            titles.setdefault(chunk.doc_id, chunk.title)
+        norm = cls.from_texts(text for _, text in docs)
         norm.sites = frozenset(sites)
         site_words = {w for site in sites for w in re.findall(r"[a-z]+", site.lower())}
-        norm.names = frozenset(learn_names(by_doc) - site_words)
+        # a title names the document's subject ("... - Crestline Medical Supply"), as a sentence would
+        docs.extend((doc_id, f"{title}.") for doc_id, title in titles.items())
+        norm.names = frozenset(learn_names(docs) - site_words)
         return norm
 
     # -- lookups
