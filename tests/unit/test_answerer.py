@@ -368,6 +368,26 @@ def test_another_suppliers_terms_never_answer() -> None:
     assert not plain.answer("crestline delivery days", [cleanwave]).abstained
 
 
+class _CoverageConfidence(ExtractiveAnswerer):
+    """Confidence is the share of the question's words the judged passages hold."""
+
+    def confidence(self, signals: Mapping[str, float]) -> float:
+        return signals["coverage"]
+
+
+def test_a_named_suppliers_answer_is_judged_on_its_own_documents() -> None:
+    # "linen" is in the other supplier's passage only: judged on the named supplier's documents, the question
+    # is not covered, so the nearest row of the right contract (a pickup penalty) is not offered as the answer
+    answerer = _CoverageConfidence(HashingEmbedder(384), abstain_threshold=0.99, calibration=None,
+                                   names=lambda: NAMES)
+    cleanwave = _contract("Late linen delivery: penalty $250 per late delivery.", "CleanWave")
+    crestline = _contract("Late pickup: penalty $150 per late pickup.", "Crestline", n=1)
+    question = "crestline penalty for a late linen delivery"
+    assert answerer.answer(question, [cleanwave, crestline]).abstained
+    unnamed = _CoverageConfidence(HashingEmbedder(384), abstain_threshold=0.99, calibration=None)
+    assert not unnamed.answer(question, [cleanwave, crestline]).abstained
+
+
 class _LexicalConfidence(ExtractiveAnswerer):
     """Confidence is the best sentence's word overlap: what passes is easy to read off the test."""
 

@@ -895,11 +895,13 @@ class ExtractiveAnswerer:
             return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_identifier": 1.0})
         if self.sites is not None and missing_site(question, hits[: self.top_passages], self.sites()) is not None:
             return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_site": 1.0})
+        judging = hits  # the passages the confidence reads: the named documents' only, when the question names one
         if self.names is not None and (named := named_documents(question, hits[: self.top_passages],
                                                                     self.names())) is not None:
             raw = [r for r in raw if hits[r[0]].chunk.doc_id in named]
             if not raw:
                 return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_name": 1.0})
+            judging = [h for h in hits if h.chunk.doc_id in named]
         parts = question_parts(question, self._phrases(hits)) if self.multi_part else []
         pool = self._promising(question, raw, self.max_embedded, _dense_first(hits[: self.top_passages]))
         cause = asks_cause(question)
@@ -916,7 +918,7 @@ class ExtractiveAnswerer:
         cands = self._score(question, q, pool, vectors)
         ranked = sorted(cands, key=lambda c: c.score, reverse=True)
         best = ranked[0]
-        signals = self.signals(question, best, hits)
+        signals = self.signals(question, best, judging)
         conf = self.confidence(signals)
         chosen = self._select(question, ranked) if conf >= self.threshold else []
         if chosen and cause and not any(_finding(hits[c.hit_rank].chunk.section, c.text) for c in chosen):
@@ -933,7 +935,7 @@ class ExtractiveAnswerer:
             words = ask if content_terms(ask) else part
             part_ranked = sorted(self._score(words, self.embedder.embed_query(part), pool, vectors),
                                  key=lambda c: c.score, reverse=True)
-            judged.append((part_ranked[0], self.confidence(self.signals(words, part_ranked[0], hits))))
+            judged.append((part_ranked[0], self.confidence(self.signals(words, part_ranked[0], judging))))
         # once the question or one of its parts passed, the passages are about what was asked: a part that did
         # not pass on its own few words still gets its best sentence when that holds one of the part's words
         on_topic = bool(chosen) or any(p >= self.threshold for _, p in judged)
