@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -435,10 +435,11 @@ class Copilot:
         norm = self.normalizer()
         return norm.sites if norm is not None else frozenset()
 
-    def _indexed_names(self) -> frozenset[str]:
-        """The proper names of the indexed documents (learned with the normaliser; none when it is off)."""
+    def _indexed_names(self) -> Mapping[str, frozenset[str]]:
+        """The proper names of the indexed documents and the documents that name each (learned with the
+        normaliser; none when it is off)."""
         norm = self.normalizer()
-        return norm.names if norm is not None else frozenset()
+        return norm.names if norm is not None else {}
 
     def ask(self, question: str, scope: AccessScope, *, filters: dict[str, str] | None = None) -> Answer:
         norm = self.normalizer()

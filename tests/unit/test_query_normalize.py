@@ -146,7 +146,8 @@ def test_proper_names_are_learned_from_how_the_documents_write_them() -> None:
     ]
     names = learn_names(docs)
     # written capitalised inside sentences, twice or more, in few documents, and no English word
-    assert {"crestline", "cleanwave", "medirion"} <= names
+    assert {"crestline", "cleanwave", "medirion"} <= set(names)
+    assert names["crestline"] == {"a"} and names["medirion"] == {"c"}  # with the documents that write them
     assert "apex" not in names  # also written in lower case (and an English word)
     assert "riverside" not in names  # in every document: tells none apart
     assert "friday" not in names  # a date

@@ -544,20 +544,16 @@ def missing_site(question: str, hits: Sequence[Hit], sites: Collection[str]) -> 
     return None
 
 
-def named_documents(question: str, hits: Sequence[Hit], names: Collection[str]) -> set[str] | None:
-    """The documents among ``hits`` that mention every proper name of the corpus the question names ("crestline
-    delivery window": a supplier), or None when it names none. A passage from another supplier's contract answers
-    the same kind of question with the wrong supplier's terms; only the named one's documents may answer."""
-    if not names:
-        return None
-    named = {w for w in _TOKEN.findall(question.lower()) if w in names}
+def named_documents(question: str, hits: Sequence[Hit], names: Mapping[str, Collection[str]]) -> set[str] | None:
+    """The documents among ``hits`` that name every proper name of the corpus the question names ("crestline
+    delivery window": a supplier), or None when it names none. ``names``: each name and the documents that write
+    it, anywhere (a contract's delivery table never repeats the supplier its parties clause names). A passage from
+    another supplier's contract answers the same kind of question with the wrong supplier's terms; only the named
+    one's documents may answer."""
+    named = [names[w] for w in dict.fromkeys(_TOKEN.findall(question.lower())) if w in names]
     if not named:
         return None
-    text: dict[str, list[str]] = {}
-    for h in hits:
-        text.setdefault(h.chunk.doc_id, []).append(f"{h.chunk.title} {h.chunk.section} {h.chunk.text}".lower())
-    return {doc for doc, parts in text.items()
-            if all(re.search(rf"(?<![a-z]){re.escape(w)}(?![a-z])", " ".join(parts)) for w in named)}
+    return {h.chunk.doc_id for h in hits if all(h.chunk.doc_id in docs for docs in named)}
 
 
 def retrieval_agreement(hits: Sequence[Hit]) -> float:
@@ -614,7 +610,7 @@ class ExtractiveAnswerer:
         dense_reserved: int = 3,
         cache_size: int = 20_000,
         sites: Callable[[], Collection[str]] | None = None,
-        names: Callable[[], Collection[str]] | None = None,
+        names: Callable[[], Mapping[str, Collection[str]]] | None = None,
         row_cells: int = 4,
     ) -> None:
         self.embedder = embedder

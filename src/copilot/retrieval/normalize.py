@@ -142,12 +142,12 @@ NAME_MAX_DOC_SHARE = 0.2
 ("Riverside", the organisation's own name in every header) tells no document apart."""
 
 
-def learn_names(docs: Sequence[tuple[str, str]]) -> set[str]:
-    """Proper names of a corpus, lower case: words of four letters or more that its documents write capitalised
-    every time they write them inside a sentence, at least twice, that at most :data:`NAME_MAX_DOC_SHARE` of the
-    documents use and that are no word of general English (below :data:`COMMON_WORD_ZIPF`: "Bluegate", "Crestline";
-    not "Apex" or "Precision", which English uses as words). Month and day names are dates, not names.
-    ``docs``: (document id, text) pairs, several per document."""
+def learn_names(docs: Sequence[tuple[str, str]]) -> dict[str, frozenset[str]]:
+    """Proper names of a corpus, lower case, each with the documents that write it: words of four letters or more
+    that its documents write capitalised every time they write them inside a sentence, at least twice, that at most
+    :data:`NAME_MAX_DOC_SHARE` of the documents use and that are no word of general English (below
+    :data:`COMMON_WORD_ZIPF`: "Bluegate", "Crestline"; not "Apex" or "Precision", which English uses as words).
+    Month and day names are dates, not names. ``docs``: (document id, text) pairs, several per document."""
     capital: Counter[str] = Counter()
     lower: Counter[str] = Counter()
     for _, text in docs:
@@ -160,14 +160,14 @@ def learn_names(docs: Sequence[tuple[str, str]]) -> set[str]:
     candidates = {w for w, n in capital.items()
                   if n >= 2 and not lower[w] and w not in calendar_words and _zipf(w) < COMMON_WORD_ZIPF}
     if not candidates:
-        return set()
+        return {}
     # documents per candidate only (a second pass: counting them for every word would hold the whole index)
     where: dict[str, set[str]] = {w: set() for w in candidates}
     for doc_id, text in docs:
         for w in {w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)} & candidates:
             where[w].add(doc_id)
     cap = max(1.0, NAME_MAX_DOC_SHARE * len({doc_id for doc_id, _ in docs}))
-    return {w for w in candidates if len(where[w]) <= cap}
+    return {w: frozenset(where[w]) for w in candidates if len(where[w]) <= cap}
 
 
 class QueryNormalizer:
@@ -185,8 +185,9 @@ class QueryNormalizer:
         self.cache_stats = {"hits": 0, "misses": 0}
         self.sites: frozenset[str] = frozenset()
         """The sites the indexed chunks name in their metadata ("north_campus"); see :meth:`from_chunks`."""
-        self.names: frozenset[str] = frozenset()
-        """Proper names of the corpus ("crestline", "cleanwave"); see :func:`learn_names`."""
+        self.names: dict[str, frozenset[str]] = {}
+        """Proper names of the corpus ("crestline", "cleanwave") and the documents that name them; see
+        :func:`learn_names`."""
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> QueryNormalizer:
@@ -213,7 +214,7 @@ class QueryNormalizer:
         site_words = {w for site in sites for w in re.findall(r"[a-z]+", site.lower())}
         # a title names the document's subject ("... - Crestline Medical Supply"), as a sentence would
         docs.extend((doc_id, f"{title}.") for doc_id, title in titles.items())
-        norm.names = frozenset(learn_names(docs) - site_words)
+        norm.names = {w: where for w, where in learn_names(docs).items() if w not in site_words}
         return norm
 
     # -- lookups
