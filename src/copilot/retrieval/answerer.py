@@ -11,8 +11,10 @@ numbered per passage. It abstains — "not found in the documents you can access
 that the passages answer the question (:mod:`calibration`, fitted by ``copilot eval answers --calibrate`` on
 training questions only) is below its threshold, and then lists the closest documents instead of pretending; and
 before any scoring when the question names a record (:func:`missing_identifier`) or a site (:func:`missing_site`)
-the passages are not about. A part of a multi-part question that no passage answers is named at the end of the
-answer ("Not found in the documents you can access: ...") and in ``Answer.missing_parts``, not silently dropped.
+the passages are not about. A question that names a proper name of the corpus (a supplier: "crestline") is answered
+only from the documents that write it, and judged on their passages alone (:func:`named_documents`). A part of a
+multi-part question that no passage answers is named at the end of the answer ("Not found in the documents you can
+access: ...") and in ``Answer.missing_parts``, not silently dropped.
 
 Usage::
 
