@@ -78,10 +78,12 @@ def main(argv: list[str] | None = None) -> int:
             cp.ingest(FolderSource(R.DEMO_CORPUS))
             log(f"ingested the demo corpus in {time.perf_counter() - t0:.1f}s; {len(questions)} questions")
             cached_answerer = cp.answerer
-            uncached_answerer = ExtractiveAnswerer(cp.embedder, cache_size=0)
+            # the site and name rules of the production answerer (``cp.answerer``), in every configuration
+            learned = {"sites": cp._indexed_sites, "names": cp._indexed_names}
+            uncached_answerer = ExtractiveAnswerer(cp.embedder, cache_size=0, **learned)
             convex = cp.retriever.fusion
-            batched_answerer = ExtractiveAnswerer(_Batched(cp.embedder), cache_size=0)
-            whole_rows_answerer = ExtractiveAnswerer(cp.embedder, cache_size=0, row_cells=0)
+            batched_answerer = ExtractiveAnswerer(_Batched(cp.embedder), cache_size=0, **learned)
+            whole_rows_answerer = ExtractiveAnswerer(cp.embedder, cache_size=0, row_cells=0, **learned)
             configs: dict[str, tuple[ExtractiveAnswerer, FusionConfig, bool]] = {
                 "uncached": (uncached_answerer, convex, True),
                 "cached": (cached_answerer, convex, False),

@@ -212,7 +212,7 @@ class QueryNormalizer:
         norm = cls.from_texts(text for _, text in docs)
         norm.sites = frozenset(sites)
         site_words = {w for site in sites for w in re.findall(r"[a-z]+", site.lower())}
-        # a title names the document's subject ("... - Crestline Medical Supply"), as a sentence would
+        # a document's title names its subject as a sentence would (once per document, not once per chunk)
         docs.extend((doc_id, f"{title}.") for doc_id, title in titles.items())
         norm.names = {w: where for w, where in learn_names(docs).items() if w not in site_words}
         return norm
