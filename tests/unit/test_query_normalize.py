@@ -153,3 +153,17 @@ def test_proper_names_are_learned_from_how_the_documents_write_them() -> None:
     assert "friday" not in names  # a date
     assert "aeds" not in names  # an abbreviation's plural
     assert "customer" not in names  # an English word
+
+
+def test_a_companys_first_word_is_a_name_even_when_english_has_it() -> None:
+    docs = [
+        ("a", "Riverside Health Network and Keystone Power & Fire Services Inc. agree. Keystone tests them."),
+        ("b", "Parties: Riverside Health Network and Precision Instrument Repair LLC. Then Precision repairs."),
+        ("c", "Riverside Health Network. Beyond a keystone habit, the Summit team meets."),
+        ("d", "Riverside Health Network. The Summit team meets; then Summit reports."),
+        *((doc, "Riverside Health Network. Nothing here.") for doc in "efghijkl"),
+    ]
+    names = learn_names(docs)
+    assert "precision" in names  # closed by its legal form, capitalised wherever a sentence writes it
+    assert "keystone" not in names  # also written in lower case
+    assert "summit" not in names  # capitalised every time, but no company's name: English

@@ -137,6 +137,12 @@ def learn_glossary(texts: Iterable[str]) -> dict[str, str]:
 _MID_SENTENCE = re.compile(r"(?<=[A-Za-z0-9,;(&)-] )([A-Za-z]+)\b")
 # A word in lower case, not inside an address, a file name or a code ("orders@crestline.com", "apex-sla.pdf").
 _LOWER_WORD = re.compile(r"(?<![A-Za-z@./_-])[a-z]{4,}(?![A-Za-z@/_-]|\.\w)")
+# A company's name as its legal form closes it ("Apex Biomedical Services Inc.", "Keystone Power & Fire Services
+# Inc.", "Bluegate IT Solutions LLC"): its first word names the company even when English has it as a word.
+_COMPANY = re.compile(
+    r"(?<![A-Za-z&])(?P<first>[A-Z][A-Za-z]+)(?:\s(?:&\s)?[A-Z][A-Za-z]*){0,4}\s"
+    r"(?:Inc|LLC|Ltd|Corp|GmbH|plc|LLP|Co)\b"
+)
 NAME_MAX_DOC_SHARE = 0.2
 """A proper name is the subject of a few documents (a supplier, a product line); a word capitalised in most of them
 ("Riverside", the organisation's own name in every header) tells no document apart."""
@@ -146,19 +152,23 @@ def learn_names(docs: Sequence[tuple[str, str]]) -> dict[str, frozenset[str]]:
     """Proper names of a corpus, lower case, each with the documents that write it: words of four letters or more
     that its documents write capitalised every time they write them inside a sentence, at least twice, that at most
     :data:`NAME_MAX_DOC_SHARE` of the documents use and that are no word of general English (below
-    :data:`COMMON_WORD_ZIPF`: "Bluegate", "Crestline"; not "Apex" or "Precision", which English uses as words).
-    Month and day names are dates, not names. ``docs``: (document id, text) pairs, several per document."""
+    :data:`COMMON_WORD_ZIPF`: "Bluegate", "Crestline"), unless it starts a company's name that its legal form closes
+    ("Apex Biomedical Services Inc.": "apex", although English has the word). Month and day names are dates, not
+    names. ``docs``: (document id, text) pairs, several per document."""
     capital: Counter[str] = Counter()
     lower: Counter[str] = Counter()
+    companies: set[str] = set()
     for _, text in docs:
         for m in _MID_SENTENCE.finditer(text):
             w = m.group(1)
             if len(w) >= 4 and w[0].isupper() and w[1].islower():  # "Crestline", "CleanWave"; not "SOP", "AEDs"
                 capital[w.lower()] += 1
         lower.update(_LOWER_WORD.findall(text))
+        companies.update(m.group("first").lower() for m in _COMPANY.finditer(text))
     calendar_words = {w.lower() for w in (*calendar.month_name, *calendar.day_name) if w}
     candidates = {w for w, n in capital.items()
-                  if n >= 2 and not lower[w] and w not in calendar_words and _zipf(w) < COMMON_WORD_ZIPF}
+                  if n >= 2 and not lower[w] and w not in calendar_words
+                  and (_zipf(w) < COMMON_WORD_ZIPF or w in companies)}
     if not candidates:
         return {}
     # documents per candidate only (a second pass: counting them for every word would hold the whole index)
