@@ -341,8 +341,9 @@ def _contract(text: str, vendor: str, n: int = 0) -> Hit:
         # the named supplier's documents only, whether or not the passage itself names it
         ("crestline delivery window on saturdays", {"folder:contracts/crestline.md"}),
         ("CleanWave delivery window", {"folder:contracts/cleanwave.md", "folder:sops/linen.md"}),
-        # no document names both
-        ("crestline and cleanwave delivery windows", set()),
+        # two suppliers compared: either's documents
+        ("crestline vs cleanwave delivery windows",
+         {"folder:contracts/crestline.md", "folder:contracts/cleanwave.md", "folder:sops/linen.md"}),
         # a question that names no supplier is not narrowed, nor one word inside another
         ("delivery window on saturdays", None),
         ("crestlines delivery window", None),

@@ -547,15 +547,15 @@ def missing_site(question: str, hits: Sequence[Hit], sites: Collection[str]) -> 
 
 
 def named_documents(question: str, hits: Sequence[Hit], names: Mapping[str, Collection[str]]) -> set[str] | None:
-    """The documents among ``hits`` that name every proper name of the corpus the question names ("crestline
-    delivery window": a supplier), or None when it names none. ``names``: each name and the documents that write
-    it, anywhere (a contract's delivery table never repeats the supplier its parties clause names). A passage from
+    """The documents among ``hits`` that name a proper name of the corpus the question names ("crestline delivery
+    window": a supplier), or None when it names none. ``names``: each name and the documents that write it,
+    anywhere (a contract's delivery table never repeats the supplier its parties clause names). A passage from
     another supplier's contract answers the same kind of question with the wrong supplier's terms; only the named
-    one's documents may answer."""
+    ones' documents may answer (any of them: "crestline vs meridian late penalty" compares two contracts)."""
     named = [names[w] for w in dict.fromkeys(_TOKEN.findall(question.lower())) if w in names]
     if not named:
         return None
-    return {h.chunk.doc_id for h in hits if all(h.chunk.doc_id in docs for docs in named)}
+    return {h.chunk.doc_id for h in hits if any(h.chunk.doc_id in docs for docs in named)}
 
 
 def retrieval_agreement(hits: Sequence[Hit]) -> float:
