@@ -230,6 +230,20 @@ DEV_SETS = [
 ]
 
 
+STAFF_SETS = [
+    json.loads(line)
+    for name in ("demo_staff.jsonl", "demo_staff2.jsonl")
+    for line in (GOLD / name).read_text().splitlines()
+    if line.strip() and json.loads(line)["answerable"]
+]
+
+
+@pytest.mark.parametrize("q", STAFF_SETS, ids=[q["id"] for q in STAFF_SETS])
+def test_staff_question_asks_a_doc_its_groups_see(q: dict[str, Any]) -> None:
+    # a group that cannot open the document makes the question a restricted one (answerable false)
+    assert set(q["groups"]) & set(effective_meta(q["doc"])["acl_groups"]), f"{q['id']}: groups cannot see doc"
+
+
 @pytest.mark.parametrize("q", DEV_SETS, ids=[q["id"] for q in DEV_SETS])
 def test_dev_set_question_is_answered_by_a_doc_its_groups_see(q: dict[str, Any]) -> None:
     for fact in q["answer_facts"]:
