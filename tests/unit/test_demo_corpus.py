@@ -223,7 +223,7 @@ DEV_SETS = [
     json.loads(line)
     for name in (
         "demo_tables_dev.jsonl", "demo_multipart_dev.jsonl", "demo_sites_dev.jsonl", "demo_paraphrase_dev.jsonl",
-        "demo_tables2_dev.jsonl", "demo_probes_dev.jsonl",
+        "demo_tables2_dev.jsonl", "demo_probes_dev.jsonl", "demo_money_dev.jsonl",
     )
     for line in (GOLD / name).read_text().splitlines()
     if line.strip() and json.loads(line)["answerable"]
