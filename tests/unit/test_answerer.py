@@ -11,6 +11,7 @@ import pytest
 from copilot.retrieval.answerer import (
     NOT_FOUND,
     ExtractiveAnswerer,
+    asks_amount,
     asks_cause,
     content_terms,
     lexical_query,
@@ -368,6 +369,33 @@ def test_another_suppliers_terms_never_answer() -> None:
     # without learned names nothing is narrowed
     plain = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0)
     assert not plain.answer("crestline delivery days", [cleanwave]).abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("how much is a replacement badge", False),  # "how much" alone asks for any quantity
+        ("price of a sharps container", True),
+        ("what do we pay northstar to rent a cylinder", True),
+        ("bluegate monthly fee?", True),
+        ("How soon must a discrepancy be reported to the pharmacist in charge?", False),  # a person
+        ("What rate is overtime paid at?", False),  # a rate: time and a half
+        ("what % of the monthly fee do we get back", False),  # a share
+    ],
+)
+def test_questions_for_an_amount_of_money(question: str, expected: bool) -> None:
+    assert asks_amount(question) is expected
+
+
+def test_a_money_question_over_passages_without_an_amount_is_refused() -> None:
+    answerer = ExtractiveAnswerer(HashingEmbedder(384), abstain_threshold=0.0)
+    sharps = _hit("Replace the sharps container when it is three-quarters full or after 3 months.")
+    refused = answerer.answer("price of a sharps container", [sharps])
+    assert refused.abstained and refused.signals["missing_amount"] == 1.0
+    priced = _hit("A replacement sharps container costs $4.20 from the warehouse.", n=1)
+    assert "$4.20" in answerer.answer("price of a sharps container", [sharps, priced]).text
+    # not a money question: answered from the same passage
+    assert not answerer.answer("when is a sharps container replaced", [sharps]).abstained
 
 
 class _CoverageConfidence(ExtractiveAnswerer):

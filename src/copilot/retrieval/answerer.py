@@ -12,7 +12,8 @@ that the passages answer the question (:mod:`calibration`, fitted by ``copilot e
 training questions only) is below its threshold, and then lists the closest documents instead of pretending; and
 before any scoring when the question names a record (:func:`missing_identifier`) or a site (:func:`missing_site`)
 the passages are not about. A question that names a proper name of the corpus (a supplier: "crestline") is answered
-only from the documents that write it, and judged on their passages alone (:func:`named_documents`). A part of a
+only from the documents that write it, and judged on their passages alone (:func:`named_documents`); a question
+for an amount of money is refused when no sentence it reads holds one (:func:`asks_amount`). A part of a
 multi-part question that no passage answers is named at the end of the answer ("Not found in the documents you can
 access: ...") and in ``Answer.missing_parts``, not silently dropped.
 
@@ -213,6 +214,24 @@ _HAS_DURATION = re.compile(
     r"|\b\d{1,2}:\d{2}\b",
     re.IGNORECASE,
 )
+
+# A question about money ("how much is a replacement badge", "price per kg", "monthly fee", "what do we pay") is
+# answered by an amount of money: when no sentence the answerer reads holds one, the documents do not say. Not
+# "in charge" (a person), and not a question for a rate or a share.
+_MONEY_QUESTION = re.compile(
+    r"\b(?:costs?|costing|price[sd]?|fees?|(?<!\bin )charges?|charged|pay|paid|money|worth|spend|spent)\b",
+    re.IGNORECASE,
+)
+# ... unless it asks for a rate or a share ("what rate is overtime paid at": time and a half; "what % of the fee")
+_RATE_QUESTION = re.compile(r"\b(?:rates?|percent(?:age)?|share|times)\b|%", re.IGNORECASE)
+_HAS_MONEY = re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s?(?:dollars?|usd|eur|euros?|gbp|pounds?)\b", re.IGNORECASE)
+
+
+def asks_amount(question: str) -> bool:
+    """The question asks for an amount of money ("price of a sharps container", "what do we pay ..."), not for a
+    rate or a share of one."""
+    return bool(_MONEY_QUESTION.search(question)) and not _RATE_QUESTION.search(question)
+
 
 # Questions that ask for a cause ("why did ... fail", "what was wrong with ...", "what caused ..."): the answer
 # is what an incident or service report found, not the symptom it opens with. Report structure (findings, root
@@ -900,6 +919,9 @@ class ExtractiveAnswerer:
             if not raw:
                 return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_name": 1.0})
             judging = [h for h in hits if h.chunk.doc_id in named]
+        if asks_amount(question) and not any(_HAS_MONEY.search(r[2]) for r in raw):
+            # a money question over passages that hold no amount of money: the documents do not say
+            return self._abstain(question, hits, 0.0, {**self.signals(question, None, judging), "missing_amount": 1.0})
         parts = question_parts(question, self._phrases(hits)) if self.multi_part else []
         pool = self._promising(question, raw, self.max_embedded, _dense_first(hits[: self.top_passages]))
         cause = asks_cause(question)
