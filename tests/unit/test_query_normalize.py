@@ -135,6 +135,11 @@ def test_from_chunks_learns_the_sites_of_the_metadata() -> None:
     assert "generators" in norm.vocabulary
 
 
+def _filler(ids: str) -> list[tuple[str, str]]:
+    """Documents that only carry the organisation's name (a name in all of them tells none apart)."""
+    return [(doc, "Riverside Health Network. Nothing here.") for doc in ids]
+
+
 def test_proper_names_are_learned_from_how_the_documents_write_them() -> None:
     docs = [
         ("a", "Riverside Health Network and Crestline Medical Supply agree. Orders to Crestline by noon."),
@@ -142,7 +147,7 @@ def test_proper_names_are_learned_from_how_the_documents_write_them() -> None:
         ("b", "Riverside Health Network and CleanWave Linen agree. Then CleanWave collects linen on Friday."),
         ("c", "Riverside Health Network. Pumps made by Medirion go to Apex for repair; Apex returns them."),
         ("c", "The apex of the curve. The AEDs and the Medirion pumps are checked on Friday."),
-        *((doc, "Riverside Health Network. Nothing here.") for doc in "defghijk"),
+        *_filler("defghijk"),
     ]
     names = learn_names(docs)
     # written capitalised inside sentences, twice or more, in few documents, and no English word
@@ -161,7 +166,7 @@ def test_a_companys_first_word_is_a_name_even_when_english_has_it() -> None:
         ("b", "Parties: Riverside Health Network and Precision Instrument Repair LLC. Then Precision repairs."),
         ("c", "Riverside Health Network. Beyond a keystone habit, the Summit team meets."),
         ("d", "Riverside Health Network. The Summit team meets; then Summit reports."),
-        *((doc, "Riverside Health Network. Nothing here.") for doc in "efghijkl"),
+        *_filler("efghijkl"),
     ]
     names = learn_names(docs)
     assert "precision" in names  # closed by its legal form, capitalised wherever a sentence writes it

@@ -883,6 +883,11 @@ class ExtractiveAnswerer:
                                       lead.score))
         return out
 
+    def _refuse(self, question: str, hits: Sequence[Hit], judged: Sequence[Hit], rule: str) -> Answer:
+        """An abstention a rule decided before any sentence was scored (``rule``: ``missing_identifier``,
+        ``missing_site``, ``missing_name``, ``missing_amount``), with the signals of the ``judged`` passages."""
+        return self._abstain(question, hits, 0.0, {**self.signals(question, None, judged), rule: 1.0})
+
     def _abstain(
         self, question: str, hits: Sequence[Hit], confidence: float, signals: Mapping[str, float]
     ) -> Answer:
@@ -909,19 +914,19 @@ class ExtractiveAnswerer:
         if not raw:
             return self._abstain(question, hits, 0.0, self.signals(question, None, hits))
         if missing_identifier(question, hits[: self.top_passages]) is not None:
-            return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_identifier": 1.0})
+            return self._refuse(question, hits, hits, "missing_identifier")
         if self.sites is not None and missing_site(question, hits[: self.top_passages], self.sites()) is not None:
-            return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_site": 1.0})
+            return self._refuse(question, hits, hits, "missing_site")
         judging = hits  # the passages the confidence reads: the named documents' only, when the question names one
         if self.names is not None and (named := named_documents(question, hits[: self.top_passages],
                                                                     self.names())) is not None:
             raw = [r for r in raw if hits[r[0]].chunk.doc_id in named]
             if not raw:
-                return self._abstain(question, hits, 0.0, {**self.signals(question, None, hits), "missing_name": 1.0})
+                return self._refuse(question, hits, hits, "missing_name")
             judging = [h for h in hits if h.chunk.doc_id in named]
         if asks_amount(question) and not any(_HAS_MONEY.search(r[2]) for r in raw):
             # a money question over passages that hold no amount of money: the documents do not say
-            return self._abstain(question, hits, 0.0, {**self.signals(question, None, judging), "missing_amount": 1.0})
+            return self._refuse(question, hits, judging, "missing_amount")
         parts = question_parts(question, self._phrases(hits)) if self.multi_part else []
         pool = self._promising(question, raw, self.max_embedded, _dense_first(hits[: self.top_passages]))
         cause = asks_cause(question)
