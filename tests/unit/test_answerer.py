@@ -213,7 +213,12 @@ def test_retrieval_agreement(hits: list[Hit], expected: float) -> None:
         ("how often are pumps serviced? who signs it off", ["how often are pumps serviced", "who signs it off"]),
         ("minimum rest between shifts and max hours in a week", ["minimum rest between shifts", "max hours in a week"]),
         ("how often are infusion pumps serviced", []),
-        ("tolerance on tidal volume and on peep", []),  # "on peep" names one word: not a part of its own
+        # a short prepositional phrase repeating the left's preposition asks the same thing of a second value
+        ("tolerance on tidal volume and on peep", ["tolerance on tidal volume", "tolerance on peep"]),
+        ("resolution target for p2 tickets and for p4", ["resolution target for p2 tickets", "resolution target for p4"]),
+        ("count frequency for class A items and for class C",
+         ["count frequency for class A items", "count frequency for class C"]),
+        ("how long can red bag waste sit at room temp vs in the fridge", []),  # no preposition of the left's
         # written apart from evals/gold/multipart_questions.jsonl
         ("whats the fridge range and who checks it", ["whats the fridge range", "who checks it"]),
         ("temp limits for the drug fridge plus max time out of range",
@@ -648,6 +653,12 @@ def test_a_question_about_a_span_of_time_prefers_a_duration_to_any_number() -> N
         ("how long to resolve a P3 ticket", "Tickets are resolved in order.", False),  # names no code
         ("how long to resolve a P3 ticket", "Q4 2025 results", False),  # another enumeration
         ("helpdesk targets", "A P1 ticket not resolved within 2 hours is escalated.", False),  # the question names none
+        # a member named by its class noun and a label, lower case and Roman numerals included
+        ("count frequency for class a items", "Class: C; Count frequency: Twice a year", True),
+        ("count frequency for class a items", "Class: A; Count frequency: Monthly", False),
+        ("who is told about a class 2 recall", "Class III; Unlikely to cause harm; Not required", True),
+        ("who is told about a class 2 recall", "Class II; Temporary or reversible harm", False),
+        ("what level of harm was the fall", "Severity: Level 3 - Moderate harm", False),  # the question names none
     ],
 )
 def test_a_sentence_about_another_member_of_the_questions_enumeration(

@@ -189,8 +189,25 @@ _HAS_NUMBER = re.compile(r"\d")
 _SHORT_CODE = re.compile(r"(?<![\w-])([a-z]{1,2})(\d{1,2})(?![\w-])", re.IGNORECASE)
 
 
+# A member of a ranked enumeration named by its class noun and a label: "class A", "Class: C", "level 3",
+# "Class II", "tier 2". Roman numerals read as numbers ("class 2 recall" is "Class II"). The nouns are the English
+# words for a rank of such an enumeration, not words of any gold question.
+_LABELLED = re.compile(
+    r"\b(class|level|grade|tier|zone|band|category|stage|phase|priority)\s*[:-]?\s*"
+    r"(\d{1,2}|[ivx]{1,4}|[a-z])(?![\w-])",
+    re.IGNORECASE,
+)
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9", "x": "10"}
+
+
 def _codes(text: str) -> set[tuple[str, str]]:
-    return {(a.lower(), b) for a, b in _SHORT_CODE.findall(text)}
+    """The enumeration members a text names, as (family, member): ("p", "3") for "P3", ("class", "a") for
+    "class A", ("class", "2") for "Class II"."""
+    out = {(a.lower(), b) for a, b in _SHORT_CODE.findall(text)}
+    for family, label in _LABELLED.findall(text):
+        low = label.lower()
+        out.add((family.lower(), _ROMAN.get(low, low)))
+    return out
 
 
 def names_a_sibling(question_codes: set[tuple[str, str]], sentence: str) -> bool:
@@ -451,6 +468,21 @@ def _two_things(left: str, right: str, documents: str) -> bool:
     return not _attested(left, right, documents)
 
 
+def _distributed(left: str, right: str) -> str | None:
+    """The second of two values asked of one thing, with the thing it is asked of: "tolerance on tidal volume"
+    and "on peep" -> "tolerance on peep"; "resolution target for p2 tickets" and "for p4" -> "resolution target
+    for p4". The right conjunct is a short prepositional phrase whose preposition the left conjunct has; what
+    stands before that preposition in the left is shared. None for any other coordination."""
+    words = _WORDS.findall(right)
+    if not 2 <= len(words) <= 4 or words[0].lower() not in _PREPS or not content_terms(right):
+        return None
+    cut = [m.start() for m in re.finditer(rf"\s{re.escape(words[0])}\s", left, re.IGNORECASE)]
+    if not cut:
+        return None
+    shared = left[: cut[-1]].strip()
+    return f"{shared} {right}" if content_terms(shared) else None
+
+
 def question_parts(question: str, documents: str = "") -> list[tuple[str, str]]:
     """The parts of a multi-part question as (the part with the question's context, the part alone); [] for a
     single one. The first is embedded; the words of the second are what the part asks for. ``documents``: text
@@ -493,8 +525,9 @@ def question_parts(question: str, documents: str = "") -> list[tuple[str, str]]:
     if len(asks) == 1:
         for m in _COORDINATION.finditer(asks[0]):
             left, right = asks[0][: m.start()].strip(" ,"), asks[0][m.end() :].strip(" ,")
-            if _two_things(left, right, documents):
-                return [(f"{' '.join(context)} {ask}".strip(), ask) for ask in (left, right)]
+            whole = _distributed(left, right)
+            if whole is not None or _two_things(left, right, documents):
+                return [(f"{' '.join(context)} {ask}".strip(), ask) for ask in (left, whole or right)]
     if len(asks) < 2:
         return []
     topic = " ".join(context)
