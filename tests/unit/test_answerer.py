@@ -215,7 +215,8 @@ def test_retrieval_agreement(hits: list[Hit], expected: float) -> None:
         ("how often are infusion pumps serviced", []),
         # a short prepositional phrase repeating the left's preposition asks the same thing of a second value
         ("tolerance on tidal volume and on peep", ["tolerance on tidal volume", "tolerance on peep"]),
-        ("resolution target for p2 tickets and for p4", ["resolution target for p2 tickets", "resolution target for p4"]),
+        ("resolution target for p2 tickets and for p4",
+         ["resolution target for p2 tickets", "resolution target for p4"]),
         ("count frequency for class A items and for class C",
          ["count frequency for class A items", "count frequency for class C"]),
         ("how long can red bag waste sit at room temp vs in the fridge", []),  # no preposition of the left's

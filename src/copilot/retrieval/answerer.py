@@ -197,7 +197,7 @@ _LABELLED = re.compile(
     r"(\d{1,2}|[ivx]{1,4}|[a-z])(?![\w-])",
     re.IGNORECASE,
 )
-_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9", "x": "10"}
+_ROMAN = {r: str(n) for n, r in enumerate("i ii iii iv v vi vii viii ix x".split(), start=1)}
 
 
 def _codes(text: str) -> set[tuple[str, str]]:
