@@ -14,6 +14,7 @@ from copilot.retrieval.answerer import (
     asks_amount,
     asks_cause,
     content_terms,
+    english_spelling,
     lexical_query,
     missing_identifier,
     missing_site,
@@ -692,3 +693,31 @@ def test_a_finding_of_no_fault_is_no_cause() -> None:
     plain = ExtractiveAnswerer(HashingEmbedder(384), cause_weight=0.0).score_candidates(question, [hit])
     gained = {c.text[:2]: round(c.score - p.score, 4) for c, p in zip(typed, plain, strict=True)}
     assert gained == {"1.": 0.1, "2.": 0.0, "3.": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("word", "spelt"),
+    [
+        ("strenght", "strength"),  # two letters swapped
+        ("recieving", "receiving"),
+        ("dollers", "dollars"),  # one changed
+        ("positve", "positive"),  # one dropped
+        ("enteral", None),  # rare, but no common word one edit away: a word of its own
+        ("medirion", None),  # a name
+        ("chlorine", None),  # common enough to be meant
+        ("foto", None),  # under five letters: too many neighbours to tell
+        ("zzzzq", None),  # its neighbour "zzzz" is no common word
+    ],
+)
+def test_english_spelling_of_a_slip(word: str, spelt: str | None) -> None:
+    assert english_spelling(word) == spelt
+
+
+def test_a_misspelt_word_the_passages_lack_weighs_as_its_spelling() -> None:
+    """"what strenght chlorine": "strength" is missing from the passages, as an everyday word, not as a rare one
+    (wordfreq lists the slip itself at Zipf 2.2, which would make it the question's most specific word)."""
+    answerer = ExtractiveAnswerer(HashingEmbedder(dimension=64))
+    hits = [_hit("Clean with the chlorine-based product (1,000 ppm available chlorine).")]
+    slip = answerer.signals("what strenght chlorine", None, hits)["missing_specific"]
+    spelt = answerer.signals("what strength chlorine", None, hits)["missing_specific"]
+    assert slip == spelt < 0.5

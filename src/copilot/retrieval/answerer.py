@@ -88,6 +88,50 @@ def _specificity(word: str) -> float:
     return max(0.0, min(1.0, (6.0 - float(zipf_frequency(word, "en"))) / 4.0))
 
 
+def _english_frequencies() -> dict[str, float]:
+    """wordfreq's English list (~320,000 words and their frequencies): the dictionary wordfreq itself caches and
+    reads for every Zipf look-up, so no second copy is held."""
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("en")  # type: ignore[no-any-return]
+
+
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+TYPO_MAX_ZIPF = 3.0
+"""A word rarer than this in English may be a slip of the keyboard (Zipf 3: once per million words)."""
+TYPO_GAIN_ZIPF = 2.0
+"""... when a word one edit away is this much more common (a hundred times) and common itself (Zipf 3 or more):
+"strenght" (2.2) is "strength" (4.8); "enteral" (2.0) has no such neighbour."""
+
+
+@lru_cache(maxsize=65_536)
+def english_spelling(word: str) -> str | None:
+    """The common English word a rare one is a slip for, one edit away (a letter dropped, added, changed or two
+    swapped: Damerau's four), or None. Only words of five letters or more: a short word has too many
+    neighbours to tell."""
+    if len(word) < 5 or not word.isalpha():
+        return None
+    freq = _english_frequencies()
+    own = freq.get(word, 0.0)
+    if own >= 10.0 ** (TYPO_MAX_ZIPF - 9.0):  # Zipf = log10(frequency per word) + 9
+        return None
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
+    edits |= {a + c + b for a, b in splits for c in _ALPHABET}
+    best = max(((freq.get(e, 0.0), e) for e in edits if e != word), default=(0.0, ""))
+    floor = max(own * 10.0**TYPO_GAIN_ZIPF, 10.0 ** (TYPO_MAX_ZIPF - 9.0))  # and itself a common word
+    return best[1] if best[0] >= floor else None
+
+
+def _missing_weight(word: str) -> float:
+    """How much a question word the passages never mention says the passages are about something else: its
+    :func:`_specificity`, or its correct spelling's when it is a slip ("strenght" weighs as "strength")."""
+    fixed = english_spelling(word)
+    return _specificity(fixed if fixed is not None else word)
+
+
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
@@ -856,7 +900,7 @@ class ExtractiveAnswerer:
         # weighs, "money" (common) hardly does
         missing = [w for w in _TOKEN.findall(question.lower()) if w not in _STOP and _stem(w) not in top_terms]
         # codes and shorthand ("250k", "2fa", "p1", "otd") say nothing about the topic: only words count
-        missing_specific = max((_specificity(w) for w in missing if w.isalpha() and len(w) > 3), default=0.0)
+        missing_specific = max((_missing_weight(w) for w in missing if w.isalpha() and len(w) > 3), default=0.0)
         agree = retrieval_agreement(hits)
         if best is None:
             return {"cosine": 0.0, "lexical": 0.0, "coverage": coverage, "missing_specific": missing_specific,
