@@ -93,7 +93,7 @@ def _english_frequencies() -> dict[str, float]:
     reads for every Zipf look-up, so no second copy is held."""
     from wordfreq import get_frequency_dict
 
-    return get_frequency_dict("en")  # type: ignore[no-any-return]
+    return get_frequency_dict("en")
 
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz"
