@@ -14,6 +14,7 @@ from copilot.retrieval.answerer import (
     asks_amount,
     asks_cause,
     content_terms,
+    defines_asked_role,
     english_spelling,
     lexical_query,
     missing_identifier,
@@ -721,3 +722,19 @@ def test_a_misspelt_word_the_passages_lack_weighs_as_its_spelling() -> None:
     slip = answerer.signals("what strenght chlorine", None, hits)["missing_specific"]
     spelt = answerer.signals("what strength chlorine", None, hits)["missing_specific"]
     assert slip == spelt < 0.5
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "defines"),
+    [
+        ("who is the recall coordinator", "- Recall Coordinator: the Supply Chain Quality Lead; receives all notices.",
+         True),
+        ("Who coordinates product recalls?", "Recall Coordinator: the Supply Chain Quality Lead.", True),  # stems
+        ("who is the recall coordinator", "The coordinator sends the recall notice to all sites.", False),  # acts
+        ("who approves a write-off over $2,500", "Director of Operations: approves any single write-off.", False),
+        ("who has to do the DOT course", "Course: Hazardous materials (DOT); Who: Staff who sign manifests", False),
+        ("what does the recall coordinator do", "Recall Coordinator: the Supply Chain Quality Lead.", False),  # no who
+    ],
+)
+def test_a_roles_list_line_answers_who_holds_the_role(question: str, sentence: str, defines: bool) -> None:
+    assert defines_asked_role(question, sentence) is defines

@@ -330,6 +330,23 @@ def _is_row(sentence: str, min_cells: int = 2) -> bool:
     return len(cells) >= min_cells and all(_ROW_CELL.match(c) for c in cells)
 
 
+# "who is the recall coordinator", "who coordinates product recalls": an SOP's roles list names who holds a role
+# after the role and a colon ("- Recall Coordinator: the Supply Chain Quality Lead; receives all notices ...").
+# A sentence that opens so, with a role every word of which the question has, says who — not a sentence in which
+# the role does something ("The coordinator sends the notice"). Not a table row: its first words are a header.
+_WHO_QUESTION = re.compile(r"^\W*(?:who|who's|whos)\b", re.IGNORECASE)
+_DEFINED = re.compile(r"^(?:[-*•]\s+)?([^:;]{2,60}):\s+\S")
+
+
+def defines_asked_role(question: str, sentence: str) -> bool:
+    """``question`` asks who, and ``sentence`` is a roles-list line for a role the question names."""
+    if not _WHO_QUESTION.search(question) or _is_row(sentence):
+        return False
+    m = _DEFINED.match(sentence)
+    role = content_terms(m.group(1)) if m else frozenset()
+    return bool(role) and role <= content_terms(question)
+
+
 def asks_cause(question: str) -> bool:
     """The question asks why something happened or what was wrong."""
     return bool(_CAUSE_QUESTION.search(question))
@@ -701,6 +718,7 @@ class ExtractiveAnswerer:
         coverage_margin: float = 0.2,
         answer_type_weight: float = 0.05,
         cause_weight: float = 0.1,
+        role_weight: float = 0.1,
         range_weight: float = 0.1,
         sibling_weight: float = 0.1,
         max_candidates: int = 120,
@@ -730,6 +748,7 @@ class ExtractiveAnswerer:
         self.coverage_margin = coverage_margin
         self.answer_type_weight = answer_type_weight
         self.cause_weight = cause_weight
+        self.role_weight = role_weight
         self.range_weight = range_weight
         self.sibling_weight = sibling_weight
         self.max_candidates = max_candidates
@@ -799,6 +818,7 @@ class ExtractiveAnswerer:
         codes = _codes(question) if self.sibling_weight else set()
         out = []
         cause = asks_cause(question)
+        who = self.role_weight > 0 and _WHO_QUESTION.search(question) is not None
         keys = question_numbers(question)
         for (rank, pos, sent, section, terms), c in zip(pool, cos, strict=True):
             lex = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
@@ -808,6 +828,8 @@ class ExtractiveAnswerer:
                 score += self.answer_type_weight if typed.search(sent) else -self.answer_type_weight
             if cause and _finding(section, sent):
                 score += self.cause_weight
+            if who and defines_asked_role(question, sent):
+                score += self.role_weight
             if keys and _is_row(sent) and row_holds(sent, keys):
                 score += self.range_weight
             if codes and names_a_sibling(codes, sent):
