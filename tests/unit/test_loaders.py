@@ -220,7 +220,7 @@ PO-RULE-7
                 ("list", "- Check twice daily\n  - at 08:00\n- Log excursions", 0),
                 ("heading", "Limits", 3),
                 ("table", "| Item | Min | Max |\n| Vaccines | 2 | 8 |\n| Insulin | 2 | 8 |", 0),
-                ("paragraph", "Owner: Pharmacy", 0),
+                # the page's own <footer> is page furniture, as a PDF's running footer is
             ],
         ),
         (
@@ -404,3 +404,19 @@ def test_unexpected_parser_crash_is_reported_as_corrupt_without_its_message() ->
     with pytest.raises(CorruptDocumentError) as info:
         registry.load(SECRET.encode(), make_ref("x.boom"))
     assert "RuntimeError" in info.value.message and "Jane" not in info.value.message
+
+
+def test_html_page_banner_and_footer_are_dropped_an_articles_are_kept(registry: LoaderRegistry) -> None:
+    """The site's banner and footer repeat on every page ("Intranet document library", "Printed copies are
+    uncontrolled"): not the document. A banner's heading stays; an article's or a section's own footer is
+    content."""
+    page = b"""<html><body><header><p>Riverside Health Network - Intranet</p><h1>Badge access</h1></header>
+    <main><article><h2>Leavers</h2><p>Badges are returned on the last day.</p>
+    <footer><p>Owner: Security</p></footer></article>
+    <section><header><p>Applies to contractors too.</p></header><p>Lost badges cost $15.</p></section></main>
+    <footer><p>RHN-SEC-POL-001 - Printed copies are uncontrolled.</p></footer></body></html>"""
+    doc = registry.load(page, make_ref("badge.html"))
+    text = " | ".join(b.text for b in doc.blocks)
+    assert "Intranet" not in text and "Printed copies" not in text
+    assert [b.text for b in doc.blocks if b.kind.value == "heading"] == ["Badge access", "Leavers"]
+    assert "Owner: Security" in text and "Applies to contractors too." in text

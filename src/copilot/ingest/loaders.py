@@ -482,11 +482,20 @@ _HTML_CONTAINERS = frozenset(
 _HTML_BLOCK_TAGS = [*_HTML_HEADINGS, "p", "ul", "ol", "table", "div", "pre"]
 
 
+def _page_chrome(tag: Any) -> bool:
+    """A ``<header>`` or ``<footer>`` of the whole page, not of an article or a section: HTML scopes them to the
+    nearest ``article``, ``section``, ``aside`` or ``nav``, else to the page. A page's banner ("Intranet document
+    library") and footer ("Printed copies are uncontrolled.") repeat on every page of a site: page furniture, as
+    the PDF loader drops a running header, not the document's content."""
+    return not any(parent.name in ("article", "section", "aside", "nav") for parent in tag.parents)
+
+
 class HtmlLoader:
     """HTML via BeautifulSoup (``html.parser``): headings with levels, paragraphs, lists, tables.
 
     Each list item becomes a ``- item`` line (nested items indented); a table becomes one TABLE block of pipe
-    rows, header row first. ``script``/``style``/``nav`` (and similar non-content) are dropped. Text sitting
+    rows, header row first. ``script``/``style``/``nav`` (and similar non-content) are dropped, and so are the
+    page's own ``<header>`` and ``<footer>`` (its headings kept: :func:`_page_chrome`). Text sitting
     directly in containers (``<div>text</div>``) becomes paragraphs too.
     """
 
@@ -499,6 +508,12 @@ class HtmlLoader:
         soup = BeautifulSoup(data, "html.parser")
         for tag in soup.find_all(_HTML_DROP):
             tag.decompose()
+        for tag in soup.find_all(("header", "footer")):
+            if _page_chrome(tag):
+                if tag.name == "header":  # a page title in the banner stays a heading
+                    for heading in tag.find_all(tuple(_HTML_HEADINGS)):
+                        tag.insert_before(heading.extract())
+                tag.decompose()
         blocks: list[Block] = []
         self._walk(soup, blocks)
         return LoadedDocument(ref=ref, blocks=tuple(blocks))
