@@ -235,6 +235,8 @@ _ENUMERATOR = re.compile(r"^\s*(?:[-*•]\s+)?\(?\d{1,2}[.)]\s+")
 def _body(sentence: str) -> str:
     """A sentence without the number of its step or list item, for the answer-type checks."""
     return _ENUMERATOR.sub("", sentence, count=1)
+
+
 # A short code of an enumeration, letters then digits: a priority, a grade, a quarter ("P3", "Q4"). A sentence that
 # names another member of the same enumeration ("A P1 ticket ...") and not the asked one is about the other one.
 _SHORT_CODE = re.compile(r"(?<![\w-])([a-z]{1,2})(\d{1,2})(?![\w-])", re.IGNORECASE)
