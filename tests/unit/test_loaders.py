@@ -420,3 +420,42 @@ def test_html_page_banner_and_footer_are_dropped_an_articles_are_kept(registry: 
     assert "Intranet" not in text and "Printed copies" not in text
     assert [b.text for b in doc.blocks if b.kind.value == "heading"] == ["Badge access", "Leavers"]
     assert "Owner: Security" in text and "Applies to contractors too." in text
+
+
+FIXED_WIDTH = b"""GENERATOR LOAD TEST LOG
+=======================
+
+Monthly load tests
+------------------
+
+Date        Transfer time  Load (% nameplate)  Result
+----------  -------------  ------------------  -------------------------
+2025-05-13  12.6 s         37%                 Fail - transfer over 10 s
+2025-12-09  8.0 s          41%                 Pass
+
+Notes
+-----
+
+A rule of dashes -- like this one -- inside a sentence is no table.
+"""
+
+
+def test_text_underlined_headings_and_fixed_width_tables(registry: LoaderRegistry) -> None:
+    """Plain-text reports underline their headings and print tables in fixed-width columns under a rule of
+    dashes: a heading and a labelled table, as the other formats give, not one run-on paragraph."""
+    doc = registry.load(FIXED_WIDTH, make_ref("log.txt"))
+    assert [(b.kind.value, b.text, b.level) for b in doc.blocks] == [
+        ("heading", "GENERATOR LOAD TEST LOG", 1),
+        ("heading", "Monthly load tests", 2),
+        ("table", "| Date | Transfer time | Load (% nameplate) | Result |\n"
+                  "| 2025-05-13 | 12.6 s | 37% | Fail - transfer over 10 s |\n"
+                  "| 2025-12-09 | 8.0 s | 41% | Pass |", 0),
+        ("heading", "Notes", 2),
+        ("paragraph", "A rule of dashes -- like this one -- inside a sentence is no table.", 0),
+    ]
+
+
+def test_text_columns_a_word_runs_across_are_no_table(registry: LoaderRegistry) -> None:
+    text = b"Item   Qty\n-----  ---\nsyringes, 10 mL 40\nneedles  100\n"
+    doc = registry.load(text, make_ref("list.txt"))
+    assert [b.kind.value for b in doc.blocks] == ["paragraph"]
