@@ -25,7 +25,6 @@ Usage::
 
 from __future__ import annotations
 
-import calendar
 import re
 import threading
 from collections import OrderedDict
@@ -438,37 +437,6 @@ def row_holds(sentence: str, numbers: Sequence[tuple[float, bool]]) -> bool:
     return False
 
 
-# A log looked up by a month ("gen-s1 load at the december test", "failed test in may 2025"): the row dated in that
-# month answers it ("Date: 2025-12-09; ..."). "May" is a month only after "in", "of", "during", "by" or before a
-# year: "may" alone is the verb.
-_MONTH_NAMES = {m.lower(): n for n, m in enumerate(calendar.month_name) if m}
-_MONTH_NAMES |= {m.lower(): n for n, m in enumerate(calendar.month_abbr) if m} | {"sept": 9}
-_QUESTION_MONTH = re.compile(
-    r"\b(?:(?!may\b)(" + "|".join(sorted(_MONTH_NAMES, key=len, reverse=True)) + r"))\b"
-    r"|\b(?:in|of|during|by|for|since)\s+(may)\b|\b(may)(?=\s+(?:19|20)\d\d\b)",
-    re.IGNORECASE,
-)
-_ROW_DATE = re.compile(
-    r"\b(?:19|20)\d\d-(\d\d)-\d\d\b"  # 2025-12-09
-    r"|\b\d{1,2}\s+(" + "|".join(m for m in _MONTH_NAMES if len(m) > 3 or m == "may") + r")\s+(?:19|20)\d\d\b",
-    re.IGNORECASE,
-)
-
-
-def question_months(question: str) -> set[int]:
-    """The months a question names (1-12)."""
-    return {_MONTH_NAMES[next(g for g in m.groups() if g).lower()] for m in _QUESTION_MONTH.finditer(question)}
-
-
-def row_in_month(sentence: str, months: Collection[int]) -> bool:
-    """A table row that carries a date in one of ``months``."""
-    for m in _ROW_DATE.finditer(sentence):
-        month = int(m.group(1)) if m.group(1) else _MONTH_NAMES[m.group(2).lower()]
-        if month in months:
-            return True
-    return False
-
-
 CAUSE_SECTION_WORDS = "findings root cause"
 """What incident and service reports title the part that says why ("Findings", "Root cause")."""
 
@@ -861,7 +829,6 @@ class ExtractiveAnswerer:
         cause = asks_cause(question)
         who = self.role_weight > 0 and _WHO_QUESTION.search(question) is not None
         keys = question_numbers(question)
-        months = question_months(question) if self.range_weight else set()
         for (rank, pos, sent, section, terms), c in zip(pool, cos, strict=True):
             lex = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
             score = 0.65 * float(c) + 0.30 * lex + 0.05 / (1 + rank) - (0.2 if _BOILERPLATE.match(sent) else 0.0)
@@ -874,8 +841,6 @@ class ExtractiveAnswerer:
                 score += self.role_weight
             if keys and _is_row(sent) and row_holds(sent, keys):
                 score += self.range_weight
-            if months and _is_row(sent) and row_in_month(sent, months):
-                score += self.range_weight  # the log's row of the month asked about
             if codes and names_a_sibling(codes, sent):
                 score -= self.sibling_weight
             out.append(_Candidate(rank, pos, sent, float(c), lex, score))
