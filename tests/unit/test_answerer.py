@@ -647,17 +647,6 @@ def test_a_question_about_a_span_of_time_prefers_a_duration_to_any_number() -> N
     assert gained == {"pool": -0.05, "standard": 0.05, "are": 0.05}
 
 
-def test_the_number_of_a_step_is_no_quantity() -> None:
-    """"3. A pump that fails any check is labelled ..." holds no count: a question for how many gets the bonus from
-    a sentence with a quantity in its words, not from a step's number."""
-    text = "3. A pump that fails any check is labelled FAILED PM.\n\nPumps failing PM this quarter: 4."
-    question = "how many pumps failed pm"
-    typed = ExtractiveAnswerer(HashingEmbedder(384)).score_candidates(question, [_hit(text)])
-    plain = ExtractiveAnswerer(HashingEmbedder(384), answer_type_weight=0.0).score_candidates(question, [_hit(text)])
-    gained = {c.text.split()[1]: round(c.score - p.score, 4) for c, p in zip(typed, plain, strict=True)}
-    assert gained == {"A": -0.05, "failing": 0.05}
-
-
 @pytest.mark.parametrize(
     ("question", "sentence", "sibling"),
     [

@@ -482,20 +482,11 @@ _HTML_CONTAINERS = frozenset(
 _HTML_BLOCK_TAGS = [*_HTML_HEADINGS, "p", "ul", "ol", "table", "div", "pre"]
 
 
-def _page_chrome(tag: Any) -> bool:
-    """A ``<header>`` or ``<footer>`` of the whole page, not of an article or a section: HTML scopes them to the
-    nearest ``article``, ``section``, ``aside`` or ``nav``, else to the page. A page's banner ("Intranet document
-    library") and footer ("Printed copies are uncontrolled.") repeat on every page of a site: page furniture, as
-    the PDF loader drops a running header, not the document's content."""
-    return not any(parent.name in ("article", "section", "aside", "nav") for parent in tag.parents)
-
-
 class HtmlLoader:
     """HTML via BeautifulSoup (``html.parser``): headings with levels, paragraphs, lists, tables.
 
     Each list item becomes a ``- item`` line (nested items indented); a table becomes one TABLE block of pipe
-    rows, header row first. ``script``/``style``/``nav`` (and similar non-content) are dropped, and so are the
-    page's own ``<header>`` and ``<footer>`` (its headings kept: :func:`_page_chrome`). Text sitting
+    rows, header row first. ``script``/``style``/``nav`` (and similar non-content) are dropped. Text sitting
     directly in containers (``<div>text</div>``) becomes paragraphs too.
     """
 
@@ -508,12 +499,6 @@ class HtmlLoader:
         soup = BeautifulSoup(data, "html.parser")
         for tag in soup.find_all(_HTML_DROP):
             tag.decompose()
-        for tag in soup.find_all(("header", "footer")):
-            if _page_chrome(tag):
-                if tag.name == "header":  # a page title in the banner stays a heading
-                    for heading in tag.find_all(tuple(_HTML_HEADINGS)):
-                        tag.insert_before(heading.extract())
-                tag.decompose()
         blocks: list[Block] = []
         self._walk(soup, blocks)
         return LoadedDocument(ref=ref, blocks=tuple(blocks))
@@ -741,34 +726,8 @@ def _with_encoding(ref: DocumentRef, encoding: str) -> DocumentRef:
     return replace(ref, extra={**ref.extra, "encoding": encoding})
 
 
-# A heading underlined the way plain text writes one: "Notes" over "-----" (level 2), a title over "=====" (1).
-_UNDERLINE = re.compile(r"^\s*(?:={3,}|-{3,})\s*$")
-# A fixed-width table's rule: two or more runs of dashes under the header's columns ("----------  -------").
-_TEXT_RULE = re.compile(r"^\s*-{2,}(?:\s+-{2,})+\s*$")
-
-
-def _text_table(lines: Sequence[str]) -> list[list[str]] | None:
-    """The rows of a fixed-width plain-text table: a header line, a rule of dashes under each column, then one row
-    a line (what reports, database clients and many ERP exports print). Each line is cut where the rule's columns
-    start; None when the lines are not such a table (no rule, or a word runs across a column's start)."""
-    if len(lines) < 3 or not _TEXT_RULE.match(lines[1]):
-        return None
-    starts = [m.start() for m in re.finditer(r"-+", lines[1])]
-    body = [lines[0], *lines[2:]]
-    for line in body:
-        if line[: starts[0]].strip():
-            return None  # text left of the first column
-        for start in starts[1:]:
-            if 0 < start < len(line) and not line[start - 1].isspace() and not line[start].isspace():
-                return None  # a word crosses a column's start: not this table's layout
-    ends = [*starts[1:], None]
-    return [[line[a:b].strip() for a, b in zip(starts, ends, strict=True)] for line in body]
-
-
 class TextLoader:
-    """Plain text: paragraphs split on blank lines; a paragraph whose every line is a bullet is a LIST; a line
-    underlined with ``===`` or ``---`` is a HEADING (levels 1 and 2); a fixed-width table (a header line, a rule of
-    dashes under each column, rows) is a TABLE of pipe rows, header row first, as other loaders write tables.
+    """Plain text: paragraphs split on blank lines; a paragraph whose every line is a bullet is a LIST.
 
     See the module docstring for the encoding policy.
     """
@@ -780,18 +739,9 @@ class TextLoader:
         text, encoding = decode_text(data, ref)
         blocks: list[Block] = []
         for para in re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
-            raw = [ln.rstrip() for ln in para.split("\n") if ln.strip()]
-            if len(raw) >= 2 and _UNDERLINE.match(raw[1]) and not _UNDERLINE.match(raw[0]):
-                level = 1 if raw[1].strip().startswith("=") else 2
-                blocks.append(Block(BlockKind.HEADING, _clean(raw[0]), level=level))
-                raw = raw[2:]
-            if not raw:
+            lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
+            if not lines:
                 continue
-            if (rows := _text_table(raw)) is not None:
-                if (table := _table_block(rows)) is not None:
-                    blocks.append(table)
-                continue
-            lines = [ln.strip() for ln in raw]
             bullets = [_BULLET.match(ln) for ln in lines]
             if all(bullets):
                 blocks.append(_list_block([f"- {m.group('item')}" for m in bullets if m]))

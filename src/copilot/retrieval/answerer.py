@@ -228,15 +228,6 @@ _NUMERIC_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _HAS_NUMBER = re.compile(r"\d")
-# the number of a numbered step or list item ("3. A pump that fails any check ..."): its place, not a quantity
-_ENUMERATOR = re.compile(r"^\s*(?:[-*•]\s+)?\(?\d{1,2}[.)]\s+")
-
-
-def _body(sentence: str) -> str:
-    """A sentence without the number of its step or list item, for the answer-type checks."""
-    return _ENUMERATOR.sub("", sentence, count=1)
-
-
 # A short code of an enumeration, letters then digits: a priority, a grade, a quarter ("P3", "Q4"). A sentence that
 # names another member of the same enumeration ("A P1 ticket ...") and not the asked one is about the other one.
 _SHORT_CODE = re.compile(r"(?<![\w-])([a-z]{1,2})(\d{1,2})(?![\w-])", re.IGNORECASE)
@@ -834,7 +825,7 @@ class ExtractiveAnswerer:
             score = 0.65 * float(c) + 0.30 * lex + 0.05 / (1 + rank) - (0.2 if _BOILERPLATE.match(sent) else 0.0)
             if numeric:
                 typed = _HAS_DURATION if duration else _HAS_NUMBER
-                score += self.answer_type_weight if typed.search(_body(sent)) else -self.answer_type_weight
+                score += self.answer_type_weight if typed.search(sent) else -self.answer_type_weight
             if cause and _finding(section, sent):
                 score += self.cause_weight
             if who and defines_asked_role(question, sent):
@@ -942,7 +933,7 @@ class ExtractiveAnswerer:
             "lexical": best.lexical,
             "coverage": coverage,
             "missing_specific": missing_specific,
-            "numeric_match": (1.0 if _HAS_NUMBER.search(_body(best.text)) else 0.0) if numeric else 0.5,
+            "numeric_match": (1.0 if _HAS_NUMBER.search(best.text) else 0.0) if numeric else 0.5,
             "score": best.score,
             "agree": agree,
         }
