@@ -26,6 +26,7 @@ Usage::
 from __future__ import annotations
 
 import re
+import string
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -96,7 +97,6 @@ def _english_frequencies() -> dict[str, float]:
     return get_frequency_dict("en")
 
 
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 TYPO_MAX_ZIPF = 3.0
 """A word rarer than this in English may be a slip of the keyboard (Zipf 3: once per million words)."""
 TYPO_GAIN_ZIPF = 2.0
@@ -118,8 +118,8 @@ def english_spelling(word: str) -> str | None:
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     edits = {a + b[1:] for a, b in splits if b}
     edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    edits |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
-    edits |= {a + c + b for a, b in splits for c in _ALPHABET}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in string.ascii_lowercase}
+    edits |= {a + c + b for a, b in splits for c in string.ascii_lowercase}
     best = max(((freq.get(e, 0.0), e) for e in edits if e != word), default=(0.0, ""))
     floor = max(own * 10.0**TYPO_GAIN_ZIPF, 10.0 ** (TYPO_MAX_ZIPF - 9.0))  # and itself a common word
     return best[1] if best[0] >= floor else None
