@@ -191,6 +191,14 @@ VOCABULARY_NOT_NAMES = [
     ("Check the Hickman line and the Foley catheter; record the Braden scale.", ["Hickman", "Foley", "Braden"], []),
     ("Call Maria Gonzalez test results to the ward.", [], ["Maria Gonzalez"]),
     ("Reviewed by Anna Lee, Line Manager.", [], ["Anna Lee"]),
+    # English words that are also towns (Earth TX, Lead SD, Needles CA), in table cells with no place cue; with a
+    # cue or a state after them they are the town
+    ("| Electrical safety (IEC 62353) | - | Earth 0.08 ohm | at most 0.3 ohm | Pass |", ["Earth"], []),
+    ("| Role | Name |\n| Lead | BME Technician II |", ["Lead"], []),
+    ("| Waste | Bin |\n| Needles | Yellow sharps bin |", ["Needles"], []),
+    ("Replacement parts ship from the supplier's depot in Mobile, AL within 2 days.", [], ["Mobile"]),
+    ("The courier's hub in Reading handles the weekend runs.", [], ["Reading"]),
+    ("The field engineer drove from Temple to the site in 3 hours.", [], ["Temple"]),
 ]
 
 

@@ -192,6 +192,27 @@ def _capitals_in_prose(text: str, start: int, words: list[str]) -> bool:
 _BEFORE_REGION = regex.compile(r"(?P<place>\p{Lu}[\p{L}'’.-]+(?:\s\p{Lu}[\p{L}'’.-]+){0,2})[\s>?,]{1,8}$")
 
 
+def placed(text: str, start: int, end: int) -> bool:
+    """A place cue right before ``text[start:end]`` ("in", "from", "near", ...) or a state or country right after
+    it (", AL", ", Illinois"): what makes a name that is also an English word ("Reading", "Mobile") a place."""
+    if _CUE.search(text[max(0, start - 16) : start]) is not None:
+        return True
+    after = _COMMA_REGION.match(text[end : end + 34])
+    return after is not None and (
+        _fold(after.group(1)) in load_places()[1]
+        or _STATE_CODE.fullmatch(after.group(1)) is not None
+    )
+
+
+def english_word_not_placed(text: str, start: int, end: int) -> bool:
+    """One word, an ordinary English word ("Earth", "Lead", "Needles"), with no place cue before it and no state
+    or country after it: the word, not the town of the same name, whatever spaCy or a gazetteer says. The
+    gazetteer recognizer holds its own finds to this; the operational profile holds spaCy's places to it ("Earth
+    0.08 ohm" in a service report's table cell)."""
+    value = text[start:end].strip(" .,;:")
+    return len(value.split()) == 1 and is_common_word(value) and not placed(text, start, end)
+
+
 class PlaceRecognizer(LocalRecognizer):
     ENTITY = "LOCATION"
 
@@ -272,14 +293,8 @@ class PlaceRecognizer(LocalRecognizer):
                     if nxt and nxt.group(1).casefold() in _ORG_WORDS:
                         continue
                     is_region = name in self._regions
-                    if not is_region and self._ambiguous(text[s:e]):
-                        cued = _CUE.search(text[max(0, s - 16) : s]) is not None
-                        after = _COMMA_REGION.match(text[e : e + 34])
-                        tail = after is not None and (
-                            _fold(after.group(1)) in self._regions or _STATE_CODE.fullmatch(after.group(1))
-                        )
-                        if not (cued or tail):
-                            continue
+                    if not is_region and self._ambiguous(text[s:e]) and not placed(text, s, e):
+                        continue
                     score = 0.7 if is_region else 0.8
                     if (
                         _IN_NEAR.search(text, max(0, s - 8), s)

@@ -48,7 +48,7 @@ from copilot.ingest.redaction.names import (
 )
 from copilot.ingest.redaction.placeholders import PlaceholderTable, load_or_create_key
 from copilot.ingest.redaction.places import _CUED_SCORE as _PLACE_CUE
-from copilot.ingest.redaction.places import is_place, is_region
+from copilot.ingest.redaction.places import english_word_not_placed, is_place, is_region
 from copilot.ingest.redaction.recognizers.address import STREET_SUFFIXES
 from copilot.ingest.redaction.registry import RedactionConfig, build_recognizers
 from copilot.types import RedactionResult, RedactionSpan
@@ -411,6 +411,8 @@ class PresidioRedactor:
                     continue
                 value = text[s.start : s.end]
                 if is_place(value) and not self._census_name(value):
+                    if kind == "operational" and english_word_not_placed(text, s.start, s.end):
+                        continue  # "| Lead | BME Technician II |": no census name, and uncued no town either
                     s = replace(s, entity_type="LOCATION")  # "Porto Alegre"
             if (
                 src == _SPACY
@@ -633,6 +635,8 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             for s, src in found
             if src not in clinical.CLINICAL_ONLY
             and not (src == _SPACY and s.entity_type in _GUARDED and _vocabulary_only(text[s.start : s.end]))
+            # "Earth 0.08 ohm", "Lead | BME Technician II": an English word spaCy calls a place, with no place cue
+            and not (src == _SPACY and s.entity_type == "LOCATION" and english_word_not_placed(text, s.start, s.end))
             and not (s.entity_type in ("PERSON", "LOCATION") and _eponym(text, s))
         ]
     if kind == "general":
