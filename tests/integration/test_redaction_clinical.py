@@ -199,6 +199,15 @@ VOCABULARY_NOT_NAMES = [
     ("Replacement parts ship from the supplier's depot in Mobile, AL within 2 days.", [], ["Mobile"]),
     ("The courier's hub in Reading handles the weekend runs.", [], ["Reading"]),
     ("The field engineer drove from Temple to the site in 3 hours.", [], ["Temple"]),
+    # part and serial numbers, acronyms some town shares, role nouns in a table: no person, place or date
+    ("Battery (part CD5-BAT-LI) installed May 2021: 4 years 8 months old.", ["CD5-BAT-LI"], []),
+    ("| Part | Description | Quantity |\n| CD5-BAT-LI | Lithium-ion battery pack | 1 |", ["CD5-BAT-LI"], []),
+    ("Sign the business associate agreement (BAA) before access is granted.", ["BAA"], []),
+    ("Department codes: BME (Biomedical Engineering), NUR (Nursing), FAC (Facilities).", ["NUR"], []),
+    ("| Document type | Approver |\n| Network policy | Executive Committee |", ["Approver"], []),
+    ("| Role | Responsibility |\n| Requester | Raises the request in Odoo |", ["Requester"], []),
+    ("| Approver | Name |\n| Supply Chain Manager | Priya Raman |", ["Approver"], ["Priya Raman"]),
+    ("| Technician | Date |\n| Tomasz Nowak | 12 January 2026 |", [], ["Tomasz Nowak"]),
 ]
 
 
@@ -248,3 +257,12 @@ def test_cli_redact_profiles(tmp_path, capsysbinary, monkeypatch) -> None:  # ty
     assert auto[2]["error"]["code"] == "invalid_utf8"
     assert "6/14" in operational[0]["text"] and "MARGIE" not in operational[0]["text"]
     get_settings.cache_clear()
+
+
+def test_role_nouns_are_not_surnames() -> None:
+    """A role noun is made from a common word and known to no census list; surnames made the same way
+    ("Fowler", "Hiller", "Rainer") stay names."""
+    from copilot.ingest.redaction.presidio import _role_noun
+
+    assert [w for w in ("Approver", "Requester", "Assignee", "Validator", "Dispatcher") if not _role_noun(w)] == []
+    assert [w for w in ("Fowler", "Hiller", "Rainer", "Waller", "Stoner", "Keeler", "Tanner") if _role_noun(w)] == []

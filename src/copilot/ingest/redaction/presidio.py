@@ -48,7 +48,7 @@ from copilot.ingest.redaction.names import (
 )
 from copilot.ingest.redaction.placeholders import PlaceholderTable, load_or_create_key
 from copilot.ingest.redaction.places import _CUED_SCORE as _PLACE_CUE
-from copilot.ingest.redaction.places import english_word_not_placed, is_place, is_region
+from copilot.ingest.redaction.places import english_word_not_placed, is_place, is_region, placed
 from copilot.ingest.redaction.recognizers.address import STREET_SUFFIXES
 from copilot.ingest.redaction.registry import RedactionConfig, build_recognizers
 from copilot.types import RedactionResult, RedactionSpan
@@ -637,6 +637,7 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             and not (src == _SPACY and s.entity_type in _GUARDED and _vocabulary_only(text[s.start : s.end]))
             # "Earth 0.08 ohm", "Lead | BME Technician II": an English word spaCy calls a place, with no place cue
             and not (src == _SPACY and s.entity_type == "LOCATION" and english_word_not_placed(text, s.start, s.end))
+            and not _operational_word(text, s, src)
             and not (s.entity_type in ("PERSON", "LOCATION") and _eponym(text, s))
         ]
     if kind == "general":
@@ -684,6 +685,43 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             continue
         out.append((s, src))
     return out
+
+
+# A part or model number: letters and digits in hyphen-joined groups ("CD5-BAT-LI", "KX-22B").
+_CODE_TOKEN = re.compile(r"(?=[A-Z0-9-]*\d)(?=[A-Z0-9-]*[A-Z])[A-Z0-9]+(?:-[A-Z0-9]+)+")
+_ACRONYM = re.compile(r"[A-Z]{2,4}")
+_MIXED_GROUP = re.compile(r"(?<![^-])(?=[A-Z]*\d)(?=\d*[A-Z])[A-Z0-9]+(?![^-])")  # "TS3", "CD5", "660X"
+_AGENT_SUFFIXES = (("er", ""), ("r", ""), ("or", ""), ("or", "e"), ("ee", ""), ("ee", "e"))
+
+
+def _role_noun(word: str) -> bool:
+    """A noun for whoever does something, made from a common English word ("Approver", "Requester", "Assignee",
+    "Validator"), that no census list knows as a name: rare in wordfreq, but a role, not a person."""
+    if not word.isalpha() or len(word) < 6:
+        return False
+    first, last = load_census_names()
+    if _key(word) in first or _key(word) in last:
+        return False  # "Hiller", "Fowler": surnames built the same way
+    w = word.lower()
+    return any(
+        w.endswith(suffix) and len(w) - len(suffix) >= 4 and is_common_word(w[: len(w) - len(suffix)] + tail)
+        for suffix, tail in _AGENT_SUFFIXES
+    )
+
+
+def _operational_word(text: str, s: RedactionSpan, src: str) -> bool:
+    """What an SOP, a contract or a service report writes that spaCy or the gazetteer takes for a person, a place
+    or a date: a part or serial number ("Battery (part CD5-BAT-LI)", "Serial number TS3-19-07781"), an acronym of
+    two to four capitals that some town shares ("the business associate agreement (BAA)", "NUR (Nursing)") with
+    no place cue before it, a role noun in a table ("| Document type | Approver |")."""
+    value = text[s.start : s.end].strip(" .,;:()")
+    if src == _SPACY and s.entity_type in ("PERSON", "LOCATION") and _CODE_TOKEN.fullmatch(value):
+        return True
+    if src == _SPACY and s.entity_type == "DATE_TIME" and _CODE_TOKEN.fullmatch(value) and _MIXED_GROUP.search(value):
+        return True  # "Serial number TS3-19-07781": no date glues letters to its digits
+    if src == _PLACES and _ACRONYM.fullmatch(value) and not placed(text, s.start, s.end):
+        return True
+    return src == _SPACY and s.entity_type == "PERSON" and _role_noun(value)
 
 
 def _eponym(text: str, s: RedactionSpan) -> bool:
