@@ -635,8 +635,6 @@ def _by_profile(text: str, found: list[Detection], kind: str) -> list[Detection]
             for s, src in found
             if src not in clinical.CLINICAL_ONLY
             and not (src == _SPACY and s.entity_type in _GUARDED and _vocabulary_only(text[s.start : s.end]))
-            # "Earth 0.08 ohm", "Lead | BME Technician II": an English word spaCy calls a place, with no place cue
-            and not (src == _SPACY and s.entity_type == "LOCATION" and english_word_not_placed(text, s.start, s.end))
             and not _operational_word(text, s, src)
             and not (s.entity_type in ("PERSON", "LOCATION") and _eponym(text, s))
         ]
@@ -711,9 +709,12 @@ def _role_noun(word: str) -> bool:
 
 def _operational_word(text: str, s: RedactionSpan, src: str) -> bool:
     """What an SOP, a contract or a service report writes that spaCy or the gazetteer takes for a person, a place
-    or a date: a part or serial number ("Battery (part CD5-BAT-LI)", "Serial number TS3-19-07781"), an acronym of
-    two to four capitals that some town shares ("the business associate agreement (BAA)", "NUR (Nursing)") with
-    no place cue before it, a role noun in a table ("| Document type | Approver |")."""
+    or a date: an English word with no place cue ("Earth 0.08 ohm" in a table cell), a part or serial number
+    ("Battery (part CD5-BAT-LI)", "Serial number TS3-19-07781"), an acronym of two to four capitals that some town
+    shares ("the business associate agreement (BAA)", "NUR (Nursing)") with no place cue before it, a role noun in
+    a table ("| Document type | Approver |")."""
+    if src == _SPACY and s.entity_type == "LOCATION" and english_word_not_placed(text, s.start, s.end):
+        return True
     value = text[s.start : s.end].strip(" .,;:()")
     if src == _SPACY and s.entity_type in ("PERSON", "LOCATION") and _CODE_TOKEN.fullmatch(value):
         return True
