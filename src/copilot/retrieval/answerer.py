@@ -812,7 +812,7 @@ class ExtractiveAnswerer:
         q_terms = content_terms(question)
         cos = np.asarray(vectors @ q_vec, dtype=np.float32)
         if self.row_cells:
-            cos = np.maximum(cos, self._row_cell_cosines(pool, q_vec, cos))
+            cos = np.maximum(cos, self._row_cell_cosines(pool, q_vec, cos, q_terms))
         numeric = expects_number(question)
         duration = _DURATION_QUESTION.search(question) is not None
         codes = _codes(question) if self.sibling_weight else set()
@@ -838,13 +838,18 @@ class ExtractiveAnswerer:
         return out
 
     def _row_cell_cosines(
-        self, pool: list[tuple[int, int, str, str, frozenset[str]]], q_vec: np.ndarray, whole: np.ndarray
+        self,
+        pool: list[tuple[int, int, str, str, frozenset[str]]],
+        q_vec: np.ndarray,
+        whole: np.ndarray,
+        q_terms: frozenset[str] = frozenset(),
     ) -> np.ndarray:
         """Per pooled sentence, its best similarity as a table row read one cell at a time: the row's first
         cell (what the row is about) with each other cell ("Measure: On-time delivery; Penalty or credit: 2% of
         order value per late day"). A wide row dilutes its embedding; the question asks about one column of it.
         Only the ``row_cells`` rows most similar as a whole are read so (each cell is one more embedding);
-        other sentences get -1 (the whole sentence's similarity stands)."""
+        other sentences get -1 (the whole sentence's similarity stands). When the question names a column
+        (a word of ``q_terms`` in its header: "resolution target for p2"), only that column's cells are read."""
         out = np.full(len(pool), -1.0, dtype=np.float32)
         texts: list[str] = []
         owners: list[int] = []
@@ -852,7 +857,8 @@ class ExtractiveAnswerer:
         for i in sorted(rows, key=lambda i: -float(whole[i]))[: self.row_cells]:
             _, _, sent, section, _ = pool[i]
             cells = sent.split("; ")
-            for cell in cells[1:]:
+            named = [c for c in cells[1:] if q_terms & content_terms(c.split(": ", 1)[0])]
+            for cell in named or cells[1:]:
                 pair = f"{cells[0]}; {cell}"
                 texts.append(f"{section}: {pair}" if section else pair)
                 owners.append(i)
