@@ -551,23 +551,24 @@ class _CountingEmbedder(HashingEmbedder):
         return super().embed_documents(texts)
 
 
+_PUMP_TABLE = "| Item | Interval | Owner |\n|---|---|---|\n" + "\n".join(
+    f"| Pump model {n} | every {n} months | biomedical engineering |" for n in range(1, 9)
+)
+
+
 def test_only_the_closest_rows_are_read_cell_by_cell() -> None:
-    table = "| Item | Interval | Owner |\n|---|---|---|\n" + "\n".join(
-        f"| Pump model {n} | every {n} months | biomedical engineering |" for n in range(1, 9)
-    )
     embedder = _CountingEmbedder(384)
-    ExtractiveAnswerer(embedder, row_cells=2, cache_size=0).score_candidates("pump model 3 schedule", [_hit(table)])
+    answerer = ExtractiveAnswerer(embedder, row_cells=2, cache_size=0)
+    answerer.score_candidates("pump model 3 schedule", [_hit(_PUMP_TABLE)])
     pairs = [t for t in embedder.embedded if t.count(";") == 1]  # "Item: ...; Interval: ..." pairs
     assert len(pairs) == 2 * 2  # two rows, two cells after the first each
 
 
 def test_a_column_the_question_names_is_the_only_one_read() -> None:
     """"pump model 3 interval" names the Interval column: its cells are read, the Owner column's are not."""
-    table = "| Item | Interval | Owner |\n|---|---|---|\n" + "\n".join(
-        f"| Pump model {n} | every {n} months | biomedical engineering |" for n in range(1, 9)
-    )
     embedder = _CountingEmbedder(384)
-    ExtractiveAnswerer(embedder, row_cells=2, cache_size=0).score_candidates("pump model 3 interval", [_hit(table)])
+    answerer = ExtractiveAnswerer(embedder, row_cells=2, cache_size=0)
+    answerer.score_candidates("pump model 3 interval", [_hit(_PUMP_TABLE)])
     pairs = [t for t in embedder.embedded if t.count(";") == 1]
     assert len(pairs) == 2 and all("; Interval: every" in t for t in pairs)
 
